@@ -1,0 +1,1 @@
+/* SignalR framing and lazer's MessagePack conventions. Declarations only: see rust_core.h. */

@@ -1,0 +1,1 @@
+/* Difficulty and performance (rosu-pp). Declarations only: see rust_core.h. */

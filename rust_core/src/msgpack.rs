@@ -1,0 +1,1 @@
+//! SignalR framing and the MessagePack-CSharp conventions lazer uses.

@@ -1,0 +1,1 @@
+//! Difficulty and performance through rosu-pp.

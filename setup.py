@@ -1,0 +1,79 @@
+"""Build and install the osu! server: the `server` package plus its Rust core.
+
+The core is a plain cdylib (no PyO3): setuptools-rust builds it with `Binding.NoBinding`
+and places it inside the package as `server/_rust_core*.so`, where `server/core.py` loads it
+with cffi in ABI mode. The C header travels with the package as the cffi `cdef`.
+"""
+
+import shutil
+from pathlib import Path
+
+from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+from setuptools_rust import Binding, RustExtension
+
+HEADERS = Path(__file__).parent / "rust_core" / "include"
+
+
+class BuildPyWithHeader(build_py):
+    """Ship the C headers inside the package: they are the cffi cdef that server/core reads."""
+
+    def run(self) -> None:
+        super().run()
+        target = Path(self.build_lib) / "server" / "core" / "include"
+        target.mkdir(parents=True, exist_ok=True)
+        for header in HEADERS.glob("*.h"):
+            shutil.copyfile(header, target / header.name)
+
+
+setup(
+    name="osu-lean-server",
+    version="0.1.0",
+    description="A lean osu!(lazer) server: API v1/v2, SignalR hubs, pp via rosu-pp",
+    python_requires=">=3.11",
+    packages=find_packages(include=["server", "server.*"]),
+    package_data={"server": ["py.typed"]},
+    rust_extensions=[
+        RustExtension(
+            "server.core._rust_core",
+            path="rust_core/Cargo.toml",
+            binding=Binding.NoBinding,
+            py_limited_api=False,
+            # Release even for `pip install -e .`: pp and the codec are hot paths, and bench/
+            # refuses a debug build.
+            debug=False,
+        )
+    ],
+    install_requires=[
+        "starlette>=0.47",
+        "uvicorn[standard]>=0.30",
+        "databases[aiomysql,aiosqlite]==0.9.0",
+        "pypika>=0.48",
+        "redis>=5.0",
+        "fakeredis[lua]>=2.26",
+        "msgspec>=0.19",
+        "apscheduler>=3.10,<4",
+        "cffi>=1.16",
+        "bcrypt>=4.1",
+        "pyjwt>=2.8",
+        "python-multipart>=0.0.9",
+        "python-dotenv>=1.0",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "pytest-asyncio>=0.24",
+            "hypothesis>=6.100",
+            "httpx>=0.27",
+            "requests>=2.31",
+            "requests-oauthlib>=2.0",
+            "ossapi==5.3.6",
+            "rosu-pp-py==4.0.2",
+            "msgpack>=1.0",
+        ],
+        "dev": ["ruff", "mypy"],
+    },
+    entry_points={"console_scripts": ["osu-server=server.__main__:main"]},
+    cmdclass={"build_py": BuildPyWithHeader},
+    zip_safe=False,
+)
