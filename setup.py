@@ -58,6 +58,7 @@ setup(
         "pyjwt>=2.8",
         "python-multipart>=0.0.9",
         "python-dotenv>=1.0",
+        "pycountry>=24.6",
     ],
     extras_require={
         "test": [

@@ -1,0 +1,174 @@
+"""Command line: `python -m server` (or `osu-server`) serve | migrate | user | oauth-client."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import secrets
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from server.settings import Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="osu-server",
+        description=(
+            "A lean osu!(lazer) server. Configuration comes from the environment (and ./.env): "
+            "see README.md. With no DATABASE_URL it runs on an embedded SQLite database and an "
+            "in-process Redis stand-in under ./data."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP and WebSocket server",
+        description="Serve the API on HOST:PORT (embedded default: migrates itself first).",
+    )
+    serve.add_argument("--host", help="address to bind (default: $HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (default: $PORT or 8000)")
+
+    commands.add_parser(
+        "migrate",
+        help="apply pending database migrations",
+        description="Apply every pending migration in sql/migrations (the Procfile's release step).",
+    )
+
+    user = commands.add_parser("user", help="manage accounts", description="Manage accounts.")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add_user = user_commands.add_parser(
+        "add",
+        help="create an account",
+        description="Create an account, with the same rules as registration from lazer.",
+    )
+    add_user.add_argument("name", help="username (3-15 characters: letters, digits, space, -_[])")
+    add_user.add_argument("--email", required=True, help="email address")
+    add_user.add_argument("--password", required=True, help="password (8 characters or more)")
+    add_user.add_argument("--country", default="XX", help="ISO country code (default XX)")
+
+    client = commands.add_parser(
+        "oauth-client", help="manage OAuth clients", description="Manage OAuth clients."
+    )
+    client_commands = client.add_subparsers(dest="client_command", required=True, metavar="ACTION")
+    add_client = client_commands.add_parser(
+        "add",
+        help="register an OAuth client and print its id and secret",
+        description=(
+            "Register an OAuth client for a bot or tool (client credentials grant). The secret "
+            "is printed once and stored only as a hash."
+        ),
+    )
+    add_client.add_argument("name", help="a name for the client")
+    add_client.add_argument("--owner", type=int, help="user id of the owner")
+    add_client.add_argument(
+        "--password-grant",
+        action="store_true",
+        help="also allow the password grant (only for a first-party game client)",
+    )
+    return parser
+
+
+async def _migrate(settings: Settings) -> int:
+    from server.db import Database
+    from server.db.migrations import migrate
+
+    if settings.embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url, settings.dialect)
+    await db.connect()
+    try:
+        applied = await migrate(db)
+    finally:
+        await db.disconnect()
+    names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none (up to date)"
+    print(f"applied migrations: {names}")
+    return 0
+
+
+async def _with_services(settings: Settings, action: str, args: argparse.Namespace) -> int:
+    from server.app import build_services, open_database
+    from server.redis_store import open_redis
+    from server.services.accounts import RegistrationInput, RegistrationRejected
+    from server.services.countries import normalise_country
+
+    db = await open_database(settings)
+    redis = open_redis(settings)
+    services = build_services(settings, db, redis)
+    try:
+        if action == "user add":
+            outcome = await services.accounts.register(
+                RegistrationInput(args.name, args.email, args.password),
+                normalise_country(args.country),
+            )
+            if isinstance(outcome, RegistrationRejected):
+                for field, messages in outcome.errors.items():
+                    for message in messages:
+                        print(f"{field}: {message}", file=sys.stderr)
+                return 1
+            print(f"created user {outcome.user.username} with id {outcome.user.id}")
+            return 0
+        if action == "oauth-client add":
+            import hashlib
+
+            from server.repositories.oauth import OAuthRepository
+
+            repo = OAuthRepository(db)
+            secret = secrets.token_urlsafe(30)
+            async with db.transaction():
+                client_id = await repo.add_client(
+                    name=args.name,
+                    owner_user_id=args.owner,
+                    password_client=args.password_grant,
+                    now=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+                )
+                await repo.add_secret(client_id, hashlib.sha256(secret.encode()).hexdigest())
+            print(f"client_id: {client_id}\nclient_secret: {secret}")
+            return 0
+        raise AssertionError(action)
+    finally:
+        services.hasher.close()
+        await redis.aclose()
+        await db.disconnect()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "serve":
+        import uvicorn
+
+        from server.app import create_app
+
+        uvicorn.run(
+            create_app(settings),
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            # Client IPs come from TRUSTED_PROXY_HOPS (server/http.py), not uvicorn's guess.
+            proxy_headers=False,
+            log_level=settings.log_level,
+            access_log=False,
+        )
+        return 0
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
+    if args.command == "user":
+        return asyncio.run(_with_services(settings, "user add", args))
+    if args.command == "oauth-client":
+        return asyncio.run(_with_services(settings, "oauth-client add", args))
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""create_app(settings): one Starlette(...) call whose lifespan opens the database, Redis and
+the services, reached by handlers through typed request state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from server.db import Database
+from server.db.migrations import migrate, pending_count
+from server.http import ApiError, JSONResponse
+from server.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from server.redis_store import open_redis
+from server.repositories.chat import ChatRepository
+from server.repositories.favourites import FavouriteRepository
+from server.repositories.notifications import NotificationRepository
+from server.repositories.oauth import OAuthRepository
+from server.repositories.relations import RelationRepository
+from server.repositories.users import UserRepository
+from server.routes import ROUTES
+from server.services.accounts import AccountService
+from server.services.chat import ChatService
+from server.services.limits import FixedWindowLimiter, LoginGuard
+from server.services.notifications import NotificationService
+from server.services.oauth import OAuthService
+from server.services.passwords import PasswordHasher
+from server.services.profiles import ProfileService
+from server.services.relations import RelationService
+from server.services.tokens import TokenService
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything a handler may use, built once per process in the lifespan."""
+
+    settings: Settings
+    db: Database
+    redis: Any
+    hasher: PasswordHasher
+    users: UserRepository
+    favourites: FavouriteRepository
+    tokens: TokenService
+    oauth: OAuthService
+    accounts: AccountService
+    profiles: ProfileService
+    relations: RelationService
+    chat: ChatService
+    notifications: NotificationService
+    token_limiter: FixedWindowLimiter
+    registration_limiter: FixedWindowLimiter
+
+
+def build_services(settings: Settings, db: Database, redis: Any) -> Services:
+    """Wire repositories and services together (no I/O)."""
+    hasher = PasswordHasher(settings.bcrypt_rounds)
+    users = UserRepository(db)
+    favourites = FavouriteRepository(db)
+    relations_repo = RelationRepository(db)
+    tokens = TokenService(
+        db,
+        redis,
+        settings.secret_key,
+        settings.access_token_seconds,
+        settings.refresh_token_seconds,
+        settings.token_cache_seconds,
+    )
+    accounts = AccountService(users, hasher)
+    guard = LoginGuard(
+        redis,
+        settings.secret_key,
+        settings.login_max_failures,
+        settings.login_max_accounts,
+        settings.login_window_seconds,
+    )
+    profiles = ProfileService(users, relations_repo, favourites, redis)
+    return Services(
+        settings=settings,
+        db=db,
+        redis=redis,
+        hasher=hasher,
+        users=users,
+        favourites=favourites,
+        tokens=tokens,
+        oauth=OAuthService(db, OAuthRepository(db), users, accounts, tokens, guard),
+        accounts=accounts,
+        profiles=profiles,
+        relations=RelationService(relations_repo, users, profiles),
+        chat=ChatService(ChatRepository(db), users, profiles),
+        notifications=NotificationService(NotificationRepository(db), settings.notification_endpoint),
+        token_limiter=FixedWindowLimiter(redis, "oauth-token", settings.token_rate_limit_per_minute, 60),
+        registration_limiter=FixedWindowLimiter(
+            redis, "register", settings.registration_rate_limit, settings.registration_window_seconds
+        ),
+    )
+
+
+async def open_database(settings: Settings) -> Database:
+    """Connect, migrating the embedded default; production must be migrated already."""
+    if settings.embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url, settings.dialect)
+    await db.connect()
+    try:
+        if settings.embedded:
+            await migrate(db)
+        elif (pending := await pending_count(db)) > 0:
+            raise RuntimeError(
+                f"{pending} database migration(s) pending: run `python -m server migrate` "
+                "(the Procfile's release step does)"
+            )
+    except BaseException:
+        await db.disconnect()
+        raise
+    return db
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, exc.detail)
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _disconnected(request: Request, exc: Exception) -> Response:
+    # The client went away mid-body: nothing was written, nobody is listening.
+    return Response(status_code=400)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # S-INT-2: no exception detail in a 5xx body; the log has it.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"error": "An internal error occurred."}, status_code=500)
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The ASGI application for these settings."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        db = await open_database(settings)
+        redis = open_redis(settings)
+        services = build_services(settings, db, redis)
+        try:
+            yield {"services": services}
+        finally:
+            services.hasher.close()
+            await redis.aclose()
+            await db.disconnect()
+
+    app = Starlette(
+        routes=ROUTES,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            ClientDisconnect: _disconnected,
+            Exception: _server_error,
+        },
+    )
+    app.router.redirect_slashes = False
+    return app

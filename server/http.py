@@ -1,0 +1,189 @@
+"""HTTP plumbing shared by every handler: JSON responses in osu-web's error shapes, request
+body parsing in the three formats clients use, client IP, and bearer authentication."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import parse_qsl
+
+import msgspec
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from server.app import Services
+    from server.repositories.users import UserAccount
+    from server.services.tokens import Session
+
+_encoder = msgspec.json.Encoder()
+
+# Multipart limits: lazer's forms are a handful of short fields.
+MAX_FORM_FIELDS = 64
+MAX_FORM_PART_BYTES = 64 * 1024
+
+
+class JSONResponse(Response):
+    """A response whose body msgspec encodes (Structs, dicts, lists)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _encoder.encode(content)
+
+
+class ApiError(Exception):
+    """An expected failure that ends the request with an osu-web-shaped body."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+        self.headers = headers
+
+    def response(self) -> JSONResponse:
+        """The response this error stands for."""
+        return JSONResponse(self.body, status_code=self.status, headers=self.headers)
+
+
+def fail(status: int, message: str, headers: dict[str, str] | None = None) -> NoReturn:
+    """End the request with osu-web's `{"error": message}` (lazer shows the message)."""
+    raise ApiError(status, {"error": message}, headers)
+
+
+def unauthenticated() -> NoReturn:
+    """401 with the exact body osu-web sends and ossapi keys re-authentication off."""
+    raise ApiError(401, {"authentication": "basic"})
+
+
+def services(request: Request) -> Services:
+    """The services the lifespan opened (typed access to request state)."""
+    return request.state.services  # type: ignore[no-any-return]
+
+
+def client_ip(request: Request, trusted_hops: int) -> str:
+    """The client address, believing X-Forwarded-For only for `trusted_hops` proxies.
+
+    With N trusted proxies in front, the client is the Nth address from the right: entries
+    further left were written by the client and can be forged (S-RL-3)."""
+    peer = request.client.host if request.client else "unknown"
+    if trusted_hops <= 0:
+        return peer
+    chain = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+    if len(chain) >= trusted_hops:
+        return chain[-trusted_hops]
+    return chain[0] if chain else peer
+
+
+def _basic_credentials(request: Request) -> dict[str, str]:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return {}
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return {}
+    client_id, sep, secret = decoded.partition(":")
+    return {"client_id": client_id, "client_secret": secret} if sep else {}
+
+
+async def read_fields(request: Request) -> dict[str, str]:
+    """The request's fields from multipart, urlencoded or JSON bodies (lazer sends multipart,
+    requests-oauthlib urlencoded, aiosu JSON), plus query parameters; body fields win."""
+    fields: dict[str, str] = dict(request.query_params)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            if content_type == "application/x-www-form-urlencoded":
+                body = (await request.body()).decode("utf-8", "replace")
+                fields.update(parse_qsl(body, keep_blank_values=True))
+            else:
+                async with request.form(
+                    max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART_BYTES
+                ) as form:
+                    for key, value in form.multi_items():
+                        if isinstance(value, UploadFile):
+                            fail(400, f"unexpected file upload in field {key!r}")
+                        fields[key] = value
+        elif content_type == "application/json":
+            body = await request.body()
+            if body.strip():
+                data = msgspec.json.decode(body)
+                if not isinstance(data, dict):
+                    fail(400, "request body must be a JSON object")
+                for key, value in data.items():
+                    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                        fields[str(key)] = str(value)
+    except msgspec.DecodeError:
+        fail(400, "request body is not valid JSON")
+    except MultiPartException as exc:
+        fail(400, f"malformed form body: {exc.message}")
+    except ClientDisconnect:
+        raise
+    except UnicodeDecodeError:
+        fail(400, "request body is not valid UTF-8")
+    return fields
+
+
+async def read_token_fields(request: Request) -> dict[str, str]:
+    """Token-request fields, taking client credentials from HTTP Basic when present."""
+    fields = await read_fields(request)
+    for key, value in _basic_credentials(request).items():
+        fields.setdefault(key, value)
+    return fields
+
+
+def bearer_token(request: Request) -> str:
+    """The bearer token, or "" when none was sent (an empty `Bearer ` is anonymous)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+async def optional_session(request: Request) -> Session | None:
+    """The caller's session when a valid bearer token came with the request."""
+    token = bearer_token(request)
+    if not token:
+        return None
+    return await services(request).tokens.authenticate(token)
+
+
+async def require_session(request: Request, scope: str = "public") -> Session:
+    """The caller's session; 401 without a valid token, 403 when a scope is missing."""
+    token = bearer_token(request)
+    session = await services(request).tokens.authenticate(token) if token else None
+    if session is None:
+        unauthenticated()
+    if not session.allows(scope):
+        fail(403, f"This action requires the `{scope}` scope.")
+    return session
+
+
+async def require_user(request: Request, scope: str = "identify") -> tuple[Session, UserAccount]:
+    """The signed-in user behind the token (a client-credentials token has none)."""
+    session = await require_session(request, scope)
+    if session.user_id is None:
+        unauthenticated()
+    account = await services(request).users.by_id(session.user_id)
+    if account is None:
+        unauthenticated()
+    return session, account
+
+
+def int_param(value: str | None, name: str, minimum: int | None = None) -> int | None:
+    """Parse an optional integer parameter; a malformed one is a 422, never a 500."""
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        fail(422, f"{name} must be an integer")
+    if minimum is not None and number < minimum:
+        fail(422, f"{name} must be at least {minimum}")
+    if abs(number) > 2**63 - 1:
+        fail(422, f"{name} is out of range")
+    return number

@@ -1,0 +1,111 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware): body size limit and request logging."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("server.access")
+
+# Secrets that can appear in query strings: v1 API keys (`k`) and stable-client password
+# hashes (`h`, `ha`, `p`, `pass`), plus OAuth tokens. Never logged (S-TOK-9).
+_SECRET_PARAMS = re.compile(r"(?i)(^|&)(k|h|ha|p|pass|password|access_token|token|refresh_token)=[^&]*")
+
+
+def redact_query(query: str) -> str:
+    """The query string with secret parameters' values replaced."""
+    return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}{m.group(2)}=[redacted]", query)
+
+
+class BodyTooLarge(Exception):
+    """The request body went past the configured limit."""
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over `max_bytes` with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await _send_error(send, 400, b'{"error":"invalid Content-Length"}')
+                    return
+                if declared > self.max_bytes:
+                    await _send_error(send, 413, b'{"error":"request body too large"}')
+                    return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _send_error(send, 413, b'{"error":"request body too large"}')
+
+
+class AccessLogMiddleware:
+    """One log line per request, with secrets in the query string redacted."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status: dict[str, Any] = {"code": 500}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            query = scope.get("query_string", b"").decode("latin-1")
+            path = scope["path"] + (f"?{redact_query(query)}" if query else "")
+            log.info(
+                "%s %s %s %.1fms", scope["method"], path, status["code"],
+                (time.perf_counter() - start) * 1000,
+            )
+
+
+async def _send_error(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,206 @@
+"""Profiles: APIUser / APIMe / UserCompact assembled from accounts, statistics and relations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.models.rulesets import RULESETS
+from server.models.users import (
+    Country,
+    Cover,
+    DailyChallengeUserStats,
+    GradeCounts,
+    Kudosu,
+    Level,
+    Me,
+    RankCountry,
+    StatisticsRulesets,
+    User,
+    UserCompact,
+    UserPage,
+    UserStatistics,
+)
+from server.repositories.favourites import FavouriteRepository
+from server.repositories.relations import RelationRepository
+from server.repositories.users import StatisticsRow, UserAccount, UserRepository
+from server.services.countries import country_name
+
+# osu-web's limits for non-supporters and supporters; everyone is a supporter here by default.
+_MAX_FRIENDS = 500
+_MAX_BLOCKS = 100
+_PROFILE_ORDER = ["me", "recent_activity", "top_ranks", "medals", "historical", "beatmaps", "kudosu"]
+_ONLINE_PREFIX = "online:user:"
+
+
+def required_score_for_level(level: int) -> float:
+    """Total score needed to reach `level` (osu!'s level curve; linear past 100)."""
+    if level <= 100:
+        if level <= 1:
+            return 0.0
+        return 5000 / 3 * (4 * level**3 - 3 * level**2 - level) + 1.25 * 1.8 ** (level - 60)
+    return 26_931_190_827 + 99_999_999_999 * (level - 100)
+
+
+def level_for_score(total_score: int) -> Level:
+    """The level and percent progress towards the next one for a total score."""
+    level = 1
+    if total_score >= required_score_for_level(100):
+        level = 100 + int((total_score - required_score_for_level(100)) // 99_999_999_999)
+    else:
+        while level < 100 and required_score_for_level(level + 1) <= total_score:
+            level += 1
+    low, high = required_score_for_level(level), required_score_for_level(level + 1)
+    progress = int((total_score - low) / (high - low) * 100) if high > low else 0
+    return Level(current=level, progress=max(0, min(progress, 99)))
+
+
+class ProfileService:
+    """Build the user shapes the API returns."""
+
+    def __init__(
+        self,
+        users: UserRepository,
+        relations: RelationRepository,
+        favourites: FavouriteRepository,
+        redis: Any,
+    ) -> None:
+        self._users = users
+        self._relations = relations
+        self._favourites = favourites
+        self._redis = redis
+
+    async def mark_online(self, user_id: int, seconds: int = 180) -> None:
+        """Note the user as online for a while (chat/ack is lazer's heartbeat)."""
+        await self._redis.set(f"{_ONLINE_PREFIX}{user_id}", b"1", ex=seconds)
+
+    async def _online(self, user_ids: list[int]) -> set[int]:
+        if not user_ids:
+            return set()
+        values = await self._redis.mget([f"{_ONLINE_PREFIX}{uid}" for uid in user_ids])
+        return {uid for uid, value in zip(user_ids, values, strict=True) if value is not None}
+
+    async def _statistics(self, account: UserAccount, row: StatisticsRow | None, ruleset: str) -> UserStatistics:
+        row = row or StatisticsRow(user_id=account.id, ruleset=ruleset)
+        ranked = row.pp > 0 and not account.is_restricted
+        global_rank = country_rank = None
+        percent = None
+        if ranked:
+            global_rank = await self._users.global_rank(ruleset, row.pp)
+            country_rank = await self._users.country_rank(ruleset, row.pp, account.country_code)
+            total = await self._users.ranked_user_count(ruleset)
+            percent = global_rank / total if total else None
+        return UserStatistics(
+            level=level_for_score(row.total_score),
+            global_rank=global_rank,
+            global_rank_percent=percent,
+            pp=row.pp,
+            ranked_score=row.ranked_score,
+            hit_accuracy=row.hit_accuracy,
+            accuracy=row.hit_accuracy / 100,
+            play_count=row.play_count,
+            play_time=row.play_time,
+            total_score=row.total_score,
+            total_hits=row.total_hits,
+            maximum_combo=row.maximum_combo,
+            replays_watched_by_others=row.replays_watched,
+            is_ranked=ranked,
+            grade_counts=GradeCounts(
+                ss=row.count_ss, ssh=row.count_ssh, s=row.count_s, sh=row.count_sh, a=row.count_a
+            ),
+            country_rank=country_rank,
+            rank=RankCountry(country=country_rank),
+        )
+
+    def _cover(self, account: UserAccount) -> Cover:
+        return Cover(custom_url=account.cover_url, url=account.cover_url, id=None)
+
+    def _avatar(self, account: UserAccount) -> str:
+        # lazer only loads images from *.ppy.sh (TrustedDomainOnlineStore), so the default
+        # avatar is the official CDN's URL for this id, as osu-web's own fallback.
+        return account.avatar_url or f"https://a.ppy.sh/{account.id}"
+
+    async def compact_many(self, accounts: list[UserAccount], ruleset: str | None = None) -> list[UserCompact]:
+        """UserCompact for lists (lookups, relations), with statistics for one ruleset."""
+        online = await self._online([a.id for a in accounts])
+        result: list[UserCompact] = []
+        for account in accounts:
+            mode = ruleset or account.playmode
+            rows = await self._users.statistics(account.id)
+            result.append(
+                UserCompact(
+                    avatar_url=self._avatar(account),
+                    country_code=account.country_code,
+                    id=account.id,
+                    is_active=True,
+                    is_bot=account.is_bot,
+                    is_online=account.id in online,
+                    is_supporter=account.is_supporter,
+                    last_visit=account.last_visit_at,
+                    pm_friends_only=account.pm_friends_only,
+                    profile_colour=account.profile_colour,
+                    username=account.username,
+                    country=Country(account.country_code, country_name(account.country_code)),
+                    cover=self._cover(account),
+                    support_level=1 if account.is_supporter else 0,
+                    statistics=await self._statistics(account, rows.get(mode), mode),
+                )
+            )
+        return result
+
+    async def _full_fields(
+        self, account: UserAccount, ruleset: str, rows: dict[str, StatisticsRow]
+    ) -> dict[str, Any]:
+        online = await self._online([account.id])
+        return {
+            "avatar_url": self._avatar(account),
+            "country_code": account.country_code,
+            "id": account.id,
+            "is_active": True,
+            "is_bot": account.is_bot,
+            "is_online": account.id in online,
+            "is_supporter": account.is_supporter,
+            "last_visit": account.last_visit_at,
+            "pm_friends_only": account.pm_friends_only,
+            "profile_colour": account.profile_colour,
+            "username": account.username,
+            "cover_url": account.cover_url or "",
+            "discord": account.discord,
+            "has_supported": account.is_supporter,
+            "interests": account.interests,
+            "join_date": account.created_at,
+            "location": account.location,
+            "max_blocks": _MAX_BLOCKS,
+            "max_friends": _MAX_FRIENDS,
+            "occupation": account.occupation,
+            "playmode": account.playmode,
+            "playstyle": [],
+            "profile_order": list(_PROFILE_ORDER),
+            "title": account.title,
+            "twitter": account.twitter,
+            "website": account.website,
+            "country": Country(account.country_code, country_name(account.country_code)),
+            "cover": self._cover(account),
+            "kudosu": Kudosu(available=0, total=0),
+            "daily_challenge_user_stats": DailyChallengeUserStats(user_id=account.id),
+            "favourite_beatmapset_count": await self._favourites.count(account.id),
+            "follower_count": await self._relations.followers(account.id),
+            "page": UserPage(html="", raw=""),
+            "statistics": await self._statistics(account, rows.get(ruleset), ruleset),
+            "support_level": 1 if account.is_supporter else 0,
+        }
+
+    async def user(self, account: UserAccount, ruleset: str | None = None) -> User:
+        """The full user for GET users/{id}/{mode}."""
+        rows = await self._users.statistics(account.id)
+        return User(**await self._full_fields(account, ruleset or account.playmode, rows))
+
+    async def me(self, account: UserAccount, ruleset: str | None = None) -> Me:
+        """APIMe: the full user, statistics for every ruleset, and owner-only fields."""
+        rows = await self._users.statistics(account.id)
+        fields = await self._full_fields(account, ruleset or account.playmode, rows)
+        per_ruleset = {name: await self._statistics(account, rows.get(name), name) for name in RULESETS}
+        return Me(
+            **fields,
+            is_restricted=account.is_restricted,
+            statistics_rulesets=StatisticsRulesets(**per_ruleset),
+        )

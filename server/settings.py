@@ -1,0 +1,219 @@
+"""Settings: the only reader of the environment (and of an optional `.env` file).
+
+Everything is read once at boot into a frozen `Settings`; a bad value stops the server with
+a message that names the variable. With no `DATABASE_URL` the server runs in the embedded
+default (SQLite under `DATA_DIR`, an in-process Redis stand-in) and keeps a generated secret
+key under `DATA_DIR`; with a `DATABASE_URL` it is in production mode and insists on a real
+`SECRET_KEY` (reliability.md S-AUTH-9).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+from dotenv import dotenv_values
+
+# The stock lazer client's OAuth client: id 5 with the production and development secrets
+# that ship in its source (osu.Game/Online/*EndpointConfiguration.cs). They are public.
+LAZER_CLIENT_ID = 5
+LAZER_CLIENT_SECRETS = (
+    "FGc9GAtyHzeQDshWP5Ah7dega8hJACAJpQtw6OXk",
+    "3LP2mhUrV89xxzD1YKNndXHEhWWCRLPNKioZ9ymT",
+)
+
+_PLACEHOLDER_KEYS = {"", "changeme", "change-me", "secret", "your-secret-key", "replace-me"}
+_MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Typed server configuration, documented variable by variable in README.md."""
+
+    database_url: str
+    redis_url: str | None
+    server_url: str
+    secret_key: str
+    data_dir: Path
+    embedded: bool
+    port: int = 8000
+    host: str = "127.0.0.1"
+    bcrypt_rounds: int = 10
+    access_token_seconds: int = 86_400
+    refresh_token_seconds: int = 90 * 86_400
+    token_cache_seconds: int = 300
+    login_max_failures: int = 10
+    login_max_accounts: int = 50
+    login_window_seconds: int = 600
+    token_rate_limit_per_minute: int = 60
+    registration_rate_limit: int = 60
+    registration_window_seconds: int = 600
+    registration_enabled: bool = True
+    max_body_bytes: int = 1 << 20
+    enable_relax_rulesets: bool = False
+    seasonal_backgrounds: tuple[str, ...] = ()
+    seasonal_backgrounds_ends_at: datetime | None = None
+    trusted_proxy_hops: int = 0
+    country_header: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def dialect(self) -> Literal["mysql", "sqlite"]:
+        """SQL dialect of the configured database."""
+        return "sqlite" if self.database_url.startswith("sqlite") else "mysql"
+
+    @property
+    def notification_endpoint(self) -> str:
+        """Absolute ws(s):// URL of the notification socket, derived from SERVER_URL."""
+        base = self.server_url.rstrip("/")
+        if base.startswith("https://"):
+            return "wss://" + base.removeprefix("https://") + "/notifications"
+        return "ws://" + base.removeprefix("http://") + "/notifications"
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _normalise_database_url(url: str) -> str:
+    # `databases` picks its driver from the scheme; mysql:// already means aiomysql there,
+    # but say so explicitly so a copied URL with another driver is refused early.
+    if url.startswith(("mysql://", "mariadb://")):
+        return "mysql+aiomysql://" + url.split("://", 1)[1]
+    if url.startswith(("mysql+aiomysql://", "sqlite://", "sqlite+aiosqlite://")):
+        return url
+    raise SettingsError(
+        "DATABASE_URL must be mysql://user:password@host:port/database (MySQL 8 / MariaDB 10.6+) "
+        f"or sqlite:///path; got scheme {url.split(':', 1)[0]!r}"
+    )
+
+
+def _embedded_secret_key(data_dir: Path) -> str:
+    """Read, or create once, the secret key the embedded default keeps under DATA_DIR."""
+    path = data_dir / "secret_key"
+    if path.is_file():
+        key = path.read_text().strip()
+        if len(key) >= _MIN_SECRET_KEY_LENGTH:
+            return key
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Owner-only from the moment it exists: the key signs every access token.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Build Settings from the environment, with `.env` values as defaults."""
+    env: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    env.update(os.environ if environ is None else environ)
+
+    data_dir = Path(env.get("DATA_DIR") or "data")
+    database_url = env.get("DATABASE_URL", "").strip()
+    embedded = database_url == ""
+    if embedded:
+        database_url = f"sqlite+aiosqlite:///{(data_dir / 'osu.db').as_posix()}"
+    else:
+        database_url = _normalise_database_url(database_url)
+
+    secret_key = env.get("SECRET_KEY", "").strip()
+    if secret_key.lower() in _PLACEHOLDER_KEYS or len(secret_key) < _MIN_SECRET_KEY_LENGTH:
+        if not embedded:
+            raise SettingsError(
+                f"SECRET_KEY must be set to a random value of at least {_MIN_SECRET_KEY_LENGTH} "
+                "characters in production (it signs access tokens); generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        if secret_key == "":
+            secret_key = _embedded_secret_key(data_dir)
+        else:
+            raise SettingsError(
+                f"SECRET_KEY is set but is a placeholder or shorter than {_MIN_SECRET_KEY_LENGTH} "
+                "characters; unset it to let the embedded default generate one"
+            )
+
+    port = _env_int(env, "PORT", 8000, minimum=1)
+    server_url = (env.get("SERVER_URL") or f"http://127.0.0.1:{port}").rstrip("/")
+    if not server_url.startswith(("http://", "https://")):
+        raise SettingsError(f"SERVER_URL must start with http:// or https://, got {server_url!r}")
+
+    ends_at_raw = env.get("SEASONAL_BACKGROUNDS_ENDS_AT", "").strip()
+    try:
+        ends_at = datetime.fromisoformat(ends_at_raw) if ends_at_raw else None
+    except ValueError:
+        raise SettingsError(
+            f"SEASONAL_BACKGROUNDS_ENDS_AT must be an ISO-8601 date-time, got {ends_at_raw!r}"
+        ) from None
+
+    log_level = env.get("LOG_LEVEL", "info").strip().lower()
+    if log_level not in {"debug", "info", "warning", "error"}:
+        raise SettingsError(f"LOG_LEVEL must be debug, info, warning or error, got {log_level!r}")
+
+    redis_url = env.get("REDIS_URL", "").strip() or None
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"REDIS_URL must be a redis:// or rediss:// URL, got {redis_url!r}")
+
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        server_url=server_url,
+        secret_key=secret_key,
+        data_dir=data_dir,
+        embedded=embedded,
+        port=port,
+        host=env.get("HOST", "127.0.0.1"),
+        bcrypt_rounds=_env_int(env, "BCRYPT_ROUNDS", 10, minimum=4),
+        access_token_seconds=_env_int(env, "ACCESS_TOKEN_SECONDS", 86_400, minimum=120),
+        refresh_token_seconds=_env_int(env, "REFRESH_TOKEN_SECONDS", 90 * 86_400, minimum=120),
+        token_cache_seconds=_env_int(env, "TOKEN_CACHE_SECONDS", 300, minimum=0),
+        login_max_failures=_env_int(env, "LOGIN_MAX_FAILURES", 10, minimum=1),
+        login_max_accounts=_env_int(env, "LOGIN_MAX_ACCOUNTS", 50, minimum=1),
+        login_window_seconds=_env_int(env, "LOGIN_WINDOW_SECONDS", 600, minimum=1),
+        token_rate_limit_per_minute=_env_int(env, "TOKEN_RATE_LIMIT_PER_MINUTE", 60, minimum=1),
+        registration_rate_limit=_env_int(env, "REGISTRATION_RATE_LIMIT", 60, minimum=1),
+        registration_window_seconds=_env_int(env, "REGISTRATION_WINDOW_SECONDS", 600, minimum=1),
+        registration_enabled=_env_bool(env, "REGISTRATION_ENABLED", True),
+        max_body_bytes=_env_int(env, "MAX_BODY_BYTES", 1 << 20, minimum=1024),
+        enable_relax_rulesets=_env_bool(env, "ENABLE_RELAX_RULESETS", False),
+        seasonal_backgrounds=tuple(
+            url.strip() for url in env.get("SEASONAL_BACKGROUNDS", "").split(",") if url.strip()
+        ),
+        seasonal_backgrounds_ends_at=ends_at,
+        trusted_proxy_hops=_env_int(env, "TRUSTED_PROXY_HOPS", 0, minimum=0),
+        country_header=env.get("COUNTRY_HEADER", "").strip() or None,
+        log_level=log_level,  # type: ignore[arg-type]
+    )

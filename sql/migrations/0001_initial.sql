@@ -1,0 +1,309 @@
+-- Accounts, OAuth, relations, favourites, notifications and chat: the tables sign-in and
+-- lazer's login-time requests read. Written for MySQL/MariaDB; tables whose ids are
+-- generated need a dialect pair, everything else is one text for both.
+
+-- dialect: mysql
+-- Every table after this inherits utf8mb4 (usernames, chat and metadata are Unicode).
+ALTER DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+-- User ids start at 2: lazer treats id 1 as its "not logged in" placeholder.
+CREATE TABLE users (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    username VARCHAR(32) NOT NULL,
+    username_safe VARCHAR(32) NOT NULL,
+    email VARCHAR(254) NOT NULL,
+    password_hash VARCHAR(128) NOT NULL,
+    country_code CHAR(2) NOT NULL DEFAULT 'XX',
+    playmode VARCHAR(16) NOT NULL DEFAULT 'osu',
+    is_supporter TINYINT(1) NOT NULL DEFAULT 1,
+    is_admin TINYINT(1) NOT NULL DEFAULT 0,
+    is_bot TINYINT(1) NOT NULL DEFAULT 0,
+    is_restricted TINYINT(1) NOT NULL DEFAULT 0,
+    pm_friends_only TINYINT(1) NOT NULL DEFAULT 0,
+    title VARCHAR(64) NULL,
+    location VARCHAR(64) NULL,
+    interests VARCHAR(255) NULL,
+    occupation VARCHAR(64) NULL,
+    twitter VARCHAR(255) NULL,
+    discord VARCHAR(255) NULL,
+    website VARCHAR(255) NULL,
+    profile_colour VARCHAR(16) NULL,
+    avatar_url VARCHAR(255) NULL,
+    cover_url VARCHAR(255) NULL,
+    silence_end_at DATETIME NULL,
+    created_at DATETIME NOT NULL,
+    last_visit_at DATETIME NOT NULL
+) AUTO_INCREMENT = 2;
+
+CREATE TABLE oauth_clients (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    owner_user_id INT NULL,
+    password_client TINYINT(1) NOT NULL DEFAULT 0,
+    redirect VARCHAR(512) NOT NULL DEFAULT '',
+    revoked TINYINT(1) NOT NULL DEFAULT 0,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE notifications (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    user_id INT NOT NULL,
+    name VARCHAR(64) NOT NULL,
+    object_type VARCHAR(32) NOT NULL,
+    object_id BIGINT NOT NULL,
+    source_user_id INT NULL,
+    details TEXT NOT NULL,
+    is_read TINYINT(1) NOT NULL DEFAULT 0,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE chat_channels (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(64) NOT NULL,
+    description VARCHAR(255) NOT NULL DEFAULT '',
+    type VARCHAR(16) NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE chat_messages (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    channel_id INT NOT NULL,
+    sender_id INT NOT NULL,
+    content TEXT NOT NULL,
+    is_action TINYINT(1) NOT NULL DEFAULT 0,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE chat_silences (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    user_id INT NOT NULL,
+    reason VARCHAR(255) NOT NULL DEFAULT '',
+    created_at DATETIME NOT NULL,
+    ends_at DATETIME NOT NULL
+);
+
+-- dialect: sqlite
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username VARCHAR(32) NOT NULL,
+    username_safe VARCHAR(32) NOT NULL,
+    email VARCHAR(254) NOT NULL,
+    password_hash VARCHAR(128) NOT NULL,
+    country_code CHAR(2) NOT NULL DEFAULT 'XX',
+    playmode VARCHAR(16) NOT NULL DEFAULT 'osu',
+    is_supporter TINYINT(1) NOT NULL DEFAULT 1,
+    is_admin TINYINT(1) NOT NULL DEFAULT 0,
+    is_bot TINYINT(1) NOT NULL DEFAULT 0,
+    is_restricted TINYINT(1) NOT NULL DEFAULT 0,
+    pm_friends_only TINYINT(1) NOT NULL DEFAULT 0,
+    title VARCHAR(64) NULL,
+    location VARCHAR(64) NULL,
+    interests VARCHAR(255) NULL,
+    occupation VARCHAR(64) NULL,
+    twitter VARCHAR(255) NULL,
+    discord VARCHAR(255) NULL,
+    website VARCHAR(255) NULL,
+    profile_colour VARCHAR(16) NULL,
+    avatar_url VARCHAR(255) NULL,
+    cover_url VARCHAR(255) NULL,
+    silence_end_at DATETIME NULL,
+    created_at DATETIME NOT NULL,
+    last_visit_at DATETIME NOT NULL
+);
+
+-- User ids start at 2: lazer treats id 1 as its "not logged in" placeholder.
+INSERT INTO sqlite_sequence (name, seq) VALUES ('users', 1);
+
+CREATE TABLE oauth_clients (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name VARCHAR(100) NOT NULL,
+    owner_user_id INT NULL,
+    password_client TINYINT(1) NOT NULL DEFAULT 0,
+    redirect VARCHAR(512) NOT NULL DEFAULT '',
+    revoked TINYINT(1) NOT NULL DEFAULT 0,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INT NOT NULL,
+    name VARCHAR(64) NOT NULL,
+    object_type VARCHAR(32) NOT NULL,
+    object_id BIGINT NOT NULL,
+    source_user_id INT NULL,
+    details TEXT NOT NULL,
+    is_read TINYINT(1) NOT NULL DEFAULT 0,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE chat_channels (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name VARCHAR(64) NOT NULL,
+    description VARCHAR(255) NOT NULL DEFAULT '',
+    type VARCHAR(16) NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE chat_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id INT NOT NULL,
+    sender_id INT NOT NULL,
+    content TEXT NOT NULL,
+    is_action TINYINT(1) NOT NULL DEFAULT 0,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE chat_silences (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INT NOT NULL,
+    reason VARCHAR(255) NOT NULL DEFAULT '',
+    created_at DATETIME NOT NULL,
+    ends_at DATETIME NOT NULL
+);
+
+-- dialect: all
+-- Names are unique ignoring case and treating space and underscore alike (osu-web's rule).
+CREATE UNIQUE INDEX users_username_safe ON users (username_safe);
+CREATE UNIQUE INDEX users_email ON users (email);
+
+-- Per-ruleset statistics: osu, taiko, fruits, mania, plus osurx, osuap, taikorx, fruitsrx
+-- when relax rulesets are enabled. Score submission keeps these current.
+CREATE TABLE user_statistics (
+    user_id INT NOT NULL,
+    ruleset VARCHAR(16) NOT NULL,
+    ranked_score BIGINT NOT NULL DEFAULT 0,
+    total_score BIGINT NOT NULL DEFAULT 0,
+    pp DOUBLE NOT NULL DEFAULT 0,
+    hit_accuracy DOUBLE NOT NULL DEFAULT 0,
+    play_count INT NOT NULL DEFAULT 0,
+    play_time INT NOT NULL DEFAULT 0,
+    total_hits BIGINT NOT NULL DEFAULT 0,
+    maximum_combo INT NOT NULL DEFAULT 0,
+    replays_watched INT NOT NULL DEFAULT 0,
+    count_ssh INT NOT NULL DEFAULT 0,
+    count_ss INT NOT NULL DEFAULT 0,
+    count_sh INT NOT NULL DEFAULT 0,
+    count_s INT NOT NULL DEFAULT 0,
+    count_a INT NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, ruleset)
+);
+CREATE INDEX user_statistics_ruleset_pp ON user_statistics (ruleset, pp);
+
+-- A client secret is stored as its SHA-256; the lazer client has two public secrets.
+CREATE TABLE oauth_client_secrets (
+    client_id INT NOT NULL,
+    secret_sha256 CHAR(64) NOT NULL,
+    PRIMARY KEY (client_id, secret_sha256)
+);
+
+-- Tokens are stored only as SHA-256 hashes (S-TOK-3). A family is one sign-in and every
+-- token rotated from it; reuse of a rotated refresh token revokes the family (S-TOK-6).
+CREATE TABLE oauth_access_tokens (
+    token_sha256 CHAR(64) NOT NULL PRIMARY KEY,
+    user_id INT NULL,
+    client_id INT NOT NULL,
+    scopes VARCHAR(255) NOT NULL,
+    family_id CHAR(32) NOT NULL,
+    revoked TINYINT(1) NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX oauth_access_tokens_family ON oauth_access_tokens (family_id);
+CREATE INDEX oauth_access_tokens_user ON oauth_access_tokens (user_id);
+
+CREATE TABLE oauth_refresh_tokens (
+    token_sha256 CHAR(64) NOT NULL PRIMARY KEY,
+    access_token_sha256 CHAR(64) NOT NULL,
+    family_id CHAR(32) NOT NULL,
+    user_id INT NULL,
+    client_id INT NOT NULL,
+    scopes VARCHAR(255) NOT NULL,
+    rotated TINYINT(1) NOT NULL DEFAULT 0,
+    revoked TINYINT(1) NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX oauth_refresh_tokens_family ON oauth_refresh_tokens (family_id);
+
+-- Friends and blocks, as osu-web's user relations: one row per (user, target).
+CREATE TABLE user_relations (
+    user_id INT NOT NULL,
+    target_id INT NOT NULL,
+    kind VARCHAR(8) NOT NULL,
+    created_at DATETIME NOT NULL,
+    PRIMARY KEY (user_id, target_id)
+);
+CREATE INDEX user_relations_target ON user_relations (target_id, kind);
+
+CREATE TABLE beatmapset_favourites (
+    user_id INT NOT NULL,
+    beatmapset_id INT NOT NULL,
+    created_at DATETIME NOT NULL,
+    PRIMARY KEY (user_id, beatmapset_id)
+);
+CREATE INDEX beatmapset_favourites_set ON beatmapset_favourites (beatmapset_id);
+
+CREATE INDEX notifications_user ON notifications (user_id, id);
+
+CREATE TABLE chat_channel_users (
+    channel_id INT NOT NULL,
+    user_id INT NOT NULL,
+    last_read_id BIGINT NULL,
+    joined_at DATETIME NOT NULL,
+    PRIMARY KEY (channel_id, user_id)
+);
+CREATE INDEX chat_channel_users_user ON chat_channel_users (user_id);
+CREATE INDEX chat_messages_channel ON chat_messages (channel_id, id);
+CREATE INDEX chat_silences_user ON chat_silences (user_id);
+CREATE UNIQUE INDEX chat_channels_name ON chat_channels (name);
+
+-- MD5s of passwords too common to allow (osu-web keeps the same kind of list).
+CREATE TABLE weak_passwords (
+    password_md5 CHAR(32) NOT NULL PRIMARY KEY
+);
+
+INSERT INTO oauth_clients (id, name, owner_user_id, password_client, redirect, revoked, created_at)
+VALUES (5, 'osu!lazer', NULL, 1, '', 0, CURRENT_TIMESTAMP);
+INSERT INTO oauth_client_secrets (client_id, secret_sha256) VALUES
+    (5, '6eb6411a11f3c21d1ab129230b9fcd1121666106764b8b5daf12d1d2d4ecbd02'),
+    (5, '089e8378c60e6abac41dfbe000bed9f5cfc89ccec6ecfe6a0523af5f15da93bb');
+
+INSERT INTO chat_channels (name, description, type, created_at) VALUES
+    ('#osu', 'The official osu! channel (english only).', 'PUBLIC', CURRENT_TIMESTAMP),
+    ('#announce', 'Server announcements.', 'ANNOUNCE', CURRENT_TIMESTAMP);
+
+INSERT INTO weak_passwords (password_md5) VALUES
+    ('5f4dcc3b5aa765d61d8327deb882cf99'),
+    ('7c6a180b36896a0a8c02787eeafb0e4c'),
+    ('25d55ad283aa400af464c76d713c07ad'),
+    ('25f9e794323b453885f5181f1b624d0b'),
+    ('e807f1fcf82d132f9bb018ca6738a19f'),
+    ('22d7fe8c185003c98f97e5d6ced420c7'),
+    ('6eea9b7ef19179a06954edd0f6c05ceb'),
+    ('1bbd886460827015e5d605ed44252251'),
+    ('dd4b21e9ef71e1291183a46b913ae6f2'),
+    ('f25a2fc72690b780b2a14e140ef6a9e0'),
+    ('e19d5cd5af0378da05f63f891c7467af'),
+    ('276f8db0b86edaa7fc805516c852c889'),
+    ('37b4e2d82900d5e94b8da524fbeb33c0'),
+    ('0571749e2ac330a7455809c6b0e7af90'),
+    ('8afa847f50a716e64932d995c8e7435a'),
+    ('84d961568a65073a3bcf0eb216b2a576'),
+    ('5fcfd41e547a12215b173ff47fdd3739'),
+    ('bec92397646e8feb93667ae2e6bc931b'),
+    ('201f00b5ca5d65a1c118e5e32431514c'),
+    ('bed128365216c019988915ed3add75fb'),
+    ('5416d7cd6ef195a0f7622a9c56b55e84'),
+    ('e6a52c828d56b46129fbf85c4cd164b3'),
+    ('bf709005906087dc1256bb4449d8774d'),
+    ('6a204bd89f3c8348afd5c77c717a097a'),
+    ('ed2b1f468c5f915f3f1cf75d7068baae'),
+    ('8ddcff3a80f4189ca1c9d4d902c3c909'),
+    ('5e8667a439c68f5145dd2fcbecf02209'),
+    ('8f9b97bf3fad640ca17e9627e6bba1fd'),
+    ('5dc7bfb3144d4de54ec91b1638b43efb'),
+    ('d6be6322d62ab5222f4894049e4408bf'),
+    ('4459bc6149433c10e5aae7c745ce380b'),
+    ('7a4524cc66ea832a7dc2ea35dc7ac860'),
+    ('b1d428b39e240dfe0969d08405a598f4'),
+    ('af3f6d24ad6fe5786af5a3b762125f12');

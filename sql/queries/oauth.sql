@@ -1,0 +1,84 @@
+-- name: fetch_oauth_client(client_id)^
+-- One OAuth client by id.
+SELECT id, name, owner_user_id, password_client, revoked FROM oauth_clients WHERE id = :client_id;
+
+-- name: client_secret_matches(client_id, secret_sha256)$
+-- 1 when the hashed secret is one of the client's secrets.
+SELECT 1 FROM oauth_client_secrets
+WHERE client_id = :client_id AND secret_sha256 = :secret_sha256;
+
+-- name: insert_oauth_client(name, owner_user_id, password_client, now)!
+-- Register an OAuth client.
+INSERT INTO oauth_clients (name, owner_user_id, password_client, redirect, revoked, created_at)
+VALUES (:name, :owner_user_id, :password_client, '', 0, :now);
+
+-- name: insert_client_secret(client_id, secret_sha256)!
+-- Add a secret (stored as its hash) to a client.
+INSERT INTO oauth_client_secrets (client_id, secret_sha256) VALUES (:client_id, :secret_sha256);
+
+-- name: insert_access_token(token_sha256, user_id, client_id, scopes, family_id, now, expires_at)!
+-- Store a newly issued access token by its hash.
+INSERT INTO oauth_access_tokens (token_sha256, user_id, client_id, scopes, family_id, revoked,
+                                 created_at, expires_at)
+VALUES (:token_sha256, :user_id, :client_id, :scopes, :family_id, 0, :now, :expires_at);
+
+-- name: insert_refresh_token(token_sha256, access_token_sha256, family_id, user_id, client_id, scopes, now, expires_at)!
+-- Store a newly issued refresh token by its hash.
+INSERT INTO oauth_refresh_tokens (token_sha256, access_token_sha256, family_id, user_id,
+                                  client_id, scopes, rotated, revoked, created_at, expires_at)
+VALUES (:token_sha256, :access_token_sha256, :family_id, :user_id, :client_id, :scopes, 0, 0,
+        :now, :expires_at);
+
+-- name: fetch_access_token(token_sha256)^
+-- An access token's stored record, with whether its client is still active.
+SELECT t.token_sha256, t.user_id, t.client_id, t.scopes, t.family_id, t.revoked, t.expires_at,
+       c.revoked AS client_revoked
+FROM oauth_access_tokens t JOIN oauth_clients c ON c.id = t.client_id
+WHERE t.token_sha256 = :token_sha256;
+
+-- name: fetch_refresh_token(token_sha256)^
+-- A refresh token's stored record.
+SELECT token_sha256, access_token_sha256, family_id, user_id, client_id, scopes, rotated,
+       revoked, expires_at
+FROM oauth_refresh_tokens WHERE token_sha256 = :token_sha256;
+
+-- name: claim_refresh_token(token_sha256)!
+-- Mark a refresh token used; changes no row when it was used or revoked already.
+UPDATE oauth_refresh_tokens SET rotated = 1
+WHERE token_sha256 = :token_sha256 AND rotated = 0 AND revoked = 0;
+
+-- name: revoke_access_token(token_sha256)!
+-- Revoke one access token.
+UPDATE oauth_access_tokens SET revoked = 1 WHERE token_sha256 = :token_sha256;
+
+-- name: fetch_family_access_tokens(family_id)
+-- Hashes of every access token of a sign-in family (to evict them from the cache).
+SELECT token_sha256 FROM oauth_access_tokens WHERE family_id = :family_id;
+
+-- name: revoke_family_access_tokens(family_id)!
+-- Revoke every access token of a sign-in family.
+UPDATE oauth_access_tokens SET revoked = 1 WHERE family_id = :family_id;
+
+-- name: revoke_family_refresh_tokens(family_id)!
+-- Revoke every refresh token of a sign-in family.
+UPDATE oauth_refresh_tokens SET revoked = 1 WHERE family_id = :family_id;
+
+-- name: fetch_user_access_tokens(user_id)
+-- Hashes of every access token of a user (to evict them from the cache).
+SELECT token_sha256 FROM oauth_access_tokens WHERE user_id = :user_id AND revoked = 0;
+
+-- name: revoke_user_access_tokens(user_id)!
+-- Revoke every access token of a user.
+UPDATE oauth_access_tokens SET revoked = 1 WHERE user_id = :user_id;
+
+-- name: revoke_user_refresh_tokens(user_id)!
+-- Revoke every refresh token of a user.
+UPDATE oauth_refresh_tokens SET revoked = 1 WHERE user_id = :user_id;
+
+-- name: delete_expired_access_tokens(now)!
+-- Drop access tokens past their expiry.
+DELETE FROM oauth_access_tokens WHERE expires_at < :now;
+
+-- name: delete_expired_refresh_tokens(now)!
+-- Drop refresh tokens past their expiry.
+DELETE FROM oauth_refresh_tokens WHERE expires_at < :now;

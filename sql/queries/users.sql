@@ -1,0 +1,64 @@
+-- name: fetch_user_by_id(user_id)^
+-- One user account by id.
+SELECT id, username, username_safe, email, password_hash, country_code, playmode, is_supporter,
+       is_admin, is_bot, is_restricted, pm_friends_only, title, location, interests, occupation,
+       twitter, discord, website, profile_colour, avatar_url, cover_url, silence_end_at,
+       created_at, last_visit_at
+FROM users WHERE id = :user_id;
+
+-- name: fetch_user_by_username_safe(username_safe)^
+-- One user account by its normalised name (lower case, spaces as underscores).
+SELECT id, username, username_safe, email, password_hash, country_code, playmode, is_supporter,
+       is_admin, is_bot, is_restricted, pm_friends_only, title, location, interests, occupation,
+       twitter, discord, website, profile_colour, avatar_url, cover_url, silence_end_at,
+       created_at, last_visit_at
+FROM users WHERE username_safe = :username_safe;
+
+-- name: fetch_user_id_by_email(email)$
+-- The id of the account registered with this (lower-cased) email, if any.
+SELECT id FROM users WHERE email = :email;
+
+-- name: insert_user(username, username_safe, email, password_hash, country_code, now)!
+-- Create an account; the unique indexes reject a taken name or email.
+INSERT INTO users (username, username_safe, email, password_hash, country_code, created_at,
+                   last_visit_at)
+VALUES (:username, :username_safe, :email, :password_hash, :country_code, :now, :now);
+
+-- name: update_password_hash(user_id, password_hash)!
+-- Replace a stored password hash (rehash on login when the bcrypt cost changed).
+UPDATE users SET password_hash = :password_hash WHERE id = :user_id;
+
+-- name: touch_last_visit(user_id, now)!
+-- Record that the user was seen now.
+UPDATE users SET last_visit_at = :now WHERE id = :user_id;
+
+-- name: is_weak_password(password_md5)$
+-- 1 when the password's MD5 is on the list of passwords too common to allow.
+SELECT 1 FROM weak_passwords WHERE password_md5 = :password_md5;
+
+-- name: insert_user_statistics(user_id, ruleset)!
+-- Start a user's statistics for one ruleset at zero.
+INSERT INTO user_statistics (user_id, ruleset) VALUES (:user_id, :ruleset);
+
+-- name: fetch_user_statistics(user_id)
+-- Every ruleset's statistics row of one user.
+SELECT user_id, ruleset, ranked_score, total_score, pp, hit_accuracy, play_count, play_time,
+       total_hits, maximum_combo, replays_watched, count_ssh, count_ss, count_sh, count_s,
+       count_a
+FROM user_statistics WHERE user_id = :user_id;
+
+-- name: count_users_above_pp(ruleset, pp)$
+-- How many unrestricted users have more pp in a ruleset (global rank = this + 1).
+SELECT COUNT(*) FROM user_statistics s JOIN users u ON u.id = s.user_id
+WHERE s.ruleset = :ruleset AND s.pp > :pp AND u.is_restricted = 0;
+
+-- name: count_country_users_above_pp(ruleset, pp, country_code)$
+-- How many unrestricted users of one country have more pp in a ruleset.
+SELECT COUNT(*) FROM user_statistics s JOIN users u ON u.id = s.user_id
+WHERE s.ruleset = :ruleset AND s.pp > :pp AND u.country_code = :country_code
+  AND u.is_restricted = 0;
+
+-- name: count_ranked_users(ruleset)$
+-- How many unrestricted users have pp in a ruleset (for the rank percentile).
+SELECT COUNT(*) FROM user_statistics s JOIN users u ON u.id = s.user_id
+WHERE s.ruleset = :ruleset AND s.pp > 0 AND u.is_restricted = 0;

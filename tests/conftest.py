@@ -1,0 +1,127 @@
+"""Fixture chain: settings → app (lifespan running) → client → signed-in client.
+
+The suite runs on the embedded default (a SQLite file in a temp dir, in-process Redis) unless
+TEST_DATABASE_URL / TEST_REDIS_URL name real servers; .ci/run runs it both ways. The
+configured test database is wiped and migrated at the start of the session.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from server.app import create_app
+from server.settings import Settings, load_settings
+from tests.helpers import SignedIn, sign_in, signup
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
+
+
+def pytest_report_header() -> str:
+    """Say which backends this run uses."""
+    db = TEST_DATABASE_URL or "embedded SQLite"
+    redis = TEST_REDIS_URL or "in-process Redis stand-in"
+    return f"osu-server test backends: database={db}, redis={redis}"
+
+
+def make_settings(data_dir: Path, **overrides: str) -> Settings:
+    """Settings for a test app on the configured backends."""
+    env = {
+        "DATA_DIR": str(data_dir),
+        "SECRET_KEY": "test-" + secrets.token_hex(24),
+        "BCRYPT_ROUNDS": "4",
+        "SERVER_URL": "http://testserver",
+    }
+    if TEST_DATABASE_URL:
+        env["DATABASE_URL"] = TEST_DATABASE_URL
+    if TEST_REDIS_URL:
+        env["REDIS_URL"] = TEST_REDIS_URL
+    env.update(overrides)
+    return load_settings(env, env_file=None)
+
+
+async def reset_backends(settings: Settings) -> None:
+    """Empty the configured test database and Redis, then migrate."""
+    from server.db import Database
+    from server.db.migrations import migrate
+    from server.redis_store import open_redis
+
+    db = Database(settings.database_url, settings.dialect)
+    await db.connect()
+    try:
+        if settings.dialect == "mysql":
+            await db.execute_raw("SET FOREIGN_KEY_CHECKS = 0")
+            for row in await db.fetch_raw("SHOW TABLES"):
+                await db.execute_raw(f"DROP TABLE `{next(iter(row.values()))}`")
+            await db.execute_raw("SET FOREIGN_KEY_CHECKS = 1")
+        await migrate(db)
+    finally:
+        await db.disconnect()
+    redis = open_redis(settings)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return make_settings(data_dir)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    await reset_backends(settings)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application) as state:
+        application.state.lifespan_state = state
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = _LifespanStateTransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+class _LifespanStateTransport(httpx.ASGITransport):
+    """httpx's ASGI transport, plus the lifespan state a server would put in each scope."""
+
+    def __init__(self, app: Starlette) -> None:
+        state = app.state.lifespan_state
+
+        async def with_state(scope, receive, send):  # type: ignore[no-untyped-def]
+            scope["state"] = dict(state)
+            await app(scope, receive, send)
+
+        super().__init__(app=with_state, client=("203.0.113.7", 50000))
+
+
+@pytest.fixture
+async def player(client: httpx.AsyncClient) -> SignedIn:
+    """A freshly registered, signed-in user."""
+    user = await signup(client)
+    return await sign_in(client, user)
+
+
+@pytest.fixture
+def services(app: Starlette):  # type: ignore[no-untyped-def]
+    return app.state.lifespan_state["services"]
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> Iterator[str]:
+    yield "asyncio"
