@@ -164,10 +164,13 @@ async def require_session(request: Request, scope: str = "public") -> Session:
 
 
 async def require_user(request: Request, scope: str = "identify") -> tuple[Session, UserAccount]:
-    """The signed-in user behind the token (a client-credentials token has none)."""
-    session = await require_session(request, scope)
-    if session.user_id is None:
+    """The signed-in user behind the token (a client-credentials token has none: 401)."""
+    token = bearer_token(request)
+    session = await services(request).tokens.authenticate(token) if token else None
+    if session is None or session.user_id is None:
         unauthenticated()
+    if not session.allows(scope):
+        fail(403, f"This action requires the `{scope}` scope.")
     account = await services(request).users.by_id(session.user_id)
     if account is None:
         unauthenticated()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -38,6 +39,9 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
         "SECRET_KEY": "test-" + secrets.token_hex(24),
         "BCRYPT_ROUNDS": "4",
         "SERVER_URL": "http://testserver",
+        # The whole suite signs in from one address; the limits have their own tests.
+        "TOKEN_RATE_LIMIT_PER_MINUTE": "1000000",
+        "REGISTRATION_RATE_LIMIT": "1000000",
     }
     if TEST_DATABASE_URL:
         env["DATABASE_URL"] = TEST_DATABASE_URL
@@ -100,14 +104,25 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 class _LifespanStateTransport(httpx.ASGITransport):
     """httpx's ASGI transport, plus the lifespan state a server would put in each scope."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, ip: str = "203.0.113.7") -> None:
         state = app.state.lifespan_state
 
         async def with_state(scope, receive, send):  # type: ignore[no-untyped-def]
             scope["state"] = dict(state)
             await app(scope, receive, send)
 
-        super().__init__(app=with_state, client=("203.0.113.7", 50000))
+        super().__init__(app=with_state, client=(ip, 50000))
+
+
+@asynccontextmanager
+async def app_client(settings: Settings, ip: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A separate app (own settings, same database) and a client calling from `ip`."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application) as state:
+        application.state.lifespan_state = state
+        transport = _LifespanStateTransport(application, ip)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
 
 
 @pytest.fixture

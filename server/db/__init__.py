@@ -107,29 +107,29 @@ class Database:
             )
         return prepared
 
-    async def one(self, name: str, **params: Any) -> Row | None:
+    async def one(self, name: str, /, **params: Any) -> Row | None:
         """Run a `^` query: one row or None."""
         clause = self._prepared(name, Operation.ROW).bind(params)
         record = await self._db.fetch_one(clause)
         return None if record is None else _row(record._mapping)
 
-    async def all(self, name: str, **params: Any) -> list[Row]:
+    async def all(self, name: str, /, **params: Any) -> list[Row]:
         """Run a row-list query."""
         clause = self._prepared(name, Operation.ROWS).bind(params)
         return [_row(record._mapping) for record in await self._db.fetch_all(clause)]
 
-    async def value(self, name: str, **params: Any) -> Any:
+    async def value(self, name: str, /, **params: Any) -> Any:
         """Run a `$` query: the first column of the first row, or None."""
         clause = self._prepared(name, Operation.VALUE).bind(params)
         return await self._db.fetch_val(clause)
 
-    async def execute(self, name: str, **params: Any) -> int:
+    async def execute(self, name: str, /, **params: Any) -> int:
         """Run a `!` query; returns the last inserted row id where there is one."""
         clause = self._prepared(name, Operation.EXECUTE).bind(params)
         result = await self._db.execute(clause)
         return int(result or 0)
 
-    async def rowcount(self, name: str, **params: Any) -> int:
+    async def rowcount(self, name: str, /, **params: Any) -> int:
         """Run a `!` query and return how many rows it changed."""
         clause = self._prepared(name, Operation.EXECUTE).bind(params)
         async with self._db.connection() as connection:
