@@ -165,7 +165,9 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     max_friends: int
     occupation: str | None
     playmode: str
-    playstyle: list[Literal["mouse", "keyboard", "tablet", "touch"]]
+    # osu-web sends null, not [], when no play style is set (User::getOsuPlaystyleAttribute);
+    # ossapi cannot parse an empty list and lazer reads null as "none".
+    playstyle: list[Literal["mouse", "keyboard", "tablet", "touch"]] | None
     post_count: int = 0
     profile_hue: int | None = None
     profile_order: list[str]

@@ -44,8 +44,8 @@ def required_score_for_level(level: int) -> float:
 def level_for_score(total_score: int) -> Level:
     """The level and percent progress towards the next one for a total score."""
     level = 1
-    if total_score >= required_score_for_level(100):
-        level = 100 + int((total_score - required_score_for_level(100)) // 99_999_999_999)
+    if total_score >= required_score_for_level(101):
+        level = 100 + int((total_score - 26_931_190_827) // 99_999_999_999)
     else:
         while level < 100 and required_score_for_level(level + 1) <= total_score:
             level += 1
@@ -173,7 +173,7 @@ class ProfileService:
             "max_friends": _MAX_FRIENDS,
             "occupation": account.occupation,
             "playmode": account.playmode,
-            "playstyle": [],
+            "playstyle": None,
             "profile_order": list(_PROFILE_ORDER),
             "title": account.title,
             "twitter": account.twitter,

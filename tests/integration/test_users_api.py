@@ -16,7 +16,7 @@ NON_NULL_USER = ["id", "username", "country_code", "is_supporter", "is_active", 
                  "scores_recent_count", "scores_pinned_count", "beatmap_playcounts_count", "comments_count",
                  "graveyard_beatmapset_count", "loved_beatmapset_count", "ranked_beatmapset_count",
                  "pending_beatmapset_count", "guest_beatmapset_count", "nominated_beatmapset_count",
-                 "mapping_follower_count", "support_level", "playstyle", "cover", "country"]
+                 "mapping_follower_count", "support_level", "cover", "country"]
 NON_NULL_STATISTICS = ["level", "is_ranked", "ranked_score", "hit_accuracy", "play_count", "total_score",
                        "total_hits", "maximum_combo", "replays_watched_by_others", "grade_counts", "pp"]
 
