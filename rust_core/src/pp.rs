@@ -84,17 +84,16 @@ pub fn parse_beatmap(bytes: &[u8]) -> Result<PpBeatmap, CoreError> {
             "not an .osu file: the first line must be `osu file format v<N>`",
         ));
     }
-    let map = Beatmap::from_bytes(bytes)
-        .map_err(|err| CoreError::new(ErrorCode::BeatmapParse, format!("cannot parse beatmap: {err}")))?;
+    let map = Beatmap::from_bytes(bytes).map_err(|err| {
+        CoreError::new(ErrorCode::BeatmapParse, format!("cannot parse beatmap: {err}"))
+    })?;
     Ok(PpBeatmap::new(map))
 }
 
 fn has_format_header(bytes: &[u8]) -> bool {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first_line = bytes
-        .split(|&b| b == b'\n')
-        .map(|line| line.trim_ascii())
-        .find(|line| !line.is_empty());
+    let first_line =
+        bytes.split(|&b| b == b'\n').map(|line| line.trim_ascii()).find(|line| !line.is_empty());
     first_line.is_some_and(|line| line.starts_with(b"osu file format v"))
 }
 
@@ -128,9 +127,9 @@ pub fn difficulty(
 }
 
 fn convert(map: &Beatmap, mode: GameMode, mods: &GameMods) -> Result<Beatmap, CoreError> {
-    map.convert_ref(mode, mods)
-        .map(std::borrow::Cow::into_owned)
-        .map_err(|err| CoreError::new(ErrorCode::Conversion, format!("cannot convert beatmap: {err}")))
+    map.convert_ref(mode, mods).map(std::borrow::Cow::into_owned).map_err(|err| {
+        CoreError::new(ErrorCode::Conversion, format!("cannot convert beatmap: {err}"))
+    })
 }
 
 /// pp for one score from difficulty attributes; the mods must be those of the attributes.
@@ -141,10 +140,11 @@ pub fn performance(
 ) -> Result<rosu_pp::any::PerformanceAttributes, CoreError> {
     score.validate()?;
     let mode = abi::attrs_mode(&attrs);
-    let mut perf = Performance::new(attrs)
-        .mods(mods.clone())
-        .lazer(score.is_lazer())
-        .state(score.to_state(mode));
+    // Mods and the lazer flag travel in a `Difficulty`: `Performance::lazer` on the any-mode
+    // builder drops the flag for taiko and catch, yet taiko's calculator reads it (classic
+    // scoring changes its hit windows and HD bonus).
+    let settings = Difficulty::new().mods(mods.clone()).lazer(score.is_lazer());
+    let mut perf = Performance::new(attrs).difficulty(settings).state(score.to_state(mode));
     if let Some(total) = score.legacy_total_score() {
         perf = perf.legacy_total_score(total);
     }
@@ -159,9 +159,7 @@ fn info(beatmap: &PpBeatmap) -> RcPpBeatmapInfo {
     let max_combo = if beatmap.suspicion.is_some() {
         0
     } else {
-        *beatmap.max_combo.get_or_init(|| {
-            Difficulty::new().calculate(map).max_combo()
-        })
+        *beatmap.max_combo.get_or_init(|| Difficulty::new().calculate(map).max_combo())
     };
     // Sliders count at their start time: their end needs the full path, which only the
     // difficulty pass computes. Spinners and hold notes carry their duration.
@@ -391,7 +389,9 @@ pub unsafe extern "C" fn rc_pp_performance_batch(
         let mods = mods::parse(input_slice(mods, mods_len)?, abi::attrs_mode(&attrs))?;
         // Validate everything first so a bad score leaves no half-written output.
         for (i, score) in scores.iter().enumerate() {
-            score.validate().map_err(|err| CoreError::invalid(format!("score {i}: {}", err.message)))?;
+            score
+                .validate()
+                .map_err(|err| CoreError::invalid(format!("score {i}: {}", err.message)))?;
         }
         for (score, pp) in scores.iter().zip(out_pp.iter_mut()) {
             *pp = performance(attrs.clone(), &mods, score)?.pp();

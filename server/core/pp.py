@@ -164,7 +164,12 @@ def _layout(cls: type[msgspec.Struct]) -> struct.Struct:
 _INFO: Final = _layout(BeatmapInfo)
 _ATTRS: Final = _layout(DifficultyAttributes)
 _PERF: Final = _layout(PerformanceResult)
-_SCORE_FIELDS: Final = (*HitStatistics.__struct_fields__, "max_combo", "flags", "legacy_total_score")
+_SCORE_FIELDS: Final = (
+    *HitStatistics.__struct_fields__,
+    "max_combo",
+    "flags",
+    "legacy_total_score",
+)
 _SCORE: Final = struct.Struct("=" + "I" * len(_SCORE_FIELDS))
 _NO_MODS: Final = b""
 
@@ -217,7 +222,9 @@ def _score_cdata(score: ScoreInput) -> Any:
 
 def _attrs_cdata(attrs: DifficultyAttributes) -> Any:
     # from_buffer keeps the bytes alive as long as the returned cdata.
-    return ffi.from_buffer("rc_pp_difficulty_attributes *", _ATTRS.pack(*msgspec.structs.astuple(attrs)))
+    return ffi.from_buffer(
+        "rc_pp_difficulty_attributes *", _ATTRS.pack(*msgspec.structs.astuple(attrs))
+    )
 
 
 def _unpack_attrs(cdata: Any) -> DifficultyAttributes:
@@ -245,7 +252,7 @@ def algorithm_version() -> str:
 
 
 def build_profile() -> str:
-    """"release" or "debug": how the core was compiled."""
+    """The core's build profile, "release" or "debug"."""
     return call_returning_bytes(lib.rc_pp_build_profile).decode()
 
 
