@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -106,7 +107,7 @@ def assert_same_performance(ours: pp.PerformanceResult, theirs: object) -> None:
             assert actual is not None and rel_close(actual, float(expected)), mine
 
 
-def rosu_mods(mods: pp.Mods) -> dict[str, object]:
+def rosu_mods(mods: pp.Mods) -> dict[str, Any]:
     """rosu-pp-py's `mods` keyword (it refuses None)."""
     return {} if mods is None else {"mods": mods}
 

@@ -25,14 +25,14 @@ from tests.unit.test_pp_core import (
 )
 
 # Acronyms each ruleset knows that matter to difficulty or pp (plus a few that should not).
-_ACRONYMS = {
+_ACRONYMS: dict[int, tuple[str, ...]] = {
     pp.Ruleset.OSU: ("EZ", "HD", "HR", "FL", "NF", "SO", "CL", "TD", "MR", "BL"),
     pp.Ruleset.TAIKO: ("EZ", "HD", "HR", "FL", "NF", "CL"),
     pp.Ruleset.CATCH: ("EZ", "HD", "HR", "FL", "NF", "CL", "MR"),
     pp.Ruleset.MANIA: ("EZ", "HD", "FI", "HR", "FL", "NF", "CL", "MR", "4K", "5K", "7K"),
 }
 # Difficulty Adjust settings each ruleset's DA has.
-_DA_SETTINGS = {
+_DA_SETTINGS: dict[int, tuple[str, ...]] = {
     pp.Ruleset.OSU: ("circle_size", "approach_rate", "overall_difficulty", "drain_rate"),
     pp.Ruleset.TAIKO: ("overall_difficulty", "drain_rate"),
     pp.Ruleset.CATCH: ("circle_size", "approach_rate", "overall_difficulty", "drain_rate"),
@@ -130,7 +130,7 @@ def check_against_rosu_pp_py(
     """Difficulty, single pp and batch pp for `mods` on `data` must match rosu-pp-py."""
     theirs_map = rosu.Beatmap(bytes=data)
     if theirs_map.mode != ROSU_MODES[ruleset]:
-        theirs_map.convert(ROSU_MODES[ruleset], mods)
+        theirs_map.convert(ROSU_MODES[ruleset], rosu_mods(mods).get("mods"))
     theirs = rosu.Difficulty(**rosu_mods(mods)).calculate(theirs_map)
     with pp.Beatmap.parse(data) as beatmap:
         ours = beatmap.difficulty(ruleset, mods)
