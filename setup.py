@@ -59,6 +59,8 @@ setup(
         "python-multipart>=0.0.9",
         "python-dotenv>=1.0",
         "pycountry>=24.6",
+        "httpx>=0.27",
+        "tqdm>=4.66",
     ],
     extras_require={
         "test": [

@@ -1,4 +1,5 @@
-"""Command line: `python -m server` (or `osu-server`) serve | migrate | user | oauth-client."""
+"""Command line: `python -m server` (or `osu-server`) serve | migrate | user | oauth-client |
+beatmaps."""
 
 from __future__ import annotations
 
@@ -69,7 +70,75 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also allow the password grant (only for a first-party game client)",
     )
+
+    beatmaps = commands.add_parser(
+        "beatmaps", help="manage beatmaps", description="Manage stored beatmaps."
+    )
+    beatmap_commands = beatmaps.add_subparsers(dest="beatmaps_command", required=True, metavar="ACTION")
+    importer = beatmap_commands.add_parser(
+        "import",
+        help="import .osz archives and .osu files (directories recursively)",
+        description=(
+            "Import .osz archives and loose .osu files. Ids come from the files, else from "
+            "--ids; the status from the upstream fetcher when it knows the set, else --status. "
+            "Importing the same files again changes nothing."
+        ),
+    )
+    importer.add_argument("paths", nargs="+", metavar="PATH", help=".osz, .osu or a directory")
+    importer.add_argument(
+        "--status",
+        default="ranked",
+        choices=["graveyard", "wip", "pending", "ranked", "approved", "qualified", "loved"],
+        help="status for maps upstream does not know (default ranked: imported to be played)",
+    )
+    importer.add_argument(
+        "--ids",
+        metavar="FILE",
+        help='JSON id mapping for files without ids: {"<md5 or file name>": '
+        '{"beatmap_id": N, "beatmapset_id": M}}',
+    )
+    importer.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from server.app import build_beatmap_service, open_database
+    from server.models.beatmaps import STATUS_IDS
+    from server.redis_store import open_redis
+    from server.services.beatmap_import import BeatmapImporter, load_mapping
+
+    try:
+        mapping = load_mapping(Path(args.ids)) if args.ids else {}
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    db = await open_database(settings)
+    redis = open_redis(settings)
+    beatmaps = build_beatmap_service(settings, db, redis)
+    try:
+        importer = BeatmapImporter(beatmaps.ingest, beatmaps.upstream)
+        summary = await importer.run(
+            [Path(p) for p in args.paths],
+            STATUS_IDS[args.status],
+            mapping,
+            progress=lambda items: tqdm(
+                list(items), unit="set", desc="importing", disable=args.quiet, file=sys.stderr
+            ),
+        )
+    finally:
+        await beatmaps.aclose()
+        await redis.aclose()
+        await db.disconnect()
+    print("\n".join(summary.lines()))
+    return 0
 
 
 async def _migrate(settings: Settings) -> int:
@@ -130,7 +199,7 @@ async def _with_services(settings: Settings, action: str, args: argparse.Namespa
             return 0
         raise AssertionError(action)
     finally:
-        services.hasher.close()
+        await services.aclose()
         await redis.aclose()
         await db.disconnect()
 
@@ -167,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_services(settings, "user add", args))
     if args.command == "oauth-client":
         return asyncio.run(_with_services(settings, "oauth-client add", args))
+    if args.command == "beatmaps":
+        return asyncio.run(_import_beatmaps(settings, args))
     raise AssertionError(args.command)
 
 

@@ -20,6 +20,7 @@ from server.db.migrations import migrate, pending_count
 from server.http import ApiError, JSONResponse
 from server.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from server.redis_store import open_redis
+from server.repositories.beatmaps import BeatmapRepository
 from server.repositories.chat import ChatRepository
 from server.repositories.favourites import FavouriteRepository
 from server.repositories.notifications import NotificationRepository
@@ -28,6 +29,9 @@ from server.repositories.relations import RelationRepository
 from server.repositories.users import UserRepository
 from server.routes import ROUTES
 from server.services.accounts import AccountService
+from server.services.beatmap_files import LocalFileStore
+from server.services.beatmap_ingest import BeatmapIngest
+from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
 from server.services.limits import FixedWindowLimiter, LoginGuard
 from server.services.notifications import NotificationService
@@ -36,6 +40,7 @@ from server.services.passwords import PasswordHasher
 from server.services.profiles import ProfileService
 from server.services.relations import RelationService
 from server.services.tokens import TokenService
+from server.services.upstream import Upstream
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +65,32 @@ class Services:
     notifications: NotificationService
     token_limiter: FixedWindowLimiter
     registration_limiter: FixedWindowLimiter
+    beatmaps: BeatmapService
+
+    async def aclose(self) -> None:
+        """Release what the services hold (worker threads, HTTP clients, parsed maps)."""
+        self.hasher.close()
+        await self.beatmaps.aclose()
+
+
+def build_beatmap_service(settings: Settings, db: Database, redis: Any) -> BeatmapService:
+    """The beatmap service: file store, core cache and upstream fetcher (no I/O)."""
+    from server.core.pp import PpCache
+
+    repo = BeatmapRepository(db)
+    files = LocalFileStore(settings.beatmap_store_dir)
+    return BeatmapService(
+        db,
+        repo,
+        files,
+        BeatmapIngest(db, repo, files),
+        Upstream(settings, redis),
+        redis,
+        PpCache(),
+        all_statuses_ranked=settings.leaderboards_for_all_statuses,
+        resync_seconds=settings.upstream_resync_seconds,
+        miss_seconds=settings.upstream_miss_seconds,
+    )
 
 
 def build_services(settings: Settings, db: Database, redis: Any) -> Services:
@@ -103,6 +134,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         registration_limiter=FixedWindowLimiter(
             redis, "register", settings.registration_rate_limit, settings.registration_window_seconds
         ),
+        beatmaps=build_beatmap_service(settings, db, redis),
     )
 
 
@@ -159,7 +191,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield {"services": services}
         finally:
-            services.hasher.close()
+            await services.aclose()
             await redis.aclose()
             await db.disconnect()
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Mount, Route, Router
 
-from server.api import auth, relations, session, users
+from server.api import auth, beatmaps, relations, session, users
 
 Endpoint = Callable[..., Any]
 
@@ -41,11 +41,22 @@ API_V2: list[BaseRoute] = [
     *both("/chat/channels", session.chat_channels, ["GET"]),
     *both("/chat/updates", session.chat_updates, ["GET"]),
     *both("/chat/ack", session.chat_ack, ["POST"]),
+    # Beatmaps: fixed paths before `{id}` ones (a path parameter matches any segment).
+    *both("/beatmaps", beatmaps.list_beatmaps, ["GET"]),
+    *both("/beatmaps/lookup", beatmaps.lookup_beatmap, ["GET"]),
+    *both("/beatmaps/{beatmap}", beatmaps.show_beatmap, ["GET"]),
+    *both("/beatmaps/{beatmap}/attributes", beatmaps.beatmap_attributes, ["POST"]),
+    *both("/beatmapsets/search", beatmaps.search_beatmapsets, ["GET"]),
+    *both("/beatmapsets/lookup", beatmaps.lookup_beatmapset, ["GET"]),
+    *both("/beatmapsets/{beatmapset}", beatmaps.show_beatmapset, ["GET"]),
+    *both("/beatmapsets/{beatmapset}/download", beatmaps.download_beatmapset, ["GET"]),
+    *both("/beatmapsets/{beatmapset}/favourites", beatmaps.favourite_beatmapset, ["POST"]),
 ]
 
 ROUTES: list[BaseRoute] = [
     *both("/oauth/token", auth.issue_token, ["POST"]),
     *both("/users", auth.register, ["POST"]),
     *both("/health", session.health, ["GET"]),
+    Route("/osu/{beatmap}", beatmaps.osu_file, methods=["GET"]),
     Mount("/api/v2", app=Router(API_V2, redirect_slashes=False)),
 ]

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 from dotenv import dotenv_values
@@ -64,11 +64,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxy_hops: int = 0
     country_header: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Beatmaps: the file store, the status policy and the (optional) upstream fetcher.
+    beatmaps_dir: Path | None = None
+    leaderboards_for_all_statuses: bool = False
+    upstream_api_url: str | None = None
+    upstream_token_url: str | None = None
+    upstream_client_id: str = ""
+    upstream_client_secret: str = ""
+    beatmap_file_mirrors: tuple[str, ...] = ()
+    beatmapset_download_mirrors: tuple[str, ...] = ()
+    upstream_timeout_seconds: float = 10.0
+    upstream_retries: int = 2
+    upstream_resync_seconds: int = 86_400
+    upstream_miss_seconds: int = 600
 
     @property
     def dialect(self) -> Literal["mysql", "sqlite"]:
         """SQL dialect of the configured database."""
         return "sqlite" if self.database_url.startswith("sqlite") else "mysql"
+
+    @property
+    def beatmap_store_dir(self) -> Path:
+        """Where .osu and .osz files are kept (content-addressed by MD5)."""
+        return self.beatmaps_dir or self.data_dir / "beatmaps"
 
     @property
     def notification_endpoint(self) -> str:
@@ -102,6 +120,17 @@ def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _env_urls(env: Mapping[str, str], name: str, placeholder: str | None) -> tuple[str, ...]:
+    """A comma-separated list of http(s) URLs, each holding `placeholder` when one is given."""
+    urls = tuple(url.strip() for url in env.get(name, "").split(",") if url.strip())
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise SettingsError(f"{name}: {url!r} is not an http(s) URL")
+        if placeholder is not None and placeholder not in url:
+            raise SettingsError(f"{name}: {url!r} has no {placeholder} placeholder")
+    return urls
 
 
 def _normalise_database_url(url: str) -> str:
@@ -216,4 +245,43 @@ def load_settings(
         trusted_proxy_hops=_env_int(env, "TRUSTED_PROXY_HOPS", 0, minimum=0),
         country_header=env.get("COUNTRY_HEADER", "").strip() or None,
         log_level=log_level,  # type: ignore[arg-type]
+        **_beatmap_settings(env),
     )
+
+
+def _beatmap_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The beatmap store, status policy and upstream fetcher settings."""
+    api_url = (env.get("UPSTREAM_API_URL") or "").strip().rstrip("/") or None
+    token_url = (env.get("UPSTREAM_TOKEN_URL") or "").strip() or None
+    for name, url in (("UPSTREAM_API_URL", api_url), ("UPSTREAM_TOKEN_URL", token_url)):
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise SettingsError(f"{name} must be an http(s) URL, got {url!r}")
+    if api_url is not None and token_url is None:
+        # An osu! API v2 base is https://host/api/v2; its token endpoint is https://host/oauth/token.
+        token_url = api_url.removesuffix("/api/v2") + "/oauth/token"
+    client_id = (env.get("UPSTREAM_CLIENT_ID") or "").strip()
+    client_secret = (env.get("UPSTREAM_CLIENT_SECRET") or "").strip()
+    if api_url is not None and not (client_id and client_secret):
+        raise SettingsError("UPSTREAM_API_URL needs UPSTREAM_CLIENT_ID and UPSTREAM_CLIENT_SECRET")
+    raw_timeout = (env.get("UPSTREAM_TIMEOUT_SECONDS") or "").strip()
+    try:
+        timeout = float(raw_timeout) if raw_timeout else 10.0
+    except ValueError:
+        raise SettingsError(f"UPSTREAM_TIMEOUT_SECONDS must be a number, got {raw_timeout!r}") from None
+    if not 0 < timeout <= 120:
+        raise SettingsError(f"UPSTREAM_TIMEOUT_SECONDS must be in (0, 120], got {timeout}")
+    beatmaps_dir = (env.get("BEATMAPS_DIR") or "").strip()
+    return {
+        "beatmaps_dir": Path(beatmaps_dir) if beatmaps_dir else None,
+        "leaderboards_for_all_statuses": _env_bool(env, "LEADERBOARDS_FOR_ALL_STATUSES", False),
+        "upstream_api_url": api_url,
+        "upstream_token_url": token_url,
+        "upstream_client_id": client_id,
+        "upstream_client_secret": client_secret,
+        "beatmap_file_mirrors": _env_urls(env, "BEATMAP_FILE_MIRRORS", "{id}"),
+        "beatmapset_download_mirrors": _env_urls(env, "BEATMAPSET_DOWNLOAD_MIRRORS", "{id}"),
+        "upstream_timeout_seconds": timeout,
+        "upstream_retries": _env_int(env, "UPSTREAM_RETRIES", 2, minimum=0),
+        "upstream_resync_seconds": _env_int(env, "UPSTREAM_RESYNC_SECONDS", 86_400, minimum=0),
+        "upstream_miss_seconds": _env_int(env, "UPSTREAM_MISS_SECONDS", 600, minimum=0),
+    }
