@@ -119,9 +119,11 @@ class SearchOrder(msgspec.Struct, frozen=True, kw_only=True):
 
 # What each sort criterion orders by. Every expression is NOT NULL so keyset pagination
 # (value, id) is total: unranked sets sort by their last update when ordered by rank date.
+# Text sorts use the column's collation (case-insensitive on MySQL, binary on SQLite): the
+# ORDER BY and the keyset comparison use the same expression, so pages never overlap.
 SORT_COLUMNS: dict[str, Term] = {
-    "title": fn.Lower(_sets.title),
-    "artist": fn.Lower(_sets.artist),
+    "title": _sets.title,
+    "artist": _sets.artist,
     "difficulty_min": _sets.difficulty_min,
     "difficulty_max": _sets.difficulty_max,
     "updated": _sets.last_updated,

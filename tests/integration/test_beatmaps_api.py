@@ -14,7 +14,6 @@ from tests.beatmap_data import fresh_id, make_osu, store_set
 from tests.conftest import app_client, make_settings
 from tests.helpers import SignedIn, lazer_multipart
 
-pytestmark = pytest.mark.anyio
 
 NON_NULLABLE_BEATMAP = (
     "id beatmapset_id status checksum user_id mode_int difficulty_rating total_length hit_length "
