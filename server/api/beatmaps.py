@@ -129,6 +129,8 @@ async def lookup_beatmapset(request: Request) -> Response:
 def _search_query(request: Request) -> SearchQuery:
     query = request.query_params
     mode = int_param(query.get("m"), "m")
+    if mode == -1:
+        mode = None  # "any ruleset", as ossapi and osu-web's own page spell it
     if mode is not None and not 0 <= mode < len(MODE_NAMES):
         fail(422, "m must be a ruleset id (0-3)")
     cursor = {
