@@ -335,6 +335,7 @@ pub unsafe extern "C" fn rc_pp_performance(
         let mode = resolve_mode(&beatmap.map, mode)?;
         let mods = mods::parse(input_slice(mods, mods_len)?, mode)?;
         let attrs = difficulty(beatmap, mode, &mods)?;
+        let mods = mods::for_performance(mods, mode);
         *out = RcPpPerformanceAttributes::from_rosu(&performance(attrs, &mods, score)?);
         Ok(())
     })
@@ -357,7 +358,8 @@ pub unsafe extern "C" fn rc_pp_performance_from_attributes(
         let score = score.as_ref().ok_or_else(|| CoreError::invalid("null score"))?;
         let out = out_ref(out)?;
         let attrs = attrs.to_rosu()?;
-        let mods = mods::parse(input_slice(mods, mods_len)?, abi::attrs_mode(&attrs))?;
+        let mode = abi::attrs_mode(&attrs);
+        let mods = mods::for_performance(mods::parse(input_slice(mods, mods_len)?, mode)?, mode);
         *out = RcPpPerformanceAttributes::from_rosu(&performance(attrs, &mods, score)?);
         Ok(())
     })
@@ -386,7 +388,8 @@ pub unsafe extern "C" fn rc_pp_performance_batch(
         let scores = std::slice::from_raw_parts(scores, n);
         let out_pp = std::slice::from_raw_parts_mut(out_pp, n);
         let attrs = attrs.to_rosu()?;
-        let mods = mods::parse(input_slice(mods, mods_len)?, abi::attrs_mode(&attrs))?;
+        let mode = abi::attrs_mode(&attrs);
+        let mods = mods::for_performance(mods::parse(input_slice(mods, mods_len)?, mode)?, mode);
         // Validate everything first so a bad score leaves no half-written output.
         for (i, score) in scores.iter().enumerate() {
             score
