@@ -151,6 +151,48 @@ pub fn performance(
     Ok(perf.calculate())
 }
 
+/// Batches at least this long are split over threads; below it, spawning costs more than
+/// it saves (one score takes about half a microsecond).
+const MIN_SCORES_PER_THREAD: usize = 256;
+/// A batch uses at most this many threads, so one recalculation cannot take a whole host.
+const MAX_BATCH_THREADS: usize = 4;
+
+/// pp for every score into `out` (same length), split over a few threads when long.
+pub fn performance_batch(
+    attrs: &DifficultyAttributes,
+    mods: &GameMods,
+    scores: &[RcPpScore],
+    out: &mut [f64],
+) -> Result<(), CoreError> {
+    let serial = |scores: &[RcPpScore], out: &mut [f64]| -> Result<(), CoreError> {
+        for (score, pp) in scores.iter().zip(out.iter_mut()) {
+            *pp = performance(attrs.clone(), mods, score)?.pp();
+        }
+        Ok(())
+    };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = cores.min(MAX_BATCH_THREADS).min(scores.len() / MIN_SCORES_PER_THREAD);
+    if threads <= 1 {
+        return serial(scores, out);
+    }
+    let chunk = scores.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = scores
+            .chunks(chunk)
+            .zip(out.chunks_mut(chunk))
+            .map(|(scores, out)| scope.spawn(move || serial(scores, out)))
+            .collect();
+        let mut result = Ok(());
+        for worker in workers {
+            // A worker's panic continues in this thread, where the landing pad catches it.
+            let chunk_result =
+                worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            result = result.and(chunk_result);
+        }
+        result
+    })
+}
+
 fn info(beatmap: &PpBeatmap) -> RcPpBeatmapInfo {
     let map = &beatmap.map;
     let count = |pred: fn(&HitObjectKind) -> bool| {
@@ -396,10 +438,7 @@ pub unsafe extern "C" fn rc_pp_performance_batch(
                 .validate()
                 .map_err(|err| CoreError::invalid(format!("score {i}: {}", err.message)))?;
         }
-        for (score, pp) in scores.iter().zip(out_pp.iter_mut()) {
-            *pp = performance(attrs.clone(), &mods, score)?.pp();
-        }
-        Ok(())
+        performance_batch(&attrs, &mods, scores, out_pp)
     })
 }
 

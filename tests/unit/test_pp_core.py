@@ -262,6 +262,18 @@ def test_batch_equals_a_loop_of_single_calls(ruleset_name: str) -> None:
     assert pp.performance_batch(attrs, "HD", []) == []
 
 
+def test_a_long_batch_split_over_threads_equals_single_calls() -> None:
+    with pp.Beatmap.parse(synthetic_osu("osu", seed=8)) as beatmap:
+        attrs = beatmap.difficulty(mods=[{"acronym": "HR"}])
+    # Long enough that the core splits it over threads on any machine with 2+ cores.
+    scores = [
+        play(great=290 - i % 50, ok=i % 50, miss=i % 3, large_tick_hit=i % 60, combo=i % 400)
+        for i in range(1500)
+    ]
+    batch = pp.performance_batch(attrs, [{"acronym": "HR"}], scores)
+    assert batch == [pp.performance(attrs, "HR", s).pp for s in scores]
+
+
 def test_a_bad_score_in_a_batch_names_its_index() -> None:
     with pp.Beatmap.parse(synthetic_osu("osu")) as beatmap:
         attrs = beatmap.difficulty()

@@ -164,4 +164,3 @@ mod tests {
         assert!(parse(br#"[{"acronym":"4K"}]"#, GameMode::Osu).is_err());
     }
 }
-
