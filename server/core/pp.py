@@ -324,19 +324,26 @@ class Beatmap:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, func: Callable[..., int], *args: Any) -> None:
+    def _pin(self) -> None:
+        """Keep the handle alive until the matching `_unpin`, even across `close()`."""
         with self._lock:
             if self._closing:
                 raise InvalidArgument("beatmap handle already closed")
             self._users += 1
+
+    def _unpin(self) -> None:
+        with self._lock:
+            self._users -= 1
+            free_now = self._closing and self._users == 0
+        if free_now:
+            ffi.release(self._handle)
+
+    def _call(self, func: Callable[..., int], *args: Any) -> None:
+        self._pin()
         try:
             rustcall(func, self._handle, *args)
         finally:
-            with self._lock:
-                self._users -= 1
-                free_now = self._closing and self._users == 0
-            if free_now:
-                ffi.release(self._handle)
+            self._unpin()
 
     def info(self) -> BeatmapInfo:
         """Counts, settings, BPM and length; the first call runs one difficulty pass."""
@@ -471,21 +478,35 @@ class PpCache:
         return len(self._attributes)
 
     def cached_beatmap(self, checksum: str) -> Beatmap | None:
-        """The cached beatmap for this MD5, if any (marks it recently used)."""
-        checksum = checksum.lower()  # MD5 hex arrives in either case
-        with self._lock:
-            beatmap = self._beatmaps.get(checksum)
-            if beatmap is not None:
-                self._beatmaps.move_to_end(checksum)
-            return beatmap
+        """The cached beatmap for this MD5, if any (marks it recently used).
+
+        Eviction may close it later; hold on to it only briefly, or use the cache's own
+        difficulty/performance methods, which keep it open while they work.
+        """
+        return self._lookup(checksum.lower(), pin=False)
 
     def beatmap(self, checksum: str, load: Callable[[], bytes]) -> Beatmap:
         """The parsed beatmap for this MD5; `load` supplies the .osu bytes on a miss.
 
-        Raises InvalidArgument when the loaded bytes do not hash to `checksum`.
+        Raises InvalidArgument when the loaded bytes do not hash to `checksum`. The same
+        caveat as `cached_beatmap` applies to the returned object.
         """
-        checksum = checksum.lower()
-        cached = self.cached_beatmap(checksum)
+        beatmap = self._pinned_beatmap(checksum, load)
+        beatmap._unpin()
+        return beatmap
+
+    def _lookup(self, checksum: str, *, pin: bool) -> Beatmap | None:
+        with self._lock:
+            beatmap = self._beatmaps.get(checksum)
+            if beatmap is not None:
+                self._beatmaps.move_to_end(checksum)
+                if pin:  # under the cache lock, so eviction cannot close it first
+                    beatmap._pin()
+            return beatmap
+
+    def _pinned_beatmap(self, checksum: str, load: Callable[[], bytes]) -> Beatmap:
+        checksum = checksum.lower()  # MD5 hex arrives in either case
+        cached = self._lookup(checksum, pin=True)
         if cached is not None:
             return cached
         data = load()
@@ -503,6 +524,7 @@ class PpCache:
                 self._beatmaps[checksum] = parsed
                 while len(self._beatmaps) > self.max_beatmaps:
                     evicted.append(self._beatmaps.popitem(last=False)[1])
+            parsed._pin()
         for old in evicted:
             old.close()
         return parsed
@@ -522,7 +544,11 @@ class PpCache:
             if attrs is not None:
                 self._attributes.move_to_end(key)
                 return attrs
-        attrs = self.beatmap(checksum, load).difficulty(ruleset, mods_json)
+        beatmap = self._pinned_beatmap(checksum, load)
+        try:
+            attrs = beatmap.difficulty(ruleset, mods_json)
+        finally:
+            beatmap._unpin()
         with self._lock:
             self._attributes[key] = attrs
             while len(self._attributes) > self.max_attributes:

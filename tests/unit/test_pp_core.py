@@ -455,6 +455,42 @@ def test_cache_reuses_attributes_and_bounds_them() -> None:
     cache.close()
 
 
+def test_cache_keeps_a_beatmap_open_while_it_calculates_even_if_evicted() -> None:
+    before = pp.live_beatmaps()
+    cache = pp.PpCache(max_beatmaps=1)
+    calls: list[str] = []
+    big = _loader(synthetic_osu("osu", n_objects=3000, seed=10), calls)
+    small = _loader(synthetic_osu("osu", n_objects=20, seed=11), calls)
+    started = threading.Event()
+    results: list[pp.DifficultyAttributes] = []
+
+    def calculate() -> None:
+        started.set()
+        results.append(cache.difficulty(*big, mods="DT"))
+
+    worker = threading.Thread(target=calculate)
+    worker.start()
+    started.wait()
+    cache.beatmap(*small)  # evicts the big map, possibly mid-calculation
+    worker.join()
+    assert len(results) == 1 and results[0].stars > 0
+    cache.close()
+    assert pp.live_beatmaps() == before
+
+
+def test_eviction_of_a_pinned_beatmap_defers_the_free_until_unpinned() -> None:
+    before = pp.live_beatmaps()
+    cache = pp.PpCache(max_beatmaps=1)
+    calls: list[str] = []
+    first = cache._pinned_beatmap(*_loader(synthetic_osu("taiko", n_objects=30), calls))
+    cache.beatmap(*_loader(synthetic_osu("taiko", n_objects=31), calls))
+    assert first.closed and pp.live_beatmaps() == before + 2  # evicted, still allocated
+    first._unpin()
+    assert pp.live_beatmaps() == before + 1
+    cache.close()
+    assert pp.live_beatmaps() == before
+
+
 def test_cache_refuses_bytes_that_do_not_match_the_checksum() -> None:
     before = pp.live_beatmaps()
     cache = pp.PpCache()
