@@ -11,6 +11,7 @@ import hashlib
 import math
 import re
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,13 @@ from server.core import (
     TooLarge,
     pp,
 )
-from tests.synthetic_beatmaps import RULESETS, suspicious_osu, synthetic_osu, write_all
+from tests.synthetic_beatmaps import (
+    RULESETS,
+    exploding_slider_osu,
+    suspicious_osu,
+    synthetic_osu,
+    write_all,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ROSU_MODES = (rosu.GameMode.Osu, rosu.GameMode.Taiko, rosu.GameMode.Catch, rosu.GameMode.Mania)
@@ -305,6 +312,20 @@ def test_suspicious_map_parses_but_refuses_calculation() -> None:
             beatmap.performance(play(great=1))
         with pytest.raises(SuspiciousBeatmap):
             beatmap.difficulty(pp.Ruleset.TAIKO)
+
+
+def test_a_slider_exploding_into_ticks_is_refused_at_once() -> None:
+    data = exploding_slider_osu()
+    assert not rosu.Beatmap(bytes=data).is_suspicious()  # why we screen on top of rosu-pp
+    start = time.perf_counter()
+    with pp.Beatmap.parse(data) as beatmap:
+        assert beatmap.info().is_suspicious
+        with pytest.raises(SuspiciousBeatmap, match="nested objects"):
+            beatmap.performance(play(great=1), mods="HR")
+        for ruleset in (pp.Ruleset.TAIKO, pp.Ruleset.CATCH, pp.Ruleset.MANIA):
+            with pytest.raises(SuspiciousBeatmap):
+                beatmap.difficulty(ruleset)
+    assert time.perf_counter() - start < 1.0
 
 
 @pytest.mark.parametrize(
