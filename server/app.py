@@ -83,7 +83,7 @@ def build_beatmap_service(settings: Settings, db: Database, redis: Any) -> Beatm
         db,
         repo,
         files,
-        BeatmapIngest(db, repo, files),
+        BeatmapIngest(db, repo, files, redis),
         Upstream(settings, redis),
         redis,
         PpCache(),

@@ -64,26 +64,20 @@ def _filename(raw: str) -> str:
 
 async def lookup_beatmap(request: Request) -> Response:
     """GET beatmaps/lookup?id=&checksum=&filename=: the first key that finds a beatmap."""
-    session = await require_session(request, "public")
-    svc = services(request).beatmaps
+    await require_session(request, "public")
     query = request.query_params
     keys = [k for k in ("id", "checksum", "filename") if query.get(k)]
     if not keys:
         fail(422, "specify id, checksum or filename")
     # Validate every given key first: a malformed one is the client's mistake (4xx).
-    beatmap_id = _id(query["id"], "id") if "id" in keys else None
-    checksum = _checksum(query["checksum"]) if "checksum" in keys else None
-    filename = _filename(query["filename"]) if "filename" in keys else None
-    found: BeatmapRecord | None = None
-    if beatmap_id is not None:
-        found = await svc.beatmap_by_id(beatmap_id)
-    if found is None and checksum is not None:
-        found = await svc.beatmap_by_checksum(checksum)
-    if found is None and filename is not None:
-        found = await svc.beatmap_by_filename(filename)
-    if found is None:
+    body = await services(request).beatmaps.lookup(
+        beatmap_id=_id(query["id"], "id") if "id" in keys else None,
+        checksum=_checksum(query["checksum"]) if "checksum" in keys else None,
+        filename=_filename(query["filename"]) if "filename" in keys else None,
+    )
+    if body is None:
         fail(404, _BEATMAP_MISSING)
-    return JSONResponse(await svc.beatmap_with_set(found, session.user_id))
+    return Response(body, media_type="application/json")
 
 
 async def show_beatmap(request: Request) -> Response:

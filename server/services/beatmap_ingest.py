@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Any
 
 import msgspec
+from redis.exceptions import RedisError
 
 from server.core import CoreError, SuspiciousBeatmap
 from server.core import pp as core
@@ -64,7 +66,8 @@ async def analyse(data: bytes) -> Analysis:
     difficulty (S-SC-9: no calculation on them) and carry the flag."""
     if len(data) > MAX_OSU_BYTES:
         raise ValueError(f".osu larger than {MAX_OSU_BYTES >> 20} MiB")
-    beatmap = await core.Beatmap.parse_async(data)
+    checksum = md5_hex(data)
+    beatmap = await core.Beatmap.parse_async(data, checksum)
     try:
         info = await asyncio.to_thread(beatmap.info)
         difficulties: dict[int, tuple[float, int]] = {}
@@ -77,7 +80,7 @@ async def analyse(data: bytes) -> Analysis:
                 except SuspiciousBeatmap:
                     break
                 difficulties[ruleset] = (attrs.stars, attrs.max_combo)
-        return Analysis(beatmap.checksum, info, difficulties, core.algorithm_version())
+        return Analysis(checksum, info, difficulties, core.algorithm_version())
     finally:
         beatmap.close()
 
@@ -187,11 +190,25 @@ def _same(a: msgspec.Struct, b: msgspec.Struct, ignore: tuple[str, ...]) -> bool
 class BeatmapIngest:
     """Analyse, store and record beatmaps (the only writer of beatmap rows and files)."""
 
-    def __init__(self, db: Database, repo: BeatmapRepository, files: FileStore) -> None:
+    def __init__(self, db: Database, repo: BeatmapRepository, files: FileStore, redis: Any) -> None:
         self._db = db
         self._repo = repo
         self._files = files
+        self._redis = redis
         self._semaphore = asyncio.Semaphore(_ANALYSIS_CONCURRENCY)
+
+    async def forget_cached(self, beatmaps: Iterable[BeatmapRecord]) -> None:
+        """Drop cached lookups of these beatmaps (after a change, once committed)."""
+        from server.services.beatmaps import LOOKUP_CACHE_PREFIX
+
+        keys = []
+        for beatmap in beatmaps:
+            keys += [f"{LOOKUP_CACHE_PREFIX}id:{beatmap.id}", f"{LOOKUP_CACHE_PREFIX}md5:{beatmap.checksum}"]
+        if keys:
+            try:
+                await self._redis.delete(*keys)
+            except RedisError as exc:  # the TTL bounds staleness then
+                log.warning("could not drop cached lookups: %s", exc)
 
     async def _analyse(self, item: BeatmapFile) -> Analysis | Rejection:
         async with self._semaphore:
@@ -336,6 +353,9 @@ class BeatmapIngest:
                 changes[beatmap_id] = Change.UPDATED if exists else Change.ADDED
         if set_change is Change.UNCHANGED and any(c is not Change.UNCHANGED for c in changes.values()):
             set_change = Change.UPDATED
+        if set_change is not Change.UNCHANGED:
+            # Old checksums too: a lookup by a replaced file's MD5 must miss from now on.
+            await self.forget_cached([*stored.values(), *(r for r, _ in new_records.values())])
         return StoreOutcome(entry.beatmapset_id, set_change, changes, rejected)
 
     def _set_record(
@@ -417,13 +437,3 @@ class BeatmapIngest:
         versions = sorted(b.version for b in rows)
         return msgspec.structs.replace(record, search_text=_search_text(record, versions))
 
-    async def set_statuses(self, beatmapset_id: int, status: int, per_beatmap: dict[int, int]) -> None:
-        """Change statuses only (upstream ranked or graveyarded a set whose files are known)."""
-        for beatmap_id, beatmap_status in per_beatmap.items():
-            await self._repo.set_beatmap_status(beatmap_id, beatmap_status)
-        del beatmapset_id, status
-
-
-def checksum_of(data: bytes) -> str:
-    """MD5 of .osu bytes."""
-    return md5_hex(data)

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any, Final, TypeVar
 
 import msgspec
+from redis.exceptions import RedisError
 
 from server.core import ConversionError, CoreError, InvalidArgument, SuspiciousBeatmap
 from server.core import pp as core
@@ -66,6 +67,13 @@ _MISS_PREFIX = "beatmaps:upstream:miss:"
 _ATTRIBUTES_PREFIX = "beatmaps:attributes:"
 _ATTRIBUTES_TTL = 7 * 86_400
 _FAILURE_MISS_SECONDS = 30
+# beatmaps/lookup is what lazer sends for every map it shows: its encoded answer is cached
+# by id and by checksum. Ingest and favourites delete the keys of the set they change; the
+# short TTL bounds staleness for writers in another process without this Redis (the CLI on
+# the embedded default) and for counters (play and favourite counts).
+LOOKUP_CACHE_PREFIX: Final = "beatmaps:lookup:"
+LOOKUP_CACHE_SECONDS: Final = 60
+_encoder = msgspec.json.Encoder()
 # Statuses whose maps have leaderboards (lazer asks for scores only on these: §8.2 #22).
 _LEADERBOARD_STATUSES: Final = frozenset({1, 2, 3, 4})
 # Sets upstream may still change: re-synced when served after UPSTREAM_RESYNC_SECONDS.
@@ -210,12 +218,28 @@ class BeatmapService:
         finally:
             del self._inflight[key]
 
+    # Redis holds only caches here: when it fails, work goes on without them.
+
+    async def _cache_get(self, key: str) -> bytes | None:
+        try:
+            value = await self._redis.get(key)
+        except RedisError as exc:
+            log.warning("beatmap cache unavailable: %s", exc)
+            return None
+        return value.encode() if isinstance(value, str) else value
+
+    async def _cache_set(self, key: str, value: bytes, seconds: int) -> None:
+        try:
+            await self._redis.set(key, value, ex=seconds)
+        except RedisError as exc:
+            log.warning("beatmap cache unavailable: %s", exc)
+
     async def _missed_recently(self, key: str) -> bool:
-        return bool(await self._redis.exists(_MISS_PREFIX + key))
+        return await self._cache_get(_MISS_PREFIX + key) is not None
 
     async def _remember_miss(self, key: str, seconds: int) -> None:
         if seconds > 0:
-            await self._redis.set(_MISS_PREFIX + key, b"1", ex=seconds)
+            await self._cache_set(_MISS_PREFIX + key, b"1", seconds)
 
     async def _from_upstream(self, key: str, **lookup: Any) -> int | None:
         """Ask upstream once for an unknown key; store the set; return the beatmap id."""
@@ -476,6 +500,38 @@ class BeatmapService:
             ),
         )
 
+    async def lookup(
+        self, *, beatmap_id: int | None, checksum: str | None, filename: str | None
+    ) -> bytes | None:
+        """beatmaps/lookup as encoded JSON: the first key that finds a beatmap, cached.
+
+        The answer holds nothing about the caller (the nested set's `has_favourited` is
+        false, as lazer does not read it there), so one cached body serves everyone."""
+        keys = []
+        if beatmap_id is not None:
+            keys.append(f"{LOOKUP_CACHE_PREFIX}id:{beatmap_id}")
+        if checksum is not None:
+            keys.append(f"{LOOKUP_CACHE_PREFIX}md5:{checksum}")
+        for key in keys:
+            cached = await self._cache_get(key)
+            if cached is not None:
+                return cached
+        found: BeatmapRecord | None = None
+        if beatmap_id is not None:
+            found = await self.beatmap_by_id(beatmap_id)
+        if found is None and checksum is not None:
+            found = await self.beatmap_by_checksum(checksum)
+        if found is None and filename is not None:
+            found = await self.beatmap_by_filename(filename)
+        if found is None:
+            return None
+        body = _encoder.encode(
+            self.beatmap_shape(found, await self.repo.beatmapset(found.beatmapset_id))
+        )
+        for key in (f"{LOOKUP_CACHE_PREFIX}id:{found.id}", f"{LOOKUP_CACHE_PREFIX}md5:{found.checksum}"):
+            await self._cache_set(key, body, LOOKUP_CACHE_SECONDS)
+        return body
+
     async def beatmap_with_set(self, beatmap: BeatmapRecord, user_id: int | None) -> Beatmap:
         """APIBeatmap with its beatmapset (beatmaps/lookup, beatmaps/{id})."""
         beatmapset = await self.repo.beatmapset(beatmap.beatmapset_id)
@@ -610,7 +666,9 @@ class BeatmapService:
             elif action == "unfavourite" and present:
                 await self.repo.remove_favourite(user_id, beatmapset_id)
             # Recounted from the rows in the same transaction, so the count cannot drift.
-            return await self.repo.recount_favourites(beatmapset_id)
+            count = await self.repo.recount_favourites(beatmapset_id)
+        await self.ingest.forget_cached(await self.repo.beatmaps_of_set(beatmapset_id))
+        return count
 
     # -- difficulty attributes -----------------------------------------------------------
 
@@ -631,7 +689,7 @@ class BeatmapService:
         except (TypeError, ValueError, msgspec.EncodeError):
             return AttributesRejected.BAD_MODS
         key = f"{_ATTRIBUTES_PREFIX}{beatmap.checksum}:{target}:{mods_json.decode('utf-8', 'replace')}"
-        cached = await self._redis.get(key)
+        cached = await self._cache_get(key)
         if cached:
             try:
                 return msgspec.json.decode(cached, type=DifficultyAttributesOut)
@@ -661,7 +719,7 @@ class BeatmapService:
             log.exception("difficulty failed for beatmap %s", beatmap_id)
             return AttributesRejected.FILE_MISSING
         shaped = _attributes_shape(attrs, target)
-        await self._redis.set(key, msgspec.json.encode(shaped), ex=_ATTRIBUTES_TTL)
+        await self._cache_set(key, msgspec.json.encode(shaped), _ATTRIBUTES_TTL)
         return shaped
 
 

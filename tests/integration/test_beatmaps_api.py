@@ -332,3 +332,57 @@ async def test_stars_come_from_the_core(services: Any) -> None:
     difficulties = await services.beatmaps.repo.difficulties(ids[0])
     assert {d.ruleset_id: d.stars for d in difficulties} == pytest.approx(converts)
     assert all(d.algorithm_version.startswith("rosu-pp") for d in difficulties)
+
+
+async def test_cached_lookup_follows_changes(services: Any, client: httpx.AsyncClient, player: SignedIn) -> None:
+    set_id, beatmap_id = fresh_id(), fresh_id()
+    await store_set(services, beatmapset_id=set_id, difficulties=[{"beatmap_id": beatmap_id}])
+    old = await services.beatmaps.repo.beatmap(beatmap_id)
+
+    async def lookup(**params: Any) -> httpx.Response:
+        return await client.get("/api/v2/beatmaps/lookup", params=params, headers=player.headers)
+
+    # Warm the cache by both keys.
+    assert (await lookup(id=beatmap_id)).json()["checksum"] == old.checksum
+    assert (await lookup(checksum=old.checksum)).status_code == 200
+    keys = [k async for k in services.redis.scan_iter(match=f"beatmaps:lookup:*{beatmap_id}")]
+    assert keys, "the lookup is cached"
+    # The file changes: the cached answers go with it.
+    await store_set(services, beatmapset_id=set_id, difficulties=[{"beatmap_id": beatmap_id, "n_objects": 90}])
+    new = await services.beatmaps.repo.beatmap(beatmap_id)
+    assert (await lookup(id=beatmap_id)).json()["checksum"] == new.checksum
+    assert (await lookup(checksum=old.checksum)).status_code == 404
+    # Favourites change the nested set's count: also not served stale.
+    body, headers = lazer_multipart({"action": "favourite"})
+    await client.post(f"/api/v2/beatmapsets/{set_id}/favourites", content=body, headers={**headers, **player.headers})
+    assert (await lookup(checksum=new.checksum)).json()["beatmapset"]["favourite_count"] == 1
+
+
+async def test_lookup_survives_a_redis_outage(settings: Settings, services: Any, player: SignedIn) -> None:
+    """Redis holds only caches for beatmaps: without it lookups still answer from SQL."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from server.services.beatmaps import BeatmapService
+
+    _, ids, _ = await store_set(services)
+
+    class _FailingRedis:
+        async def get(self, key: str) -> None:
+            raise RedisConnectionError("down")
+
+        async def set(self, *args: Any, **kwargs: Any) -> None:
+            raise RedisConnectionError("down")
+
+    svc: BeatmapService = services.beatmaps
+    broken = BeatmapService(
+        services.db, svc.repo, svc.files, svc.ingest, svc.upstream, _FailingRedis(), core_cache(),
+        all_statuses_ranked=False, resync_seconds=60, miss_seconds=60,
+    )
+    body = await broken.lookup(beatmap_id=ids[0], checksum=None, filename=None)
+    assert body is not None and str(ids[0]).encode() in body
+
+
+def core_cache() -> Any:
+    from server.core.pp import PpCache
+
+    return PpCache()
