@@ -66,6 +66,7 @@ setup(
             "pytest-asyncio>=0.24",
             "hypothesis>=6.100",
             "httpx>=0.27",
+            "httpx2>=2.0",  # starlette.testclient (WebSocket tests) wants it
             "requests>=2.31",
             "requests-oauthlib>=2.0",
             "ossapi==5.3.6",

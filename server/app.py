@@ -98,7 +98,9 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         profiles=profiles,
         relations=RelationService(relations_repo, users, profiles),
         chat=ChatService(ChatRepository(db), users, profiles),
-        notifications=NotificationService(NotificationRepository(db), settings.notification_endpoint),
+        notifications=NotificationService(
+            NotificationRepository(db), redis, settings.notification_endpoint
+        ),
         token_limiter=FixedWindowLimiter(redis, "oauth-token", settings.token_rate_limit_per_minute, 60),
         registration_limiter=FixedWindowLimiter(
             redis, "register", settings.registration_rate_limit, settings.registration_window_seconds

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 
-from server.api import auth, relations, session, users
+from server.api import auth, notification_socket, relations, session, users
 
 Endpoint = Callable[..., Any]
 
@@ -47,5 +47,6 @@ ROUTES: list[BaseRoute] = [
     *both("/oauth/token", auth.issue_token, ["POST"]),
     *both("/users", auth.register, ["POST"]),
     *both("/health", session.health, ["GET"]),
+    WebSocketRoute("/notifications", notification_socket.notification_socket),
     Mount("/api/v2", app=Router(API_V2, redirect_slashes=False)),
 ]
