@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "migrate",
         help="apply pending database migrations",
-        description="Apply every pending migration in sql/migrations (the Procfile's release step).",
+        description="Apply every pending migration in sql/migrations (the Procfile's release).",
     )
 
     user = commands.add_parser("user", help="manage accounts", description="Manage accounts.")

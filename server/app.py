@@ -101,9 +101,14 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         notifications=NotificationService(
             NotificationRepository(db), redis, settings.notification_endpoint
         ),
-        token_limiter=FixedWindowLimiter(redis, "oauth-token", settings.token_rate_limit_per_minute, 60),
+        token_limiter=FixedWindowLimiter(
+            redis, "oauth-token", settings.token_rate_limit_per_minute, 60
+        ),
         registration_limiter=FixedWindowLimiter(
-            redis, "register", settings.registration_rate_limit, settings.registration_window_seconds
+            redis,
+            "register",
+            settings.registration_rate_limit,
+            settings.registration_window_seconds,
         ),
     )
 

@@ -137,7 +137,7 @@ class Database:
             # token once) needs the affected-row count, so run the compiled statement on the
             # driver connection. Inside a transaction this is the transaction's connection.
             raw = connection.raw_connection
-            query, args = connection._connection._compile(clause)[:2]
+            query, args = connection._connection._compile(clause)[:2]  # type: ignore[attr-defined]
             if self.dialect == "sqlite":
                 cursor = await raw.execute(query, args)
                 return int(cursor.rowcount)

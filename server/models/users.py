@@ -211,7 +211,7 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     team: None = None
     user_achievements: list[object] = msgspec.field(default_factory=list)
     rank_history: RankHistory | None = None
-    rankHistory: RankHistory | None = None  # noqa: N815 - osu-web still sends the old name
+    rankHistory: RankHistory | None = None
     ranked_and_approved_beatmapset_count: int = 0
     unranked_beatmapset_count: int = 0
 

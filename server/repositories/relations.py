@@ -33,7 +33,7 @@ class RelationRepository:
     async def kind_of(self, user_id: int, target_id: int) -> RelationKind | None:
         """The relation a user has to a target, if any."""
         kind = await self._db.value("fetch_relation_kind", user_id=user_id, target_id=target_id)
-        return None if kind is None else kind  # type: ignore[no-any-return]
+        return None if kind is None else kind
 
     async def put(self, user_id: int, target_id: int, kind: RelationKind, now: datetime) -> None:
         """Make the target a friend or block (replacing the other kind)."""

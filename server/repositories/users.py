@@ -83,7 +83,9 @@ class UserRepository:
 
     async def by_username(self, username: str) -> UserAccount | None:
         """One account by name (case-insensitive, space and underscore alike)."""
-        row = await self._db.one("fetch_user_by_username_safe", username_safe=username_safe(username))
+        row = await self._db.one(
+            "fetch_user_by_username_safe", username_safe=username_safe(username)
+        )
         return None if row is None else msgspec.convert(row, UserAccount, strict=False)
 
     async def by_ids(self, user_ids: list[int]) -> list[UserAccount]:

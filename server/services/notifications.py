@@ -38,7 +38,11 @@ class NotificationService:
 
     async def push(self, user_id: int, event: str, data: Any) -> int:
         """Send an event to the user's open sockets on every instance; returns listeners."""
-        return int(await self._redis.publish(user_channel(user_id), _encoder.encode(SocketEvent(event, data))))
+        return int(
+            await self._redis.publish(
+                user_channel(user_id), _encoder.encode(SocketEvent(event, data))
+            )
+        )
 
     async def notify(
         self,

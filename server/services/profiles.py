@@ -28,7 +28,15 @@ from server.services.countries import country_name
 # osu-web's limits for non-supporters and supporters; everyone is a supporter here by default.
 _MAX_FRIENDS = 500
 _MAX_BLOCKS = 100
-_PROFILE_ORDER = ["me", "recent_activity", "top_ranks", "medals", "historical", "beatmaps", "kudosu"]
+_PROFILE_ORDER = [
+    "me",
+    "recent_activity",
+    "top_ranks",
+    "medals",
+    "historical",
+    "beatmaps",
+    "kudosu",
+]
 _ONLINE_PREFIX = "online:user:"
 
 
@@ -79,7 +87,9 @@ class ProfileService:
         values = await self._redis.mget([f"{_ONLINE_PREFIX}{uid}" for uid in user_ids])
         return {uid for uid, value in zip(user_ids, values, strict=True) if value is not None}
 
-    async def _statistics(self, account: UserAccount, row: StatisticsRow | None, ruleset: str) -> UserStatistics:
+    async def _statistics(
+        self, account: UserAccount, row: StatisticsRow | None, ruleset: str
+    ) -> UserStatistics:
         row = row or StatisticsRow(user_id=account.id, ruleset=ruleset)
         ranked = row.pp > 0 and not account.is_restricted
         global_rank = country_rank = None
@@ -119,7 +129,9 @@ class ProfileService:
         # avatar is the official CDN's URL for this id, as osu-web's own fallback.
         return account.avatar_url or f"https://a.ppy.sh/{account.id}"
 
-    async def compact_many(self, accounts: list[UserAccount], ruleset: str | None = None) -> list[UserCompact]:
+    async def compact_many(
+        self, accounts: list[UserAccount], ruleset: str | None = None
+    ) -> list[UserCompact]:
         """UserCompact for lists (lookups, relations), with statistics for one ruleset."""
         online = await self._online([a.id for a in accounts])
         result: list[UserCompact] = []
@@ -198,7 +210,9 @@ class ProfileService:
         """APIMe: the full user, statistics for every ruleset, and owner-only fields."""
         rows = await self._users.statistics(account.id)
         fields = await self._full_fields(account, ruleset or account.playmode, rows)
-        per_ruleset = {name: await self._statistics(account, rows.get(name), name) for name in RULESETS}
+        per_ruleset = {
+            name: await self._statistics(account, rows.get(name), name) for name in RULESETS
+        }
         return Me(
             **fields,
             is_restricted=account.is_restricted,

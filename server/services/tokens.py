@@ -9,6 +9,7 @@ Only SHA-256 hashes of tokens are stored (S-TOK-3).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import time
@@ -213,10 +214,8 @@ class TokenService:
         ttl = min(self._cache_seconds, value.expires_at - now)
         if ttl <= 0:
             return
-        try:
+        with contextlib.suppress(RedisError, OSError):  # storage still answers without it
             await self._redis.set(_CACHE_PREFIX + digest, _cache_encoder.encode(value), ex=ttl)
-        except (RedisError, OSError):
-            pass
 
     async def _cache_evict(self, digests: list[str]) -> None:
         if not digests:

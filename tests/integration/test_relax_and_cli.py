@@ -17,24 +17,42 @@ from tests.helpers import sign_in, signup
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_relax_rulesets_only_when_enabled(app: Starlette, client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_relax_rulesets_only_when_enabled(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
     account = await signup(client)
     session = await sign_in(client, account)
-    assert (await client.get(f"/api/v2/users/{account.id}/osurx", headers=session.headers)).status_code == 404
-    async with app_client(make_settings(data_dir, ENABLE_RELAX_RULESETS="true"), "192.0.2.40") as relax:
+    assert (
+        await client.get(f"/api/v2/users/{account.id}/osurx", headers=session.headers)
+    ).status_code == 404
+    async with app_client(
+        make_settings(data_dir, ENABLE_RELAX_RULESETS="true"), "192.0.2.40"
+    ) as relax:
         for mode in ("osurx", "osuap", "taikorx", "fruitsrx"):
-            response = await relax.get(f"/api/v2/users/{account.id}/{mode}", headers=session.headers)
+            response = await relax.get(
+                f"/api/v2/users/{account.id}/{mode}", headers=session.headers
+            )
             assert response.status_code == 200, mode
             assert response.json()["statistics"]["play_count"] == 0
         assert (await relax.get("/api/v2/me/osurx", headers=session.headers)).status_code == 200
-        assert (await relax.get(f"/api/v2/users/{account.id}/maniarx", headers=session.headers)).status_code == 404
+        assert (
+            await relax.get(f"/api/v2/users/{account.id}/maniarx", headers=session.headers)
+        ).status_code == 404
 
 
 def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}}
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}
+    }
     env.update({"DATA_DIR": str(data_dir), "BCRYPT_ROUNDS": "4"})
-    return subprocess.run([sys.executable, "-m", "server", *args], cwd=data_dir, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        cwd=data_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_on_the_embedded_default(tmp_path: Path) -> None:
@@ -51,10 +69,29 @@ def test_cli_on_the_embedded_default(tmp_path: Path) -> None:
     assert (tmp_path / "osu.db").is_file() and (tmp_path / "secret_key").is_file()
 
     name = f"cli{secrets.token_hex(3)}"
-    created = _cli("user", "add", name, "--email", f"{name}@example.com", "--password", "a long passphrase",
-                   "--country", "jp", data_dir=tmp_path)
+    created = _cli(
+        "user",
+        "add",
+        name,
+        "--email",
+        f"{name}@example.com",
+        "--password",
+        "a long passphrase",
+        "--country",
+        "jp",
+        data_dir=tmp_path,
+    )
     assert created.returncode == 0 and "with id 2" in created.stdout
-    refused = _cli("user", "add", name.upper(), "--email", "x@example.com", "--password", "short", data_dir=tmp_path)
+    refused = _cli(
+        "user",
+        "add",
+        name.upper(),
+        "--email",
+        "x@example.com",
+        "--password",
+        "short",
+        data_dir=tmp_path,
+    )
     assert refused.returncode == 1
     assert "Username is already in use!" in refused.stderr and "too short" in refused.stderr
 
