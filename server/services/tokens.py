@@ -63,8 +63,9 @@ class Session(msgspec.Struct, frozen=True):
         return ALL_SCOPES in self.scopes or scope in self.scopes
 
 
-class IssuedTokens(msgspec.Struct, frozen=True):
-    """A newly issued token pair, as the token endpoint returns it."""
+class IssuedTokens(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A newly issued token pair, as the token endpoint returns it (no refresh_token key for
+    client credentials, as Passport answers: RFC 6749 §4.4.3)."""
 
     token_type: str
     expires_in: int

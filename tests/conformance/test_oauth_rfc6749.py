@@ -160,10 +160,6 @@ def test_client_credentials_token_reads_public_data_only(
     assert me.json() == UNAUTHENTICATED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: IssuedTokens serialises refresh_token as null instead of omitting it",
-)
 def test_client_credentials_response_has_no_refresh_token_field(
     live_server: LiveServer, third_party_client: ThirdPartyClient
 ) -> None:
