@@ -141,7 +141,7 @@ def test_client_credentials_token_reads_public_data_only(
         timeout=HTTP_TIMEOUT,
     )
     assert token["token_type"] == "Bearer"
-    assert not token.get("refresh_token")
+    assert "refresh_token" not in token  # RFC 6749 §4.4.3
     # Passport-style JWT claims, which aiosu reads client-side.
     claims = jwt.decode(token["access_token"], options={"verify_signature": False})
     assert claims["scopes"] == ["public"]
