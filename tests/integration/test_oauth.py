@@ -297,3 +297,20 @@ async def test_malformed_token_requests_are_4xx(client: httpx.AsyncClient) -> No
         response = await client.post("/oauth/token", **kwargs)  # type: ignore[arg-type]
         assert 400 <= response.status_code < 500, (kwargs, response.text)
         assert "error" in json.loads(response.text)
+
+
+async def test_checked_tokens_are_served_from_the_cache(
+    client: httpx.AsyncClient,
+    player: SignedIn,
+    services,  # type: ignore[no-untyped-def]
+) -> None:
+    """The database is not hit per request: once checked, a token is answered from Redis
+    (deleting its row behind the cache's back does not log the user out until the TTL)."""
+    assert (await _me(client, player.access_token)).status_code == 200
+    digest = hashlib.sha256(player.access_token.encode()).hexdigest()
+    await services.db.execute_raw(
+        "DELETE FROM oauth_access_tokens WHERE token_sha256 = :d", d=digest
+    )
+    assert (await _me(client, player.access_token)).status_code == 200
+    await services.redis.delete(f"oauth:access:{digest}")
+    assert (await _me(client, player.access_token)).status_code == 401

@@ -106,3 +106,31 @@ def test_cli_refuses_bad_configuration(tmp_path: Path) -> None:
     env_file.write_text("DATABASE_URL=mysql://root@127.0.0.1/x\n")
     result = _cli("migrate", data_dir=tmp_path)
     assert result.returncode == 2 and "SECRET_KEY" in result.stderr
+
+
+def test_cli_refuses_to_start_on_a_malformed_query_file(tmp_path: Path) -> None:
+    """The server refuses to start and names the file and line."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(
+        ROOT / "server", project / "server", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(ROOT / "sql", project / "sql")
+    broken = project / "sql" / "queries" / "broken.sql"
+    broken.write_text("-- name: broken(a)^\n-- Doc.\nSELECT :b;\n")
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}
+    }
+    env.update({"DATA_DIR": str(tmp_path), "PYTHONPATH": str(project)})
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "migrate"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert f"{broken}:3: broken: unknown parameter :b" in result.stderr
+    assert not (tmp_path / "osu.db").exists()
