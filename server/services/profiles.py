@@ -129,6 +129,28 @@ class ProfileService:
         # avatar is the official CDN's URL for this id, as osu-web's own fallback.
         return account.avatar_url or f"https://a.ppy.sh/{account.id}"
 
+    def _compact_fields(
+        self, account: UserAccount, online: bool, statistics: UserStatistics
+    ) -> dict[str, Any]:
+        """The UserCompact part, shared by every user shape."""
+        return {
+            "avatar_url": self._avatar(account),
+            "country_code": account.country_code,
+            "id": account.id,
+            "is_active": True,
+            "is_bot": account.is_bot,
+            "is_online": online,
+            "is_supporter": account.is_supporter,
+            "last_visit": account.last_visit_at,
+            "pm_friends_only": account.pm_friends_only,
+            "profile_colour": account.profile_colour,
+            "username": account.username,
+            "country": Country(account.country_code, country_name(account.country_code)),
+            "cover": self._cover(account),
+            "support_level": 1 if account.is_supporter else 0,
+            "statistics": statistics,
+        }
+
     async def compact_many(
         self, accounts: list[UserAccount], ruleset: str | None = None
     ) -> list[UserCompact]:
@@ -138,43 +160,19 @@ class ProfileService:
         for account in accounts:
             mode = ruleset or account.playmode
             rows = await self._users.statistics(account.id)
+            statistics = await self._statistics(account, rows.get(mode), mode)
             result.append(
-                UserCompact(
-                    avatar_url=self._avatar(account),
-                    country_code=account.country_code,
-                    id=account.id,
-                    is_active=True,
-                    is_bot=account.is_bot,
-                    is_online=account.id in online,
-                    is_supporter=account.is_supporter,
-                    last_visit=account.last_visit_at,
-                    pm_friends_only=account.pm_friends_only,
-                    profile_colour=account.profile_colour,
-                    username=account.username,
-                    country=Country(account.country_code, country_name(account.country_code)),
-                    cover=self._cover(account),
-                    support_level=1 if account.is_supporter else 0,
-                    statistics=await self._statistics(account, rows.get(mode), mode),
-                )
+                UserCompact(**self._compact_fields(account, account.id in online, statistics))
             )
         return result
 
     async def _full_fields(
         self, account: UserAccount, ruleset: str, rows: dict[str, StatisticsRow]
     ) -> dict[str, Any]:
-        online = await self._online([account.id])
+        online = account.id in await self._online([account.id])
+        statistics = await self._statistics(account, rows.get(ruleset), ruleset)
         return {
-            "avatar_url": self._avatar(account),
-            "country_code": account.country_code,
-            "id": account.id,
-            "is_active": True,
-            "is_bot": account.is_bot,
-            "is_online": account.id in online,
-            "is_supporter": account.is_supporter,
-            "last_visit": account.last_visit_at,
-            "pm_friends_only": account.pm_friends_only,
-            "profile_colour": account.profile_colour,
-            "username": account.username,
+            **self._compact_fields(account, online, statistics),
             "cover_url": account.cover_url or "",
             "discord": account.discord,
             "has_supported": account.is_supporter,
@@ -185,20 +183,17 @@ class ProfileService:
             "max_friends": _MAX_FRIENDS,
             "occupation": account.occupation,
             "playmode": account.playmode,
+            # osu-web sends null when no play style is set; ossapi cannot parse [].
             "playstyle": None,
             "profile_order": list(_PROFILE_ORDER),
             "title": account.title,
             "twitter": account.twitter,
             "website": account.website,
-            "country": Country(account.country_code, country_name(account.country_code)),
-            "cover": self._cover(account),
             "kudosu": Kudosu(available=0, total=0),
             "daily_challenge_user_stats": DailyChallengeUserStats(user_id=account.id),
             "favourite_beatmapset_count": await self._favourites.count(account.id),
             "follower_count": await self._relations.followers(account.id),
             "page": UserPage(html="", raw=""),
-            "statistics": await self._statistics(account, rows.get(ruleset), ruleset),
-            "support_level": 1 if account.is_supporter else 0,
         }
 
     async def user(self, account: UserAccount, ruleset: str | None = None) -> User:
