@@ -84,7 +84,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_max_accounts,
         settings.login_window_seconds,
     )
-    profiles = ProfileService(users, relations_repo, favourites, redis)
+    profiles = ProfileService(users, redis)
     return Services(
         settings=settings,
         db=db,

@@ -51,7 +51,3 @@ class RelationRepository:
     async def count(self, user_id: int, kind: RelationKind) -> int:
         """How many friends or blocks a user has."""
         return int(await self._db.value("count_relations", user_id=user_id, kind=kind))
-
-    async def followers(self, user_id: int) -> int:
-        """How many users befriended this one."""
-        return int(await self._db.value("count_followers", user_id=user_id))

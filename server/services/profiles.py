@@ -20,8 +20,6 @@ from server.models.users import (
     UserPage,
     UserStatistics,
 )
-from server.repositories.favourites import FavouriteRepository
-from server.repositories.relations import RelationRepository
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.countries import country_name
 
@@ -65,16 +63,8 @@ def level_for_score(total_score: int) -> Level:
 class ProfileService:
     """Build the user shapes the API returns."""
 
-    def __init__(
-        self,
-        users: UserRepository,
-        relations: RelationRepository,
-        favourites: FavouriteRepository,
-        redis: Any,
-    ) -> None:
+    def __init__(self, users: UserRepository, redis: Any) -> None:
         self._users = users
-        self._relations = relations
-        self._favourites = favourites
         self._redis = redis
 
     async def mark_online(self, user_id: int, seconds: int = 180) -> None:
@@ -171,6 +161,7 @@ class ProfileService:
     ) -> dict[str, Any]:
         online = account.id in await self._online([account.id])
         statistics = await self._statistics(account, rows.get(ruleset), ruleset)
+        counts = await self._users.profile_counts(account.id)
         return {
             **self._compact_fields(account, online, statistics),
             "cover_url": account.cover_url or "",
@@ -191,8 +182,8 @@ class ProfileService:
             "website": account.website,
             "kudosu": Kudosu(available=0, total=0),
             "daily_challenge_user_stats": DailyChallengeUserStats(user_id=account.id),
-            "favourite_beatmapset_count": await self._favourites.count(account.id),
-            "follower_count": await self._relations.followers(account.id),
+            "favourite_beatmapset_count": counts.favourites,
+            "follower_count": counts.followers,
             "page": UserPage(html="", raw=""),
         }
 
