@@ -1,0 +1,374 @@
+//! Hub message envelopes (lazer-protocol.md §6.2): read the fixed part of a message without
+//! decoding its arguments, and build outgoing messages around argument bytes that were
+//! encoded elsewhere, splicing them in unchanged.
+//!
+//! Spectator frame bundles are the hot path: `relay_frames` turns a client's
+//! `SendFrameDataV2(token, bundle)` into the watchers' `UserSentFrames(userId, bundle)`
+//! by copying the bundle's bytes, never decoding them.
+
+use super::framing::{frame, write_varint, MAX_PREFIX_LEN};
+use super::reader::Reader;
+use super::writer;
+use crate::ffi::{CoreError, ErrorCode};
+
+pub const INVOCATION: i32 = 1;
+pub const STREAM_ITEM: i32 = 2;
+pub const COMPLETION: i32 = 3;
+pub const STREAM_INVOCATION: i32 = 4;
+pub const CANCEL_INVOCATION: i32 = 5;
+pub const PING: i32 = 6;
+pub const CLOSE: i32 = 7;
+
+pub const COMPLETION_ERROR: i32 = 1;
+pub const COMPLETION_VOID: i32 = 2;
+pub const COMPLETION_RESULT: i32 = 3;
+
+/// A byte range of the message: (start, length).
+pub type Span = (usize, usize);
+
+/// The parts of a hub message the transport needs to route it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub message_type: i32,
+    /// The invocation id's UTF-8 bytes; None when nil or absent.
+    pub invocation_id: Option<Span>,
+    /// Invocation / StreamInvocation target name.
+    pub target: Option<Span>,
+    /// Invocation: the raw arguments array. Completion kind 3 / StreamItem: the raw result.
+    pub payload: Option<Span>,
+    /// Completion: 1 error, 2 void, 3 result; 0 otherwise.
+    pub completion_kind: i32,
+    /// Completion kind 1 or Close: the error text's UTF-8 bytes.
+    pub error: Option<Span>,
+    /// Close: whether the peer may reconnect.
+    pub allow_reconnect: bool,
+}
+
+fn str_span(r: &mut Reader<'_>) -> Result<Span, CoreError> {
+    let s = r.read_str()?;
+    Ok((r.pos() - s.len(), s.len()))
+}
+
+fn opt_str_span(r: &mut Reader<'_>) -> Result<Option<Span>, CoreError> {
+    if r.try_nil()? {
+        return Ok(None);
+    }
+    str_span(r).map(Some)
+}
+
+fn value_span(r: &mut Reader<'_>, depth: usize) -> Result<Span, CoreError> {
+    let start = r.pos();
+    r.skip_value(depth)?;
+    Ok((start, r.pos() - start))
+}
+
+fn need(r: &Reader<'_>, len: usize, min: usize, what: &str) -> Result<(), CoreError> {
+    if len < min {
+        return Err(r.error(format!("{what} needs at least {min} elements, has {len}")));
+    }
+    Ok(())
+}
+
+/// Parse one (unframed) hub message. The arguments are validated structurally (bounded
+/// skip) but not decoded.
+pub fn parse(msg: &[u8]) -> Result<Envelope, CoreError> {
+    let mut r = Reader::new(msg, ErrorCode::MsgpackDecode);
+    let len = r.read_array_len()?;
+    need(&r, len, 1, "a hub message")?;
+    let message_type = r.read_int_in(1, 9)? as i32;
+    let mut env = Envelope { message_type, ..Envelope::default() };
+    let used = match message_type {
+        INVOCATION | STREAM_INVOCATION => {
+            // [type, headers, invocationId|nil, target, [args], [streamIds]?]
+            need(&r, len, 5, "an invocation")?;
+            skip_headers(&mut r)?;
+            env.invocation_id = opt_str_span(&mut r)?;
+            env.target = Some(str_span(&mut r)?);
+            if !matches!(r.peek_marker()?, rmp::Marker::FixArray(_) | rmp::Marker::Array16 | rmp::Marker::Array32) {
+                return Err(r.error("invocation arguments are not an array"));
+            }
+            env.payload = Some(value_span(&mut r, 1)?);
+            5
+        }
+        STREAM_ITEM => {
+            need(&r, len, 4, "a stream item")?;
+            skip_headers(&mut r)?;
+            env.invocation_id = opt_str_span(&mut r)?;
+            env.payload = Some(value_span(&mut r, 1)?);
+            4
+        }
+        COMPLETION => {
+            // [3, headers, id, kind, error|result?]
+            need(&r, len, 4, "a completion")?;
+            skip_headers(&mut r)?;
+            env.invocation_id = Some(str_span(&mut r)?);
+            env.completion_kind = r.read_int_in(1, 3)? as i32;
+            match env.completion_kind {
+                COMPLETION_ERROR => {
+                    need(&r, len, 5, "an error completion")?;
+                    env.error = Some(str_span(&mut r)?);
+                    5
+                }
+                COMPLETION_RESULT => {
+                    need(&r, len, 5, "a result completion")?;
+                    env.payload = Some(value_span(&mut r, 1)?);
+                    5
+                }
+                _ => 4,
+            }
+        }
+        CANCEL_INVOCATION => {
+            need(&r, len, 3, "a cancel invocation")?;
+            skip_headers(&mut r)?;
+            env.invocation_id = opt_str_span(&mut r)?;
+            3
+        }
+        PING => 1,
+        CLOSE => {
+            // [7, error|nil, allowReconnect?]: allowReconnect was added later, so optional.
+            need(&r, len, 2, "a close message")?;
+            env.error = opt_str_span(&mut r)?;
+            if len >= 3 {
+                env.allow_reconnect = r.read_bool()?;
+                3
+            } else {
+                2
+            }
+        }
+        other => return Err(r.error(format!("unsupported hub message type {other}"))),
+    };
+    // Later protocol versions may append fields (e.g. stream ids); skip them, bounded.
+    for _ in used..len {
+        r.skip_value(1)?;
+    }
+    r.finish()?;
+    Ok(env)
+}
+
+fn skip_headers(r: &mut Reader<'_>) -> Result<(), CoreError> {
+    let n = r.read_map_len()?;
+    for _ in 0..n {
+        r.read_str()?;
+        r.read_str()?;
+    }
+    Ok(())
+}
+
+/// Check that `raw` is exactly one well-formed msgpack value.
+pub fn check_one_value(raw: &[u8], what: &str) -> Result<(), CoreError> {
+    let mut r = Reader::new(raw, ErrorCode::MsgpackEncode);
+    r.skip_value(1).map_err(|e| CoreError::new(e.code, format!("{what}: {}", e.message)))?;
+    r.finish().map_err(|e| CoreError::new(e.code, format!("{what}: {}", e.message)))
+}
+
+/// Framed `[1, {}, nil, target, args, []]`: a non-blocking server-to-client invocation.
+/// `args` must be one encoded array; it is copied in unchanged.
+pub fn invocation(target: &str, args: &[u8]) -> Result<Vec<u8>, CoreError> {
+    check_one_value(args, "invocation arguments")?;
+    if !matches!(args.first(), Some(0x90..=0x9f | 0xdc | 0xdd)) {
+        return Err(CoreError::new(ErrorCode::MsgpackEncode, "invocation arguments are not an array"));
+    }
+    let mut body = Vec::with_capacity(args.len() + target.len() + 16);
+    writer::array_len(&mut body, 6);
+    writer::int(&mut body, INVOCATION.into());
+    writer::map_len(&mut body, 0);
+    writer::nil(&mut body);
+    writer::str(&mut body, target);
+    body.extend_from_slice(args);
+    writer::array_len(&mut body, 0);
+    Ok(frame(&body))
+}
+
+/// Framed Completion: kind 1 with `payload` as UTF-8 error text, 2 void, 3 with `payload`
+/// as one encoded result value copied in unchanged.
+pub fn completion(invocation_id: &str, kind: i32, payload: &[u8]) -> Result<Vec<u8>, CoreError> {
+    let mut body = Vec::with_capacity(payload.len() + invocation_id.len() + 16);
+    let fields = if kind == COMPLETION_VOID { 4 } else { 5 };
+    writer::array_len(&mut body, fields);
+    writer::int(&mut body, COMPLETION.into());
+    writer::map_len(&mut body, 0);
+    writer::str(&mut body, invocation_id);
+    writer::int(&mut body, kind.into());
+    match kind {
+        COMPLETION_ERROR => {
+            let text = std::str::from_utf8(payload)
+                .map_err(|_| CoreError::invalid("completion error text is not UTF-8"))?;
+            writer::str(&mut body, text);
+        }
+        COMPLETION_VOID => {
+            if !payload.is_empty() {
+                return Err(CoreError::invalid("a void completion carries no payload"));
+            }
+        }
+        COMPLETION_RESULT => {
+            check_one_value(payload, "completion result")?;
+            body.extend_from_slice(payload);
+        }
+        other => return Err(CoreError::invalid(format!("completion kind {other} is not 1, 2 or 3"))),
+    }
+    Ok(frame(&body))
+}
+
+/// Framed Ping `[6]`: `02 91 06`.
+pub fn ping() -> Vec<u8> {
+    frame(&[0x91, PING as u8])
+}
+
+/// Framed Close `[7, error|nil, allowReconnect]`.
+pub fn close(error: Option<&str>, allow_reconnect: bool) -> Vec<u8> {
+    let mut body = Vec::with_capacity(16 + error.map_or(0, str::len));
+    writer::array_len(&mut body, 3);
+    writer::int(&mut body, CLOSE.into());
+    match error {
+        Some(text) => writer::str(&mut body, text),
+        None => writer::nil(&mut body),
+    }
+    writer::boolean(&mut body, allow_reconnect);
+    frame(&body)
+}
+
+/// What the hub learns from a frame-data invocation besides the relay bytes.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FrameRelay {
+    pub score_token: Option<i64>,
+    /// The FrameDataBundle's bytes within the input message (for the replay buffer).
+    pub bundle: Span,
+}
+
+pub const USER_SENT_FRAMES: &str = "UserSentFrames";
+
+/// Turn a client's `SendFrameDataV2(long? token, FrameDataBundle)` (or the obsolete
+/// `SendFrameData(FrameDataBundle)`) into the framed watcher message
+/// `UserSentFrames(userId, bundle)`, the bundle spliced in as the client sent it.
+///
+/// The bundle's shape is checked cheaply (array of header and frame arrays) and its bytes
+/// were validated structurally by the envelope parse; its fields are not decoded.
+pub fn relay_frames(msg: &[u8], user_id: i32) -> Result<(FrameRelay, Vec<u8>), CoreError> {
+    let env = parse(msg)?;
+    let bad = |m: &str| CoreError::new(ErrorCode::MsgpackDecode, m.to_owned());
+    if env.message_type != INVOCATION {
+        return Err(bad("frame data must arrive as an invocation"));
+    }
+    let (ts, tl) = env.target.unwrap_or_default();
+    let target = &msg[ts..ts + tl];
+    let (ps, pl) = env.payload.unwrap_or_default();
+    let mut args = Reader::new(&msg[ps..ps + pl], ErrorCode::MsgpackDecode);
+    let arity = args.read_array_len()?;
+    let mut relay = FrameRelay::default();
+    match (target, arity) {
+        (b"SendFrameDataV2", 2) => {
+            if !args.try_nil()? {
+                relay.score_token = Some(args.read_int_in(i64::MIN.into(), i64::MAX.into())? as i64);
+            }
+        }
+        (b"SendFrameData", 1) => {}
+        (b"SendFrameDataV2" | b"SendFrameData", n) => {
+            return Err(bad(&format!("wrong number of frame data arguments: {n}")));
+        }
+        _ => return Err(bad("not a frame data invocation")),
+    }
+    let bundle_start = args.pos();
+    check_bundle_shape(&mut args)?;
+    let bundle = args.slice(bundle_start, args.pos());
+    relay.bundle = (ps + bundle_start, bundle.len());
+
+    let mut body = Vec::with_capacity(bundle.len() + 32);
+    writer::array_len(&mut body, 6);
+    writer::int(&mut body, INVOCATION.into());
+    writer::map_len(&mut body, 0);
+    writer::nil(&mut body);
+    writer::str(&mut body, USER_SENT_FRAMES);
+    writer::array_len(&mut body, 2);
+    writer::int(&mut body, user_id.into());
+    body.extend_from_slice(bundle);
+    writer::array_len(&mut body, 0);
+
+    let mut out = Vec::with_capacity(body.len() + MAX_PREFIX_LEN);
+    write_varint(&mut out, body.len());
+    out.extend_from_slice(&body);
+    Ok((relay, out))
+}
+
+/// FrameDataBundle `[header, frames]`: header an array, frames an array of arrays.
+fn check_bundle_shape(r: &mut Reader<'_>) -> Result<(), CoreError> {
+    let len = r.read_array_len()?;
+    if len < 2 {
+        return Err(r.error("frame bundle needs a header and frames"));
+    }
+    let header_len = r.read_array_len()?;
+    for _ in 0..header_len {
+        r.skip_value(3)?;
+    }
+    let frames = r.read_array_len()?;
+    for _ in 0..frames {
+        let fields = r.read_array_len()?;
+        for _ in 0..fields {
+            r.skip_value(4)?;
+        }
+    }
+    for _ in 2..len {
+        r.skip_value(2)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unframe(v: &[u8]) -> &[u8] {
+        match super::super::framing::read_prefix(v).unwrap() {
+            super::super::framing::Prefix::Complete { len, prefix_len } => {
+                assert_eq!(v.len(), len + prefix_len);
+                &v[prefix_len..]
+            }
+            _ => panic!("incomplete"),
+        }
+    }
+
+    #[test]
+    fn parses_client_invocation() {
+        // [1, {}, "7", "Foo", [1, nil], []]
+        let msg = [0x96, 1, 0x80, 0xa1, b'7', 0xa3, b'F', b'o', b'o', 0x92, 1, 0xc0, 0x90];
+        let env = parse(&msg).unwrap();
+        assert_eq!(env.message_type, INVOCATION);
+        assert_eq!(env.invocation_id, Some((4, 1)));
+        assert_eq!(env.target, Some((6, 3)));
+        assert_eq!(env.payload, Some((9, 3)));
+    }
+
+    #[test]
+    fn rejects_trailing_and_truncated() {
+        assert!(parse(&[0x91, 6, 0]).is_err());
+        assert!(parse(&[0x96, 1, 0x80, 0xc0]).is_err());
+        assert!(parse(&[]).is_err());
+    }
+
+    #[test]
+    fn builds_ping_close_completion() {
+        assert_eq!(ping(), vec![2, 0x91, 6]);
+        assert_eq!(unframe(&close(None, true)), &[0x93, 7, 0xc0, 0xc3]);
+        assert_eq!(unframe(&completion("1", 2, &[]).unwrap()), &[0x94, 3, 0x80, 0xa1, b'1', 2]);
+        assert!(completion("1", 3, &[0x92, 1]).is_err());
+    }
+
+    #[test]
+    fn relay_splices_bundle() {
+        let bundle = [0x92, 0x90, 0x91, 0x94, 0, 0xc0, 0xc0, 1];
+        let mut msg = vec![0x96, 1, 0x80, 0xc0, 0xaf];
+        msg.extend(b"SendFrameDataV2");
+        msg.extend([0x92, 0xcd, 0x01, 0x00]);
+        msg.extend(bundle);
+        msg.push(0x90);
+        let (info, out) = relay_frames(&msg, 5).unwrap();
+        assert_eq!(info.score_token, Some(256));
+        assert_eq!(&msg[info.bundle.0..info.bundle.0 + info.bundle.1], &bundle);
+        let body = unframe(&out);
+        let mut expect = vec![0x96, 1, 0x80, 0xc0, 0xae];
+        expect.extend(b"UserSentFrames");
+        expect.extend([0x92, 5]);
+        expect.extend(bundle);
+        expect.push(0x90);
+        assert_eq!(body, &expect[..]);
+    }
+}

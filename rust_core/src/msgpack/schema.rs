@@ -1,0 +1,1 @@
+//! Schema table (filled in below).

@@ -1,0 +1,244 @@
+"""SignalR framing, hub message envelopes and lazer's MessagePack types, via the Rust core.
+
+The transport feeds WebSocket bytes to a `FrameSplitter`, reads each message's envelope
+with `parse_envelope` (arguments stay encoded), decodes arguments by schema type name with
+`decode`, and sends what the `encode_*` functions return: those results are already framed.
+Spectator frames go through `relay_frames`, which splices the bundle bytes unchanged.
+
+Typed values cross as plain msgpack: Rust rewrites lazer's positional arrays, union
+envelopes and quirks into maps keyed by field name (unions carry `"type"`), which msgspec
+decodes into dicts here, or straight into Structs with `decode_as`. The schema itself
+lives only in rust_core/src/msgpack/schema.rs.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import msgspec
+
+from server.core import ffi, lib, rustcall
+
+# SignalR's default maximum receive message size (HubOptions.MaximumReceiveMessageSize).
+MAX_MESSAGE_SIZE = 32 * 1024
+
+T = TypeVar("T")
+
+_plain_encoder = msgspec.msgpack.Encoder()
+_plain_decoder = msgspec.msgpack.Decoder()
+
+
+class MessageType(enum.IntEnum):
+    """SignalR hub message types (lazer-protocol.md §6.2)."""
+
+    INVOCATION = 1
+    STREAM_ITEM = 2
+    COMPLETION = 3
+    STREAM_INVOCATION = 4
+    CANCEL_INVOCATION = 5
+    PING = 6
+    CLOSE = 7
+
+
+class CompletionKind(enum.IntEnum):
+    """The result kind of a Completion message."""
+
+    NONE = 0
+    ERROR = 1
+    VOID = 2
+    RESULT = 3
+
+
+def _take(buf: Any) -> bytes:
+    try:
+        return bytes(ffi.buffer(buf.data, buf.len)) if buf.len else b""
+    finally:
+        lib.rc_buf_free(buf)
+
+
+def _call_bytes(func: Any, *args: Any) -> bytes:
+    out = ffi.new("rc_buf *")
+    rustcall(func, *args, out)
+    return _take(out)
+
+
+class FrameSplitter:
+    """Splits one connection's incoming byte stream into hub messages (VarInt-framed).
+
+    Not thread-safe: each connection owns one. After a FrameError or TooLarge the stream is
+    unrecoverable and every later `feed` raises FrameError; close the connection.
+    """
+
+    def __init__(self, max_message_size: int = MAX_MESSAGE_SIZE) -> None:
+        handle = ffi.new("rc_frame_splitter **")
+        rustcall(lib.rc_msgpack_splitter_new, max_message_size, handle)
+        self._handle: Any = ffi.gc(handle[0], lib.rc_msgpack_splitter_free)
+        self._payloads = ffi.new("rc_buf *")
+        self._lengths = ffi.new("rc_buf *")
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add received bytes; return every message they complete, in order."""
+        rustcall(
+            lib.rc_msgpack_splitter_feed,
+            self._handle,
+            data,
+            len(data),
+            self._payloads,
+            self._lengths,
+        )
+        payloads = _take(self._payloads)
+        lengths = _take(self._lengths)
+        messages: list[bytes] = []
+        pos = 0
+        for (length,) in struct.iter_unpack("<I", lengths):
+            messages.append(payloads[pos : pos + length])
+            pos += length
+        return messages
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held over from earlier feeds."""
+        out = ffi.new("size_t *")
+        rustcall(lib.rc_msgpack_splitter_buffered, self._handle, out)
+        return int(out[0])
+
+
+def frame(payload: bytes) -> bytes:
+    """Prefix one message with its VarInt length."""
+    return _call_bytes(lib.rc_msgpack_frame, payload, len(payload))
+
+
+@dataclass(frozen=True, slots=True)
+class HubEnvelope:
+    """The routing part of a hub message; `payload` is still encoded msgpack."""
+
+    message_type: MessageType
+    invocation_id: str | None
+    target: str | None
+    payload: bytes | None
+    completion_kind: CompletionKind
+    error: str | None
+    allow_reconnect: bool
+
+
+def _span(message: bytes, has: int, start: int, length: int) -> bytes | None:
+    return message[start : start + length] if has else None
+
+
+def parse_envelope(message: bytes) -> HubEnvelope:
+    """Read a hub message's type, id, target and raw arguments without decoding them."""
+    env = ffi.new("rc_hub_envelope *")
+    rustcall(lib.rc_msgpack_parse_envelope, message, len(message), env)
+    invocation_id = _span(
+        message, env.has_invocation_id, env.invocation_id_start, env.invocation_id_len
+    )
+    target = _span(message, env.has_target, env.target_start, env.target_len)
+    error = _span(message, env.has_error, env.error_start, env.error_len)
+    return HubEnvelope(
+        message_type=MessageType(env.message_type),
+        invocation_id=None if invocation_id is None else invocation_id.decode(),
+        target=None if target is None else target.decode(),
+        payload=_span(message, env.has_payload, env.payload_start, env.payload_len),
+        completion_kind=CompletionKind(env.completion_kind),
+        error=None if error is None else error.decode(),
+        allow_reconnect=bool(env.allow_reconnect),
+    )
+
+
+def encode_invocation(target: str, args: bytes) -> bytes:
+    """Framed server-to-client invocation (nil id) around an encoded arguments array."""
+    name = target.encode()
+    return _call_bytes(lib.rc_msgpack_encode_invocation, name, len(name), args, len(args))
+
+
+def _completion(invocation_id: str, kind: CompletionKind, payload: bytes) -> bytes:
+    ident = invocation_id.encode()
+    return _call_bytes(
+        lib.rc_msgpack_encode_completion, ident, len(ident), int(kind), payload, len(payload)
+    )
+
+
+def encode_completion_void(invocation_id: str) -> bytes:
+    """Framed Completion for a void method."""
+    return _completion(invocation_id, CompletionKind.VOID, b"")
+
+
+def encode_completion_result(invocation_id: str, result: bytes) -> bytes:
+    """Framed Completion carrying one encoded result value."""
+    return _completion(invocation_id, CompletionKind.RESULT, result)
+
+
+def encode_completion_error(invocation_id: str, error: str) -> bytes:
+    """Framed error Completion (the text is shown after its first colon by lazer)."""
+    return _completion(invocation_id, CompletionKind.ERROR, error.encode())
+
+
+def encode_ping() -> bytes:
+    """Framed Ping `[6]`."""
+    return _call_bytes(lib.rc_msgpack_encode_ping)
+
+
+def encode_close(error: str | None, allow_reconnect: bool) -> bytes:
+    """Framed Close `[7, error|nil, allowReconnect]`."""
+    text = b"" if error is None else error.encode()
+    return _call_bytes(
+        lib.rc_msgpack_encode_close, error is not None, text, len(text), allow_reconnect
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRelay:
+    """A received frame bundle: its token, its bytes, and the watchers' framed message."""
+
+    score_token: int | None
+    bundle: bytes
+    message: bytes
+
+
+def relay_frames(message: bytes, user_id: int) -> FrameRelay:
+    """Turn SendFrameDataV2(token, bundle) into framed UserSentFrames(user_id, bundle)."""
+    info = ffi.new("rc_frame_relay *")
+    out = _call_bytes(lib.rc_msgpack_relay_frames, message, len(message), user_id, info)
+    start = info.bundle_start
+    return FrameRelay(
+        score_token=int(info.score_token) if info.has_score_token else None,
+        bundle=message[start : start + info.bundle_len],
+        message=out,
+    )
+
+
+def is_debug_build() -> bool:
+    """Whether the loaded core was built without optimisations (debug assertions on)."""
+    out = ffi.new("int32_t *")
+    rustcall(lib.rc_msgpack_build_info, out)
+    return bool(out[0])
+
+
+def decode_plain(type_name: str, data: bytes) -> bytes:
+    """lazer wire bytes of `type_name` -> plain msgpack (maps by field name)."""
+    name = type_name.encode()
+    return _call_bytes(lib.rc_msgpack_decode, name, len(name), data, len(data))
+
+
+def encode_plain(type_name: str, plain: bytes) -> bytes:
+    """Plain msgpack (maps by field name) -> lazer wire bytes of `type_name`."""
+    name = type_name.encode()
+    return _call_bytes(lib.rc_msgpack_encode, name, len(name), plain, len(plain))
+
+
+def decode(type_name: str, data: bytes) -> Any:
+    """Decode lazer wire bytes into dicts/lists/scalars/datetimes."""
+    return _plain_decoder.decode(decode_plain(type_name, data))
+
+
+def decode_as(type_name: str, data: bytes, type: type[T]) -> T:
+    """Decode lazer wire bytes straight into a msgspec type (e.g. a Struct)."""
+    return msgspec.msgpack.decode(decode_plain(type_name, data), type=type)
+
+
+def encode(type_name: str, value: Any) -> bytes:
+    """Encode dicts/lists/scalars/datetimes (or msgspec Structs) as lazer wire bytes."""
+    return encode_plain(type_name, _plain_encoder.encode(value))

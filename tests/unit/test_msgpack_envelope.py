@@ -1,0 +1,182 @@
+"""Hub message envelopes: parsing without decoding, outgoing messages, frame relay."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server.core import InvalidArgument, MsgpackDecodeError, MsgpackEncodeError
+from server.core import msgpack as m
+
+
+def unframe(data: bytes) -> bytes:
+    splitter = m.FrameSplitter(max_message_size=1 << 20)
+    (message,) = splitter.feed(data)
+    assert splitter.buffered == 0
+    return message
+
+
+# [1, {}, "3", "BeginPlaySessionV2", [nil, []], []] written by hand from §6.2.
+CLIENT_INVOCATION = b"\x96\x01\x80\xa13\xb2BeginPlaySessionV2" + b"\x92\xc0\x90" + b"\x90"
+
+
+def test_invocation_envelope() -> None:
+    env = m.parse_envelope(CLIENT_INVOCATION)
+    assert env.message_type is m.MessageType.INVOCATION
+    assert env.invocation_id == "3"
+    assert env.target == "BeginPlaySessionV2"
+    assert env.payload == b"\x92\xc0\x90"
+
+
+def test_fire_and_forget_invocation_has_no_id() -> None:
+    env = m.parse_envelope(b"\x96\x01\x80\xc0\xa1X\x90\x90")
+    assert env.invocation_id is None
+
+
+def test_invocation_without_stream_ids_is_accepted() -> None:
+    env = m.parse_envelope(b"\x95\x01\x80\xc0\xa1X\x91\x05")
+    assert env.payload == b"\x91\x05"
+
+
+def test_completion_kinds() -> None:
+    err = m.parse_envelope(b"\x95\x03\x80\xa11\x01\xa4oops")
+    assert (err.completion_kind, err.error) == (m.CompletionKind.ERROR, "oops")
+    void = m.parse_envelope(b"\x94\x03\x80\xa11\x02")
+    assert void.completion_kind is m.CompletionKind.VOID and void.payload is None
+    res = m.parse_envelope(b"\x95\x03\x80\xa11\x03\x92\x01\x02")
+    assert res.payload == b"\x92\x01\x02"
+
+
+def test_ping_and_close() -> None:
+    assert m.parse_envelope(b"\x91\x06").message_type is m.MessageType.PING
+    close = m.parse_envelope(b"\x93\x07\xa3bye\xc3")
+    assert (close.error, close.allow_reconnect) == ("bye", True)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"",
+        b"\x90",  # no type
+        b"\x91\x0a",  # unknown type
+        b"\x96\x01\x80\xc0\xa1X\x05\x90",  # arguments not an array
+        b"\x96\x01\x80\xc0\xa1X\x90",  # truncated
+        b"\x91\x06\x00",  # trailing bytes
+        b"\x96\x01\x80\xc0\xa2\xff\xfe\x90\x90",  # target not UTF-8
+        b"\x96\x01\x80\xc0\xa1X\x91\xdd\xff\xff\xff\xff\x90",  # huge array header
+    ],
+)
+def test_bad_envelopes_raise(bad: bytes) -> None:
+    with pytest.raises(MsgpackDecodeError):
+        m.parse_envelope(bad)
+
+
+def test_deep_nesting_in_arguments_is_refused() -> None:
+    deep = b"\x91" * 40 + b"\xc0"
+    with pytest.raises(MsgpackDecodeError):
+        m.parse_envelope(b"\x96\x01\x80\xc0\xa1X" + deep + b"\x90")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=80))
+def test_garbage_gives_decode_error_not_crash(data: bytes) -> None:
+    with contextlib.suppress(MsgpackDecodeError):
+        m.parse_envelope(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=len(CLIENT_INVOCATION) - 1))
+def test_every_truncation_is_an_error(cut: int) -> None:
+    with pytest.raises(MsgpackDecodeError):
+        m.parse_envelope(CLIENT_INVOCATION[:cut])
+
+
+def test_outgoing_invocation_bytes() -> None:
+    out = m.encode_invocation("HostChanged", b"\x91\x05")
+    assert unframe(out) == b"\x96\x01\x80\xc0\xabHostChanged\x91\x05\x90"
+
+
+def test_outgoing_invocation_requires_one_array() -> None:
+    with pytest.raises(MsgpackEncodeError):
+        m.encode_invocation("X", b"\x05")
+    with pytest.raises(MsgpackEncodeError):
+        m.encode_invocation("X", b"\x90\x90")
+
+
+def test_completions_bytes() -> None:
+    assert unframe(m.encode_completion_void("12")) == b"\x94\x03\x80\xa212\x02"
+    assert unframe(m.encode_completion_result("1", b"\x2a")) == b"\x95\x03\x80\xa11\x03\x2a"
+    assert unframe(m.encode_completion_error("1", "E: x")) == b"\x95\x03\x80\xa11\x01\xa4E: x"
+    with pytest.raises(MsgpackEncodeError):
+        m.encode_completion_result("1", b"\x92\x01")
+
+
+def test_close_bytes() -> None:
+    assert unframe(m.encode_close(None, False)) == b"\x93\x07\xc0\xc2"
+    assert unframe(m.encode_close("bad", True)) == b"\x93\x07\xa3bad\xc3"
+
+
+def send_frames(token_bytes: bytes, bundle: bytes, target: bytes = b"SendFrameDataV2") -> bytes:
+    return (
+        b"\x96\x01\x80\xc0"
+        + bytes([0xA0 | len(target)])
+        + target
+        + b"\x92"
+        + token_bytes
+        + bundle
+        + b"\x90"
+    )
+
+
+# [header-with-nothing-much, [[12.5, 1.0f, 2.0f, 1]]]
+BUNDLE = (
+    b"\x92\x9a"
+    + b"\x00" * 4
+    + b"\x80\x90"
+    + b"\x92\xd6\xff\x00\x00\x00\x00\x00"
+    + b"\x90\xc0\xc0"
+    + b"\x91\x94\xcb\x40\x29\x00\x00\x00\x00\x00\x00\xca\x3f\x80\x00\x00\xca\x40\x00\x00\x00\x01"
+)
+
+
+def test_relay_splices_bundle_unchanged() -> None:
+    msg = send_frames(b"\xcd\x01\x2c", BUNDLE)
+    relay = m.relay_frames(msg, 1234)
+    assert relay.score_token == 300
+    assert relay.bundle == BUNDLE
+    expected = b"\x96\x01\x80\xc0\xaeUserSentFrames\x92\xcd\x04\xd2" + BUNDLE + b"\x90"
+    assert unframe(relay.message) == expected
+
+
+def test_relay_nil_token_and_v1_alias() -> None:
+    assert m.relay_frames(send_frames(b"\xc0", BUNDLE), 1).score_token is None
+    v1 = b"\x96\x01\x80\xc0\xadSendFrameData\x91" + BUNDLE + b"\x90"
+    assert m.relay_frames(v1, 1).bundle == BUNDLE
+
+
+@pytest.mark.parametrize(
+    "msg",
+    [
+        send_frames(b"\xc0", BUNDLE, target=b"SendFrameData"),  # V1 takes one argument
+        send_frames(b"\xa1x", BUNDLE),  # token not an int
+        send_frames(b"\x01", b"\x91\x90"),  # bundle without frames
+        send_frames(b"\x01", b"\x92\x90\x91\x05"),  # frame not an array
+        send_frames(b"\x01", BUNDLE, target=b"Other"),
+    ],
+)
+def test_relay_rejects_wrong_shapes(msg: bytes) -> None:
+    with pytest.raises(MsgpackDecodeError):
+        m.relay_frames(msg, 1)
+
+
+def test_relay_user_id_range_checked_by_ffi() -> None:
+    with pytest.raises(OverflowError):
+        m.relay_frames(send_frames(b"\x01", BUNDLE), 2**40)
+
+
+def test_splitter_cap_must_be_positive() -> None:
+    with pytest.raises(InvalidArgument):
+        m.FrameSplitter(max_message_size=0)
