@@ -80,3 +80,5 @@ rc_status rc_msgpack_decode(const uint8_t *type_name, size_t type_name_len,
                             const uint8_t *data, size_t len, rc_buf *out);
 rc_status rc_msgpack_encode(const uint8_t *type_name, size_t type_name_len,
                             const uint8_t *data, size_t len, rc_buf *out);
+/* The schema table as plain msgpack (for tests and Python model checks). */
+rc_status rc_msgpack_schema(rc_buf *out);

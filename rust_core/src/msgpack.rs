@@ -293,3 +293,10 @@ pub unsafe extern "C" fn rc_msgpack_encode(
         write_buf(out, transcode::encode(ty, input_slice(data, len)?)?)
     })
 }
+
+/// # Safety
+/// `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rc_msgpack_schema(out: *mut RcBuf) -> RcStatus {
+    landing_pad(|| write_buf(out, schema::describe()))
+}

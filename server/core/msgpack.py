@@ -242,3 +242,9 @@ def decode_as(type_name: str, data: bytes, type: type[T]) -> T:
 def encode(type_name: str, value: Any) -> bytes:
     """Encode dicts/lists/scalars/datetimes (or msgspec Structs) as lazer wire bytes."""
     return encode_plain(type_name, _plain_encoder.encode(value))
+
+
+def schema() -> dict[str, Any]:
+    """The core's type table: {"named": ..., "objects": ..., "unions": ...} (see schema.rs)."""
+    result: dict[str, Any] = _plain_decoder.decode(_call_bytes(lib.rc_msgpack_schema))
+    return result

@@ -305,7 +305,7 @@ pub static MATCH_USER_STATE: UnionSchema = UnionSchema {
 };
 
 pub static COUNTDOWN: ObjectSchema =
-    ObjectSchema { name: "MultiplayerCountdown", fields: &[f(0, "ID", Int(I32)), f(1, "TimeRemaining", TimeSpan)] };
+    ObjectSchema { name: "CountdownFields", fields: &[f(0, "ID", Int(I32)), f(1, "TimeRemaining", TimeSpan)] };
 
 pub static MULTIPLAYER_COUNTDOWN: UnionSchema = UnionSchema {
     name: "MultiplayerCountdown",
@@ -519,4 +519,115 @@ mod tests {
             }
         }
     }
+}
+
+/// The schema as plain msgpack, for Python's tests and model checks:
+/// `{"named": {name: kind}, "objects": {name: [[key, field, kind]...]},
+///   "unions": {name: [[id, member, object name | nil]...]}}`, where a kind is
+/// `["int", min, max]`, `["nullable", kind]`, `["object", name]`, `["f32"]`, ...
+pub fn describe() -> Vec<u8> {
+    use super::writer;
+    use std::collections::BTreeMap;
+
+    fn walk(kind: &Kind, objects: &mut BTreeMap<&'static str, &'static ObjectSchema>, unions: &mut BTreeMap<&'static str, &'static UnionSchema>) {
+        match kind {
+            Nullable(k) | Array(k) | IntMap(k) => walk(k, objects, unions),
+            Object(o) => {
+                if objects.insert(o.name, o).is_none() {
+                    o.fields.iter().for_each(|f| walk(&f.kind, objects, unions));
+                }
+            }
+            Union(u) => {
+                if unions.insert(u.name, u).is_none() {
+                    for m in u.members.iter() {
+                        if let Some(o) = m.schema {
+                            walk(&Object(o), objects, unions);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn kind_out(out: &mut Vec<u8>, kind: &Kind) {
+        let (tag, inner): (&str, Option<&Kind>) = match kind {
+            Int(r) => {
+                writer::array_len(out, 3);
+                writer::str(out, "int");
+                writer::int(out, r.min);
+                writer::int(out, r.max);
+                return;
+            }
+            Object(o) => {
+                writer::array_len(out, 2);
+                writer::str(out, "object");
+                writer::str(out, o.name);
+                return;
+            }
+            Union(u) => {
+                writer::array_len(out, 2);
+                writer::str(out, "union");
+                writer::str(out, u.name);
+                return;
+            }
+            F32 => ("f32", None),
+            F64 => ("f64", None),
+            Bool => ("bool", None),
+            Str => ("str", None),
+            TimeSpan => ("timespan", None),
+            DateTimeOffset => ("datetimeoffset", None),
+            ModSettings => ("modsettings", None),
+            Any => ("any", None),
+            Nullable(k) => ("nullable", Some(k)),
+            Array(k) => ("array", Some(k)),
+            IntMap(k) => ("intmap", Some(k)),
+        };
+        writer::array_len(out, 1 + usize::from(inner.is_some()));
+        writer::str(out, tag);
+        if let Some(k) = inner {
+            kind_out(out, k);
+        }
+    }
+
+    let mut objects = BTreeMap::new();
+    let mut unions = BTreeMap::new();
+    NAMED.iter().for_each(|(_, k)| walk(k, &mut objects, &mut unions));
+
+    let mut out = Vec::new();
+    writer::map_len(&mut out, 3);
+    writer::str(&mut out, "named");
+    writer::map_len(&mut out, NAMED.len());
+    for (name, kind) in NAMED {
+        writer::str(&mut out, name);
+        kind_out(&mut out, kind);
+    }
+    writer::str(&mut out, "objects");
+    writer::map_len(&mut out, objects.len());
+    for (name, o) in &objects {
+        writer::str(&mut out, name);
+        writer::array_len(&mut out, o.fields.len());
+        for field in o.fields {
+            writer::array_len(&mut out, 3);
+            writer::int(&mut out, field.key as i128);
+            writer::str(&mut out, field.name);
+            kind_out(&mut out, &field.kind);
+        }
+    }
+    writer::str(&mut out, "unions");
+    writer::map_len(&mut out, unions.len());
+    for (name, u) in &unions {
+        writer::str(&mut out, name);
+        writer::array_len(&mut out, u.members.len());
+        for m in u.members {
+            writer::array_len(&mut out, 3);
+            writer::int(&mut out, m.id);
+            writer::str(&mut out, m.name);
+            match m.schema {
+                Some(o) => writer::str(&mut out, o.name),
+                None => writer::nil(&mut out),
+            }
+        }
+    }
+    out
 }
