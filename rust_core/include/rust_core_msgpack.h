@@ -71,8 +71,9 @@ rc_status rc_msgpack_relay_frames(const uint8_t *data, size_t len, int32_t user_
 /* *debug_assertions = 1 in a debug build (bench/ refuses those). */
 rc_status rc_msgpack_build_info(int32_t *debug_assertions);
 
-/* Typed values. type_name is a schema type ("SpectatorState", "int?", "APIMod[]",
- * "long?,FrameDataBundle" for an argument list). decode: lazer wire bytes -> plain msgpack
+/* Typed values. type_name is a schema type ("SpectatorState", "int?", "APIMod[]") or an
+ * argument list ("long?,FrameDataBundle"; "int," has one argument, "," none), whose
+ * count must match. decode: lazer wire bytes -> plain msgpack
  * (objects as maps by field name, unions as maps with "type", DateTimeOffset as a UTC
  * timestamp). encode: the reverse. Bad wire input: RC_MSGPACK_DECODE; bad plain input:
  * RC_MSGPACK_ENCODE; unknown type: RC_INVALID_ARGUMENT. */

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -66,7 +67,10 @@ def test_ping_and_close() -> None:
         b"\x96\x01\x80\xc0\xa1X\x90",  # truncated
         b"\x91\x06\x00",  # trailing bytes
         b"\x96\x01\x80\xc0\xa2\xff\xfe\x90\x90",  # target not UTF-8
-        b"\x96\x01\x80\xc0\xa1X\x91\xdd\xff\xff\xff\xff\x90",  # huge array header
+        b"\x96\x01\x80\xc0\xa1X\x90\x91\xa11",  # stream ids: osu has no streams
+        b"\x97\x01\x80\xc0\xa1X\x90\x90\x90",  # 7 elements
+        b"\x95\x03\x80\xa11\x02",  # void completion with 5 elements
+        b"\x94\x03\x80\xa11\x03",  # result completion without the result
     ],
 )
 def test_bad_envelopes_raise(bad: bytes) -> None:
@@ -74,10 +78,25 @@ def test_bad_envelopes_raise(bad: bytes) -> None:
         m.parse_envelope(bad)
 
 
-def test_deep_nesting_in_arguments_is_refused() -> None:
+def test_arguments_are_located_not_walked() -> None:
+    # The envelope does not look inside the arguments (APIMod settings make them
+    # unwalkable without the schema); the typed decoder rejects bad ones.
     deep = b"\x91" * 40 + b"\xc0"
-    with pytest.raises(MsgpackDecodeError):
-        m.parse_envelope(b"\x96\x01\x80\xc0\xa1X" + deep + b"\x90")
+    env = m.parse_envelope(b"\x96\x01\x80\xc0\xa1X" + deep + b"\x90")
+    assert env.payload == deep
+    with pytest.raises(MsgpackDecodeError, match="nesting"):
+        m.decode("any", deep)
+
+
+def test_arguments_with_mod_settings_are_located_exactly() -> None:
+    mods = m.encode("APIMod[]", [{"Acronym": "DA", "Settings": {"drain_rate": 3.5, "x": 1}}])
+    args = b"\x91" + mods
+    env = m.parse_envelope(b"\x96\x01\x80\xa12\xaeChangeUserMods" + args + b"\x90")
+    assert env.payload == args
+    assert env.target == "ChangeUserMods"
+    assert m.decode("APIMod[],", env.payload) == [
+        [{"Acronym": "DA", "Settings": {"drain_rate": 3.5, "x": 1}}]
+    ]
 
 
 @settings(max_examples=500, deadline=None)
@@ -90,8 +109,12 @@ def test_garbage_gives_decode_error_not_crash(data: bytes) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.integers(min_value=0, max_value=len(CLIENT_INVOCATION) - 1))
 def test_every_truncation_is_an_error(cut: int) -> None:
+    # Either the envelope fails, or (when the cut leaves a plausible tail) the arguments
+    # fail their typed decode: never a silent success.
     with pytest.raises(MsgpackDecodeError):
-        m.parse_envelope(CLIENT_INVOCATION[:cut])
+        env = m.parse_envelope(CLIENT_INVOCATION[:cut])
+        assert env.payload is not None
+        m.decode("long?,SpectatorState", env.payload)
 
 
 def test_outgoing_invocation_bytes() -> None:
@@ -102,8 +125,6 @@ def test_outgoing_invocation_bytes() -> None:
 def test_outgoing_invocation_requires_one_array() -> None:
     with pytest.raises(MsgpackEncodeError):
         m.encode_invocation("X", b"\x05")
-    with pytest.raises(MsgpackEncodeError):
-        m.encode_invocation("X", b"\x90\x90")
 
 
 def test_completions_bytes() -> None:
@@ -111,7 +132,7 @@ def test_completions_bytes() -> None:
     assert unframe(m.encode_completion_result("1", b"\x2a")) == b"\x95\x03\x80\xa11\x03\x2a"
     assert unframe(m.encode_completion_error("1", "E: x")) == b"\x95\x03\x80\xa11\x01\xa4E: x"
     with pytest.raises(MsgpackEncodeError):
-        m.encode_completion_result("1", b"\x92\x01")
+        m.encode_completion_result("1", b"")
 
 
 def test_close_bytes() -> None:
@@ -164,6 +185,8 @@ def test_relay_nil_token_and_v1_alias() -> None:
         send_frames(b"\xa1x", BUNDLE),  # token not an int
         send_frames(b"\x01", b"\x91\x90"),  # bundle without frames
         send_frames(b"\x01", b"\x92\x90\x91\x05"),  # frame not an array
+        send_frames(b"\x01", b"\x92\x91\xa1x\x90"),  # TotalScore not an int
+        send_frames(b"\x01", BUNDLE + b"\xc0"),  # trailing value after the bundle
         send_frames(b"\x01", BUNDLE, target=b"Other"),
     ],
 )
@@ -180,3 +203,35 @@ def test_relay_user_id_range_checked_by_ffi() -> None:
 def test_splitter_cap_must_be_positive() -> None:
     with pytest.raises(InvalidArgument):
         m.FrameSplitter(max_message_size=0)
+
+
+def test_relay_of_a_bundle_with_mod_settings() -> None:
+    bundle = {
+        "Header": {
+            "TotalScore": 1,
+            "Accuracy": 1.0,
+            "Combo": 1,
+            "MaxCombo": 1,
+            "Statistics": {},
+            "ScoreProcessorStatistics": {
+                "BaseScore": 0.0,
+                "MaximumBaseScore": 0.0,
+                "AccuracyJudgementCount": 0,
+                "ComboPortion": 0.0,
+                "BonusPortion": 0.0,
+            },
+            "ReceivedTime": datetime(1, 1, 1, tzinfo=UTC),
+            "Mods": [{"Acronym": "DT", "Settings": {"speed_change": 1.2, "adjust_pitch": True}}],
+            "TotalScoreWithoutMods": None,
+            "Pauses": None,
+        },
+        "Frames": [{"Time": 1.0, "MouseX": 2.0, "MouseY": 3.0, "ButtonState": 1}],
+    }
+    wire_bundle = m.encode("FrameDataBundle", bundle)
+    relay = m.relay_frames(send_frames(b"\x07", wire_bundle), 9)
+    assert relay.score_token == 7
+    assert relay.bundle == wire_bundle
+    env = m.parse_envelope(unframe(relay.message))
+    assert env.target == "UserSentFrames"
+    assert env.payload is not None
+    assert m.decode("int,FrameDataBundle", env.payload) == [9, bundle]

@@ -5,9 +5,17 @@
 //! Spectator frame bundles are the hot path: `relay_frames` turns a client's
 //! `SendFrameDataV2(token, bundle)` into the watchers' `UserSentFrames(userId, bundle)`
 //! by copying the bundle's bytes, never decoding them.
+//!
+//! Why arguments are located by position, not by skipping them: lazer's APIMod settings
+//! (array header N followed by 2N items) are not self-describing msgpack, so a generic
+//! skip over arguments that hold mods loses its place. The arguments (or result) are
+//! therefore the rest of the message, less the trailing stream ids, which osu never uses
+//! and which must be the empty array. Their content is checked by the typed decoder that
+//! knows the quirk (`transcode`), as is a relayed frame bundle.
 
 use super::framing::{frame, write_varint, MAX_PREFIX_LEN};
 use super::reader::Reader;
+use super::{schema, transcode};
 use super::writer;
 use crate::ffi::{CoreError, ErrorCode};
 
@@ -56,12 +64,6 @@ fn opt_str_span(r: &mut Reader<'_>) -> Result<Option<Span>, CoreError> {
     str_span(r).map(Some)
 }
 
-fn value_span(r: &mut Reader<'_>, depth: usize) -> Result<Span, CoreError> {
-    let start = r.pos();
-    r.skip_value(depth)?;
-    Ok((start, r.pos() - start))
-}
-
 fn need(r: &Reader<'_>, len: usize, min: usize, what: &str) -> Result<(), CoreError> {
     if len < min {
         return Err(r.error(format!("{what} needs at least {min} elements, has {len}")));
@@ -69,80 +71,102 @@ fn need(r: &Reader<'_>, len: usize, min: usize, what: &str) -> Result<(), CoreEr
     Ok(())
 }
 
-/// Parse one (unframed) hub message. The arguments are validated structurally (bounded
-/// skip) but not decoded.
+/// The span from the reader's position to `end`, which must hold something.
+fn rest_span(r: &Reader<'_>, end: usize, what: &str) -> Result<Span, CoreError> {
+    if end <= r.pos() {
+        return Err(r.error(format!("{what} is missing")));
+    }
+    Ok((r.pos(), end - r.pos()))
+}
+
+fn is_array_marker(byte: Option<&u8>) -> bool {
+    matches!(byte, Some(0x90..=0x9f | 0xdc | 0xdd))
+}
+
+/// Parse one (unframed) hub message. Arguments and results are located, not decoded.
 pub fn parse(msg: &[u8]) -> Result<Envelope, CoreError> {
     let mut r = Reader::new(msg, ErrorCode::MsgpackDecode);
     let len = r.read_array_len()?;
     need(&r, len, 1, "a hub message")?;
     let message_type = r.read_int_in(1, 9)? as i32;
     let mut env = Envelope { message_type, ..Envelope::default() };
-    let used = match message_type {
+    match message_type {
         INVOCATION | STREAM_INVOCATION => {
             // [type, headers, invocationId|nil, target, [args], [streamIds]?]
-            need(&r, len, 5, "an invocation")?;
+            if !(5..=6).contains(&len) {
+                return Err(r.error(format!("an invocation has 5 or 6 elements, not {len}")));
+            }
             skip_headers(&mut r)?;
             env.invocation_id = opt_str_span(&mut r)?;
             env.target = Some(str_span(&mut r)?);
-            if !matches!(r.peek_marker()?, rmp::Marker::FixArray(_) | rmp::Marker::Array16 | rmp::Marker::Array32) {
+            let mut end = msg.len();
+            if len == 6 {
+                // Streams are not part of osu's hubs: only `[]` is accepted.
+                if msg.last() != Some(&0x90) {
+                    return Err(r.error("stream ids must be the empty array"));
+                }
+                end -= 1;
+            }
+            if !is_array_marker(msg.get(r.pos())) {
                 return Err(r.error("invocation arguments are not an array"));
             }
-            env.payload = Some(value_span(&mut r, 1)?);
-            5
+            env.payload = Some(rest_span(&r, end, "the arguments")?);
         }
         STREAM_ITEM => {
-            need(&r, len, 4, "a stream item")?;
+            // [2, headers, id, item]
+            if len != 4 {
+                return Err(r.error(format!("a stream item has 4 elements, not {len}")));
+            }
             skip_headers(&mut r)?;
             env.invocation_id = opt_str_span(&mut r)?;
-            env.payload = Some(value_span(&mut r, 1)?);
-            4
+            env.payload = Some(rest_span(&r, msg.len(), "the item")?);
         }
         COMPLETION => {
-            // [3, headers, id, kind, error|result?]
+            // [3, headers, id, 1, error] / [3, headers, id, 2] / [3, headers, id, 3, result]
             need(&r, len, 4, "a completion")?;
             skip_headers(&mut r)?;
             env.invocation_id = Some(str_span(&mut r)?);
             env.completion_kind = r.read_int_in(1, 3)? as i32;
+            let expected = if env.completion_kind == COMPLETION_VOID { 4 } else { 5 };
+            if len != expected {
+                return Err(r.error(format!("this completion has {expected} elements, not {len}")));
+            }
             match env.completion_kind {
                 COMPLETION_ERROR => {
-                    need(&r, len, 5, "an error completion")?;
                     env.error = Some(str_span(&mut r)?);
-                    5
+                    r.finish()?;
                 }
-                COMPLETION_RESULT => {
-                    need(&r, len, 5, "a result completion")?;
-                    env.payload = Some(value_span(&mut r, 1)?);
-                    5
-                }
-                _ => 4,
+                COMPLETION_RESULT => env.payload = Some(rest_span(&r, msg.len(), "the result")?),
+                _ => r.finish()?,
             }
         }
         CANCEL_INVOCATION => {
             need(&r, len, 3, "a cancel invocation")?;
             skip_headers(&mut r)?;
             env.invocation_id = opt_str_span(&mut r)?;
-            3
+            skip_rest(&mut r, len - 3)?;
         }
-        PING => 1,
+        PING => skip_rest(&mut r, len - 1)?,
         CLOSE => {
             // [7, error|nil, allowReconnect?]: allowReconnect was added later, so optional.
             need(&r, len, 2, "a close message")?;
             env.error = opt_str_span(&mut r)?;
             if len >= 3 {
                 env.allow_reconnect = r.read_bool()?;
-                3
-            } else {
-                2
             }
+            skip_rest(&mut r, len.saturating_sub(3))?;
         }
         other => return Err(r.error(format!("unsupported hub message type {other}"))),
-    };
-    // Later protocol versions may append fields (e.g. stream ids); skip them, bounded.
-    for _ in used..len {
+    }
+    Ok(env)
+}
+
+/// Skip `n` trailing elements a later protocol version may add, then require the end.
+fn skip_rest(r: &mut Reader<'_>, n: usize) -> Result<(), CoreError> {
+    for _ in 0..n {
         r.skip_value(1)?;
     }
-    r.finish()?;
-    Ok(env)
+    r.finish()
 }
 
 fn skip_headers(r: &mut Reader<'_>) -> Result<(), CoreError> {
@@ -154,18 +178,12 @@ fn skip_headers(r: &mut Reader<'_>) -> Result<(), CoreError> {
     Ok(())
 }
 
-/// Check that `raw` is exactly one well-formed msgpack value.
-pub fn check_one_value(raw: &[u8], what: &str) -> Result<(), CoreError> {
-    let mut r = Reader::new(raw, ErrorCode::MsgpackEncode);
-    r.skip_value(1).map_err(|e| CoreError::new(e.code, format!("{what}: {}", e.message)))?;
-    r.finish().map_err(|e| CoreError::new(e.code, format!("{what}: {}", e.message)))
-}
-
 /// Framed `[1, {}, nil, target, args, []]`: a non-blocking server-to-client invocation.
-/// `args` must be one encoded array; it is copied in unchanged.
+/// `args` must be one encoded array; it is copied in unchanged. Only its first byte is
+/// checked: the bytes come from our own encoder and may hold APIMod settings, which no
+/// generic msgpack walk can step over.
 pub fn invocation(target: &str, args: &[u8]) -> Result<Vec<u8>, CoreError> {
-    check_one_value(args, "invocation arguments")?;
-    if !matches!(args.first(), Some(0x90..=0x9f | 0xdc | 0xdd)) {
+    if !is_array_marker(args.first()) {
         return Err(CoreError::new(ErrorCode::MsgpackEncode, "invocation arguments are not an array"));
     }
     let mut body = Vec::with_capacity(args.len() + target.len() + 16);
@@ -201,7 +219,10 @@ pub fn completion(invocation_id: &str, kind: i32, payload: &[u8]) -> Result<Vec<
             }
         }
         COMPLETION_RESULT => {
-            check_one_value(payload, "completion result")?;
+            // As for invocations: our own encoder's bytes, so only check there is a value.
+            if payload.is_empty() {
+                return Err(CoreError::new(ErrorCode::MsgpackEncode, "completion result is empty"));
+            }
             body.extend_from_slice(payload);
         }
         other => return Err(CoreError::invalid(format!("completion kind {other} is not 1, 2 or 3"))),
@@ -241,8 +262,8 @@ pub const USER_SENT_FRAMES: &str = "UserSentFrames";
 /// `SendFrameData(FrameDataBundle)`) into the framed watcher message
 /// `UserSentFrames(userId, bundle)`, the bundle spliced in as the client sent it.
 ///
-/// The bundle's shape is checked cheaply (array of header and frame arrays) and its bytes
-/// were validated structurally by the envelope parse; its fields are not decoded.
+/// The bundle is validated against the FrameDataBundle schema (so watchers never receive
+/// something their client cannot read) but the relayed bytes are the client's own.
 pub fn relay_frames(msg: &[u8], user_id: i32) -> Result<(FrameRelay, Vec<u8>), CoreError> {
     let env = parse(msg)?;
     let bad = |m: &str| CoreError::new(ErrorCode::MsgpackDecode, m.to_owned());
@@ -268,8 +289,9 @@ pub fn relay_frames(msg: &[u8], user_id: i32) -> Result<(FrameRelay, Vec<u8>), C
         _ => return Err(bad("not a frame data invocation")),
     }
     let bundle_start = args.pos();
-    check_bundle_shape(&mut args)?;
-    let bundle = args.slice(bundle_start, args.pos());
+    // The bundle is the last argument, so it runs to the end of the arguments.
+    let bundle = args.slice(bundle_start, pl);
+    transcode::validate(&schema::FRAME_DATA_BUNDLE, bundle, &["Header", "Frames"])?;
     relay.bundle = (ps + bundle_start, bundle.len());
 
     let mut body = Vec::with_capacity(bundle.len() + 32);
@@ -287,29 +309,6 @@ pub fn relay_frames(msg: &[u8], user_id: i32) -> Result<(FrameRelay, Vec<u8>), C
     write_varint(&mut out, body.len());
     out.extend_from_slice(&body);
     Ok((relay, out))
-}
-
-/// FrameDataBundle `[header, frames]`: header an array, frames an array of arrays.
-fn check_bundle_shape(r: &mut Reader<'_>) -> Result<(), CoreError> {
-    let len = r.read_array_len()?;
-    if len < 2 {
-        return Err(r.error("frame bundle needs a header and frames"));
-    }
-    let header_len = r.read_array_len()?;
-    for _ in 0..header_len {
-        r.skip_value(3)?;
-    }
-    let frames = r.read_array_len()?;
-    for _ in 0..frames {
-        let fields = r.read_array_len()?;
-        for _ in 0..fields {
-            r.skip_value(4)?;
-        }
-    }
-    for _ in 2..len {
-        r.skip_value(2)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -349,11 +348,12 @@ mod tests {
         assert_eq!(ping(), vec![2, 0x91, 6]);
         assert_eq!(unframe(&close(None, true)), &[0x93, 7, 0xc0, 0xc3]);
         assert_eq!(unframe(&completion("1", 2, &[]).unwrap()), &[0x94, 3, 0x80, 0xa1, b'1', 2]);
-        assert!(completion("1", 3, &[0x92, 1]).is_err());
+        assert!(completion("1", 3, &[]).is_err());
     }
 
     #[test]
     fn relay_splices_bundle() {
+        // [[] (header of an older client), [[0, nil, nil, 1]]]
         let bundle = [0x92, 0x90, 0x91, 0x94, 0, 0xc0, 0xc0, 1];
         let mut msg = vec![0x96, 1, 0x80, 0xc0, 0xaf];
         msg.extend(b"SendFrameDataV2");
@@ -370,5 +370,35 @@ mod tests {
         expect.extend(bundle);
         expect.push(0x90);
         assert_eq!(body, &expect[..]);
+    }
+
+    #[test]
+    fn relay_survives_mod_settings_that_defeat_a_generic_skip() {
+        // FrameDataBundle whose header holds Mods = [["DT", N=1: "speed_change", 1.5]].
+        let mut bundle = vec![0x92, 0x98, 0, 0, 0, 0, 0x80, 0x90, 0x92, 0xd6, 0xff, 0, 0, 0, 0, 0];
+        bundle.extend([0x91, 0x92, 0xa2, b'D', b'T', 0x91, 0xac]);
+        bundle.extend(b"speed_change");
+        bundle.push(0xcb);
+        bundle.extend(1.5f64.to_be_bytes());
+        bundle.push(0x90); // no frames
+        let mut msg = vec![0x96, 1, 0x80, 0xc0, 0xaf];
+        msg.extend(b"SendFrameDataV2");
+        msg.extend([0x92, 0x07]);
+        msg.extend(&bundle);
+        msg.push(0x90);
+        let env = parse(&msg).unwrap();
+        let (ps, pl) = env.payload.unwrap();
+        assert_eq!(&msg[ps + 2..ps + pl], &bundle[..]);
+        let (info, _) = relay_frames(&msg, 1).unwrap();
+        assert_eq!(&msg[info.bundle.0..info.bundle.0 + info.bundle.1], &bundle[..]);
+        // The same bytes walked generically lose their place.
+        let mut generic = Reader::new(&bundle, ErrorCode::MsgpackDecode);
+        assert!(generic.skip_value(0).is_ok() && !generic.is_empty());
+    }
+
+    #[test]
+    fn stream_ids_must_be_empty() {
+        let msg = [0x96, 1, 0x80, 0xc0, 0xa1, b'X', 0x90, 0x91, 0xa1, b'1'];
+        assert!(parse(&msg).is_err());
     }
 }

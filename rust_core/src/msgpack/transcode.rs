@@ -58,12 +58,20 @@ fn parse_type(text: &str) -> Result<TypeExpr, CoreError> {
 }
 
 /// Either one type or a comma-separated argument list (encoded as an array of exactly
-/// that many elements: a wrong argument count is an error).
+/// that many elements: a wrong argument count is an error). A trailing comma makes a
+/// one-argument list: `"int,"`; `","` is the empty list.
 fn parse_types(text: &str) -> Result<Option<Vec<TypeExpr>>, CoreError> {
     if !text.contains(',') {
         return Ok(None);
     }
-    let types = text.split(',').map(parse_type).collect::<Result<Vec<_>, _>>()?;
+    let mut parts: Vec<&str> = text.split(',').collect();
+    if parts.last().is_some_and(|p| p.trim().is_empty()) {
+        parts.pop();
+    }
+    if parts.len() == 1 && parts[0].trim().is_empty() {
+        parts.clear();
+    }
+    let types = parts.into_iter().map(parse_type).collect::<Result<Vec<_>, _>>()?;
     if types.len() > 16 {
         return Err(CoreError::invalid("more than 16 argument types"));
     }
@@ -82,6 +90,29 @@ pub fn encode(type_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
     let mut t = Transcoder { r: Reader::new(data, ErrorCode::MsgpackEncode), out: Vec::with_capacity(data.len() + 16), dir: Dir::Encode };
     t.top(type_name)?;
     Ok(t.out)
+}
+
+/// Check that `data` is exactly one valid wire value of `schema` and that the `required`
+/// fields are present and non-nil (the official server's checks on frame bundles).
+pub fn validate(schema: &'static ObjectSchema, data: &[u8], required: &[&str]) -> Result<(), CoreError> {
+    let mut t = Transcoder { r: Reader::new(data, ErrorCode::MsgpackDecode), out: Vec::with_capacity(data.len() * 2), dir: Dir::Decode };
+    t.value_object(schema)?;
+    t.r.finish()?;
+    // The plain form is standard msgpack, so it can be walked generically.
+    let mut plain = Reader::new(&t.out, ErrorCode::MsgpackDecode);
+    let mut found = 0;
+    for _ in 0..plain.read_map_len()? {
+        let key = plain.read_str()?;
+        let is_nil = plain.peek_marker()? == rmp::Marker::Null;
+        plain.skip_value(1)?;
+        if required.contains(&key) && !is_nil {
+            found += 1;
+        }
+    }
+    if found != required.len() {
+        return Err(CoreError::new(ErrorCode::MsgpackDecode, format!("{} needs non-nil {}", schema.name, required.join(", "))));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +148,10 @@ impl<'a> Transcoder<'a> {
             }
         }
         self.r.finish()
+    }
+
+    fn value_object(&mut self, schema: &'static ObjectSchema) -> Result<(), CoreError> {
+        self.object_to_plain(schema, None, 0)
     }
 
     fn expr(&mut self, base: &'static Kind, wraps: &[Wrap], depth: usize) -> Result<(), CoreError> {
@@ -483,6 +518,9 @@ mod tests {
         assert!(decode("long?,int", &[0x92, 0xc0, 0x05]).is_ok());
         assert_eq!(decode("long?,int", &[0x91, 0xc0]).unwrap_err().code, ErrorCode::MsgpackDecode);
         assert_eq!(decode("Nope", &[0xc0]).unwrap_err().code, ErrorCode::InvalidArgument);
+        assert_eq!(decode("int,", &[0x91, 0x05]).unwrap(), vec![0x91, 0x05]);
+        assert_eq!(decode(",", &[0x90]).unwrap(), vec![0x90]);
+        assert!(decode(",", &[0x91, 0x05]).is_err());
     }
 
     #[test]
