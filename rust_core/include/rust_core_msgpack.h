@@ -61,12 +61,17 @@ typedef struct {
     int64_t score_token;
     size_t bundle_start;  /* the FrameDataBundle's bytes within the input message */
     size_t bundle_len;
+    size_t out_len;       /* bytes written to out */
 } rc_frame_relay;
 
 /* SendFrameDataV2(token, bundle) / SendFrameData(bundle) -> framed
- * UserSentFrames(user_id, bundle) with the bundle bytes copied, not decoded. */
+ * UserSentFrames(user_id, bundle) with the bundle bytes copied, not decoded, into the
+ * caller's buffer (len + 16 bytes always suffice; too small: RC_TOO_LARGE).
+ * validate != 0 also checks the bundle against the FrameDataBundle schema (a full walk,
+ * several times the cost of the relay); 0 checks only that it is an array of >= 2. */
 rc_status rc_msgpack_relay_frames(const uint8_t *data, size_t len, int32_t user_id,
-                                  rc_frame_relay *info, rc_buf *out);
+                                  int32_t validate, uint8_t *out, size_t out_cap,
+                                  rc_frame_relay *info);
 
 /* *debug_assertions = 1 in a debug build (bench/ refuses those). */
 rc_status rc_msgpack_build_info(int32_t *debug_assertions);

@@ -222,30 +222,44 @@ pub struct RcFrameRelay {
     pub score_token: i64,
     pub bundle_start: usize,
     pub bundle_len: usize,
+    pub out_len: usize,
 }
 
+/// Writes into a caller-owned buffer: on the relay's hot path the cost of a second call
+/// to free an `rc_buf` is larger than the relay itself.
+///
 /// # Safety
-/// `data` must hold `len` bytes; `info` and `out` writable.
+/// `data` must hold `len` bytes; `out` must hold `out_cap` writable bytes; `info` writable.
 #[no_mangle]
 pub unsafe extern "C" fn rc_msgpack_relay_frames(
     data: *const u8,
     len: usize,
     user_id: i32,
+    validate: i32,
+    out: *mut u8,
+    out_cap: usize,
     info: *mut RcFrameRelay,
-    out: *mut RcBuf,
 ) -> RcStatus {
     landing_pad(|| {
-        if info.is_null() {
+        if info.is_null() || out.is_null() {
             return Err(CoreError::invalid("null output pointer"));
         }
-        let (relay, bytes) = envelope::relay_frames(input_slice(data, len)?, user_id)?;
+        let (relay, bytes) = envelope::relay_frames(input_slice(data, len)?, user_id, validate != 0)?;
+        if bytes.len() > out_cap {
+            return Err(CoreError::new(
+                crate::ffi::ErrorCode::TooLarge,
+                format!("relay needs {} bytes, buffer holds {out_cap}", bytes.len()),
+            ));
+        }
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), out, bytes.len());
         info.write(RcFrameRelay {
             has_score_token: relay.score_token.is_some().into(),
             score_token: relay.score_token.unwrap_or(0),
             bundle_start: relay.bundle.0,
             bundle_len: relay.bundle.1,
+            out_len: bytes.len(),
         });
-        write_buf(out, bytes)
+        Ok(())
     })
 }
 

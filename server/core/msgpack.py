@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from dataclasses import dataclass
+import threading
 from typing import Any, TypeVar
 
 import msgspec
@@ -52,15 +52,72 @@ class CompletionKind(enum.IntEnum):
     RESULT = 3
 
 
+_MESSAGE_TYPES = {t.value: t for t in MessageType}
+_COMPLETION_KINDS = {k.value: k for k in CompletionKind}
+
+
+# Struct layouts read with one `struct.unpack_from` instead of a cffi attribute access per
+# field (each costs about as much as the parse itself). Checked against cffi at import.
+_ENVELOPE = struct.Struct("=7i4x8Q")
+_RELAY = struct.Struct("=i4xq3Q")
+assert _ENVELOPE.size == ffi.sizeof("rc_hub_envelope")
+assert _RELAY.size == ffi.sizeof("rc_frame_relay")
+assert ffi.offsetof("rc_hub_envelope", "invocation_id_start") == 32
+assert ffi.offsetof("rc_frame_relay", "score_token") == 8
+# Relay output never exceeds the input by more than this (see rust_core_msgpack.h).
+_RELAY_SLACK = 32
+
+
+class _Scratch:
+    """Per-thread out-parameters, allocated once: `ffi.new` costs as much as a small call."""
+
+    __slots__ = (
+        "buf",
+        "envelope",
+        "envelope_ptr",
+        "relay",
+        "relay_out",
+        "relay_out_ptr",
+        "relay_ptr",
+    )
+
+    def __init__(self) -> None:
+        self.buf: Any = ffi.new("rc_buf *")
+        self.envelope = bytearray(_ENVELOPE.size)
+        self.envelope_ptr: Any = ffi.cast("rc_hub_envelope *", ffi.from_buffer(self.envelope))
+        self.relay = bytearray(_RELAY.size)
+        self.relay_ptr: Any = ffi.cast("rc_frame_relay *", ffi.from_buffer(self.relay))
+        self.relay_out = bytearray(0)
+        self.relay_out_ptr: Any = ffi.NULL
+
+    def relay_buffer(self, need: int) -> tuple[bytearray, Any]:
+        """The relay output buffer, grown (never shrunk) to at least `need` bytes."""
+        if len(self.relay_out) < need:
+            self.relay_out = bytearray(max(need, 2 * len(self.relay_out), 4096))
+            self.relay_out_ptr = ffi.from_buffer(self.relay_out)
+        return self.relay_out, self.relay_out_ptr
+
+
+_local = threading.local()
+
+
+def _scratch() -> _Scratch:
+    try:
+        scratch: _Scratch = _local.scratch
+    except AttributeError:
+        scratch = _local.scratch = _Scratch()
+    return scratch
+
+
 def _take(buf: Any) -> bytes:
     try:
-        return bytes(ffi.buffer(buf.data, buf.len)) if buf.len else b""
+        return ffi.buffer(buf.data, buf.len)[:] if buf.len else b""
     finally:
         lib.rc_buf_free(buf)
 
 
 def _call_bytes(func: Any, *args: Any) -> bytes:
-    out = ffi.new("rc_buf *")
+    out = _scratch().buf
     rustcall(func, *args, out)
     return _take(out)
 
@@ -111,8 +168,7 @@ def frame(payload: bytes) -> bytes:
     return _call_bytes(lib.rc_msgpack_frame, payload, len(payload))
 
 
-@dataclass(frozen=True, slots=True)
-class HubEnvelope:
+class HubEnvelope(msgspec.Struct, frozen=True, gc=False):
     """The routing part of a hub message; `payload` is still encoded msgpack."""
 
     message_type: MessageType
@@ -124,27 +180,25 @@ class HubEnvelope:
     allow_reconnect: bool
 
 
-def _span(message: bytes, has: int, start: int, length: int) -> bytes | None:
-    return message[start : start + length] if has else None
+def _text(message: bytes, has: int, start: int, length: int) -> str | None:
+    return message[start : start + length].decode() if has else None
 
 
 def parse_envelope(message: bytes) -> HubEnvelope:
     """Read a hub message's type, id, target and raw arguments without decoding them."""
-    env = ffi.new("rc_hub_envelope *")
-    rustcall(lib.rc_msgpack_parse_envelope, message, len(message), env)
-    invocation_id = _span(
-        message, env.has_invocation_id, env.invocation_id_start, env.invocation_id_len
-    )
-    target = _span(message, env.has_target, env.target_start, env.target_len)
-    error = _span(message, env.has_error, env.error_start, env.error_len)
+    scratch = _scratch()
+    rustcall(lib.rc_msgpack_parse_envelope, message, len(message), scratch.envelope_ptr)
+    (kind, completion, reconnect, has_id, has_target, has_payload, has_error,
+     id_start, id_len, target_start, target_len, payload_start, payload_len,
+     error_start, error_len) = _ENVELOPE.unpack_from(scratch.envelope)  # fmt: skip
     return HubEnvelope(
-        message_type=MessageType(env.message_type),
-        invocation_id=None if invocation_id is None else invocation_id.decode(),
-        target=None if target is None else target.decode(),
-        payload=_span(message, env.has_payload, env.payload_start, env.payload_len),
-        completion_kind=CompletionKind(env.completion_kind),
-        error=None if error is None else error.decode(),
-        allow_reconnect=bool(env.allow_reconnect),
+        _MESSAGE_TYPES[kind],
+        message[id_start : id_start + id_len].decode() if has_id else None,
+        message[target_start : target_start + target_len].decode() if has_target else None,
+        message[payload_start : payload_start + payload_len] if has_payload else None,
+        _COMPLETION_KINDS[completion],
+        message[error_start : error_start + error_len].decode() if has_error else None,
+        bool(reconnect),
     )
 
 
@@ -189,25 +243,48 @@ def encode_close(error: str | None, allow_reconnect: bool) -> bytes:
     )
 
 
-@dataclass(frozen=True, slots=True)
 class FrameRelay:
-    """A received frame bundle: its token, its bytes, and the watchers' framed message."""
+    """A received frame bundle: its score token, its bytes, and the watchers' message."""
 
-    score_token: int | None
-    bundle: bytes
-    message: bytes
+    __slots__ = ("_len", "_source", "_start", "message", "score_token")
+
+    def __init__(
+        self, score_token: int | None, source: bytes, start: int, length: int, message: bytes
+    ) -> None:
+        self.score_token = score_token
+        self.message = message
+        self._source = source
+        self._start = start
+        self._len = length
+
+    @property
+    def bundle(self) -> bytes:
+        """The FrameDataBundle's bytes as the client sent them (sliced on first use)."""
+        return self._source[self._start : self._start + self._len]
 
 
-def relay_frames(message: bytes, user_id: int) -> FrameRelay:
-    """Turn SendFrameDataV2(token, bundle) into framed UserSentFrames(user_id, bundle)."""
-    info = ffi.new("rc_frame_relay *")
-    out = _call_bytes(lib.rc_msgpack_relay_frames, message, len(message), user_id, info)
-    start = info.bundle_start
-    return FrameRelay(
-        score_token=int(info.score_token) if info.has_score_token else None,
-        bundle=message[start : start + info.bundle_len],
-        message=out,
+def relay_frames(message: bytes, user_id: int, *, validate: bool) -> FrameRelay:
+    """Turn SendFrameDataV2(token, bundle) into framed UserSentFrames(user_id, bundle).
+
+    `validate` also checks the bundle against the schema, a full walk that costs several
+    times the relay. Without it only the [header, frames] array is checked: a malformed
+    bundle would reach watchers (whose client may then drop the connection), so skip it
+    only where the bundle is checked elsewhere, and decode bundles before building replays.
+    """
+    scratch = _scratch()
+    out, out_ptr = scratch.relay_buffer(len(message) + _RELAY_SLACK)
+    rustcall(
+        lib.rc_msgpack_relay_frames,
+        message,
+        len(message),
+        user_id,
+        validate,
+        out_ptr,
+        len(out),
+        scratch.relay_ptr,
     )
+    has_token, token, start, length, out_len = _RELAY.unpack_from(scratch.relay)
+    return FrameRelay(token if has_token else None, message, start, length, bytes(out[:out_len]))
 
 
 def is_debug_build() -> bool:

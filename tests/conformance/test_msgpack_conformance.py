@@ -152,7 +152,7 @@ def test_relay_reads_as_user_sent_frames(
 ) -> None:
     wire_bundle = to_wire(SCHEMA["named"]["FrameDataBundle"], bundle)
     message = msgpack.packb([1, {}, None, "SendFrameDataV2", [token, wire_bundle], []])
-    relay = m.relay_frames(message, user_id)
+    relay = m.relay_frames(message, user_id, validate=True)
     assert relay.score_token == token
     assert unpack(relay.bundle) == wire_bundle
     assert unpack(unframe(relay.message)) == [

@@ -163,9 +163,10 @@ BUNDLE = (
 )
 
 
-def test_relay_splices_bundle_unchanged() -> None:
+@pytest.mark.parametrize("validate", [True, False])
+def test_relay_splices_bundle_unchanged(validate: bool) -> None:
     msg = send_frames(b"\xcd\x01\x2c", BUNDLE)
-    relay = m.relay_frames(msg, 1234)
+    relay = m.relay_frames(msg, 1234, validate=validate)
     assert relay.score_token == 300
     assert relay.bundle == BUNDLE
     expected = b"\x96\x01\x80\xc0\xaeUserSentFrames\x92\xcd\x04\xd2" + BUNDLE + b"\x90"
@@ -173,31 +174,47 @@ def test_relay_splices_bundle_unchanged() -> None:
 
 
 def test_relay_nil_token_and_v1_alias() -> None:
-    assert m.relay_frames(send_frames(b"\xc0", BUNDLE), 1).score_token is None
+    assert m.relay_frames(send_frames(b"\xc0", BUNDLE), 1, validate=True).score_token is None
     v1 = b"\x96\x01\x80\xc0\xadSendFrameData\x91" + BUNDLE + b"\x90"
-    assert m.relay_frames(v1, 1).bundle == BUNDLE
+    assert m.relay_frames(v1, 1, validate=True).bundle == BUNDLE
 
 
+@pytest.mark.parametrize("validate", [True, False])
 @pytest.mark.parametrize(
     "msg",
     [
         send_frames(b"\xc0", BUNDLE, target=b"SendFrameData"),  # V1 takes one argument
         send_frames(b"\xa1x", BUNDLE),  # token not an int
         send_frames(b"\x01", b"\x91\x90"),  # bundle without frames
-        send_frames(b"\x01", b"\x92\x90\x91\x05"),  # frame not an array
-        send_frames(b"\x01", b"\x92\x91\xa1x\x90"),  # TotalScore not an int
-        send_frames(b"\x01", BUNDLE + b"\xc0"),  # trailing value after the bundle
+        send_frames(b"\x01", b"\xc0"),  # nil bundle
         send_frames(b"\x01", BUNDLE, target=b"Other"),
+        b"\x91\x06",  # not an invocation
     ],
 )
-def test_relay_rejects_wrong_shapes(msg: bytes) -> None:
+def test_relay_rejects_wrong_shapes(msg: bytes, validate: bool) -> None:
     with pytest.raises(MsgpackDecodeError):
-        m.relay_frames(msg, 1)
+        m.relay_frames(msg, 1, validate=validate)
+
+
+@pytest.mark.parametrize(
+    "msg",
+    [
+        send_frames(b"\x01", b"\x92\x90\x91\x05"),  # frame not an array
+        send_frames(b"\x01", b"\x92\x91\xa1x\x90"),  # TotalScore not an int
+        send_frames(b"\x01", b"\x92\xc0\x90"),  # nil header
+        send_frames(b"\x01", BUNDLE + b"\xc0"),  # trailing value after the bundle
+    ],
+)
+def test_relay_validation_rejects_bad_bundles(msg: bytes) -> None:
+    with pytest.raises(MsgpackDecodeError):
+        m.relay_frames(msg, 1, validate=True)
+    # Unvalidated, the same bytes are relayed as they are.
+    assert m.relay_frames(msg, 1, validate=False).bundle
 
 
 def test_relay_user_id_range_checked_by_ffi() -> None:
     with pytest.raises(OverflowError):
-        m.relay_frames(send_frames(b"\x01", BUNDLE), 2**40)
+        m.relay_frames(send_frames(b"\x01", BUNDLE), 2**40, validate=True)
 
 
 def test_splitter_cap_must_be_positive() -> None:
@@ -228,10 +245,18 @@ def test_relay_of_a_bundle_with_mod_settings() -> None:
         "Frames": [{"Time": 1.0, "MouseX": 2.0, "MouseY": 3.0, "ButtonState": 1}],
     }
     wire_bundle = m.encode("FrameDataBundle", bundle)
-    relay = m.relay_frames(send_frames(b"\x07", wire_bundle), 9)
+    relay = m.relay_frames(send_frames(b"\x07", wire_bundle), 9, validate=True)
     assert relay.score_token == 7
     assert relay.bundle == wire_bundle
     env = m.parse_envelope(unframe(relay.message))
     assert env.target == "UserSentFrames"
     assert env.payload is not None
     assert m.decode("int,FrameDataBundle", env.payload) == [9, bundle]
+
+
+def test_relay_output_buffer_grows_for_large_messages() -> None:
+    frame = b"\x94\xcb" + b"\x00" * 8 + b"\xc0\xc0\x00"
+    big = b"\x92\x90\xdc\x10\x00" + frame * 0x1000
+    relay = m.relay_frames(send_frames(b"\x01", big), 1, validate=True)
+    assert relay.bundle == big
+    assert unframe(relay.message).endswith(big + b"\x90")

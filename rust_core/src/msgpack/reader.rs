@@ -292,64 +292,64 @@ impl<'a> Reader<'a> {
     }
 
     /// Skip one complete value, validating its structure to `MAX_DEPTH`.
+    ///
+    /// Works on the marker byte directly: this walk is on the relay's hot path.
     pub fn skip_value(&mut self, depth: usize) -> Result<(), CoreError> {
         if depth > MAX_DEPTH {
             return Err(self.error(format!("nesting deeper than {MAX_DEPTH}")));
         }
-        match self.peek_marker()? {
-            Marker::Null | Marker::True | Marker::False => self.pos += 1,
-            Marker::FixPos(_)
-            | Marker::FixNeg(_)
-            | Marker::U8
-            | Marker::U16
-            | Marker::U32
-            | Marker::U64
-            | Marker::I8
-            | Marker::I16
-            | Marker::I32
-            | Marker::I64 => {
-                self.read_int()?;
-            }
-            Marker::F32 | Marker::F64 => {
-                self.read_f64()?;
-            }
-            Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => {
-                // Strings are validated as UTF-8 even when skipped: a relayed value must be
-                // readable by every client it reaches.
+        let Some(&marker) = self.buf.get(self.pos) else {
+            return Err(self.error("truncated: expected a value"));
+        };
+        // Values whose size the marker alone gives (marker byte included).
+        let fixed = match marker {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => 1,
+            0xcc | 0xd0 => 2,
+            0xcd | 0xd1 | 0xd4 => 3,
+            0xd5 => 4,
+            0xca | 0xce | 0xd2 => 5,
+            0xd6 => 6,
+            0xcb | 0xcf | 0xd3 => 9,
+            0xd7 => 10,
+            0xd8 => 18,
+            _ => 0,
+        };
+        if fixed > 0 {
+            self.take(fixed)?;
+            return Ok(());
+        }
+        match marker {
+            // Strings are validated as UTF-8 even when skipped: a relayed value must be
+            // readable by every client it reaches.
+            0xa0..=0xbf | 0xd9 | 0xda | 0xdb => {
                 self.read_str()?;
             }
-            Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => {
-                let len = match self.read_marker()? {
-                    Marker::Bin8 => self.len_u8()?,
-                    Marker::Bin16 => self.len_u16()?,
-                    _ => self.len_u32()?,
-                };
-                self.take(len)?;
-            }
-            Marker::FixArray(_) | Marker::Array16 | Marker::Array32 => {
+            0x90..=0x9f | 0xdc | 0xdd => {
                 let len = self.read_array_len()?;
                 for _ in 0..len {
                     self.skip_value(depth + 1)?;
                 }
             }
-            Marker::FixMap(_) | Marker::Map16 | Marker::Map32 => {
+            0x80..=0x8f | 0xde | 0xdf => {
                 let len = self.read_map_len()?;
                 for _ in 0..len * 2 {
                     self.skip_value(depth + 1)?;
                 }
             }
-            Marker::FixExt1
-            | Marker::FixExt2
-            | Marker::FixExt4
-            | Marker::FixExt8
-            | Marker::FixExt16
-            | Marker::Ext8
-            | Marker::Ext16
-            | Marker::Ext32 => {
+            0xc4..=0xc6 => {
+                self.pos += 1;
+                let len = match marker {
+                    0xc4 => self.len_u8()?,
+                    0xc5 => self.len_u16()?,
+                    _ => self.len_u32()?,
+                };
+                self.take(len)?;
+            }
+            0xc7..=0xc9 => {
                 let (_, len) = self.read_ext_header()?;
                 self.take(len)?;
             }
-            Marker::Reserved => return Err(self.error("reserved marker 0xc1")),
+            _ => return Err(self.error("reserved marker 0xc1")),
         }
         Ok(())
     }
