@@ -244,20 +244,26 @@ pub unsafe extern "C" fn rc_msgpack_relay_frames(
         if info.is_null() || out.is_null() {
             return Err(CoreError::invalid("null output pointer"));
         }
-        let (relay, bytes) = envelope::relay_frames(input_slice(data, len)?, user_id, validate != 0)?;
-        if bytes.len() > out_cap {
+        let msg = input_slice(data, len)?;
+        let (relay, head) = envelope::relay_head(msg, user_id, validate != 0)?;
+        let (start, bundle_len) = relay.bundle;
+        let total = head.len() + bundle_len + 1;
+        if total > out_cap {
             return Err(CoreError::new(
                 crate::ffi::ErrorCode::TooLarge,
-                format!("relay needs {} bytes, buffer holds {out_cap}", bytes.len()),
+                format!("relay needs {total} bytes, buffer holds {out_cap}"),
             ));
         }
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), out, bytes.len());
+        let out = std::slice::from_raw_parts_mut(out, total);
+        out[..head.len()].copy_from_slice(&head);
+        out[head.len()..total - 1].copy_from_slice(&msg[start..start + bundle_len]);
+        out[total - 1] = 0x90;
         info.write(RcFrameRelay {
             has_score_token: relay.score_token.is_some().into(),
             score_token: relay.score_token.unwrap_or(0),
             bundle_start: relay.bundle.0,
             bundle_len: relay.bundle.1,
-            out_len: bytes.len(),
+            out_len: total,
         });
         Ok(())
     })

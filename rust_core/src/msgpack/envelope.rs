@@ -267,7 +267,9 @@ pub const USER_SENT_FRAMES: &str = "UserSentFrames";
 /// full schema walk: several times the relay itself. Without it, a malformed bundle
 /// reaches watchers, whose client drops an invocation it cannot bind, and the replay
 /// builder must check bundles (`decode`) before using them.
-pub fn relay_frames(msg: &[u8], user_id: i32, validate: bool) -> Result<(FrameRelay, Vec<u8>), CoreError> {
+/// Returns the framed message's head (length prefix through the user id); the message is
+/// head + bundle + `0x90` (no stream ids).
+pub fn relay_head(msg: &[u8], user_id: i32, validate: bool) -> Result<(FrameRelay, Vec<u8>), CoreError> {
     let env = parse(msg)?;
     let bad = |m: &str| CoreError::new(ErrorCode::MsgpackDecode, m.to_owned());
     if env.message_type != INVOCATION {
@@ -302,20 +304,30 @@ pub fn relay_frames(msg: &[u8], user_id: i32, validate: bool) -> Result<(FrameRe
     }
     relay.bundle = (ps + bundle_start, bundle.len());
 
-    let mut body = Vec::with_capacity(bundle.len() + 32);
-    writer::array_len(&mut body, 6);
-    writer::int(&mut body, INVOCATION.into());
-    writer::map_len(&mut body, 0);
-    writer::nil(&mut body);
-    writer::str(&mut body, USER_SENT_FRAMES);
-    writer::array_len(&mut body, 2);
-    writer::int(&mut body, user_id.into());
-    body.extend_from_slice(bundle);
-    writer::array_len(&mut body, 0);
+    // Only the small head is built; the caller appends the bundle and the empty stream ids
+    // after it, so the bundle is copied once, straight to its destination.
+    let mut body_head = Vec::with_capacity(32);
+    writer::array_len(&mut body_head, 6);
+    writer::int(&mut body_head, INVOCATION.into());
+    writer::map_len(&mut body_head, 0);
+    writer::nil(&mut body_head);
+    writer::str(&mut body_head, USER_SENT_FRAMES);
+    writer::array_len(&mut body_head, 2);
+    writer::int(&mut body_head, user_id.into());
+    let mut head = Vec::with_capacity(body_head.len() + MAX_PREFIX_LEN);
+    write_varint(&mut head, body_head.len() + bundle.len() + 1);
+    head.extend_from_slice(&body_head);
+    Ok((relay, head))
+}
 
-    let mut out = Vec::with_capacity(body.len() + MAX_PREFIX_LEN);
-    write_varint(&mut out, body.len());
-    out.extend_from_slice(&body);
+/// The whole framed watcher message, for callers that want one buffer.
+pub fn relay_frames(msg: &[u8], user_id: i32, validate: bool) -> Result<(FrameRelay, Vec<u8>), CoreError> {
+    let (relay, head) = relay_head(msg, user_id, validate)?;
+    let (start, len) = relay.bundle;
+    let mut out = Vec::with_capacity(head.len() + len + 1);
+    out.extend_from_slice(&head);
+    out.extend_from_slice(&msg[start..start + len]);
+    out.push(0x90);
     Ok((relay, out))
 }
 

@@ -94,25 +94,127 @@ pub fn encode(type_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
 
 /// Check that `data` is exactly one valid wire value of `schema` and that the `required`
 /// fields are present and non-nil (the official server's checks on frame bundles).
+///
+/// A read-only walk, the decode direction without output: it is on the relay path.
 pub fn validate(schema: &'static ObjectSchema, data: &[u8], required: &[&str]) -> Result<(), CoreError> {
-    let mut t = Transcoder { r: Reader::new(data, ErrorCode::MsgpackDecode), out: Vec::with_capacity(data.len() * 2), dir: Dir::Decode };
-    t.value_object(schema)?;
-    t.r.finish()?;
-    // The plain form is standard msgpack, so it can be walked generically.
-    let mut plain = Reader::new(&t.out, ErrorCode::MsgpackDecode);
-    let mut found = 0;
-    for _ in 0..plain.read_map_len()? {
-        let key = plain.read_str()?;
-        let is_nil = plain.peek_marker()? == rmp::Marker::Null;
-        plain.skip_value(1)?;
-        if required.contains(&key) && !is_nil {
-            found += 1;
+    let mut r = Reader::new(data, ErrorCode::MsgpackDecode);
+    let n = r.read_array_len()?;
+    for field in schema.fields {
+        if required.contains(&field.name) && (field.key >= n) {
+            return Err(r.error(format!("{} needs {}", schema.name, field.name)));
         }
     }
-    if found != required.len() {
-        return Err(CoreError::new(ErrorCode::MsgpackDecode, format!("{} needs non-nil {}", schema.name, required.join(", "))));
+    let mut fields = schema.fields.iter().peekable();
+    for index in 0..n {
+        match fields.peek() {
+            Some(field) if field.key == index => {
+                if required.contains(&field.name) && r.peek_marker()? == rmp::Marker::Null {
+                    return Err(r.error(format!("{} needs a non-nil {}", schema.name, field.name)));
+                }
+                check(&mut r, &field.kind, 1)?;
+                fields.next();
+            }
+            _ => r.skip_value(1)?,
+        }
+    }
+    r.finish()
+}
+
+/// Walk one wire value of `kind` without producing anything.
+fn check(r: &mut Reader<'_>, kind: &'static Kind, depth: usize) -> Result<(), CoreError> {
+    if depth > MAX_DEPTH {
+        return Err(r.error(format!("nesting deeper than {MAX_DEPTH}")));
+    }
+    match kind {
+        Kind::Int(range) => {
+            r.read_int_in(range.min, range.max)?;
+        }
+        Kind::F32 | Kind::F64 => {
+            r.read_f64()?;
+        }
+        Kind::Bool => {
+            r.read_bool()?;
+        }
+        Kind::TimeSpan => {
+            r.read_int_in(I64.min, I64.max)?;
+        }
+        Kind::DateTimeOffset => {
+            wire_date_time_offset(r)?;
+        }
+        Kind::Any => r.skip_value(depth)?,
+        _ if r.try_nil()? => {}
+        Kind::Str => {
+            r.read_str()?;
+        }
+        Kind::Nullable(inner) => check(r, inner, depth)?,
+        Kind::Array(inner) => {
+            for _ in 0..r.read_array_len()? {
+                check(r, inner, depth + 1)?;
+            }
+        }
+        Kind::IntMap(inner) => {
+            for _ in 0..r.read_map_len()? {
+                r.read_int_in(I64.min, I64.max)?;
+                check(r, inner, depth + 1)?;
+            }
+        }
+        Kind::ModSettings => {
+            let n = r.read_array_len()?;
+            if n.saturating_mul(2) > r.remaining() {
+                return Err(r.error(format!("mod settings of {n} entries cannot fit")));
+            }
+            for _ in 0..n {
+                r.read_str()?;
+                r.skip_value(depth + 1)?;
+            }
+        }
+        Kind::Object(schema) => check_object(r, schema, depth)?,
+        Kind::Union(schema) => {
+            if r.read_array_len()? != 2 {
+                return Err(r.error(format!("{} union envelope is not 2 items", schema.name)));
+            }
+            let id = r.read_int()?;
+            let member = find_member(schema, |m| m.id == id)
+                .ok_or_else(|| r.error(format!("{} has no member with id {id}", schema.name)))?;
+            match member.schema {
+                Some(_) if r.try_nil()? => {}
+                Some(object) => check_object(r, object, depth + 1)?,
+                None => r.skip_value(depth + 1)?,
+            }
+        }
     }
     Ok(())
+}
+
+fn check_object(r: &mut Reader<'_>, schema: &'static ObjectSchema, depth: usize) -> Result<(), CoreError> {
+    let n = r.read_array_len()?;
+    let mut fields = schema.fields.iter().peekable();
+    for index in 0..n {
+        match fields.peek() {
+            Some(field) if field.key == index => {
+                check(r, &field.kind, depth + 1)?;
+                fields.next();
+            }
+            _ => r.skip_value(depth + 1)?,
+        }
+    }
+    Ok(())
+}
+
+/// Read a wire DateTimeOffset: (UTC seconds, nanoseconds).
+fn wire_date_time_offset(r: &mut Reader<'_>) -> Result<(i64, u32), CoreError> {
+    let n = r.read_array_len()?;
+    if n != 2 {
+        return Err(r.error(format!("DateTimeOffset is a 2-array, got {n} items")));
+    }
+    let (wall_secs, nanos) = r.read_timestamp()?;
+    let offset = r.read_int_in(I16.min, I16.max)?;
+    if offset.abs() > MAX_OFFSET_MINUTES {
+        return Err(r.error(format!("DateTimeOffset offset {offset} minutes out of range")));
+    }
+    // The timestamp holds local wall-clock time written as if it were UTC.
+    let utc = i64::try_from(i128::from(wall_secs) - offset * 60).map_err(|_| r.error("DateTimeOffset out of range"))?;
+    Ok((utc, nanos))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,10 +250,6 @@ impl<'a> Transcoder<'a> {
             }
         }
         self.r.finish()
-    }
-
-    fn value_object(&mut self, schema: &'static ObjectSchema) -> Result<(), CoreError> {
-        self.object_to_plain(schema, None, 0)
     }
 
     fn expr(&mut self, base: &'static Kind, wraps: &[Wrap], depth: usize) -> Result<(), CoreError> {
@@ -279,18 +377,7 @@ impl<'a> Transcoder<'a> {
     fn date_time_offset(&mut self) -> Result<(), CoreError> {
         match self.dir {
             Dir::Decode => {
-                let n = self.r.read_array_len()?;
-                if n != 2 {
-                    return Err(self.r.error(format!("DateTimeOffset is a 2-array, got {n} items")));
-                }
-                let (wall_secs, nanos) = self.r.read_timestamp()?;
-                let offset = self.r.read_int_in(I16.min, I16.max)?;
-                if offset.abs() > MAX_OFFSET_MINUTES {
-                    return Err(self.r.error(format!("DateTimeOffset offset {offset} minutes out of range")));
-                }
-                // The timestamp holds local wall-clock time written as if it were UTC.
-                let utc = i128::from(wall_secs) - offset * 60;
-                let utc = i64::try_from(utc).map_err(|_| self.r.error("DateTimeOffset out of range"))?;
+                let (utc, nanos) = wire_date_time_offset(&mut self.r)?;
                 writer::timestamp(&mut self.out, utc, nanos);
             }
             Dir::Encode => {
@@ -521,6 +608,19 @@ mod tests {
         assert_eq!(decode("int,", &[0x91, 0x05]).unwrap(), vec![0x91, 0x05]);
         assert_eq!(decode(",", &[0x90]).unwrap(), vec![0x90]);
         assert!(decode(",", &[0x91, 0x05]).is_err());
+    }
+
+    #[test]
+    fn check_walk_agrees_with_decode() {
+        let good = [0x92, 0x91, 0x00, 0x91, 0x94, 0x00, 0xc0, 0xca, 0, 0, 0, 0, 0x01];
+        assert!(decode("FrameDataBundle", &good).is_ok());
+        assert!(validate(&super::super::schema::FRAME_DATA_BUNDLE, &good, &["Header", "Frames"]).is_ok());
+        // MouseY as a string: both refuse it.
+        let bad = [0x92, 0x91, 0x00, 0x91, 0x94, 0x00, 0xc0, 0xa1, b'x', 0x01];
+        assert!(decode("FrameDataBundle", &bad).is_err());
+        assert!(validate(&super::super::schema::FRAME_DATA_BUNDLE, &bad, &[]).is_err());
+        // Frames missing: decodable, but the relay requires it.
+        assert!(validate(&super::super::schema::FRAME_DATA_BUNDLE, &[0x91, 0x90], &["Header", "Frames"]).is_err());
     }
 
     #[test]
