@@ -21,6 +21,7 @@ from typing import Any
 import msgpack
 import msgspec
 
+from server.core import ffi, lib
 from server.core import msgpack as m
 
 USER_ID = 1234567
@@ -197,6 +198,11 @@ def main() -> int:
         out = encoder.encode([1, headers, None, "UserSentFrames", [USER_ID, data], []])
         return varint(len(out)) + out
 
+    flag = ffi.new("int32_t *")
+
+    def ffi_floor() -> object:
+        return lib.rc_msgpack_build_info(flag)
+
     def quirk_aware() -> object:
         return quirk_aware_relay(quirky)
 
@@ -233,6 +239,7 @@ def main() -> int:
             "relay_frames (envelope + splice)": relay,
             "relay_frames, bundle validated": relay_validated,
             "parse_envelope only": envelope,
+            "(floor: one trivial cffi call)": ffi_floor,
             "msgpack-python unpackb + packb": msgpack_python,
             "msgspec decode + encode": msgspec_any,
             "msgpack-python quirk-aware (Unpacker)": quirk_aware,

@@ -487,40 +487,6 @@ pub fn lookup(name: &str) -> Option<&'static Kind> {
     NAMED.iter().find(|(n, _)| *n == name).map(|(_, k)| k)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check_sorted(o: &ObjectSchema) {
-        for pair in o.fields.windows(2) {
-            assert!(pair[0].key < pair[1].key, "{}: keys out of order", o.name);
-        }
-    }
-
-    #[test]
-    fn every_object_has_strictly_increasing_keys() {
-        for (_, kind) in NAMED {
-            match kind {
-                Object(o) => check_sorted(o),
-                Union(u) => u.members.iter().filter_map(|m| m.schema).for_each(check_sorted),
-                _ => {}
-            }
-        }
-    }
-
-    #[test]
-    fn union_ids_are_unique() {
-        for (_, kind) in NAMED {
-            if let Union(u) = kind {
-                let mut ids: Vec<_> = u.members.iter().map(|m| m.id).collect();
-                ids.sort();
-                ids.dedup();
-                assert_eq!(ids.len(), u.members.len(), "{}", u.name);
-            }
-        }
-    }
-}
-
 /// The schema as plain msgpack, for Python's tests and model checks:
 /// `{"named": {name: kind}, "objects": {name: [[key, field, kind]...]},
 ///   "unions": {name: [[id, member, object name | nil]...]}}`, where a kind is
@@ -532,18 +498,12 @@ pub fn describe() -> Vec<u8> {
     fn walk(kind: &Kind, objects: &mut BTreeMap<&'static str, &'static ObjectSchema>, unions: &mut BTreeMap<&'static str, &'static UnionSchema>) {
         match kind {
             Nullable(k) | Array(k) | IntMap(k) => walk(k, objects, unions),
-            Object(o) => {
-                if objects.insert(o.name, o).is_none() {
-                    o.fields.iter().for_each(|f| walk(&f.kind, objects, unions));
-                }
+            Object(o) if objects.insert(o.name, o).is_none() => {
+                o.fields.iter().for_each(|f| walk(&f.kind, objects, unions));
             }
-            Union(u) => {
-                if unions.insert(u.name, u).is_none() {
-                    for m in u.members.iter() {
-                        if let Some(o) = m.schema {
-                            walk(&Object(o), objects, unions);
-                        }
-                    }
+            Union(u) if unions.insert(u.name, u).is_none() => {
+                for o in u.members.iter().filter_map(|m| m.schema) {
+                    walk(&Object(o), objects, unions);
                 }
             }
             _ => {}
@@ -630,4 +590,38 @@ pub fn describe() -> Vec<u8> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_sorted(o: &ObjectSchema) {
+        for pair in o.fields.windows(2) {
+            assert!(pair[0].key < pair[1].key, "{}: keys out of order", o.name);
+        }
+    }
+
+    #[test]
+    fn every_object_has_strictly_increasing_keys() {
+        for (_, kind) in NAMED {
+            match kind {
+                Object(o) => check_sorted(o),
+                Union(u) => u.members.iter().filter_map(|m| m.schema).for_each(check_sorted),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn union_ids_are_unique() {
+        for (_, kind) in NAMED {
+            if let Union(u) = kind {
+                let mut ids: Vec<_> = u.members.iter().map(|m| m.id).collect();
+                ids.sort();
+                ids.dedup();
+                assert_eq!(ids.len(), u.members.len(), "{}", u.name);
+            }
+        }
+    }
 }
