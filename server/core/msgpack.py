@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from server.core import ffi, lib, rustcall
+from server.core import MsgpackDecodeError, MsgpackEncodeError, ffi, lib, rustcall
 
 # SignalR's default maximum receive message size (HubOptions.MaximumReceiveMessageSize).
 MAX_MESSAGE_SIZE = 32 * 1024
@@ -313,18 +313,35 @@ def encode_plain(type_name: str, plain: bytes) -> bytes:
 
 
 def decode(type_name: str, data: bytes) -> Any:
-    """Decode lazer wire bytes into dicts/lists/scalars/datetimes."""
-    return _plain_decoder.decode(decode_plain(type_name, data))
+    """Decode lazer wire bytes into dicts/lists/scalars/aware UTC datetimes."""
+    plain = decode_plain(type_name, data)
+    try:
+        return _plain_decoder.decode(plain)
+    except msgspec.DecodeError as exc:
+        # e.g. a DateTimeOffset before year 1 once its offset is applied.
+        raise MsgpackDecodeError(f"{type_name}: {exc}") from exc
 
 
 def decode_as(type_name: str, data: bytes, type: type[T]) -> T:
-    """Decode lazer wire bytes straight into a msgspec type (e.g. a Struct)."""
-    return msgspec.msgpack.decode(decode_plain(type_name, data), type=type)
+    """Decode lazer wire bytes straight into a msgspec type (e.g. a Struct).
+
+    A value that does not fit `type` raises MsgpackDecodeError too, so a hub can treat
+    every bad argument alike (error completion, connection kept).
+    """
+    plain = decode_plain(type_name, data)
+    try:
+        return msgspec.msgpack.decode(plain, type=type)
+    except msgspec.DecodeError as exc:
+        raise MsgpackDecodeError(f"{type_name}: {exc}") from exc
 
 
 def encode(type_name: str, value: Any) -> bytes:
-    """Encode dicts/lists/scalars/datetimes (or msgspec Structs) as lazer wire bytes."""
-    return encode_plain(type_name, _plain_encoder.encode(value))
+    """Encode dicts/lists/scalars/aware datetimes (or msgspec Structs) as lazer wire bytes."""
+    try:
+        plain = _plain_encoder.encode(value)
+    except (TypeError, msgspec.EncodeError) as exc:
+        raise MsgpackEncodeError(f"{type_name}: {exc}") from exc
+    return encode_plain(type_name, plain)
 
 
 def schema() -> dict[str, Any]:

@@ -273,3 +273,25 @@ def test_huge_header_claims_fail_fast() -> None:
         m.decode("APIMod[]", b"\xdd\x7f\xff\xff\xff")
     with pytest.raises(MsgpackDecodeError, match="cannot fit"):
         m.decode("APIMod", b"\x92\xa2DT\xdc\x00\x10" + b"\xa1k" * 8)
+
+
+def test_offset_before_year_one_is_a_decode_error() -> None:
+    # default(DateTimeOffset) wall clock with a +01:00 offset lies before 0001-01-01 UTC.
+    wire = bytes.fromhex("92c70cff00000000fffffff1886e0900" + "3c")
+    with pytest.raises(MsgpackDecodeError, match="out of range"):
+        m.decode("DateTimeOffset", wire)
+
+
+def test_naive_datetimes_and_unencodable_values_are_refused() -> None:
+    with pytest.raises(MsgpackEncodeError, match="timezone-aware"):
+        m.encode("DateTimeOffset", datetime(2020, 1, 1))
+    with pytest.raises(MsgpackEncodeError):
+        m.encode("int", object())
+
+
+def test_struct_mismatch_is_a_decode_error() -> None:
+    class Availability(msgspec.Struct):
+        State: str
+
+    with pytest.raises(MsgpackDecodeError, match="State"):
+        m.decode_as("BeatmapAvailability", b"\x92\x02\xc0", Availability)

@@ -381,6 +381,9 @@ impl<'a> Transcoder<'a> {
                 writer::timestamp(&mut self.out, utc, nanos);
             }
             Dir::Encode => {
+                if !matches!(self.r.peek_marker()?, rmp::Marker::FixExt4 | rmp::Marker::FixExt8 | rmp::Marker::Ext8) {
+                    return Err(self.r.error("DateTimeOffset needs a timestamp (in Python, a timezone-aware datetime)"));
+                }
                 let (secs, nanos) = self.r.read_timestamp()?;
                 writer::array_len(&mut self.out, 2);
                 writer::timestamp(&mut self.out, secs, nanos);
