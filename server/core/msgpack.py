@@ -339,7 +339,7 @@ def encode(type_name: str, value: Any) -> bytes:
     """Encode dicts/lists/scalars/aware datetimes (or msgspec Structs) as lazer wire bytes."""
     try:
         plain = _plain_encoder.encode(value)
-    except (TypeError, msgspec.EncodeError) as exc:
+    except (TypeError, OverflowError, msgspec.EncodeError) as exc:
         raise MsgpackEncodeError(f"{type_name}: {exc}") from exc
     return encode_plain(type_name, plain)
 

@@ -287,6 +287,8 @@ def test_naive_datetimes_and_unencodable_values_are_refused() -> None:
         m.encode("DateTimeOffset", datetime(2020, 1, 1))
     with pytest.raises(MsgpackEncodeError):
         m.encode("int", object())
+    with pytest.raises(MsgpackEncodeError):
+        m.encode("long", 2**64)
 
 
 def test_struct_mismatch_is_a_decode_error() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -96,3 +97,43 @@ def test_garbage_never_crashes(data: bytes) -> None:
             assert len(msg) <= 64
     except (FrameError, TooLarge):
         pass
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    calls=st.lists(
+        st.tuples(
+            st.sampled_from(["ChangeUserMods", "UserModsChanged", "X"]),
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "Acronym": st.text(min_size=1, max_size=3),
+                        "Settings": st.dictionaries(
+                            st.text(max_size=6),
+                            st.integers(-(2**63), 2**63 - 1) | st.booleans(),
+                            max_size=2,
+                        ),
+                    }
+                ),
+                max_size=3,
+            ),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=8),
+)
+def test_transport_path_round_trip(calls: list[tuple[str, list[Any]]], cuts: list[int]) -> None:
+    """Encode invocations, cut the stream anywhere, split, parse envelopes, decode args."""
+    stream = b"".join(
+        m.encode_invocation(target, m.encode("APIMod[],", [mods])) for target, mods in calls
+    )
+    points = sorted({c % (len(stream) + 1) for c in cuts} | {0, len(stream)})
+    splitter = m.FrameSplitter()
+    got = []
+    for a, b in itertools.pairwise(points):
+        for message in splitter.feed(stream[a:b]):
+            env = m.parse_envelope(message)
+            assert env.payload is not None and env.target is not None
+            got.append((env.target, m.decode("APIMod[],", env.payload)[0]))
+    assert got == calls
