@@ -60,10 +60,13 @@ _COMPLETION_KINDS = {k.value: k for k in CompletionKind}
 # field (each costs about as much as the parse itself). Checked against cffi at import.
 _ENVELOPE = struct.Struct("=7i4x8Q")
 _RELAY = struct.Struct("=i4xq3Q")
-assert _ENVELOPE.size == ffi.sizeof("rc_hub_envelope")
-assert _RELAY.size == ffi.sizeof("rc_frame_relay")
-assert ffi.offsetof("rc_hub_envelope", "invocation_id_start") == 32
-assert ffi.offsetof("rc_frame_relay", "score_token") == 8
+if (
+    _ENVELOPE.size != ffi.sizeof("rc_hub_envelope")
+    or _RELAY.size != ffi.sizeof("rc_frame_relay")
+    or ffi.offsetof("rc_hub_envelope", "invocation_id_start") != 32
+    or ffi.offsetof("rc_frame_relay", "score_token") != 8
+):
+    raise ImportError("rust_core_msgpack.h structs do not match this module's layouts")
 # Relay output never exceeds the input by more than this (see rust_core_msgpack.h).
 _RELAY_SLACK = 32
 
