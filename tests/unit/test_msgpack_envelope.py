@@ -260,3 +260,22 @@ def test_relay_output_buffer_grows_for_large_messages() -> None:
     relay = m.relay_frames(send_frames(b"\x01", big), 1, validate=True)
     assert relay.bundle == big
     assert unframe(relay.message).endswith(big + b"\x90")
+
+
+@settings(max_examples=300, deadline=None)
+@given(garbage=st.binary(max_size=64), validate=st.booleans())
+def test_relay_of_garbage_is_a_decode_error(garbage: bytes, validate: bool) -> None:
+    for msg in (garbage, send_frames(b"\x01", garbage)):
+        with contextlib.suppress(MsgpackDecodeError):
+            relay = m.relay_frames(msg, 1, validate=validate)
+            # Whatever got through is spliced verbatim after the head.
+            assert relay.message.endswith(relay.bundle + b"\x90")
+
+
+@settings(max_examples=200, deadline=None)
+@given(cut=st.integers(min_value=0, max_value=400))
+def test_truncated_frame_bundles_never_validate(cut: int) -> None:
+    msg = send_frames(b"\x01", BUNDLE)
+    truncated = msg[: min(cut, len(msg) - 1)]
+    with pytest.raises(MsgpackDecodeError):
+        m.relay_frames(truncated, 1, validate=True)
