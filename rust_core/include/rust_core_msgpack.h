@@ -39,14 +39,18 @@ typedef struct {
     size_t error_len;
 } rc_hub_envelope;
 
-/* Parse one unframed hub message without decoding its arguments (they are checked to be
- * well-formed msgpack). Bad input: RC_MSGPACK_DECODE. */
+/* Parse one unframed hub message without decoding its arguments. The arguments are located,
+ * not walked (APIMod settings make them unwalkable without the schema): they run to the end
+ * of the message less the stream ids, which must be [] (osu has no streams). Their content
+ * is checked when decoded by type. Bad envelope: RC_MSGPACK_DECODE. */
 rc_status rc_msgpack_parse_envelope(const uint8_t *data, size_t len, rc_hub_envelope *out);
 
-/* [1, {}, nil, target, args, []]; args is one encoded array, spliced in unchanged. */
+/* [1, {}, nil, target, args, []]; args is one encoded array (from rc_msgpack_encode),
+ * spliced in unchanged; only its first byte is checked. */
 rc_status rc_msgpack_encode_invocation(const uint8_t *target, size_t target_len,
                                        const uint8_t *args, size_t args_len, rc_buf *out);
-/* kind 1: payload is UTF-8 error text; 2: void, payload empty; 3: payload is one encoded value. */
+/* kind 1: payload is UTF-8 error text; 2: void, payload empty; 3: payload is one encoded
+ * value (from rc_msgpack_encode), spliced in unchanged. */
 rc_status rc_msgpack_encode_completion(const uint8_t *invocation_id, size_t invocation_id_len,
                                        int32_t kind, const uint8_t *payload, size_t payload_len,
                                        rc_buf *out);
