@@ -297,3 +297,19 @@ def test_struct_mismatch_is_a_decode_error() -> None:
 
     with pytest.raises(MsgpackDecodeError, match="State"):
         m.decode_as("BeatmapAvailability", b"\x92\x02\xc0", Availability)
+
+
+def test_null_for_non_nullable_members_is_read_but_never_written() -> None:
+    # SpectatorState with Mods = nil, as a buggy or hostile client might send.
+    assert m.decode("SpectatorState", b"\x93\xc0\xc0\xc0") == {
+        "BeatmapID": None,
+        "RulesetID": None,
+        "Mods": None,
+    }
+    state = {"BeatmapID": 1, "RulesetID": 0, "Mods": None, "State": 1, "MaximumStatistics": {}}
+    with pytest.raises(MsgpackEncodeError, match="Mods: nil"):
+        m.encode("SpectatorState", state)
+    with pytest.raises(MsgpackEncodeError, match="non-nullable"):
+        m.encode("string", None)
+    # Nullable members and unions take None.
+    assert m.encode("UserPresence", {"Activity": None, "Status": None}) == b"\x92\xc0\xc0"

@@ -12,8 +12,8 @@
 //!
 //! Plain -> wire is the reverse; a missing nullable field is written as nil, a missing
 //! non-nullable field or an unknown key is an error (it is a bug in the caller).
-//! Reference-type kinds (strings, arrays, maps, objects, unions) accept nil both ways, as
-//! MessagePack-CSharp does for null references.
+//! A nil for a non-nullable reference (string, list, map, object) is read as null, as
+//! MessagePack-CSharp does, but refused on encode; unions pass nil both ways.
 
 use super::reader::{Reader, MAX_DEPTH};
 use super::schema::{lookup, Kind, Member, ObjectSchema, UnionSchema, I16, I64, UNION_RAW, UNION_TAG};
@@ -276,13 +276,23 @@ impl<'a> Transcoder<'a> {
         }
     }
 
-    /// Null reference: copy a nil through.
-    fn nil_reference(&mut self) -> Result<bool, CoreError> {
+    /// A nil where the value may be null: copy it through.
+    fn nil_passthrough(&mut self) -> Result<bool, CoreError> {
         if self.r.try_nil()? {
             writer::nil(&mut self.out);
             return Ok(true);
         }
         Ok(false)
+    }
+
+    /// A nil for a non-nullable reference (string, list, map, object). Decoding tolerates it,
+    /// as MessagePack-CSharp does; encoding refuses it, because lazer's client fails on
+    /// null in a non-nullable member (the MessagePack twin of a JSON `"users": null`).
+    fn nil_reference(&mut self) -> Result<bool, CoreError> {
+        if self.dir == Dir::Encode && self.r.peek_marker()? == rmp::Marker::Null {
+            return Err(self.r.error("nil for a non-nullable value"));
+        }
+        self.nil_passthrough()
     }
 
     fn value(&mut self, kind: &'static Kind, depth: usize) -> Result<(), CoreError> {
@@ -322,7 +332,7 @@ impl<'a> Transcoder<'a> {
             }
             Kind::DateTimeOffset => self.date_time_offset()?,
             Kind::Nullable(inner) => {
-                if !self.nil_reference()? {
+                if !self.nil_passthrough()? {
                     self.value(inner, depth)?;
                 }
             }
@@ -359,7 +369,8 @@ impl<'a> Transcoder<'a> {
                 }
             }
             Kind::Union(schema) => {
-                if !self.nil_reference()? {
+                // Every union-typed member in lazer's hubs is nullable or tolerated as null.
+                if !self.nil_passthrough()? {
                     match self.dir {
                         Dir::Decode => self.union_to_plain(schema, depth)?,
                         Dir::Encode => self.union_to_wire(schema, depth)?,
@@ -608,6 +619,10 @@ mod tests {
         assert!(decode("long?,int", &[0x92, 0xc0, 0x05]).is_ok());
         assert_eq!(decode("long?,int", &[0x91, 0xc0]).unwrap_err().code, ErrorCode::MsgpackDecode);
         assert_eq!(decode("Nope", &[0xc0]).unwrap_err().code, ErrorCode::InvalidArgument);
+        // nil for a list: read as null, never written.
+        assert_eq!(decode("int[]", &[0xc0]).unwrap(), vec![0xc0]);
+        assert_eq!(encode("int[]", &[0xc0]).unwrap_err().code, ErrorCode::MsgpackEncode);
+        assert_eq!(encode("int[]?", &[0xc0]).unwrap(), vec![0xc0]);
         assert_eq!(decode("int,", &[0x91, 0x05]).unwrap(), vec![0x91, 0x05]);
         assert_eq!(decode(",", &[0x90]).unwrap(), vec![0x90]);
         assert!(decode(",", &[0x91, 0x05]).is_err());
