@@ -92,3 +92,6 @@ rc_status rc_msgpack_encode(const uint8_t *type_name, size_t type_name_len,
                             const uint8_t *data, size_t len, rc_buf *out);
 /* The schema table as plain msgpack (for tests and Python model checks). */
 rc_status rc_msgpack_schema(rc_buf *out);
+/* An array header for `count` items followed by `data`: `count` already-encoded values
+ * back to back (e.g. a user id and a stored SpectatorState), copied unchanged. */
+rc_status rc_msgpack_splice_array(uint32_t count, const uint8_t *data, size_t len, rc_buf *out);

@@ -320,3 +320,19 @@ pub unsafe extern "C" fn rc_msgpack_encode(
 pub unsafe extern "C" fn rc_msgpack_schema(out: *mut RcBuf) -> RcStatus {
     landing_pad(|| write_buf(out, schema::describe()))
 }
+
+/// # Safety
+/// `data` must hold `len` bytes; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rc_msgpack_splice_array(count: u32, data: *const u8, len: usize, out: *mut RcBuf) -> RcStatus {
+    landing_pad(|| {
+        let items = input_slice(data, len)?;
+        if (count as usize) > items.len() {
+            return Err(CoreError::new(crate::ffi::ErrorCode::MsgpackEncode, "more items than bytes"));
+        }
+        let mut body = Vec::with_capacity(items.len() + 5);
+        writer::array_len(&mut body, count as usize);
+        body.extend_from_slice(items);
+        write_buf(out, body)
+    })
+}

@@ -303,6 +303,12 @@ def is_debug_build() -> bool:
     return bool(out[0])
 
 
+def splice_array(values: list[bytes]) -> bytes:
+    """An encoded array of already-encoded values, copied unchanged (e.g. stored states)."""
+    data = b"".join(values)
+    return _call_bytes(lib.rc_msgpack_splice_array, len(values), data, len(data))
+
+
 def decode_plain(type_name: str, data: bytes) -> bytes:
     """lazer wire bytes of `type_name` -> plain msgpack (maps by field name)."""
     name = type_name.encode()

@@ -279,3 +279,20 @@ def test_truncated_frame_bundles_never_validate(cut: int) -> None:
     truncated = msg[: min(cut, len(msg) - 1)]
     with pytest.raises(MsgpackDecodeError):
         m.relay_frames(truncated, 1, validate=True)
+
+
+def test_splice_array_rebroadcasts_a_stored_state_unchanged() -> None:
+    state = {
+        "BeatmapID": 75,
+        "RulesetID": 0,
+        "Mods": [{"Acronym": "DT", "Settings": {"speed_change": 1.5}}],
+        "State": 1,
+        "MaximumStatistics": {5: 300},
+    }
+    stored = m.encode("SpectatorState", state)
+    args = m.splice_array([m.encode("int", 2), stored])
+    assert args == b"\x92\x02" + stored
+    env = m.parse_envelope(unframe(m.encode_invocation("UserBeganPlaying", args)))
+    assert env.payload is not None
+    assert m.decode("int,SpectatorState", env.payload) == [2, state]
+    assert m.splice_array([]) == b"\x90"
