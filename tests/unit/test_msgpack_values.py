@@ -306,7 +306,13 @@ def test_null_for_non_nullable_members_is_read_but_never_written() -> None:
         "RulesetID": None,
         "Mods": None,
     }
-    state = {"BeatmapID": 1, "RulesetID": 0, "Mods": None, "State": 1, "MaximumStatistics": {}}
+    state: dict[str, Any] = {
+        "BeatmapID": 1,
+        "RulesetID": 0,
+        "Mods": None,
+        "State": 1,
+        "MaximumStatistics": {},
+    }
     with pytest.raises(MsgpackEncodeError, match="Mods: nil"):
         m.encode("SpectatorState", state)
     with pytest.raises(MsgpackEncodeError, match="non-nullable"):
