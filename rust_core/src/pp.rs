@@ -249,13 +249,16 @@ pub fn performance_batch(
         return serial(scores, out);
     }
     let chunk = scores.len().div_ceil(threads);
+    let (head_scores, tail_scores) = scores.split_at(chunk);
+    let (head_out, tail_out) = out.split_at_mut(chunk);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = scores
+        let workers: Vec<_> = tail_scores
             .chunks(chunk)
-            .zip(out.chunks_mut(chunk))
+            .zip(tail_out.chunks_mut(chunk))
             .map(|(scores, out)| scope.spawn(move || serial(scores, out)))
             .collect();
-        let mut result = Ok(());
+        // The calling thread takes the first chunk instead of waiting idle.
+        let mut result = serial(head_scores, head_out);
         for worker in workers {
             // A worker's panic continues in this thread, where the landing pad catches it.
             let chunk_result =

@@ -440,7 +440,7 @@ def performance_batch(
             )
         )
     packed = struct.pack(f"={len(values)}I", *values)
-    out = array("d", bytes(8 * len(scores)))
+    out = array("d", [0.0]) * len(scores)
     mods_json = encode_mods(mods)
     status = lib.rc_pp_performance_batch(
         _attrs_cdata(attrs),
