@@ -4,8 +4,10 @@
 //! flat `#[repr(C)]` struct covering all four rulesets (tagged by `mode`) so the server can
 //! cache them and compute pp later, one score or a batch, without the beatmap.
 //!
-//! Work is bounded: files over `MAX_BEATMAP_BYTES` are refused before parsing, and maps that
-//! rosu-pp's suspicion screen flags are refused before any difficulty work (S-SC-9).
+//! Work is bounded: files over `MAX_BEATMAP_BYTES` are refused before parsing; maps that
+//! rosu-pp's suspicion screen flags (S-SC-9), or whose sliders would expand into more than
+//! `MAX_NESTED_OBJECTS` ticks and droplets, parse but are refused any difficulty or pp work.
+//! Long batches are split over a few threads.
 
 mod abi;
 mod mods;

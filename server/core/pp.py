@@ -68,7 +68,12 @@ class ScoreInput(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class BeatmapInfo(msgspec.Struct, frozen=True):
-    """What the .osu file says, before any mods: counts, settings, BPM, length."""
+    """What the .osu file says, before any mods: counts, settings, BPM, length.
+
+    `length_ms` runs from the first object's start to the last object's start (its end for
+    spinners and hold notes; slider ends are not computed here); `drain_ms` leaves out
+    breaks. `max_combo` is 0 for a suspicious map.
+    """
 
     mode: int
     is_convert: bool
