@@ -221,8 +221,12 @@ def _score_values(score: ScoreInput) -> tuple[int, ...]:
 
 
 def _score_cdata(score: ScoreInput) -> Any:
+    try:
+        packed = _SCORE.pack(*_score_values(score))
+    except struct.error as exc:  # a count below 0 or above 2^32 - 1
+        raise InvalidArgument(f"hit statistics out of range: {exc}") from None
     # from_buffer keeps the packed bytes alive as long as the returned cdata.
-    return ffi.from_buffer("rc_pp_score *", _SCORE.pack(*_score_values(score)))
+    return ffi.from_buffer("rc_pp_score *", packed)
 
 
 def _attrs_cdata(attrs: DifficultyAttributes) -> Any:
@@ -444,7 +448,10 @@ def performance_batch(
                 total or 0,
             )
         )
-    packed = struct.pack(f"={len(values)}I", *values)
+    try:
+        packed = struct.pack(f"={len(values)}I", *values)
+    except struct.error as exc:  # a count below 0 or above 2^32 - 1
+        raise InvalidArgument(f"hit statistics out of range: {exc}") from None
     out = array("d", [0.0]) * len(scores)
     mods_json = encode_mods(mods)
     status = lib.rc_pp_performance_batch(
