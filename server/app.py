@@ -115,7 +115,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_max_accounts,
         settings.login_window_seconds,
     )
-    profiles = ProfileService(users, relations_repo, favourites, redis)
+    profiles = ProfileService(users, redis)
     return Services(
         settings=settings,
         db=db,
@@ -129,10 +129,17 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         profiles=profiles,
         relations=RelationService(relations_repo, users, profiles),
         chat=ChatService(ChatRepository(db), users, profiles),
-        notifications=NotificationService(NotificationRepository(db), settings.notification_endpoint),
-        token_limiter=FixedWindowLimiter(redis, "oauth-token", settings.token_rate_limit_per_minute, 60),
+        notifications=NotificationService(
+            NotificationRepository(db), redis, settings.notification_endpoint
+        ),
+        token_limiter=FixedWindowLimiter(
+            redis, "oauth-token", settings.token_rate_limit_per_minute, 60
+        ),
         registration_limiter=FixedWindowLimiter(
-            redis, "register", settings.registration_rate_limit, settings.registration_window_seconds
+            redis,
+            "register",
+            settings.registration_rate_limit,
+            settings.registration_window_seconds,
         ),
         beatmaps=build_beatmap_service(settings, db, redis),
     )

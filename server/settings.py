@@ -138,7 +138,9 @@ def _normalise_database_url(url: str) -> str:
     # but say so explicitly so a copied URL with another driver is refused early.
     if url.startswith(("mysql://", "mariadb://")):
         return "mysql+aiomysql://" + url.split("://", 1)[1]
-    if url.startswith(("mysql+aiomysql://", "sqlite://", "sqlite+aiosqlite://")):
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    if url.startswith(("mysql+aiomysql://", "sqlite+aiosqlite://")):
         return url
     raise SettingsError(
         "DATABASE_URL must be mysql://user:password@host:port/database (MySQL 8 / MariaDB 10.6+) "

@@ -4,8 +4,10 @@
 //! flat `#[repr(C)]` struct covering all four rulesets (tagged by `mode`) so the server can
 //! cache them and compute pp later, one score or a batch, without the beatmap.
 //!
-//! Work is bounded: files over `MAX_BEATMAP_BYTES` are refused before parsing, and maps that
-//! rosu-pp's suspicion screen flags are refused before any difficulty work (S-SC-9).
+//! Work is bounded: files over `MAX_BEATMAP_BYTES` are refused before parsing; maps that
+//! rosu-pp's suspicion screen flags (S-SC-9), or whose sliders would expand into more than
+//! `MAX_NESTED_OBJECTS` ticks and droplets, parse but are refused any difficulty or pp work.
+//! Long batches are split over a few threads.
 
 mod abi;
 mod mods;
@@ -249,13 +251,16 @@ pub fn performance_batch(
         return serial(scores, out);
     }
     let chunk = scores.len().div_ceil(threads);
+    let (head_scores, tail_scores) = scores.split_at(chunk);
+    let (head_out, tail_out) = out.split_at_mut(chunk);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = scores
+        let workers: Vec<_> = tail_scores
             .chunks(chunk)
-            .zip(out.chunks_mut(chunk))
+            .zip(tail_out.chunks_mut(chunk))
             .map(|(scores, out)| scope.spawn(move || serial(scores, out)))
             .collect();
-        let mut result = Ok(());
+        // The calling thread takes the first chunk instead of waiting idle.
+        let mut result = serial(head_scores, head_out);
         for worker in workers {
             // A worker's panic continues in this thread, where the landing pad catches it.
             let chunk_result =

@@ -68,7 +68,12 @@ class ScoreInput(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class BeatmapInfo(msgspec.Struct, frozen=True):
-    """What the .osu file says, before any mods: counts, settings, BPM, length."""
+    """What the .osu file says, before any mods: counts, settings, BPM, length.
+
+    `length_ms` runs from the first object's start to the last object's start (its end for
+    spinners and hold notes; slider ends are not computed here); `drain_ms` leaves out
+    breaks. `max_combo` is 0 for a suspicious map.
+    """
 
     mode: int
     is_convert: bool
@@ -216,8 +221,12 @@ def _score_values(score: ScoreInput) -> tuple[int, ...]:
 
 
 def _score_cdata(score: ScoreInput) -> Any:
+    try:
+        packed = _SCORE.pack(*_score_values(score))
+    except struct.error as exc:  # a count below 0 or above 2^32 - 1
+        raise InvalidArgument(f"hit statistics out of range: {exc}") from None
     # from_buffer keeps the packed bytes alive as long as the returned cdata.
-    return ffi.from_buffer("rc_pp_score *", _SCORE.pack(*_score_values(score)))
+    return ffi.from_buffer("rc_pp_score *", packed)
 
 
 def _attrs_cdata(attrs: DifficultyAttributes) -> Any:
@@ -439,8 +448,11 @@ def performance_batch(
                 total or 0,
             )
         )
-    packed = struct.pack(f"={len(values)}I", *values)
-    out = array("d", bytes(8 * len(scores)))
+    try:
+        packed = struct.pack(f"={len(values)}I", *values)
+    except struct.error as exc:  # a count below 0 or above 2^32 - 1
+        raise InvalidArgument(f"hit statistics out of range: {exc}") from None
+    out = array("d", [0.0]) * len(scores)
     mods_json = encode_mods(mods)
     status = lib.rc_pp_performance_batch(
         _attrs_cdata(attrs),

@@ -387,6 +387,18 @@ def test_unknown_ruleset_and_out_of_range_counts_are_invalid() -> None:
         pp.performance(msgspec.structs.replace(attrs, mode=9), None, play(great=10))
 
 
+def test_counts_that_do_not_fit_a_uint32_are_invalid_arguments() -> None:
+    with pp.Beatmap.parse(synthetic_osu("osu")) as beatmap:
+        attrs = beatmap.difficulty()
+        for bad in (play(great=-1), play(great=1 << 32)):
+            with pytest.raises(InvalidArgument, match="out of range"):
+                pp.performance(attrs, None, bad)
+            with pytest.raises(InvalidArgument, match="out of range"):
+                pp.performance_batch(attrs, None, [play(great=1), bad])
+            with pytest.raises(InvalidArgument, match="out of range"):
+                beatmap.performance(bad)
+
+
 def test_statistics_decode_from_lazer_score_json_with_bounds() -> None:
     body = b'{"great": 500, "ok": 3, "miss": 1, "large_bonus": 12, "slider_tail_hit": 40}'
     stats = msgspec.json.decode(body, type=pp.HitStatistics)
