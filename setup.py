@@ -75,7 +75,7 @@ setup(
             "rosu-pp-py==4.0.2",
             "msgpack>=1.0",
         ],
-        "dev": ["ruff", "mypy", "types-cffi"],
+        "dev": ["ruff", "mypy", "types-cffi", "types-tqdm"],
     },
     entry_points={"console_scripts": ["osu-server=server.__main__:main"]},
     cmdclass={"build_py": BuildPyWithHeader},

@@ -84,7 +84,11 @@ async def timed(client: httpx.AsyncClient, paths: list[str], headers: dict[str, 
 
 async def run(args: argparse.Namespace) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-beatmaps-"))
-    env = {"DATA_DIR": str(data_dir), "LOG_LEVEL": "warning", "TOKEN_RATE_LIMIT_PER_MINUTE": "100000"}
+    env = {
+        "DATA_DIR": str(data_dir),
+        "LOG_LEVEL": "warning",
+        "TOKEN_RATE_LIMIT_PER_MINUTE": "100000",
+    }
     if os.environ.get("BENCH_DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
         env["SECRET_KEY"] = "bench-" + "x" * 40
@@ -98,7 +102,8 @@ async def run(args: argparse.Namespace) -> int:
         services = state["services"]
         started = time.perf_counter()
         checksums = await seed(services, args.sets)
-        print(f"seeded {args.sets} sets / {len(checksums)} beatmaps in {time.perf_counter() - started:.1f} s")
+        took = time.perf_counter() - started
+        print(f"seeded {args.sets} sets / {len(checksums)} beatmaps in {took:.1f} s")
 
         async def with_state(scope: Any, receive: Any, send: Any) -> None:
             scope["state"] = dict(state)
@@ -107,7 +112,9 @@ async def run(args: argparse.Namespace) -> int:
         transport = httpx.ASGITransport(app=with_state, client=("203.0.113.1", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             account = await signup(client)
-            token = (await password_grant(client, account.username, account.password)).json()["access_token"]
+            token = (await password_grant(client, account.username, account.password)).json()[
+                "access_token"
+            ]
             headers = {"Authorization": f"Bearer {token}"}
             n = args.requests
             paths = {
@@ -147,7 +154,9 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sets", type=int, default=500, help="beatmapsets in the corpus")
     parser.add_argument("--rounds", type=int, default=7, help="alternating timing rounds")
     parser.add_argument("--requests", type=int, default=200, help="requests per path per round")

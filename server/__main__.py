@@ -88,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     beatmaps = commands.add_parser(
         "beatmaps", help="manage beatmaps", description="Manage stored beatmaps."
     )
-    beatmap_commands = beatmaps.add_subparsers(dest="beatmaps_command", required=True, metavar="ACTION")
+    beatmap_commands = beatmaps.add_subparsers(
+        dest="beatmaps_command", required=True, metavar="ACTION"
+    )
     importer = beatmap_commands.add_parser(
         "import",
         help="import .osz archives and .osu files (directories recursively)",

@@ -269,7 +269,9 @@ def _beatmap_settings(env: Mapping[str, str]) -> dict[str, Any]:
     try:
         timeout = float(raw_timeout) if raw_timeout else 10.0
     except ValueError:
-        raise SettingsError(f"UPSTREAM_TIMEOUT_SECONDS must be a number, got {raw_timeout!r}") from None
+        raise SettingsError(
+            f"UPSTREAM_TIMEOUT_SECONDS must be a number, got {raw_timeout!r}"
+        ) from None
     if not 0 < timeout <= 120:
         raise SettingsError(f"UPSTREAM_TIMEOUT_SECONDS must be in (0, 120], got {timeout}")
     beatmaps_dir = (env.get("BEATMAPS_DIR") or "").strip()

@@ -24,7 +24,6 @@ from server.http import (
     services,
 )
 from server.models.beatmaps import MODE_NAMES, BeatmapsEnvelope
-from server.repositories.beatmaps import BeatmapRecord
 from server.services.beatmaps import (
     AttributesRejected,
     FavouriteOutcome,
@@ -229,13 +228,13 @@ async def _attribute_params(request: Request) -> dict[str, Any]:
             async with request.form(
                 max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART_BYTES
             ) as form:
-                for key, value in form.multi_items():
-                    if isinstance(value, UploadFile):
+                for key, item in form.multi_items():
+                    if isinstance(item, UploadFile):
                         fail(400, f"unexpected file upload in field {key!r}")
                     if key == "mods[]":
-                        mods.append(value)
+                        mods.append(item)
                     else:
-                        params[key] = value
+                        params[key] = item
         except MultiPartException as exc:
             fail(400, f"malformed form body: {exc.message}")
     if mods:

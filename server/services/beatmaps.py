@@ -203,7 +203,7 @@ class BeatmapService:
     async def _single_flight(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
         running = self._inflight.get(key)
         if running is not None:
-            return await asyncio.shield(running)  # type: ignore[no-any-return]
+            return await asyncio.shield(running)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
@@ -275,7 +275,9 @@ class BeatmapService:
         files: list[BeatmapFile] = []
         for beatmap in upstream_set.beatmaps:
             if beatmap.checksum is None:
-                log.warning("upstream set %s: beatmap %s has no checksum", beatmapset_id, beatmap.id)
+                log.warning(
+                    "upstream set %s: beatmap %s has no checksum", beatmapset_id, beatmap.id
+                )
                 return False
             data = await self._file_for(beatmap.id, beatmap.checksum)
             if data is None:
@@ -287,7 +289,10 @@ class BeatmapService:
                 BeatmapFile(
                     data=data,
                     filename=beatmap_filename(
-                        upstream_set.artist, upstream_set.title, upstream_set.creator, beatmap.version
+                        upstream_set.artist,
+                        upstream_set.title,
+                        upstream_set.creator,
+                        beatmap.version,
                     ),
                     beatmap_id=beatmap.id,
                     user_id=beatmap.user_id,
@@ -528,7 +533,10 @@ class BeatmapService:
         body = _encoder.encode(
             self.beatmap_shape(found, await self.repo.beatmapset(found.beatmapset_id))
         )
-        for key in (f"{LOOKUP_CACHE_PREFIX}id:{found.id}", f"{LOOKUP_CACHE_PREFIX}md5:{found.checksum}"):
+        for key in (
+            f"{LOOKUP_CACHE_PREFIX}id:{found.id}",
+            f"{LOOKUP_CACHE_PREFIX}md5:{found.checksum}",
+        ):
             await self._cache_set(key, body, LOOKUP_CACHE_SECONDS)
         return body
 
@@ -551,7 +559,8 @@ class BeatmapService:
                 if fetched is not None:
                     found[fetched.id] = fetched
         sets = {
-            s.id: s for s in await self.repo.beatmapsets_by_ids([b.beatmapset_id for b in found.values()])
+            s.id: s
+            for s in await self.repo.beatmapsets_by_ids([b.beatmapset_id for b in found.values()])
         }
         return [
             self.beatmap_shape(b, sets.get(b.beatmapset_id), extended=False)
@@ -566,9 +575,7 @@ class BeatmapService:
         return msgspec.structs.replace(
             shape,
             beatmaps=[
-                msgspec.structs.replace(
-                    self.beatmap_shape(b, extended=True), owners=[]
-                )
+                msgspec.structs.replace(self.beatmap_shape(b, extended=True), owners=[])
                 for b in beatmaps
             ],
             converts=[],
@@ -578,7 +585,9 @@ class BeatmapService:
 
     # -- search --------------------------------------------------------------------------
 
-    async def search(self, query: SearchQuery, user_id: int | None) -> SearchResult | SearchRejected:
+    async def search(
+        self, query: SearchQuery, user_id: int | None
+    ) -> SearchResult | SearchRejected:
         """One page of beatmapsets/search."""
         category = query.category if query.category in _CATEGORIES else "leaderboard"
         statuses = _CATEGORIES[category]
@@ -592,7 +601,9 @@ class BeatmapService:
                 modes_mask |= 1
         flt = SearchFilter(
             words=tuple(word.lower() for word in query.q.split() if word)[:16],
-            statuses=None if self._all_statuses and category in ("leaderboard", "ranked") else statuses,
+            statuses=None
+            if self._all_statuses and category in ("leaderboard", "ranked")
+            else statuses,
             modes_mask=modes_mask,
             creator_id=user_id if category == "mine" else None,
             favourites_of=user_id if category == "favourites" else None,
@@ -653,7 +664,9 @@ class BeatmapService:
 
     # -- favourites ----------------------------------------------------------------------
 
-    async def favourite(self, user_id: int, beatmapset_id: int, action: str) -> int | FavouriteOutcome:
+    async def favourite(
+        self, user_id: int, beatmapset_id: int, action: str
+    ) -> int | FavouriteOutcome:
         """Favourite or unfavourite a set; returns its new favourite count."""
         if action not in ("favourite", "unfavourite"):
             return FavouriteOutcome.BAD_ACTION
@@ -688,7 +701,8 @@ class BeatmapService:
             mods_json = core.encode_mods(mods)
         except (TypeError, ValueError, msgspec.EncodeError):
             return AttributesRejected.BAD_MODS
-        key = f"{_ATTRIBUTES_PREFIX}{beatmap.checksum}:{target}:{mods_json.decode('utf-8', 'replace')}"
+        mods_key = mods_json.decode("utf-8", "replace")
+        key = f"{_ATTRIBUTES_PREFIX}{beatmap.checksum}:{target}:{mods_key}"
         cached = await self._cache_get(key)
         if cached:
             try:
@@ -743,7 +757,9 @@ def set_metadata_from_upstream(upstream_set: UpstreamBeatmapset) -> SetMetadata:
         storyboard=upstream_set.storyboard,
         genre_id=upstream_set.genre.id if upstream_set.genre else 1,
         language_id=upstream_set.language.id if upstream_set.language else 1,
-        download_disabled=bool(upstream_set.availability and upstream_set.availability.download_disabled),
+        download_disabled=bool(
+            upstream_set.availability and upstream_set.availability.download_disabled
+        ),
         submitted_date=upstream_set.submitted_date,
         ranked_date=upstream_set.ranked_date,
         last_updated=upstream_set.last_updated,
@@ -768,7 +784,7 @@ def _cursor_value(record: BeatmapsetRecord, column: str) -> str | int:
     return _aware(record.ranked_date or record.last_updated).isoformat()
 
 
-def _parse_cursor(cursor: dict[str, str], column: str) -> tuple[Any, int] | None | SearchRejected:
+def _parse_cursor(cursor: dict[str, str], column: str) -> tuple[Any, int] | SearchRejected | None:
     if not cursor:
         return None
     raw_value, raw_id = cursor.get("sort_value"), cursor.get("id")

@@ -39,7 +39,10 @@ def stored(live_server: LiveServer) -> dict[str, Any]:
             title="Ossapi Song",
             tags=token,
             osz=True,
-            difficulties=[{"ruleset": "osu", "version": "Hard"}, {"ruleset": "mania", "version": "4K"}],
+            difficulties=[
+                {"ruleset": "osu", "version": "Hard"},
+                {"ruleset": "mania", "version": "4K"},
+            ],
         )
         second = await store_set(svc, status=4, title="Ossapi Loved", tags=token)
         beatmap = await svc.beatmaps.repo.beatmap(first[1][0])
@@ -95,15 +98,23 @@ def test_beatmapset_models_parse(api: Ossapi, stored: dict[str, Any]) -> None:
 def test_search_result_parses_and_pages(api: Ossapi, stored: dict[str, Any]) -> None:
     from ossapi.enums import BeatmapsetSearchCategory  # type: ignore[import-untyped]
 
-    result = bounded(lambda: api.search_beatmapsets(query=stored["token"], category=BeatmapsetSearchCategory.ANY))
+    result = bounded(
+        lambda: api.search_beatmapsets(query=stored["token"], category=BeatmapsetSearchCategory.ANY)
+    )
     assert isinstance(result, BeatmapsetSearchResult)
     assert result.total == 2 and result.cursor is None
     assert {s.title for s in result.beatmapsets} == {"Ossapi Song", "Ossapi Loved"}
-    loved = bounded(lambda: api.search_beatmapsets(query=stored["token"], category=BeatmapsetSearchCategory.LOVED))
+    loved = bounded(
+        lambda: api.search_beatmapsets(
+            query=stored["token"], category=BeatmapsetSearchCategory.LOVED
+        )
+    )
     assert [s.title for s in loved.beatmapsets] == ["Ossapi Loved"]
 
 
-def test_difficulty_attributes_parse(api: Ossapi, stored: dict[str, Any], live_server: LiveServer) -> None:
+def test_difficulty_attributes_parse(
+    api: Ossapi, stored: dict[str, Any], live_server: LiveServer
+) -> None:
     beatmap = stored["beatmap"]
     nomod = bounded(lambda: api.beatmap_attributes(beatmap.id, ruleset="osu"))
     dt = bounded(lambda: api.beatmap_attributes(beatmap.id, mods=Mod.DT, ruleset="osu"))
