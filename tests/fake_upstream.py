@@ -216,6 +216,14 @@ class FakeUpstream:
             data = beatmap_bytes(int(request.path_params["id"]))
             return Response(data) if data is not None else Response(b"", status_code=404)
 
+        async def bad_osz(request: Request) -> Response:
+            self.hits["bad_osz"] += 1
+            if self.bad_mirror == "wrong_bytes":  # another set's archive
+                return Response(make_osz({"x.osu": make_osu(beatmap_id=2, beatmapset_id=2)}))
+            if self.bad_mirror == "not_found":
+                return Response(b"", status_code=404)
+            return Response(b"", status_code=500)
+
         async def osz(request: Request) -> Response:
             self.hits["osz"] += 1
             fake = self.sets.get(int(request.path_params["id"]))
@@ -231,6 +239,7 @@ class FakeUpstream:
                 Route("/bad/osu/{id:int}", bad_mirror),
                 Route("/good/osu/{id:int}", good_mirror),
                 Route("/d/{id:int}", osz),
+                Route("/bad/d/{id:int}", bad_osz),
             ]
         )
 

@@ -335,9 +335,11 @@ class BeatmapRepository:
         values.pop("passcount")
         await self._db.execute("update_beatmap" if exists else "insert_beatmap", **values)
 
-    async def set_beatmap_status(self, beatmap_id: int, status: int) -> None:
-        """Change a beatmap's status only."""
-        await self._db.execute("set_beatmap_status", beatmap_id=beatmap_id, status=status)
+    async def set_osz(self, beatmapset_id: int, osz_checksum: str) -> None:
+        """Record a set's stored .osz."""
+        await self._db.execute(
+            "set_beatmapset_osz", beatmapset_id=beatmapset_id, osz_checksum=osz_checksum
+        )
 
     async def replace_difficulties(self, beatmap_id: int, rows: Sequence[DifficultyRecord]) -> None:
         """Store a beatmap's star ratings, replacing any earlier ones."""

@@ -46,7 +46,7 @@ from server.repositories.beatmaps import (
     SearchFilter,
     SearchOrder,
 )
-from server.services.beatmap_files import FileStore
+from server.services.beatmap_files import FileStore, md5_hex
 from server.services.beatmap_ingest import (
     BeatmapFile,
     BeatmapIngest,
@@ -55,7 +55,7 @@ from server.services.beatmap_ingest import (
     naive_utc,
     utc_now,
 )
-from server.services.osu_files import beatmap_filename
+from server.services.osu_files import OszError, beatmap_filename, read_osz
 from server.services.upstream import Upstream, UpstreamBeatmapset, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -179,6 +179,7 @@ class BeatmapService:
         all_statuses_ranked: bool,
         resync_seconds: int,
         miss_seconds: int,
+        proxy_downloads: bool = False,
     ) -> None:
         self._db = db
         self.repo = repo
@@ -190,6 +191,7 @@ class BeatmapService:
         self._all_statuses = all_statuses_ranked
         self._resync = timedelta(seconds=resync_seconds)
         self._miss_seconds = miss_seconds
+        self._proxy_downloads = proxy_downloads
         # One upstream request per key at a time in this process; other callers wait for it.
         self._inflight: dict[str, asyncio.Future[Any]] = {}
 
@@ -372,6 +374,33 @@ class BeatmapService:
                 return None
             return await self.repo.beatmapset(beatmapset_id)
         return await self._fresh(found)
+
+    async def download(self, record: BeatmapsetRecord, no_video: bool) -> bytes | str | None:
+        """A set's `.osz`: the stored bytes, else (proxy mode) fetched from the mirrors with
+        failover and stored, else the URL of a mirror to redirect to; None when none."""
+        if record.osz_checksum is not None:
+            stored = await self.files.get("osz", record.osz_checksum)
+            if stored is not None:
+                return stored
+        if not self._proxy_downloads:
+            return self.upstream.download_url(record.id, no_video)
+        checksums = {b.checksum for b in await self.repo.beatmaps_of_set(record.id)}
+
+        async def is_this_set(data: bytes) -> bool:
+            # A mirror serving another set (or a broken zip) fails over to the next one.
+            try:
+                contents = await asyncio.to_thread(read_osz, data)
+            except OszError:
+                return False
+            return any(md5_hex(osu) in checksums for osu in contents.osu_files.values())
+
+        data = await self._single_flight(
+            f"osz:{record.id}", lambda: self.upstream.osz_file(record.id, is_this_set)
+        )
+        if data is None:
+            return None
+        await self.repo.set_osz(record.id, await self.files.put("osz", data))
+        return data
 
     async def osu_file(self, beatmap: BeatmapRecord) -> bytes | None:
         """The stored `.osu` bytes of a beatmap (scoring reads them through here)."""

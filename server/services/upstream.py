@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -255,17 +256,20 @@ class Upstream:
             return data
         return None
 
-    async def osz_file(self, beatmapset_id: int) -> bytes | None:
-        """A `.osz` archive from the first mirror that serves one."""
+    async def osz_file(
+        self, beatmapset_id: int, accept: Callable[[bytes], Awaitable[bool]]
+    ) -> bytes | None:
+        """A `.osz` from the first mirror whose archive `accept` recognises as this set."""
         for template in self._settings.beatmapset_download_mirrors:
-            url = template.replace("{id}", str(beatmapset_id))
+            url = template.replace("{id}", str(beatmapset_id)).replace("{novideo}", "0")
             try:
                 data = await self._download(url, _MAX_OSZ_BYTES)
             except (_NotFound, UpstreamError) as exc:
                 log.warning("download mirror %s failed: %r", url, exc)
                 continue
-            if data[:2] == b"PK":
+            if data[:2] == b"PK" and await accept(data):
                 return data
+            log.warning("download mirror %s served something other than set %s", url, beatmapset_id)
         return None
 
     def download_url(self, beatmapset_id: int, no_video: bool) -> str | None:

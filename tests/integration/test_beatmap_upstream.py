@@ -305,3 +305,47 @@ async def test_import_takes_status_and_metadata_from_upstream(
     assert summary.beatmaps_added == 1 and not summary.rejected
     stored = await services.beatmaps.repo.beatmapset(upstream_set.id)
     assert stored.status == 4 and stored.title == "Known Upstream" and stored.genre_id == 10
+
+
+@pytest.mark.parametrize("bad_mirror", ["error", "wrong_bytes", "not_found"])
+async def test_download_proxy_fails_over_verifies_and_stores(
+    settings: Settings, services: Any, fake: FakeUpstream, player: SignedIn, bad_mirror: str
+) -> None:
+    fake.bad_mirror = bad_mirror
+    upstream_set = fake.add_set(n_beatmaps=2)
+    proxy = make_settings(
+        settings.data_dir,
+        SECRET_KEY=settings.secret_key,
+        UPSTREAM_API_URL=f"{fake.url}/api/v2",
+        UPSTREAM_CLIENT_ID="17",
+        UPSTREAM_CLIENT_SECRET="upstream-secret",
+        BEATMAP_FILE_MIRRORS=f"{fake.url}/good/osu/{{id}}",
+        # The first mirror fails or serves another set: the second one's archive is kept.
+        BEATMAPSET_DOWNLOAD_MIRRORS=f"{fake.url}/bad/d/{{id}},{fake.url}/d/{{id}}",
+        BEATMAPSET_DOWNLOAD_PROXY="true",
+        UPSTREAM_RETRIES="0",
+    )
+    async with app_client(proxy, "198.51.100.23") as client:
+        url = f"/api/v2/beatmapsets/{upstream_set.id}/download"
+        first = await client.get(url, headers=player.headers)
+        assert first.status_code == 200, first.text
+        assert first.content[:2] == b"PK"
+        assert fake.hits["bad_osz"] >= 1
+        served = fake.hits["osz"]
+        again = await client.get(url, headers=player.headers)
+        assert again.content == first.content
+        assert fake.hits["osz"] == served  # stored on first download, served locally after
+    stored = await services.beatmaps.repo.beatmapset(upstream_set.id)
+    assert stored.osz_checksum == hashlib.md5(first.content).hexdigest()
+
+
+async def test_download_redirects_to_the_first_mirror_by_default(
+    settings: Settings, fake: FakeUpstream, player: SignedIn
+) -> None:
+    upstream_set = fake.add_set(n_beatmaps=1)
+    async with fetching_client(settings, fake) as client:
+        response = await client.get(
+            f"/api/v2/beatmapsets/{upstream_set.id}/download?noVideo=1", headers=player.headers
+        )
+    assert response.status_code == 302
+    assert response.headers["location"] == f"{fake.url}/d/{upstream_set.id}"
