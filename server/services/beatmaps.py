@@ -67,6 +67,7 @@ _MISS_PREFIX = "beatmaps:upstream:miss:"
 _ATTRIBUTES_PREFIX = "beatmaps:attributes:"
 _ATTRIBUTES_TTL = 7 * 86_400
 _FAILURE_MISS_SECONDS = 30
+_UPSTREAM_FETCHES_PER_REQUEST = 5
 # beatmaps/lookup is what lazer sends for every map it shows: its encoded answer is cached
 # by id and by checksum. Ingest and favourites delete the keys of the set they change; the
 # short TTL bounds staleness for writers in another process without this Redis (the CLI on
@@ -115,7 +116,11 @@ class SearchRejected(Enum):
 
 
 class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
-    """beatmapsets/search parameters, as lazer's search screen and osu-web name them."""
+    """beatmapsets/search parameters, as lazer's search screen and osu-web name them.
+
+    Not applied (there is nothing to filter on yet): `r` (ranks achieved) and `played` need
+    scores, and the `c` generals other than `converts` (recommended, follows, spotlights,
+    featured_artists) need data this server does not keep; they are accepted and ignored."""
 
     q: str = ""
     mode: int | None = None
@@ -583,7 +588,10 @@ class BeatmapService:
         """beatmaps?ids[]: known ids only (unknown ones are fetched upstream once)."""
         found = {b.id: b for b in await self.repo.beatmaps_by_ids(ids)}
         if self.upstream.enabled:
-            for missing in [i for i in dict.fromkeys(ids) if i not in found]:
+            # Bounded: one request never waits on more than a few upstream round trips
+            # (lazer's 10 s timeout); the rest are fetched when asked for again.
+            missing_ids = [i for i in dict.fromkeys(ids) if i not in found]
+            for missing in missing_ids[:_UPSTREAM_FETCHES_PER_REQUEST]:
                 fetched = await self.beatmap_by_id(missing)
                 if fetched is not None:
                     found[fetched.id] = fetched
