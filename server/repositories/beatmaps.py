@@ -40,11 +40,12 @@ class BeatmapsetRecord(msgspec.Struct, frozen=True, kw_only=True):
     play_count: int = 0
     favourite_count: int = 0
     osz_checksum: str | None
-    search_text: str
     submitted_date: datetime
     ranked_date: datetime | None
     last_updated: datetime
     synced_at: datetime | None
+    # Only single-set reads carry it (ingest compares it); lists leave the column out.
+    search_text: str = ""
 
 
 class BeatmapRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,6 +92,10 @@ _sets = Table("beatmapsets")
 _beatmaps = Table("beatmaps")
 _favourites = Table("beatmapset_favourites")
 _instr = CustomFunction("INSTR", ["haystack", "needle"])
+# Columns of set lists: everything but the search text, which only the filter reads.
+_SET_LIST_COLUMNS = [
+    _sets.field(name) for name in BeatmapsetRecord.__struct_fields__ if name != "search_text"
+]
 
 
 class SearchFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -195,7 +200,7 @@ class BeatmapRepository:
         query = (
             self._query()
             .from_(_sets)
-            .select("*")
+            .select(*_SET_LIST_COLUMNS)
             .where(_sets.id.isin([Parameter(f":{name}") for name in params]))
         )
         rows = await self._db.all_dynamic(str(query), **params)
@@ -301,7 +306,7 @@ class BeatmapRepository:
         query = (
             self._query()
             .from_(_sets)
-            .select(_sets.star)
+            .select(*_SET_LIST_COLUMNS)
             .orderby(column, order=direction)
             .orderby(_sets.id, order=direction)
             .limit(Parameter(":limit"))  # type: ignore[arg-type]

@@ -199,13 +199,14 @@ class BeatmapIngest:
 
     async def forget_cached(self, beatmaps: Iterable[BeatmapRecord]) -> None:
         """Drop cached lookups of these beatmaps (after a change, once committed)."""
-        from server.services.beatmaps import LOOKUP_CACHE_PREFIX
+        from server.services.beatmaps import LOOKUP_CACHE_PREFIX, SET_BEATMAPS_CACHE_PREFIX
 
         keys = []
         for beatmap in beatmaps:
             keys += [
                 f"{LOOKUP_CACHE_PREFIX}id:{beatmap.id}",
                 f"{LOOKUP_CACHE_PREFIX}md5:{beatmap.checksum}",
+                f"{SET_BEATMAPS_CACHE_PREFIX}{beatmap.beatmapset_id}",
             ]
         if keys:
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -74,6 +75,11 @@ _UPSTREAM_FETCHES_PER_REQUEST = 5
 # the embedded default) and for counters (play and favourite counts).
 LOOKUP_CACHE_PREFIX: Final = "beatmaps:lookup:"
 LOOKUP_CACHE_SECONDS: Final = 60
+# The difficulties of a set, as rows, for search pages (50 sets and their difficulties per
+# page; decoding those rows from the database is most of a search's cost). Dropped with
+# the lookups by ingest.
+SET_BEATMAPS_CACHE_PREFIX: Final = "beatmaps:set-beatmaps:"
+_set_beatmaps_decoder = msgspec.json.Decoder(list[BeatmapRecord])
 _encoder = msgspec.json.Encoder()
 # Statuses whose maps have leaderboards (lazer asks for scores only on these: §8.2 #22).
 _LEADERBOARD_STATUSES: Final = frozenset({1, 2, 3, 4})
@@ -676,9 +682,7 @@ class BeatmapService:
         more = len(rows) > SEARCH_PAGE_SIZE
         rows = rows[:SEARCH_PAGE_SIZE]
         total = await self.repo.search_total(flt)
-        beatmaps: dict[int, list[BeatmapRecord]] = {}
-        for beatmap in await self.repo.beatmaps_of_sets([r.id for r in rows]):
-            beatmaps.setdefault(beatmap.beatmapset_id, []).append(beatmap)
+        beatmaps = await self._beatmaps_of_sets([r.id for r in rows])
         favourites = (
             await self.repo.favourited_among(user_id, [r.id for r in rows]) if user_id else set()
         )
@@ -698,6 +702,35 @@ class BeatmapService:
             cursor=next_cursor,
             cursor_string=_encode_cursor_string(next_cursor) if next_cursor else None,
         )
+
+    async def _beatmaps_of_sets(self, set_ids: list[int]) -> dict[int, list[BeatmapRecord]]:
+        """Difficulties of several sets, from the cache where present."""
+        found: dict[int, list[BeatmapRecord]] = {}
+        if not set_ids:
+            return found
+        keys = [f"{SET_BEATMAPS_CACHE_PREFIX}{i}" for i in set_ids]
+        try:
+            cached = await self._redis.mget(keys)
+        except RedisError as exc:
+            log.warning("beatmap cache unavailable: %s", exc)
+            cached = [None] * len(keys)
+        for set_id, raw in zip(set_ids, cached, strict=True):
+            if raw is not None:
+                with contextlib.suppress(msgspec.DecodeError):  # a bad entry is a miss
+                    found[set_id] = _set_beatmaps_decoder.decode(raw)
+        missing = [i for i in set_ids if i not in found]
+        if missing:
+            loaded: dict[int, list[BeatmapRecord]] = {i: [] for i in missing}
+            for beatmap in await self.repo.beatmaps_of_sets(missing):
+                loaded[beatmap.beatmapset_id].append(beatmap)
+            for set_id, rows in loaded.items():
+                await self._cache_set(
+                    f"{SET_BEATMAPS_CACHE_PREFIX}{set_id}",
+                    _encoder.encode(rows),
+                    LOOKUP_CACHE_SECONDS,
+                )
+            found.update(loaded)
+        return found
 
     # -- favourites ----------------------------------------------------------------------
 

@@ -247,3 +247,24 @@ async def test_search_without_query_defaults_to_leaderboard_maps(
     page = await search(client, player)
     assert all(s["ranked"] in (1, 2, 3, 4) for s in page["beatmapsets"])
     assert graveyard not in {s["id"] for s in page["beatmapsets"]}
+
+
+async def test_search_shows_a_changed_set_at_once(
+    services: Any, client: httpx.AsyncClient, player: SignedIn
+) -> None:
+    token = "chg" + secrets.token_hex(4)
+    set_id, first = fresh_id(), fresh_id()
+    await store_set(
+        services, beatmapset_id=set_id, tags=token, difficulties=[{"beatmap_id": first}]
+    )
+    before = await search(client, player, q=token, s="any")
+    assert [len(s["beatmaps"]) for s in before["beatmapsets"]] == [1]
+    # A difficulty is added: the cached rows of the set must not hide it.
+    await store_set(
+        services,
+        beatmapset_id=set_id,
+        tags=token,
+        difficulties=[{"beatmap_id": first}, {"beatmap_id": fresh_id(), "version": "Extra"}],
+    )
+    after = await search(client, player, q=token, s="any")
+    assert sorted(b["version"] for b in after["beatmapsets"][0]["beatmaps"]) == ["Diff 0", "Extra"]
