@@ -16,8 +16,8 @@ Ratios are per-request latency over the baseline's. Targets (failing exits 1): l
 most 6x the baseline (it is answered from the Redis lookup cache once warm: token check plus
 one cache read), search at most 100x (a text filter and a count in SQL every time, then
 the page of 50 sets with their difficulties, the difficulty rows cached per set; measured
-about 40x on the embedded default and 60x on MariaDB + Redis with 500 sets). The corpus is synthetic: `--sets` sets of 4
-difficulties each, stored through the real ingest path.
+about 40x on the embedded default and 60x on MariaDB + Redis with 500 sets). The corpus
+is synthetic: `--sets` sets of 4 difficulties each, stored through the real ingest path.
 
 Run: `python bench/bench_beatmaps.py [--sets 500] [--rounds 7] [--requests 200]`. The
 embedded default is used unless BENCH_DATABASE_URL / BENCH_REDIS_URL name real servers

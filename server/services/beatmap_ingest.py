@@ -22,6 +22,7 @@ from server.core import CoreError, SuspiciousBeatmap
 from server.core import pp as core
 from server.db import Database
 from server.repositories.beatmaps import (
+    DUPLICATE_KEY_ERRORS,
     BeatmapRecord,
     BeatmapRepository,
     BeatmapsetRecord,
@@ -225,6 +226,16 @@ class BeatmapIngest:
 
     async def store_set(self, entry: SetInput) -> StoreOutcome:
         """Store one set's files and rows; idempotent."""
+        try:
+            return await self._store_set(entry)
+        except DUPLICATE_KEY_ERRORS:
+            # Another writer stored the same set between our reads and our transaction (two
+            # workers syncing one set from upstream, an import while the server syncs):
+            # nothing of ours was committed, so read again and store once more.
+            log.info("set %s stored concurrently; retrying", entry.beatmapset_id)
+            return await self._store_set(entry)
+
+    async def _store_set(self, entry: SetInput) -> StoreOutcome:
         rejected: list[Rejection] = []
         analysed: list[tuple[BeatmapFile, Analysis, OsuMetadata]] = []
         results = await asyncio.gather(*(self._analyse(item) for item in entry.files))

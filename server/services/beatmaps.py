@@ -37,6 +37,7 @@ from server.models.beatmaps import (
     Failtimes,
     NamedId,
     NominationsSummary,
+    Owner,
     SearchResult,
 )
 from server.repositories.beatmaps import (
@@ -615,10 +616,12 @@ class BeatmapService:
         beatmaps = await self.repo.beatmaps_of_set(record.id)
         favourited = user_id is not None and await self.repo.is_favourite(user_id, record.id)
         shape = self.beatmapset_shape(record, beatmaps, favourited=favourited)
+        # The set's mapper; guest difficulties are not tracked (no per-difficulty owners).
+        owners = [Owner(id=record.user_id, username=record.creator)] if record.user_id > 0 else []
         return msgspec.structs.replace(
             shape,
             beatmaps=[
-                msgspec.structs.replace(self.beatmap_shape(b, extended=True), owners=[])
+                msgspec.structs.replace(self.beatmap_shape(b, extended=True), owners=owners)
                 for b in beatmaps
             ],
             converts=[],

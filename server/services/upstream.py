@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import msgspec
@@ -30,8 +30,15 @@ _MAX_OSU_BYTES = 16 << 20
 _MAX_OSZ_BYTES = 256 << 20
 
 
+# Upstream answers are validated as they are decoded: ids must fit our INT columns and a
+# checksum must be an MD5 (it becomes a file-store key), else the answer counts as garbage.
+Id = Annotated[int, msgspec.Meta(ge=1, lt=2**31)]
+UserId = Annotated[int, msgspec.Meta(ge=0, lt=2**31)]
+Md5 = Annotated[str, msgspec.Meta(pattern="^[0-9a-fA-F]{32}$")]
+
+
 class UpstreamNamed(msgspec.Struct, frozen=True):
-    id: int
+    id: Annotated[int, msgspec.Meta(ge=0, lt=2**15)]
 
 
 class UpstreamAvailability(msgspec.Struct, frozen=True):
@@ -41,26 +48,26 @@ class UpstreamAvailability(msgspec.Struct, frozen=True):
 class UpstreamBeatmap(msgspec.Struct, frozen=True, kw_only=True):
     """The parts of an upstream APIBeatmap we keep (difficulty comes from our own core)."""
 
-    id: int
-    beatmapset_id: int
-    checksum: str | None = None
+    id: Id
+    beatmapset_id: Id
+    checksum: Md5 | None = None
     version: str = ""
     mode_int: int | None = None
     status: str = "pending"
-    user_id: int = 0
+    user_id: UserId = 0
     last_updated: datetime | None = None
 
 
 class UpstreamBeatmapset(msgspec.Struct, frozen=True, kw_only=True):
     """The parts of an upstream APIBeatmapSet we keep."""
 
-    id: int
+    id: Id
     artist: str
     artist_unicode: str | None = None
     title: str
     title_unicode: str | None = None
     creator: str = ""
-    user_id: int = 0
+    user_id: UserId = 0
     source: str = ""
     tags: str = ""
     status: str = "pending"
@@ -79,9 +86,9 @@ class UpstreamBeatmapset(msgspec.Struct, frozen=True, kw_only=True):
 class UpstreamLookup(msgspec.Struct, frozen=True, kw_only=True):
     """An upstream `beatmaps/lookup` answer: only the ids matter."""
 
-    id: int
-    beatmapset_id: int
-    checksum: str | None = None
+    id: Id
+    beatmapset_id: Id
+    checksum: Md5 | None = None
 
 
 class UpstreamError(Exception):

@@ -504,3 +504,30 @@ def core_cache() -> Any:
     from server.core.pp import PpCache
 
     return PpCache()
+
+
+async def test_concurrent_stores_of_one_new_set_both_succeed(
+    services: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two writers racing on one new set (workers syncing it, or an import): no error."""
+    import asyncio
+
+    from server.services.beatmap_ingest import BeatmapFile, SetInput
+
+    set_id, beatmap_id = fresh_id(), fresh_id()
+    data = make_osu(beatmap_id=beatmap_id, beatmapset_id=set_id)
+    entry = SetInput(
+        beatmapset_id=set_id,
+        status=1,
+        files=[BeatmapFile(data=data, filename="race.osu", beatmap_id=beatmap_id)],
+    )
+    with caplog.at_level("INFO", logger="server.services.beatmap_ingest"):
+        outcomes = await asyncio.gather(
+            *(services.beatmaps.ingest.store_set(entry) for _ in range(3))
+        )
+    assert "stored concurrently; retrying" in caplog.text  # the race really happened
+    changes = sorted(o.beatmaps[beatmap_id].value for o in outcomes)
+    assert changes.count("added") == 1 and changes.count("unchanged") == 2
+    assert (await services.beatmaps.repo.beatmap(beatmap_id)).checksum == hashlib.md5(
+        data
+    ).hexdigest()
