@@ -242,7 +242,9 @@ async def test_unfinished_set_is_resynced_when_stale(
     assert stored.status == 1 and stored.synced_at is not None
 
 
-@pytest.mark.parametrize("mode", ["slow", "garbage", "wrong_shape", "error", "token_garbage"])
+@pytest.mark.parametrize(
+    "mode", ["slow", "garbage", "wrong_shape", "invalid_values", "error", "token_garbage"]
+)
 async def test_misbehaving_upstream_is_a_miss_never_a_500(
     settings: Settings, services: Any, fake: FakeUpstream, player: SignedIn, mode: str
 ) -> None:
