@@ -217,11 +217,20 @@ class BeatmapService:
     async def _single_flight(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
         running = self._inflight.get(key)
         if running is not None:
-            return await asyncio.shield(running)
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise  # this request itself was cancelled
+                # The request doing the work went away mid-way: do it here instead.
+                return await self._single_flight(key, work)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
             result = await work()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters re-raise it, nobody else logs it

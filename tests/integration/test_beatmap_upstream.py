@@ -40,19 +40,18 @@ def _healthy(fake: FakeUpstream) -> None:
 
 
 def upstream_settings(settings: Settings, api_url: str, mirror_base: str, **extra: str) -> Settings:
-    return make_settings(
-        settings.data_dir,
-        SECRET_KEY=settings.secret_key,
-        UPSTREAM_API_URL=f"{api_url}/api/v2",
-        UPSTREAM_CLIENT_ID="17",
-        UPSTREAM_CLIENT_SECRET="upstream-secret",
+    env = {
+        "SECRET_KEY": settings.secret_key,
+        "UPSTREAM_API_URL": f"{api_url}/api/v2",
+        "UPSTREAM_CLIENT_ID": "17",
+        "UPSTREAM_CLIENT_SECRET": "upstream-secret",
         # The first mirror fails (or lies); the fetcher must fail over to the second.
-        BEATMAP_FILE_MIRRORS=f"{mirror_base}/bad/osu/{{id}},{mirror_base}/good/osu/{{id}}",
-        BEATMAPSET_DOWNLOAD_MIRRORS=f"{mirror_base}/d/{{id}}",
-        UPSTREAM_TIMEOUT_SECONDS="0.5",
-        UPSTREAM_RETRIES="1",
-        **extra,
-    )
+        "BEATMAP_FILE_MIRRORS": f"{mirror_base}/bad/osu/{{id}},{mirror_base}/good/osu/{{id}}",
+        "BEATMAPSET_DOWNLOAD_MIRRORS": f"{mirror_base}/d/{{id}}",
+        "UPSTREAM_TIMEOUT_SECONDS": "0.5",
+        "UPSTREAM_RETRIES": "1",
+    }
+    return make_settings(settings.data_dir, **{**env, **extra})
 
 
 @asynccontextmanager
@@ -351,3 +350,28 @@ async def test_download_redirects_to_the_first_mirror_by_default(
         )
     assert response.status_code == 302
     assert response.headers["location"] == f"{fake.url}/d/{upstream_set.id}"
+
+
+async def test_waiters_take_over_when_the_first_request_is_cancelled(
+    settings: Settings, fake: FakeUpstream, player: SignedIn
+) -> None:
+    """lazer gives up after 10 s: a cancelled first request must not fail the others."""
+    upstream_set = fake.add_set(n_beatmaps=1)
+    beatmap_id = next(iter(upstream_set.beatmaps))
+    fake.mode, fake.delay = "slow", 0.3
+    lookups = fake.hits["lookup"]
+    async with fetching_client(settings, fake, UPSTREAM_TIMEOUT_SECONDS="5") as client:
+        first = asyncio.create_task(
+            client.get(f"/api/v2/beatmaps/{beatmap_id}", headers=player.headers)
+        )
+        await asyncio.sleep(0.1)
+        second = asyncio.create_task(
+            client.get(f"/api/v2/beatmaps/{beatmap_id}", headers=player.headers)
+        )
+        await asyncio.sleep(0.05)
+        first.cancel()
+        response = await second
+    assert response.status_code == 200 and response.json()["id"] == beatmap_id
+    assert first.cancelled()
+    assert fake.hits["lookup"] == lookups + 2  # the waiter redid the cancelled request's work
+    fake.delay = 3.0
