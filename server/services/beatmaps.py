@@ -54,7 +54,6 @@ from server.services.beatmap_ingest import (
     BeatmapIngest,
     SetInput,
     SetMetadata,
-    naive_utc,
     utc_now,
 )
 from server.services.osu_files import OszError, beatmap_filename, read_osz
@@ -848,11 +847,18 @@ def set_metadata_from_upstream(upstream_set: UpstreamBeatmapset) -> SetMetadata:
     )
 
 
+# Cursor values survive lazer's round trip: lazer parses the cursor with Newtonsoft, which
+# turns date-like strings into DateTime and prints them back in the machine's culture, and
+# echoes each value as `cursor[key]=value.ToString()`. So times travel as epoch seconds, text
+# with a prefix that no date parser accepts, and floats as their exact repr in a string.
+_TEXT_PREFIX: Final = "t:"
+
+
 def _cursor_value(record: BeatmapsetRecord, column: str) -> str | int:
     if column == "title":
-        return record.title
+        return _TEXT_PREFIX + record.title
     if column == "artist":
-        return record.artist
+        return _TEXT_PREFIX + record.artist
     if column == "difficulty_min":
         return repr(record.difficulty_min)
     if column == "difficulty_max":
@@ -862,30 +868,34 @@ def _cursor_value(record: BeatmapsetRecord, column: str) -> str | int:
     if column == "favourites":
         return record.favourite_count
     if column == "updated":
-        return _aware(record.last_updated).isoformat()
-    return _aware(record.ranked_date or record.last_updated).isoformat()
+        return int(_aware(record.last_updated).timestamp())
+    return int(_aware(record.ranked_date or record.last_updated).timestamp())
 
 
 def _parse_cursor(cursor: dict[str, str], column: str) -> tuple[Any, int] | SearchRejected | None:
     if not cursor:
         return None
     raw_value, raw_id = cursor.get("sort_value"), cursor.get("id")
-    if raw_value is None or raw_id is None:
+    if raw_value is None or raw_id is None or column not in SORT_COLUMNS:
         return SearchRejected.BAD_CURSOR
     try:
         last_id = int(raw_id)
         value: Any
         if column in _FLOAT_COLUMNS:
             value = float(raw_value)
+            if value != value or value in (float("inf"), float("-inf")):
+                return SearchRejected.BAD_CURSOR
         elif column in _INT_COLUMNS:
             value = int(raw_value)
         elif column in _DATE_COLUMNS:
-            value = naive_utc(datetime.fromisoformat(str(raw_value)))
+            value = datetime.fromtimestamp(int(raw_value), UTC).replace(tzinfo=None)
+        elif raw_value.startswith(_TEXT_PREFIX):
+            value = raw_value.removeprefix(_TEXT_PREFIX)
         else:
-            value = str(raw_value)
-    except (TypeError, ValueError, OverflowError):
+            return SearchRejected.BAD_CURSOR
+    except (TypeError, ValueError, OverflowError, OSError):
         return SearchRejected.BAD_CURSOR
-    if column not in SORT_COLUMNS or abs(last_id) >= 2**31:
+    if abs(last_id) >= 2**31 or (isinstance(value, int) and abs(value) >= 2**63):
         return SearchRejected.BAD_CURSOR
     return value, last_id
 

@@ -4,6 +4,7 @@ pagination as lazer pages it (echoing `cursor[...]` back)."""
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -44,6 +45,16 @@ async def search(client: httpx.AsyncClient, player: SignedIn, **params: Any) -> 
     return response.json()  # type: ignore[no-any-return]
 
 
+def assert_survives_newtonsoft(cursor: dict[str, Any]) -> None:
+    """lazer's Newtonsoft turns date-like strings into DateTime and echoes them back in the
+    machine's culture: no cursor value may look like a date (or be a bare float)."""
+    for value in cursor.values():
+        assert isinstance(value, (int, str)), value
+        if isinstance(value, str):
+            with pytest.raises(ValueError):
+                datetime.fromisoformat(value)
+
+
 async def page_all(
     client: httpx.AsyncClient, player: SignedIn, **params: Any
 ) -> list[dict[str, Any]]:
@@ -56,6 +67,8 @@ async def page_all(
             query.update({f"cursor[{k}]": v for k, v in cursor.items()})
         page = await search(client, player, **query)
         assert len(page["beatmapsets"]) <= 50
+        if page["cursor"] is not None:
+            assert_survives_newtonsoft(page["cursor"])
         results += page["beatmapsets"]
         cursor = page["cursor"]
         if cursor is None:
