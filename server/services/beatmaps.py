@@ -191,6 +191,7 @@ class BeatmapService:
         resync_seconds: int,
         miss_seconds: int,
         proxy_downloads: bool = False,
+        server_url: str = "",
     ) -> None:
         self._db = db
         self.repo = repo
@@ -203,6 +204,7 @@ class BeatmapService:
         self._resync = timedelta(seconds=resync_seconds)
         self._miss_seconds = miss_seconds
         self._proxy_downloads = proxy_downloads
+        self._server_url = server_url.rstrip("/")
         # One upstream request per key at a time in this process; other callers wait for it.
         self._inflight: dict[str, asyncio.Future[Any]] = {}
 
@@ -451,7 +453,7 @@ class BeatmapService:
         """APIBeatmap, with its set when given (as beatmaps/lookup and beatmaps/{id} send)."""
         return Beatmap(
             beatmapset_id=beatmap.beatmapset_id,
-            difficulty_rating=round(beatmap.difficulty_rating, 2 if not extended else 5),
+            difficulty_rating=beatmap.difficulty_rating,
             id=beatmap.id,
             mode=MODE_NAMES[beatmap.mode],
             status=self._status_name(beatmap.status),
@@ -474,7 +476,7 @@ class BeatmapService:
             passcount=beatmap.passcount,
             playcount=beatmap.playcount,
             ranked=self._status_int(beatmap.status),
-            url=f"/beatmaps/{beatmap.id}",
+            url=f"{self._server_url}/beatmaps/{beatmap.id}",
             checksum=beatmap.checksum,
             max_combo=beatmap.max_combo,
             beatmapset=(
