@@ -347,6 +347,9 @@ class BeatmapIngest:
             set_change = Change.UNCHANGED if same else Change.UPDATED
             if same:
                 set_record = msgspec.structs.replace(existing_set, synced_at=set_record.synced_at)
+            elif entry.metadata is None:
+                # A local change (upstream gives its own date): the set was updated now.
+                set_record = msgspec.structs.replace(set_record, last_updated=now)
 
         changes: dict[int, Change] = {}
         async with self._db.transaction():

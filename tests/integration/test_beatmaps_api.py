@@ -354,6 +354,7 @@ async def test_changed_file_updates_the_beatmap(services: Any) -> None:
     new = await services.beatmaps.repo.beatmap(beatmap_id)
     assert outcome.beatmaps[beatmap_id].value == "updated"
     assert new.checksum != old.checksum
+    assert new.last_updated >= old.last_updated
     assert await services.beatmaps.repo.beatmap_by_checksum(old.checksum) is None
     assert new.count_circles + new.count_sliders + new.count_spinners == 80
 
