@@ -183,6 +183,11 @@ class BeatmapRepository:
         rows = await self._db.all("fetch_beatmap_difficulties", beatmap_id=beatmap_id)
         return [msgspec.convert(row, DifficultyRecord, strict=False) for row in rows]
 
+    async def set_difficulties(self, beatmapset_id: int) -> list[DifficultyRecord]:
+        """Star ratings per ruleset of a set's beatmaps (converts included)."""
+        rows = await self._db.all("fetch_set_difficulties", beatmapset_id=beatmapset_id)
+        return [msgspec.convert(row, DifficultyRecord, strict=False) for row in rows]
+
     async def beatmaps_by_ids(self, ids: Sequence[int]) -> list[BeatmapRecord]:
         """Beatmaps for a list of ids (unknown ids left out), in id order."""
         if not ids:

@@ -634,10 +634,33 @@ class BeatmapService:
                 msgspec.structs.replace(self.beatmap_shape(b, extended=True), owners=owners)
                 for b in beatmaps
             ],
-            converts=[],
+            converts=await self._converts(beatmaps),
             description={"description": ""},
             recent_favourites=[],
         )
+
+    async def _converts(self, beatmaps: Sequence[BeatmapRecord]) -> list[Beatmap]:
+        """osu! beatmaps as the other rulesets play them, with the core's star ratings."""
+        osu_maps = {b.id: b for b in beatmaps if b.mode == 0}
+        if not osu_maps:
+            return []
+        converts = []
+        for row in await self.repo.set_difficulties(beatmaps[0].beatmapset_id):
+            beatmap = osu_maps.get(row.beatmap_id)
+            if beatmap is None or row.ruleset_id == 0:
+                continue
+            shape = self.beatmap_shape(beatmap, extended=False)
+            converts.append(
+                msgspec.structs.replace(
+                    shape,
+                    mode=MODE_NAMES[row.ruleset_id],
+                    mode_int=row.ruleset_id,
+                    convert=True,
+                    difficulty_rating=row.stars,
+                    max_combo=row.max_combo,
+                )
+            )
+        return converts
 
     # -- search --------------------------------------------------------------------------
 

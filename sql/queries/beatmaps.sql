@@ -113,3 +113,9 @@ SELECT favourite_count FROM beatmapsets WHERE id = :beatmapset_id;
 -- name: set_beatmapset_osz(beatmapset_id, osz_checksum)!
 -- Record the stored .osz of a set (fetched from a mirror on first download).
 UPDATE beatmapsets SET osz_checksum = :osz_checksum WHERE id = :beatmapset_id;
+
+-- name: fetch_set_difficulties(beatmapset_id)
+-- Star ratings per ruleset of every beatmap of a set (converts included).
+SELECT d.* FROM beatmap_difficulties d
+WHERE d.beatmap_id IN (SELECT id FROM beatmaps WHERE beatmapset_id = :beatmapset_id)
+ORDER BY d.beatmap_id, d.ruleset_id;

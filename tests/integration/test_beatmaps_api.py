@@ -532,3 +532,24 @@ async def test_concurrent_stores_of_one_new_set_both_succeed(
     assert (await services.beatmaps.repo.beatmap(beatmap_id)).checksum == hashlib.md5(
         data
     ).hexdigest()
+
+
+async def test_beatmapset_lists_converts_with_core_stars(
+    services: Any, client: httpx.AsyncClient, player: SignedIn
+) -> None:
+    set_id, ids, _ = await store_set(
+        services,
+        difficulties=[{"ruleset": "osu", "version": "Std"}, {"ruleset": "mania", "version": "7K"}],
+    )
+    body = (await client.get(f"/api/v2/beatmapsets/{set_id}", headers=player.headers)).json()
+    converts = body["converts"]
+    assert {(c["id"], c["mode"]) for c in converts} == {
+        (ids[0], "taiko"),
+        (ids[0], "fruits"),
+        (ids[0], "mania"),
+    }
+    stored = {d.ruleset_id: d for d in await services.beatmaps.repo.difficulties(ids[0])}
+    for convert in converts:
+        assert convert["convert"] is True
+        assert convert["difficulty_rating"] == stored[convert["mode_int"]].stars
+        assert convert["max_combo"] == stored[convert["mode_int"]].max_combo
