@@ -103,7 +103,8 @@ async def run(args: argparse.Namespace) -> int:
     await reset_backends(settings)
 
     app = create_app(settings)
-    async with app.router.lifespan_context(app) as state:
+    async with app.router.lifespan_context(app) as lifespan_state:
+        state: dict[str, Any] = dict(lifespan_state or {})
         services = state["services"]
         started = time.perf_counter()
         checksums, filenames = await seed(services, args.sets)

@@ -3,6 +3,7 @@ difficulty-attribute models must parse our responses (a check on our shapes)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from pathlib import Path
@@ -96,7 +97,7 @@ def test_beatmapset_models_parse(api: Ossapi, stored: dict[str, Any]) -> None:
 
 
 def test_search_result_parses_and_pages(api: Ossapi, stored: dict[str, Any]) -> None:
-    from ossapi.enums import BeatmapsetSearchCategory  # type: ignore[import-untyped]
+    from ossapi.enums import BeatmapsetSearchCategory
 
     result = bounded(
         lambda: api.search_beatmapsets(query=stored["token"], category=BeatmapsetSearchCategory.ANY)
@@ -142,7 +143,7 @@ def test_raw_file_matches_checksum(live_server: LiveServer, stored: dict[str, An
 
 def test_ossapi_pages_search_with_our_cursor(live_server: LiveServer, api: Ossapi) -> None:
     """55 matching sets: ossapi passes our cursor back (`cursor[key]=value`) for page two."""
-    from ossapi.enums import BeatmapsetSearchCategory  # type: ignore[import-untyped]
+    from ossapi.enums import BeatmapsetSearchCategory
 
     token = "paging" + secrets.token_hex(3)
 
@@ -151,13 +152,15 @@ def test_ossapi_pages_search_with_our_cursor(live_server: LiveServer, api: Ossap
 
     ids = live_server.call(store, timeout=120)
     seen: list[int] = []
-    cursor = None
-    for _ in range(5):
-        page = bounded(
-            lambda c=cursor: api.search_beatmapsets(
-                query=token, category=BeatmapsetSearchCategory.ANY, sort="title_asc", cursor=c
-            )
+    cursor: Any = None
+
+    def search(after: Any) -> Any:
+        return api.search_beatmapsets(
+            query=token, category=BeatmapsetSearchCategory.ANY, sort="title_asc", cursor=after
         )
+
+    for _ in range(5):
+        page = bounded(functools.partial(search, cursor))
         seen += [s.id for s in page.beatmapsets]
         cursor = page.cursor
         if cursor is None:

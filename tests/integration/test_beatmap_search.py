@@ -209,12 +209,13 @@ async def test_extra_genre_language_and_nsfw_filters(
 ) -> None:
     token = "xtra" + secrets.token_hex(4)
     stored = {}
-    for name, meta in {
+    variants: dict[str, dict[str, Any]] = {
         "plain": {},
         "explicit": {"nsfw": True},
         "video": {"video": True, "genre_id": 3, "language_id": 3},
         "storyboard": {"storyboard": True},
-    }.items():
+    }
+    for name, meta in variants.items():
         set_id, beatmap_id = fresh_id(), fresh_id()
         data = make_osu(beatmap_id=beatmap_id, beatmapset_id=set_id, title=name, tags=token)
         outcome = await services.beatmaps.ingest.store_set(
