@@ -39,6 +39,7 @@ from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
 from server.services.profiles import ProfileService
 from server.services.relations import RelationService
+from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
 from server.settings import Settings
@@ -66,11 +67,13 @@ class Services:
     token_limiter: FixedWindowLimiter
     registration_limiter: FixedWindowLimiter
     beatmaps: BeatmapService
+    scores: ScoreService
 
     async def aclose(self) -> None:
         """Release what the services hold (worker threads, HTTP clients, parsed maps)."""
         self.hasher.close()
         await self.beatmaps.aclose()
+        self.scores.aclose()
 
 
 def build_beatmap_service(settings: Settings, db: Database, redis: Any) -> BeatmapService:
@@ -116,6 +119,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_window_seconds,
     )
     profiles = ProfileService(users, relations_repo, favourites, redis)
+    beatmaps = build_beatmap_service(settings, db, redis)
     return Services(
         settings=settings,
         db=db,
@@ -134,7 +138,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         registration_limiter=FixedWindowLimiter(
             redis, "register", settings.registration_rate_limit, settings.registration_window_seconds
         ),
-        beatmaps=build_beatmap_service(settings, db, redis),
+        beatmaps=beatmaps,
+        scores=build_score_service(settings, db, redis, users, beatmaps),
     )
 
 
