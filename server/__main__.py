@@ -11,7 +11,21 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from server.db.sqlfile import SqlFileError
 from server.settings import Settings, SettingsError, load_settings
+
+
+def _check_sql_files() -> None:
+    """Parse every named query and migration before doing anything: a malformed file stops
+    the command with its file and line rather than a traceback from inside the server."""
+    from server.db import SQL_DIR
+    from server.db.migrations import discover
+    from server.db.sqlfile import DIALECTS, ddl_statements, load_query_dir
+
+    load_query_dir(SQL_DIR / "queries")
+    for migration in discover():
+        for dialect in DIALECTS:
+            ddl_statements(migration.path, dialect)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "migrate",
         help="apply pending database migrations",
-        description="Apply every pending migration in sql/migrations (the Procfile's release step).",
+        description="Apply every pending migration in sql/migrations (the Procfile's release).",
     )
 
     user = commands.add_parser("user", help="manage accounts", description="Manage accounts.")
@@ -74,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     beatmaps = commands.add_parser(
         "beatmaps", help="manage beatmaps", description="Manage stored beatmaps."
     )
-    beatmap_commands = beatmaps.add_subparsers(dest="beatmaps_command", required=True, metavar="ACTION")
+    beatmap_commands = beatmaps.add_subparsers(
+        dest="beatmaps_command", required=True, metavar="ACTION"
+    )
     importer = beatmap_commands.add_parser(
         "import",
         help="import .osz archives and .osu files (directories recursively)",
@@ -215,6 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    try:
+        _check_sql_files()
+    except SqlFileError as exc:
+        print(f"SQL file error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "serve":
         import uvicorn
 

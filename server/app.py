@@ -86,7 +86,7 @@ def build_beatmap_service(settings: Settings, db: Database, redis: Any) -> Beatm
         db,
         repo,
         files,
-        BeatmapIngest(db, repo, files),
+        BeatmapIngest(db, repo, files, redis),
         Upstream(settings, redis),
         redis,
         PpCache(),
@@ -118,7 +118,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_max_accounts,
         settings.login_window_seconds,
     )
-    profiles = ProfileService(users, relations_repo, favourites, redis)
+    profiles = ProfileService(users, redis)
     beatmaps = build_beatmap_service(settings, db, redis)
     return Services(
         settings=settings,
@@ -133,10 +133,17 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         profiles=profiles,
         relations=RelationService(relations_repo, users, profiles),
         chat=ChatService(ChatRepository(db), users, profiles),
-        notifications=NotificationService(NotificationRepository(db), settings.notification_endpoint),
-        token_limiter=FixedWindowLimiter(redis, "oauth-token", settings.token_rate_limit_per_minute, 60),
+        notifications=NotificationService(
+            NotificationRepository(db), redis, settings.notification_endpoint
+        ),
+        token_limiter=FixedWindowLimiter(
+            redis, "oauth-token", settings.token_rate_limit_per_minute, 60
+        ),
         registration_limiter=FixedWindowLimiter(
-            redis, "register", settings.registration_rate_limit, settings.registration_window_seconds
+            redis,
+            "register",
+            settings.registration_rate_limit,
+            settings.registration_window_seconds,
         ),
         beatmaps=beatmaps,
         scores=build_score_service(settings, db, redis, users, beatmaps),

@@ -99,8 +99,8 @@ async def read_fields(request: Request) -> dict[str, str]:
     try:
         if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
             if content_type == "application/x-www-form-urlencoded":
-                body = (await request.body()).decode("utf-8", "replace")
-                fields.update(parse_qsl(body, keep_blank_values=True))
+                text = (await request.body()).decode("utf-8", "replace")
+                fields.update(parse_qsl(text, keep_blank_values=True))
             else:
                 async with request.form(
                     max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART_BYTES

@@ -13,7 +13,9 @@ log = logging.getLogger("server.access")
 
 # Secrets that can appear in query strings: v1 API keys (`k`) and stable-client password
 # hashes (`h`, `ha`, `p`, `pass`), plus OAuth tokens. Never logged (S-TOK-9).
-_SECRET_PARAMS = re.compile(r"(?i)(^|&)(k|h|ha|p|pass|password|access_token|token|refresh_token)=[^&]*")
+_SECRET_PARAMS = re.compile(
+    r"(?i)(^|&)(k|h|ha|p|pass|password|access_token|token|refresh_token)=[^&]*"
+)
 
 
 def redact_query(query: str) -> str:
@@ -95,7 +97,10 @@ class AccessLogMiddleware:
             query = scope.get("query_string", b"").decode("latin-1")
             path = scope["path"] + (f"?{redact_query(query)}" if query else "")
             log.info(
-                "%s %s %s %.1fms", scope["method"], path, status["code"],
+                "%s %s %s %.1fms",
+                scope["method"],
+                path,
+                status["code"],
                 (time.perf_counter() - start) * 1000,
             )
 
@@ -105,7 +110,10 @@ async def _send_error(send: Send, status: int, body: bytes) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 
-from server.api import auth, beatmaps, relations, scores, session, users
+from server.api import auth, beatmaps, notification_socket, relations, scores, session, users
 
 Endpoint = Callable[..., Any]
 
@@ -68,5 +68,6 @@ ROUTES: list[BaseRoute] = [
     *both("/users", auth.register, ["POST"]),
     *both("/health", session.health, ["GET"]),
     Route("/osu/{beatmap}", beatmaps.osu_file, methods=["GET"]),
+    WebSocketRoute("/notifications", notification_socket.notification_socket),
     Mount("/api/v2", app=Router(API_V2, redirect_slashes=False)),
 ]

@@ -141,7 +141,9 @@ def _normalise_database_url(url: str) -> str:
     # but say so explicitly so a copied URL with another driver is refused early.
     if url.startswith(("mysql://", "mariadb://")):
         return "mysql+aiomysql://" + url.split("://", 1)[1]
-    if url.startswith(("mysql+aiomysql://", "sqlite://", "sqlite+aiosqlite://")):
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    if url.startswith(("mysql+aiomysql://", "sqlite+aiosqlite://")):
         return url
     raise SettingsError(
         "DATABASE_URL must be mysql://user:password@host:port/database (MySQL 8 / MariaDB 10.6+) "
@@ -272,7 +274,9 @@ def _beatmap_settings(env: Mapping[str, str]) -> dict[str, Any]:
     try:
         timeout = float(raw_timeout) if raw_timeout else 10.0
     except ValueError:
-        raise SettingsError(f"UPSTREAM_TIMEOUT_SECONDS must be a number, got {raw_timeout!r}") from None
+        raise SettingsError(
+            f"UPSTREAM_TIMEOUT_SECONDS must be a number, got {raw_timeout!r}"
+        ) from None
     if not 0 < timeout <= 120:
         raise SettingsError(f"UPSTREAM_TIMEOUT_SECONDS must be in (0, 120], got {timeout}")
     beatmaps_dir = (env.get("BEATMAPS_DIR") or "").strip()

@@ -23,6 +23,8 @@ from tests.helpers import SignedIn, sign_in, signup
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
+# One key per test session, so tokens from one test app are valid on another.
+TEST_SECRET_KEY = "test-" + secrets.token_hex(24)
 
 
 def pytest_report_header() -> str:
@@ -36,7 +38,7 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
     """Settings for a test app on the configured backends."""
     env = {
         "DATA_DIR": str(data_dir),
-        "SECRET_KEY": "test-" + secrets.token_hex(24),
+        "SECRET_KEY": TEST_SECRET_KEY,
         "BCRYPT_ROUNDS": "4",
         "SERVER_URL": "http://testserver",
         # The whole suite signs in from one address; the limits have their own tests.

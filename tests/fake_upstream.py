@@ -73,7 +73,9 @@ class FakeSet:
             "video": True,
             "storyboard": False,
             "submitted_date": "2023-05-06T07:08:09+00:00",
-            "ranked_date": "2024-01-02T03:04:05+00:00" if self.status in ("ranked", "loved") else None,
+            "ranked_date": "2024-01-02T03:04:05+00:00"
+            if self.status in ("ranked", "loved")
+            else None,
             "last_updated": self.last_updated,
             "genre": {"id": 10, "name": "Electronic"},
             "language": {"id": 5, "name": "Instrumental"},
@@ -115,7 +117,11 @@ class FakeUpstream:
     def change_beatmap(self, fake: FakeSet, beatmap_id: int) -> None:
         """The mapper updated a difficulty upstream: new bytes, new checksum."""
         fake.beatmaps[beatmap_id] = make_osu(
-            beatmap_id=beatmap_id, beatmapset_id=fake.id, title=fake.title, version=fake.versions[beatmap_id], n_objects=77
+            beatmap_id=beatmap_id,
+            beatmapset_id=fake.id,
+            title=fake.title,
+            version=fake.versions[beatmap_id],
+            n_objects=77,
         )
         fake.last_updated = "2025-02-03T04:05:06+00:00"
 
@@ -126,7 +132,10 @@ class FakeUpstream:
     def _find(self, params: Any) -> tuple[FakeSet, int] | None:
         for fake in self.sets.values():
             for beatmap_id, data in fake.beatmaps.items():
-                if params.get("id") == str(beatmap_id) or params.get("checksum") == hashlib.md5(data).hexdigest():
+                if (
+                    params.get("id") == str(beatmap_id)
+                    or params.get("checksum") == hashlib.md5(data).hexdigest()
+                ):
                     return fake, beatmap_id
         return None
 
@@ -149,13 +158,18 @@ class FakeUpstream:
         async def token(request: Request) -> Response:
             self.hits["token"] += 1
             form = await request.form()
-            if form.get("grant_type") != "client_credentials" or form.get("client_secret") != "upstream-secret":
+            if (
+                form.get("grant_type") != "client_credentials"
+                or form.get("client_secret") != "upstream-secret"
+            ):
                 return JSONResponse({"error": "invalid_client"}, status_code=401)
             if self.mode == "token_garbage":
                 return Response(b"not json at all")
             issued = secrets.token_hex(8)
             self.valid_tokens.add(issued)
-            return JSONResponse({"access_token": issued, "expires_in": 86400, "token_type": "Bearer"})
+            return JSONResponse(
+                {"access_token": issued, "expires_in": 86400, "token_type": "Bearer"}
+            )
 
         async def lookup(request: Request) -> Response:
             self.hits["lookup"] += 1
@@ -166,7 +180,9 @@ class FakeUpstream:
                 return JSONResponse({"authentication": "basic"}, status_code=401)
             found = self._find(request.query_params)
             if found is None:
-                return JSONResponse({"error": "Specified beatmap couldn't be found."}, status_code=404)
+                return JSONResponse(
+                    {"error": "Specified beatmap couldn't be found."}, status_code=404
+                )
             fake, beatmap_id = found
             return JSONResponse({**fake.beatmap_json(beatmap_id), "beatmapset": {"id": fake.id}})
 
@@ -228,7 +244,11 @@ class ServedFake:
         host, port = self._sock.getsockname()[:2]
         fake.url = f"http://{host}:{port}"
         config = uvicorn.Config(
-            fake.app(), lifespan="off", access_log=False, log_config=None, timeout_graceful_shutdown=1
+            fake.app(),
+            lifespan="off",
+            access_log=False,
+            log_config=None,
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

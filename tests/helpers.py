@@ -18,7 +18,7 @@ def lazer_multipart(fields: dict[str, str]) -> tuple[bytes, dict[str, str]]:
     parts = []
     for name, value in fields.items():
         parts.append(
-            f"--{LAZER_BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            f'--{LAZER_BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
         )
     body = ("".join(parts) + f"--{LAZER_BOUNDARY}--\r\n").encode()
     headers = {
@@ -57,7 +57,9 @@ def unique_name(prefix: str = "p") -> str:
     return f"{prefix}{secrets.token_hex(5)}"[:15]
 
 
-async def signup(client: httpx.AsyncClient, username: str | None = None, password: str | None = None) -> Account:
+async def signup(
+    client: httpx.AsyncClient, username: str | None = None, password: str | None = None
+) -> Account:
     """Register as lazer does (multipart POST /users)."""
     username = username or unique_name()
     password = password or f"pw-{secrets.token_hex(8)}"

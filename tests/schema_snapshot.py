@@ -37,7 +37,9 @@ async def snapshot(db: Database) -> dict[str, Any]:
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :n", n=name
         )
         result[name] = {
-            "columns": [(c["name"], c["type"], c["notnull"], c["dflt_value"], c["pk"]) for c in columns],
+            "columns": [
+                (c["name"], c["type"], c["notnull"], c["dflt_value"], c["pk"]) for c in columns
+            ],
             "indexes": index_columns,
             "autoincrement": "AUTOINCREMENT" in autoincrement[0]["sql"].upper(),
         }

@@ -165,3 +165,17 @@ def write_all(directory: Path, *, seed: int = 0) -> dict[str, Path]:
         path.write_bytes(synthetic_osu(ruleset, seed=seed))
         paths[ruleset] = path
     return paths
+
+
+def exploding_slider_osu() -> bytes:
+    """One slider that rosu-pp's own screen passes but that expands into ~10^8 ticks."""
+    header = _header(0, "exploding-slider", cs=4, od=8, ar=9, hp=5)
+    header = [
+        line.replace("SliderMultiplier:1.4", "SliderMultiplier:0.4").replace(
+            "SliderTickRate:1", "SliderTickRate:8"
+        )
+        for line in header
+    ]
+    timing = ["[TimingPoints]", "0,60000,4,2,0,60,1,0", "0,-1000,4,2,0,60,0,0", ""]
+    objects = ["[HitObjects]", "256,192,1000,2,0,L|400:200,999,100000"]
+    return "\n".join([*header, *timing, *objects, ""]).encode()

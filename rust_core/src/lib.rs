@@ -11,7 +11,7 @@ use ffi::{landing_pad, RcBuf, RcStatus};
 
 /// Version string: this crate, plus the engines it embeds.
 pub fn version_string() -> String {
-    format!("rust_core {}", env!("CARGO_PKG_VERSION"))
+    format!("rust_core {}; pp: {}", env!("CARGO_PKG_VERSION"), pp::ALGORITHM_VERSION)
 }
 
 /// # Safety

@@ -4,8 +4,10 @@
 //! flat `#[repr(C)]` struct covering all four rulesets (tagged by `mode`) so the server can
 //! cache them and compute pp later, one score or a batch, without the beatmap.
 //!
-//! Work is bounded: files over `MAX_BEATMAP_BYTES` are refused before parsing, and maps that
-//! rosu-pp's suspicion screen flags are refused before any difficulty work (S-SC-9).
+//! Work is bounded: files over `MAX_BEATMAP_BYTES` are refused before parsing; maps that
+//! rosu-pp's suspicion screen flags (S-SC-9), or whose sliders would expand into more than
+//! `MAX_NESTED_OBJECTS` ticks and droplets, parse but are refused any difficulty or pp work.
+//! Long batches are split over a few threads.
 
 mod abi;
 mod mods;
@@ -14,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use rosu_pp::any::DifficultyAttributes;
-use rosu_pp::model::beatmap::TooSuspicious;
+use rosu_pp::model::control_point::{DifficultyPoint, TimingPoint};
 use rosu_pp::model::hit_object::HitObjectKind;
 use rosu_pp::model::mode::GameMode;
 use rosu_pp::{Beatmap, Difficulty, GameMods, Performance};
@@ -34,10 +36,17 @@ pub const MAX_BEATMAP_BYTES: usize = 16 * 1024 * 1024;
 /// Handles alive right now: a leak shows up here (tests and a server metric read it).
 static LIVE_BEATMAPS: AtomicUsize = AtomicUsize::new(0);
 
+/// Refuse maps whose sliders would make more nested objects (ticks, repeats, droplets)
+/// than this. rosu-pp's screen counts objects, not what a slider expands into: one slider
+/// of 100,000 px with 999 repeats and a fine tick grid passes it and then takes half a
+/// minute and gigabytes. The 53-minute marathon in the test data comes to about 25,000.
+pub const MAX_NESTED_OBJECTS: f64 = 2_000_000.0;
+
 /// A parsed beatmap with its suspicion verdict, behind the opaque `rc_pp_beatmap *`.
 pub struct PpBeatmap {
     map: Beatmap,
-    suspicion: Option<TooSuspicious>,
+    /// Why difficulty and pp are refused for this map, if they are.
+    suspicion: Option<String>,
     /// Max combo of the unmodded map in its own mode; costs a difficulty pass, so it is
     /// computed the first time `rc_pp_beatmap_get_info` asks.
     max_combo: OnceLock<u32>,
@@ -45,7 +54,7 @@ pub struct PpBeatmap {
 
 impl PpBeatmap {
     fn new(map: Beatmap) -> Self {
-        let suspicion = map.check_suspicion().err();
+        let suspicion = screen(&map);
         Self { map, suspicion, max_combo: OnceLock::new() }
     }
 
@@ -55,18 +64,82 @@ impl PpBeatmap {
     }
 
     fn ensure_not_suspicious(&self) -> Result<(), CoreError> {
-        match self.suspicion {
+        match &self.suspicion {
             None => Ok(()),
             Some(reason) => Err(suspicious_error(reason)),
         }
     }
 }
 
-fn suspicious_error(reason: TooSuspicious) -> CoreError {
+fn suspicious_error(reason: &str) -> CoreError {
     CoreError::new(
         ErrorCode::SuspiciousBeatmap,
-        format!("beatmap refused: rosu-pp flags it as suspicious ({reason:?}); no pp is computed for it"),
+        format!("beatmap refused as suspicious ({reason}); no pp is computed for it"),
     )
+}
+
+/// rosu-pp's suspicion screen, then our bound on what sliders expand into.
+fn screen(map: &Beatmap) -> Option<String> {
+    if let Err(reason) = map.check_suspicion() {
+        return Some(format!("rosu-pp: {reason:?}"));
+    }
+    let nested = estimate_nested_objects(map);
+    (nested > MAX_NESTED_OBJECTS)
+        .then(|| format!("sliders would expand into ~{nested:.0} nested objects; the limit is {MAX_NESTED_OBJECTS}"))
+}
+
+/// An upper estimate of the nested objects the sliders expand into, in every ruleset:
+/// ticks per span from the tick distance (as lazer's slider event generator spaces them,
+/// which also caps a path at 100,000 px), plus head/repeat/tail, plus catch's tiny droplets
+/// (at most one per 50 ms of slider). Timing lookups mirror rosu-pp's (last point at or
+/// before the slider; lazer's clamps on slider velocity).
+fn estimate_nested_objects(map: &Beatmap) -> f64 {
+    const BASE_SCORING_DISTANCE: f64 = 100.0;
+    const MAX_PATH_LENGTH: f64 = 100_000.0;
+    let mut total = 0.0;
+    for h in &map.hit_objects {
+        let HitObjectKind::Slider(slider) = &h.kind else { continue };
+        let beat_len = point_at(&map.timing_points, h.start_time, |p| p.time)
+            .map_or(TimingPoint::DEFAULT_BEAT_LEN, |p| p.beat_len);
+        let sv = point_at(&map.difficulty_points, h.start_time, |p| p.time)
+            .map_or(DifficultyPoint::DEFAULT_SLIDER_VELOCITY, |p| p.slider_velocity)
+            .clamp(0.1, 10.0);
+        let length = match slider.expected_dist {
+            Some(dist) => dist,
+            // Without a declared length, the control polygon (doubled for arcs) bounds it.
+            None => 2.0 * polyline_length(slider),
+        };
+        let length = if length.is_finite() { length.clamp(0.0, MAX_PATH_LENGTH) } else { 0.0 };
+        let scoring_distance = BASE_SCORING_DISTANCE * map.slider_multiplier * sv;
+        let tick_multiplier = if map.version < 8 { sv.recip() } else { 1.0 };
+        let tick_distance = scoring_distance / map.slider_tick_rate * tick_multiplier;
+        let ticks_per_span = finite_or_zero(length / tick_distance);
+        let spans = slider.span_count() as f64;
+        let duration_ms = finite_or_zero(spans * length * beat_len / scoring_distance);
+        total += spans * (ticks_per_span + 2.0) + duration_ms / 50.0;
+    }
+    total
+}
+
+fn finite_or_zero(value: f64) -> f64 {
+    if value.is_finite() && value > 0.0 {
+        value
+    } else {
+        0.0
+    }
+}
+
+fn point_at<T>(points: &[T], time: f64, time_of: impl Fn(&T) -> f64) -> Option<&T> {
+    let after = points.partition_point(|p| time_of(p) <= time);
+    points.get(after.saturating_sub(1))
+}
+
+fn polyline_length(slider: &rosu_pp::model::hit_object::Slider) -> f64 {
+    slider
+        .control_points
+        .windows(2)
+        .map(|pair| f64::from((pair[1].pos - pair[0].pos).length()))
+        .sum()
 }
 
 /// Parse .osu bytes. lazer refuses a file without the format header, and so do we: without
@@ -122,7 +195,9 @@ pub fn difficulty(
     }
     let converted = convert(&beatmap.map, mode, mods)?;
     // A convert can cross thresholds the source did not (taiko has a lower object limit).
-    converted.check_suspicion().map_err(suspicious_error)?;
+    converted
+        .check_suspicion()
+        .map_err(|reason| suspicious_error(&format!("rosu-pp: {reason:?}")))?;
     Ok(difficulty.calculate(&converted))
 }
 
@@ -149,6 +224,51 @@ pub fn performance(
         perf = perf.legacy_total_score(total);
     }
     Ok(perf.calculate())
+}
+
+/// Batches at least this long are split over threads; below it, spawning costs more than
+/// it saves (one score takes about half a microsecond).
+const MIN_SCORES_PER_THREAD: usize = 256;
+/// A batch uses at most this many threads, so one recalculation cannot take a whole host.
+const MAX_BATCH_THREADS: usize = 4;
+
+/// pp for every score into `out` (same length), split over a few threads when long.
+pub fn performance_batch(
+    attrs: &DifficultyAttributes,
+    mods: &GameMods,
+    scores: &[RcPpScore],
+    out: &mut [f64],
+) -> Result<(), CoreError> {
+    let serial = |scores: &[RcPpScore], out: &mut [f64]| -> Result<(), CoreError> {
+        for (score, pp) in scores.iter().zip(out.iter_mut()) {
+            *pp = performance(attrs.clone(), mods, score)?.pp();
+        }
+        Ok(())
+    };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = cores.min(MAX_BATCH_THREADS).min(scores.len() / MIN_SCORES_PER_THREAD);
+    if threads <= 1 {
+        return serial(scores, out);
+    }
+    let chunk = scores.len().div_ceil(threads);
+    let (head_scores, tail_scores) = scores.split_at(chunk);
+    let (head_out, tail_out) = out.split_at_mut(chunk);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = tail_scores
+            .chunks(chunk)
+            .zip(tail_out.chunks_mut(chunk))
+            .map(|(scores, out)| scope.spawn(move || serial(scores, out)))
+            .collect();
+        // The calling thread takes the first chunk instead of waiting idle.
+        let mut result = serial(head_scores, head_out);
+        for worker in workers {
+            // A worker's panic continues in this thread, where the landing pad catches it.
+            let chunk_result =
+                worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            result = result.and(chunk_result);
+        }
+        result
+    })
 }
 
 fn info(beatmap: &PpBeatmap) -> RcPpBeatmapInfo {
@@ -335,6 +455,7 @@ pub unsafe extern "C" fn rc_pp_performance(
         let mode = resolve_mode(&beatmap.map, mode)?;
         let mods = mods::parse(input_slice(mods, mods_len)?, mode)?;
         let attrs = difficulty(beatmap, mode, &mods)?;
+        let mods = mods::for_performance(mods, mode);
         *out = RcPpPerformanceAttributes::from_rosu(&performance(attrs, &mods, score)?);
         Ok(())
     })
@@ -357,7 +478,8 @@ pub unsafe extern "C" fn rc_pp_performance_from_attributes(
         let score = score.as_ref().ok_or_else(|| CoreError::invalid("null score"))?;
         let out = out_ref(out)?;
         let attrs = attrs.to_rosu()?;
-        let mods = mods::parse(input_slice(mods, mods_len)?, abi::attrs_mode(&attrs))?;
+        let mode = abi::attrs_mode(&attrs);
+        let mods = mods::for_performance(mods::parse(input_slice(mods, mods_len)?, mode)?, mode);
         *out = RcPpPerformanceAttributes::from_rosu(&performance(attrs, &mods, score)?);
         Ok(())
     })
@@ -386,17 +508,15 @@ pub unsafe extern "C" fn rc_pp_performance_batch(
         let scores = std::slice::from_raw_parts(scores, n);
         let out_pp = std::slice::from_raw_parts_mut(out_pp, n);
         let attrs = attrs.to_rosu()?;
-        let mods = mods::parse(input_slice(mods, mods_len)?, abi::attrs_mode(&attrs))?;
+        let mode = abi::attrs_mode(&attrs);
+        let mods = mods::for_performance(mods::parse(input_slice(mods, mods_len)?, mode)?, mode);
         // Validate everything first so a bad score leaves no half-written output.
         for (i, score) in scores.iter().enumerate() {
             score
                 .validate()
                 .map_err(|err| CoreError::invalid(format!("score {i}: {}", err.message)))?;
         }
-        for (score, pp) in scores.iter().zip(out_pp.iter_mut()) {
-            *pp = performance(attrs.clone(), &mods, score)?.pp();
-        }
-        Ok(())
+        performance_batch(&attrs, &mods, scores, out_pp)
     })
 }
 
@@ -417,6 +537,20 @@ mod tests {
         let mut bytes = b"\xEF\xBB\xBF".to_vec();
         bytes.extend_from_slice(TINY_MAP.as_bytes());
         assert_eq!(parse_beatmap(&bytes).unwrap().map.hit_objects.len(), 3);
+    }
+
+    #[test]
+    fn a_slider_that_expands_into_millions_of_ticks_is_suspicious() {
+        let fine_ticks = TINY_MAP
+            .replace("SliderMultiplier:1.4", "SliderMultiplier:0.4")
+            .replace("SliderTickRate:1", "SliderTickRate:8")
+            .replace("0,500,4,2,0,50,1,0", "0,60000,4,2,0,50,1,0\n0,-1000,4,2,0,50,0,0")
+            .replace("L|400:200,1,100", "L|400:200,999,100000");
+        let beatmap = parse_beatmap(fine_ticks.as_bytes()).unwrap();
+        assert!(beatmap.map.check_suspicion().is_ok(), "rosu-pp's own screen lets it through");
+        let err = difficulty(&beatmap, GameMode::Osu, &GameMods::from(0u32)).err().unwrap();
+        assert_eq!(err.code, ErrorCode::SuspiciousBeatmap);
+        assert!(err.message.contains("nested objects"), "{}", err.message);
     }
 
     #[test]

@@ -15,7 +15,11 @@ from server.services.oauth import OAuthFailure, TokenRequest
 
 def _oauth_error(failure: OAuthFailure) -> JSONResponse:
     # Passport's body: lazer shows `hint`, else `error`; OAuth libraries read `error`.
-    body = {"error": failure.error, "error_description": failure.description, "message": failure.description}
+    body = {
+        "error": failure.error,
+        "error_description": failure.description,
+        "message": failure.description,
+    }
     if failure.hint is not None:
         body["hint"] = failure.hint
     return JSONResponse(body, status_code=failure.status)
@@ -37,7 +41,14 @@ async def issue_token(request: Request) -> Response:
         )
     fields = await read_token_fields(request)
     if not fields.get("grant_type"):
-        return _oauth_error(OAuthFailure(400, "invalid_request", "The request is missing a required parameter.", "Check the `grant_type` parameter"))
+        return _oauth_error(
+            OAuthFailure(
+                400,
+                "invalid_request",
+                "The request is missing a required parameter.",
+                "Check the `grant_type` parameter",
+            )
+        )
     token_request = msgspec.convert(
         {k: v for k, v in fields.items() if k in TokenRequest.__struct_fields__}, TokenRequest
     )
@@ -61,14 +72,22 @@ async def register(request: Request) -> Response:
     except LimiterUnavailable:
         fail(503, "Registration is temporarily unavailable.", {"Retry-After": "5"})
     if not allowance.allowed:
-        fail(429, "Too many registrations from this address. Try again later.", {"Retry-After": str(allowance.retry_after)})
+        fail(
+            429,
+            "Too many registrations from this address. Try again later.",
+            {"Retry-After": str(allowance.retry_after)},
+        )
     fields = await read_fields(request)
     data = RegistrationInput(
         username=fields.get("user[username]", ""),
         email=fields.get("user[user_email]", ""),
         password=fields.get("user[password]", ""),
     )
-    country = normalise_country(request.headers.get(svc.settings.country_header)) if svc.settings.country_header else "XX"
+    country = (
+        normalise_country(request.headers.get(svc.settings.country_header))
+        if svc.settings.country_header
+        else "XX"
+    )
     outcome = await svc.accounts.register(data, country)
     if isinstance(outcome, RegistrationRejected):
         return JSONResponse({"form_error": {"user": outcome.errors}}, status_code=422)

@@ -24,7 +24,6 @@ from server.http import (
     services,
 )
 from server.models.beatmaps import MODE_NAMES, BeatmapsEnvelope
-from server.repositories.beatmaps import BeatmapRecord
 from server.services.beatmaps import (
     AttributesRejected,
     FavouriteOutcome,
@@ -64,26 +63,20 @@ def _filename(raw: str) -> str:
 
 async def lookup_beatmap(request: Request) -> Response:
     """GET beatmaps/lookup?id=&checksum=&filename=: the first key that finds a beatmap."""
-    session = await require_session(request, "public")
-    svc = services(request).beatmaps
+    await require_session(request, "public")
     query = request.query_params
     keys = [k for k in ("id", "checksum", "filename") if query.get(k)]
     if not keys:
         fail(422, "specify id, checksum or filename")
     # Validate every given key first: a malformed one is the client's mistake (4xx).
-    beatmap_id = _id(query["id"], "id") if "id" in keys else None
-    checksum = _checksum(query["checksum"]) if "checksum" in keys else None
-    filename = _filename(query["filename"]) if "filename" in keys else None
-    found: BeatmapRecord | None = None
-    if beatmap_id is not None:
-        found = await svc.beatmap_by_id(beatmap_id)
-    if found is None and checksum is not None:
-        found = await svc.beatmap_by_checksum(checksum)
-    if found is None and filename is not None:
-        found = await svc.beatmap_by_filename(filename)
-    if found is None:
+    body = await services(request).beatmaps.lookup(
+        beatmap_id=_id(query["id"], "id") if "id" in keys else None,
+        checksum=_checksum(query["checksum"]) if "checksum" in keys else None,
+        filename=_filename(query["filename"]) if "filename" in keys else None,
+    )
+    if body is None:
         fail(404, _BEATMAP_MISSING)
-    return JSONResponse(await svc.beatmap_with_set(found, session.user_id))
+    return Response(body, media_type="application/json")
 
 
 async def show_beatmap(request: Request) -> Response:
@@ -129,6 +122,8 @@ async def lookup_beatmapset(request: Request) -> Response:
 def _search_query(request: Request) -> SearchQuery:
     query = request.query_params
     mode = int_param(query.get("m"), "m")
+    if mode == -1:
+        mode = None  # "any ruleset", as ossapi and osu-web's own page spell it
     if mode is not None and not 0 <= mode < len(MODE_NAMES):
         fail(422, "m must be a ruleset id (0-3)")
     cursor = {
@@ -233,13 +228,13 @@ async def _attribute_params(request: Request) -> dict[str, Any]:
             async with request.form(
                 max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_PART_BYTES
             ) as form:
-                for key, value in form.multi_items():
-                    if isinstance(value, UploadFile):
+                for key, item in form.multi_items():
+                    if isinstance(item, UploadFile):
                         fail(400, f"unexpected file upload in field {key!r}")
                     if key == "mods[]":
-                        mods.append(value)
+                        mods.append(item)
                     else:
-                        params[key] = value
+                        params[key] = item
         except MultiPartException as exc:
             fail(400, f"malformed form body: {exc.message}")
     if mods:

@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http import JSONResponse, int_param, read_fields, require_session, require_user, services
+from server.http import (
+    JSONResponse,
+    int_param,
+    read_fields,
+    require_session,
+    require_user,
+    services,
+)
 
 
 async def beatmapset_favourites(request: Request) -> Response:

@@ -115,9 +115,7 @@ def _find_library() -> Path:
         candidate = _PACKAGE_DIR / f"_rust_core{suffix}"
         if candidate.is_file():
             return candidate
-    raise ImportError(
-        "the Rust core is not built: run `pip install -e .` (needs a Rust toolchain)"
-    )
+    raise ImportError("the Rust core is not built: run `pip install -e .` (needs a Rust toolchain)")
 
 
 ffi = cffi.FFI()

@@ -63,6 +63,14 @@ class _Prepared:
         return self.clause.bindparams(**params) if params else self.clause
 
 
+class _Databases(databases.Database):
+    # SQLite through a backend that keeps connections open (server/db/sqlite_pool.py).
+    SUPPORTED_BACKENDS = {  # noqa: RUF012 - overrides the library's class attribute
+        **databases.Database.SUPPORTED_BACKENDS,
+        "sqlite+aiosqlite": "server.db.sqlite_pool:PersistentSQLiteBackend",
+    }
+
+
 class Database:
     """A connection pool plus the named queries for its dialect."""
 
@@ -77,7 +85,7 @@ class Database:
             # Recycle pooled connections before MariaDB's wait_timeout drops them
             # (aio-libs/aiomysql#132), and keep the pool small: one process, few workers.
             options = {"pool_recycle": 1800, "min_size": 1, "max_size": 10, "charset": "utf8mb4"}
-        self._db = databases.Database(url, **options)
+        self._db = _Databases(url, **options)
 
     @property
     def query_names(self) -> frozenset[str]:
@@ -85,12 +93,10 @@ class Database:
         return frozenset(self._queries)
 
     async def connect(self) -> None:
-        """Open the pool; SQLite also gets WAL and a busy timeout for concurrent writers."""
+        """Open the pool; SQLite also switches the file to WAL for concurrent readers."""
         await self._db.connect()
         if self.dialect == "sqlite":
             await self._db.execute("PRAGMA journal_mode=WAL")
-            await self._db.execute("PRAGMA busy_timeout=10000")
-            await self._db.execute("PRAGMA foreign_keys=ON")
 
     async def disconnect(self) -> None:
         """Close the pool."""
@@ -137,7 +143,7 @@ class Database:
             # token once) needs the affected-row count, so run the compiled statement on the
             # driver connection. Inside a transaction this is the transaction's connection.
             raw = connection.raw_connection
-            query, args = connection._connection._compile(clause)[:2]
+            query, args = connection._connection._compile(clause)[:2]  # type: ignore[attr-defined]
             if self.dialect == "sqlite":
                 cursor = await raw.execute(query, args)
                 return int(cursor.rowcount)

@@ -85,7 +85,10 @@ _HISTORY_EXISTS = {
         "SELECT COUNT(*) AS n FROM information_schema.tables "
         "WHERE table_schema = DATABASE() AND table_name = 'schema_migrations'"
     ),
-    "sqlite": "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+    "sqlite": (
+        "SELECT COUNT(*) AS n FROM sqlite_master "
+        "WHERE type = 'table' AND name = 'schema_migrations'"
+    ),
 }
 
 

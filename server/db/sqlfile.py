@@ -27,7 +27,9 @@ import msgspec
 
 DIALECTS = ("mysql", "sqlite")
 
-_NAME_RE = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*\((?P<params>[^)]*)\)\s*(?P<op>[\^$!]?)\s*$")
+_NAME_RE = re.compile(
+    r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*\((?P<params>[^)]*)\)\s*(?P<op>[\^$!]?)\s*$"
+)
 _NAME_LINE_RE = re.compile(r"^--\s*name:")
 _DIALECT_RE = re.compile(r"^--\s*dialect:\s*(?P<dialect>\w+)\s*$")
 # `:name` bind parameters; `::` and `:=` never occur in our SQL, and a colon inside a string
@@ -134,7 +136,11 @@ def parse_queries(path: Path, text: str | None = None) -> list[NamedQuery]:
             sql = _clean_sql(line for _, line in sections[None])
             texts = {dialect: sql for dialect in DIALECTS}
         else:
-            stray = [ln for ln, text_ in sections.get(None, []) if text_.strip() and not text_.lstrip().startswith("--")]
+            stray = [
+                ln
+                for ln, text_ in sections.get(None, [])
+                if text_.strip() and not text_.lstrip().startswith("--")
+            ]
             if stray:
                 raise SqlFileError(
                     f"{_where(path, stray[0])}: {name}: SQL outside a dialect section "
@@ -158,9 +164,7 @@ def parse_queries(path: Path, text: str | None = None) -> list[NamedQuery]:
             used = _used_params(sql)
             for param in used:
                 if param not in params:
-                    offset = next(
-                        (ln for ln, t in body if f":{param}" in t), start + 1
-                    )
+                    offset = next((ln for ln, t in body if f":{param}" in t), start + 1)
                     raise SqlFileError(
                         f"{_where(path, offset)}: {name}: unknown parameter :{param} "
                         f"(declared: {', '.join(params) or 'none'})"

@@ -139,22 +139,10 @@ class UserCompact(msgspec.Struct, frozen=True, kw_only=True):
     team: None = None
 
 
-class User(msgspec.Struct, frozen=True, kw_only=True):
-    """osu-web's full User (GET users/{id}/{mode}); APIMe adds to it."""
+class User(UserCompact, frozen=True, kw_only=True):
+    """osu-web's full User (GET users/{id}/{mode}): UserCompact plus the profile; APIMe adds
+    to it. Here `statistics` is always present."""
 
-    avatar_url: str
-    country_code: str
-    default_group: str = "default"
-    id: int
-    is_active: bool
-    is_bot: bool
-    is_deleted: bool = False
-    is_online: bool
-    is_supporter: bool
-    last_visit: datetime | None
-    pm_friends_only: bool
-    profile_colour: str | None
-    username: str
     cover_url: str
     discord: str | None
     has_supported: bool
@@ -175,8 +163,6 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     title_url: str | None = None
     twitter: str | None
     website: str | None
-    country: Country
-    cover: Cover
     kudosu: Kudosu
     account_history: list[object] = msgspec.field(default_factory=list)
     active_tournament_banner: None = None
@@ -189,7 +175,6 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     favourite_beatmapset_count: int
     follower_count: int
     graveyard_beatmapset_count: int = 0
-    groups: list[UserGroup] = msgspec.field(default_factory=list)
     guest_beatmapset_count: int = 0
     loved_beatmapset_count: int = 0
     mapping_follower_count: int = 0
@@ -206,12 +191,10 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     scores_first_count: int = 0
     scores_pinned_count: int = 0
     scores_recent_count: int = 0
-    statistics: UserStatistics
-    support_level: int = 0
-    team: None = None
+    statistics: UserStatistics  # required on full users (optional on UserCompact)
     user_achievements: list[object] = msgspec.field(default_factory=list)
     rank_history: RankHistory | None = None
-    rankHistory: RankHistory | None = None  # noqa: N815 - osu-web still sends the old name
+    rankHistory: RankHistory | None = None  # osu-web still sends the old name too
     ranked_and_approved_beatmapset_count: int = 0
     unranked_beatmapset_count: int = 0
 

@@ -81,7 +81,9 @@ class ChatRepository:
             now=now,
         )
 
-    async def add_silence(self, *, user_id: int, reason: str, now: datetime, ends_at: datetime) -> int:
+    async def add_silence(
+        self, *, user_id: int, reason: str, now: datetime, ends_at: datetime
+    ) -> int:
         """Record a silence; returns its id."""
         return await self._db.execute(
             "insert_silence", user_id=user_id, reason=reason, now=now, ends_at=ends_at

@@ -15,7 +15,3 @@ class FavouriteRepository:
         """A user's favourite beatmapset ids, newest first."""
         rows = await self._db.all("fetch_favourite_beatmapset_ids", user_id=user_id)
         return [int(row["beatmapset_id"]) for row in rows]
-
-    async def count(self, user_id: int) -> int:
-        """How many beatmapsets a user favourited."""
-        return int(await self._db.value("count_favourite_beatmapsets", user_id=user_id))

@@ -78,7 +78,9 @@ class OAuthRepository:
 
     async def add_secret(self, client_id: int, secret_sha256: str) -> None:
         """Add a hashed secret to a client."""
-        await self._db.execute("insert_client_secret", client_id=client_id, secret_sha256=secret_sha256)
+        await self._db.execute(
+            "insert_client_secret", client_id=client_id, secret_sha256=secret_sha256
+        )
 
     async def add_access_token(
         self,

@@ -33,7 +33,7 @@ class RelationRepository:
     async def kind_of(self, user_id: int, target_id: int) -> RelationKind | None:
         """The relation a user has to a target, if any."""
         kind = await self._db.value("fetch_relation_kind", user_id=user_id, target_id=target_id)
-        return None if kind is None else kind  # type: ignore[no-any-return]
+        return None if kind is None else kind
 
     async def put(self, user_id: int, target_id: int, kind: RelationKind, now: datetime) -> None:
         """Make the target a friend or block (replacing the other kind)."""
@@ -51,7 +51,3 @@ class RelationRepository:
     async def count(self, user_id: int, kind: RelationKind) -> int:
         """How many friends or blocks a user has."""
         return int(await self._db.value("count_relations", user_id=user_id, kind=kind))
-
-    async def followers(self, user_id: int) -> int:
-        """How many users befriended this one."""
-        return int(await self._db.value("count_followers", user_id=user_id))

@@ -40,6 +40,13 @@ class UserAccount(msgspec.Struct, frozen=True, kw_only=True):
     last_visit_at: datetime
 
 
+class ProfileCounts(msgspec.Struct, frozen=True):
+    """Counters shown on a full profile."""
+
+    favourites: int
+    followers: int
+
+
 class StatisticsRow(msgspec.Struct, frozen=True, kw_only=True):
     """One ruleset's accumulated statistics of a user."""
 
@@ -83,7 +90,9 @@ class UserRepository:
 
     async def by_username(self, username: str) -> UserAccount | None:
         """One account by name (case-insensitive, space and underscore alike)."""
-        row = await self._db.one("fetch_user_by_username_safe", username_safe=username_safe(username))
+        row = await self._db.one(
+            "fetch_user_by_username_safe", username_safe=username_safe(username)
+        )
         return None if row is None else msgspec.convert(row, UserAccount, strict=False)
 
     async def by_ids(self, user_ids: list[int]) -> list[UserAccount]:
@@ -155,3 +164,9 @@ class UserRepository:
     async def ranked_user_count(self, ruleset: str) -> int:
         """How many users have pp in a ruleset."""
         return int(await self._db.value("count_ranked_users", ruleset=ruleset))
+
+    async def profile_counts(self, user_id: int) -> ProfileCounts:
+        """Favourite sets and followers of a user, in one query."""
+        row = await self._db.one("fetch_profile_counts", user_id=user_id)
+        assert row is not None  # an aggregate always returns a row
+        return msgspec.convert(row, ProfileCounts, strict=False)

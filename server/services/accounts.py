@@ -61,7 +61,9 @@ class AccountService:
         self._users = users
         self._hasher = hasher
 
-    async def register(self, data: RegistrationInput, country_code: str) -> Registered | RegistrationRejected:
+    async def register(
+        self, data: RegistrationInput, country_code: str
+    ) -> Registered | RegistrationRejected:
         """Validate as osu-web does and create the account with zeroed statistics."""
         errors: dict[str, list[str]] = {"username": [], "user_email": [], "password": []}
         errors["username"] += username_errors(data.username)

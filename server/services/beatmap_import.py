@@ -134,17 +134,24 @@ class BeatmapImporter:
                         for name, data in contents.osu_files.items()
                     ]
                     if not entries:
-                        summary.rejected.append(Rejection(str(path), "no .osu files in the archive"))
+                        summary.rejected.append(
+                            Rejection(str(path), "no .osu files in the archive")
+                        )
                         continue
                     set_ids = {set_id for _, _, _, set_id in entries if set_id is not None}
                     for name, data, beatmap_id, set_id in entries:
                         if set_id is None:
                             summary.rejected.append(
-                                Rejection(f"{path}:{name}", "no beatmapset id (not in the file or the id mapping)")
+                                Rejection(
+                                    f"{path}:{name}",
+                                    "no beatmapset id (not in the file or the id mapping)",
+                                )
                             )
                             continue
                         pending = sets.setdefault(set_id, _Pending())
-                        pending.files.append(BeatmapFile(data=data, filename=name, beatmap_id=beatmap_id))
+                        pending.files.append(
+                            BeatmapFile(data=data, filename=name, beatmap_id=beatmap_id)
+                        )
                         pending.has_video |= contents.has_video
                         pending.has_storyboard |= contents.has_storyboard_file
                     if len(set_ids) == 1:
@@ -158,7 +165,9 @@ class BeatmapImporter:
                     beatmap_id, set_id = self._ids(data, path.name, mapping, None)
                     if set_id is None:
                         summary.rejected.append(
-                            Rejection(str(path), "no beatmapset id (not in the file or the id mapping)")
+                            Rejection(
+                                str(path), "no beatmapset id (not in the file or the id mapping)"
+                            )
                         )
                         continue
                     sets.setdefault(set_id, _Pending()).files.append(

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Any
 
 import msgspec
+from redis.exceptions import RedisError
 
 from server.core import CoreError, SuspiciousBeatmap
 from server.core import pp as core
@@ -64,7 +66,8 @@ async def analyse(data: bytes) -> Analysis:
     difficulty (S-SC-9: no calculation on them) and carry the flag."""
     if len(data) > MAX_OSU_BYTES:
         raise ValueError(f".osu larger than {MAX_OSU_BYTES >> 20} MiB")
-    beatmap = await core.Beatmap.parse_async(data)
+    checksum = md5_hex(data)
+    beatmap = await core.Beatmap.parse_async(data, checksum)
     try:
         info = await asyncio.to_thread(beatmap.info)
         difficulties: dict[int, tuple[float, int]] = {}
@@ -77,7 +80,7 @@ async def analyse(data: bytes) -> Analysis:
                 except SuspiciousBeatmap:
                     break
                 difficulties[ruleset] = (attrs.stars, attrs.max_combo)
-        return Analysis(beatmap.checksum, info, difficulties, core.algorithm_version())
+        return Analysis(checksum, info, difficulties, core.algorithm_version())
     finally:
         beatmap.close()
 
@@ -187,11 +190,28 @@ def _same(a: msgspec.Struct, b: msgspec.Struct, ignore: tuple[str, ...]) -> bool
 class BeatmapIngest:
     """Analyse, store and record beatmaps (the only writer of beatmap rows and files)."""
 
-    def __init__(self, db: Database, repo: BeatmapRepository, files: FileStore) -> None:
+    def __init__(self, db: Database, repo: BeatmapRepository, files: FileStore, redis: Any) -> None:
         self._db = db
         self._repo = repo
         self._files = files
+        self._redis = redis
         self._semaphore = asyncio.Semaphore(_ANALYSIS_CONCURRENCY)
+
+    async def forget_cached(self, beatmaps: Iterable[BeatmapRecord]) -> None:
+        """Drop cached lookups of these beatmaps (after a change, once committed)."""
+        from server.services.beatmaps import LOOKUP_CACHE_PREFIX
+
+        keys = []
+        for beatmap in beatmaps:
+            keys += [
+                f"{LOOKUP_CACHE_PREFIX}id:{beatmap.id}",
+                f"{LOOKUP_CACHE_PREFIX}md5:{beatmap.checksum}",
+            ]
+        if keys:
+            try:
+                await self._redis.delete(*keys)
+            except RedisError as exc:  # the TTL bounds staleness then
+                log.warning("could not drop cached lookups: %s", exc)
 
     async def _analyse(self, item: BeatmapFile) -> Analysis | Rejection:
         async with self._semaphore:
@@ -213,17 +233,24 @@ class BeatmapIngest:
                 rejected.append(result)
                 continue
             if item.beatmap_id is None:
-                rejected.append(Rejection(item.filename, "no beatmap id (not in the file or the id mapping)"))
+                rejected.append(
+                    Rejection(item.filename, "no beatmap id (not in the file or the id mapping)")
+                )
                 continue
             if item.beatmap_id in seen_ids:
                 rejected.append(
-                    Rejection(item.filename, f"beatmap id {item.beatmap_id} also used by {seen_ids[item.beatmap_id]}")
+                    Rejection(
+                        item.filename,
+                        f"beatmap id {item.beatmap_id} also used by {seen_ids[item.beatmap_id]}",
+                    )
                 )
                 continue
             owner = await self._repo.beatmap_by_checksum(result.checksum)
             if owner is not None and owner.id != item.beatmap_id:
                 rejected.append(
-                    Rejection(item.filename, f"the same file is already stored as beatmap {owner.id}")
+                    Rejection(
+                        item.filename, f"the same file is already stored as beatmap {owner.id}"
+                    )
                 )
                 continue
             existing = await self._repo.beatmap(item.beatmap_id)
@@ -283,9 +310,12 @@ class BeatmapIngest:
                 max_combo=own[1] if own else info.max_combo,
                 difficulty_rating=own[0] if own else 0.0,
                 is_suspicious=info.is_suspicious,
-                last_updated=naive_utc(item.last_updated) or (before.last_updated if before else now),
+                last_updated=naive_utc(item.last_updated)
+                or (before.last_updated if before else now),
             )
-            if before is not None and _same(before, record, ("playcount", "passcount", "last_updated")):
+            if before is not None and _same(
+                before, record, ("playcount", "passcount", "last_updated")
+            ):
                 new_records[record.id] = (before, None)
             else:
                 if before is not None and item.last_updated is None:
@@ -304,9 +334,7 @@ class BeatmapIngest:
             )
             set_change = Change.UNCHANGED if same else Change.UPDATED
             if same:
-                set_record = msgspec.structs.replace(
-                    existing_set, synced_at=set_record.synced_at
-                )
+                set_record = msgspec.structs.replace(existing_set, synced_at=set_record.synced_at)
 
         changes: dict[int, Change] = {}
         async with self._db.transaction():
@@ -314,8 +342,8 @@ class BeatmapIngest:
                 await self._repo.save_beatmapset(set_record, exists=existing_set is not None)
             elif entry.synced:
                 await self._repo.mark_synced(entry.beatmapset_id, now)
-            for beatmap_id, (record, analysis) in new_records.items():
-                if analysis is None:
+            for beatmap_id, (record, computed) in new_records.items():
+                if computed is None:
                     changes[beatmap_id] = Change.UNCHANGED
                     continue
                 exists = beatmap_id in stored
@@ -328,14 +356,19 @@ class BeatmapIngest:
                             ruleset_id=ruleset,
                             stars=stars,
                             max_combo=combo,
-                            algorithm_version=analysis.algorithm_version,
+                            algorithm_version=computed.algorithm_version,
                         )
-                        for ruleset, (stars, combo) in sorted(analysis.difficulties.items())
+                        for ruleset, (stars, combo) in sorted(computed.difficulties.items())
                     ],
                 )
                 changes[beatmap_id] = Change.UPDATED if exists else Change.ADDED
-        if set_change is Change.UNCHANGED and any(c is not Change.UNCHANGED for c in changes.values()):
+        if set_change is Change.UNCHANGED and any(
+            c is not Change.UNCHANGED for c in changes.values()
+        ):
             set_change = Change.UPDATED
+        if set_change is not Change.UNCHANGED:
+            # Old checksums too: a lookup by a replaced file's MD5 must miss from now on.
+            await self.forget_cached([*stored.values(), *(r for r, _ in new_records.values())])
         return StoreOutcome(entry.beatmapset_id, set_change, changes, rejected)
 
     def _set_record(
@@ -370,7 +403,9 @@ class BeatmapIngest:
             )
         ranked = entry.status > 0
         if up is not None:
-            submitted = naive_utc(up.submitted_date) or (existing.submitted_date if existing else now)
+            submitted = naive_utc(up.submitted_date) or (
+                existing.submitted_date if existing else now
+            )
             ranked_date = naive_utc(up.ranked_date)
         else:
             submitted = existing.submitted_date if existing else now
@@ -380,8 +415,10 @@ class BeatmapIngest:
         rows = list(beatmaps.values())
         stars = [b.difficulty_rating for b in rows] or [0.0]
         video = entry.has_video or (up.video if up else False) or bool(existing and existing.video)
-        storyboard = entry.has_storyboard or (up.storyboard if up else False) or bool(
-            existing and existing.storyboard
+        storyboard = (
+            entry.has_storyboard
+            or (up.storyboard if up else False)
+            or bool(existing and existing.storyboard)
         )
         record = BeatmapsetRecord(
             id=entry.beatmapset_id,
@@ -403,7 +440,9 @@ class BeatmapIngest:
             nsfw=up.nsfw if up else bool(existing and existing.nsfw),
             video=video,
             storyboard=storyboard,
-            download_disabled=up.download_disabled if up else bool(existing and existing.download_disabled),
+            download_disabled=up.download_disabled
+            if up
+            else bool(existing and existing.download_disabled),
             play_count=existing.play_count if existing else 0,
             favourite_count=existing.favourite_count if existing else 0,
             osz_checksum=osz_checksum,
@@ -416,14 +455,3 @@ class BeatmapIngest:
         )
         versions = sorted(b.version for b in rows)
         return msgspec.structs.replace(record, search_text=_search_text(record, versions))
-
-    async def set_statuses(self, beatmapset_id: int, status: int, per_beatmap: dict[int, int]) -> None:
-        """Change statuses only (upstream ranked or graveyarded a set whose files are known)."""
-        for beatmap_id, beatmap_status in per_beatmap.items():
-            await self._repo.set_beatmap_status(beatmap_id, beatmap_status)
-        del beatmapset_id, status
-
-
-def checksum_of(data: bytes) -> str:
-    """MD5 of .osu bytes."""
-    return md5_hex(data)

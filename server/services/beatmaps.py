@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any, Final, TypeVar
 
 import msgspec
+from redis.exceptions import RedisError
 
 from server.core import ConversionError, CoreError, InvalidArgument, SuspiciousBeatmap
 from server.core import pp as core
@@ -66,6 +67,13 @@ _MISS_PREFIX = "beatmaps:upstream:miss:"
 _ATTRIBUTES_PREFIX = "beatmaps:attributes:"
 _ATTRIBUTES_TTL = 7 * 86_400
 _FAILURE_MISS_SECONDS = 30
+# beatmaps/lookup is what lazer sends for every map it shows: its encoded answer is cached
+# by id and by checksum. Ingest and favourites delete the keys of the set they change; the
+# short TTL bounds staleness for writers in another process without this Redis (the CLI on
+# the embedded default) and for counters (play and favourite counts).
+LOOKUP_CACHE_PREFIX: Final = "beatmaps:lookup:"
+LOOKUP_CACHE_SECONDS: Final = 60
+_encoder = msgspec.json.Encoder()
 # Statuses whose maps have leaderboards (lazer asks for scores only on these: §8.2 #22).
 _LEADERBOARD_STATUSES: Final = frozenset({1, 2, 3, 4})
 # Sets upstream may still change: re-synced when served after UPSTREAM_RESYNC_SECONDS.
@@ -195,7 +203,7 @@ class BeatmapService:
     async def _single_flight(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
         running = self._inflight.get(key)
         if running is not None:
-            return await asyncio.shield(running)  # type: ignore[no-any-return]
+            return await asyncio.shield(running)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
@@ -210,12 +218,28 @@ class BeatmapService:
         finally:
             del self._inflight[key]
 
+    # Redis holds only caches here: when it fails, work goes on without them.
+
+    async def _cache_get(self, key: str) -> bytes | None:
+        try:
+            value = await self._redis.get(key)
+        except RedisError as exc:
+            log.warning("beatmap cache unavailable: %s", exc)
+            return None
+        return value.encode() if isinstance(value, str) else value
+
+    async def _cache_set(self, key: str, value: bytes, seconds: int) -> None:
+        try:
+            await self._redis.set(key, value, ex=seconds)
+        except RedisError as exc:
+            log.warning("beatmap cache unavailable: %s", exc)
+
     async def _missed_recently(self, key: str) -> bool:
-        return bool(await self._redis.exists(_MISS_PREFIX + key))
+        return await self._cache_get(_MISS_PREFIX + key) is not None
 
     async def _remember_miss(self, key: str, seconds: int) -> None:
         if seconds > 0:
-            await self._redis.set(_MISS_PREFIX + key, b"1", ex=seconds)
+            await self._cache_set(_MISS_PREFIX + key, b"1", seconds)
 
     async def _from_upstream(self, key: str, **lookup: Any) -> int | None:
         """Ask upstream once for an unknown key; store the set; return the beatmap id."""
@@ -251,7 +275,9 @@ class BeatmapService:
         files: list[BeatmapFile] = []
         for beatmap in upstream_set.beatmaps:
             if beatmap.checksum is None:
-                log.warning("upstream set %s: beatmap %s has no checksum", beatmapset_id, beatmap.id)
+                log.warning(
+                    "upstream set %s: beatmap %s has no checksum", beatmapset_id, beatmap.id
+                )
                 return False
             data = await self._file_for(beatmap.id, beatmap.checksum)
             if data is None:
@@ -263,7 +289,10 @@ class BeatmapService:
                 BeatmapFile(
                     data=data,
                     filename=beatmap_filename(
-                        upstream_set.artist, upstream_set.title, upstream_set.creator, beatmap.version
+                        upstream_set.artist,
+                        upstream_set.title,
+                        upstream_set.creator,
+                        beatmap.version,
                     ),
                     beatmap_id=beatmap.id,
                     user_id=beatmap.user_id,
@@ -476,6 +505,41 @@ class BeatmapService:
             ),
         )
 
+    async def lookup(
+        self, *, beatmap_id: int | None, checksum: str | None, filename: str | None
+    ) -> bytes | None:
+        """beatmaps/lookup as encoded JSON: the first key that finds a beatmap, cached.
+
+        The answer holds nothing about the caller (the nested set's `has_favourited` is
+        false, as lazer does not read it there), so one cached body serves everyone."""
+        keys = []
+        if beatmap_id is not None:
+            keys.append(f"{LOOKUP_CACHE_PREFIX}id:{beatmap_id}")
+        if checksum is not None:
+            keys.append(f"{LOOKUP_CACHE_PREFIX}md5:{checksum}")
+        for key in keys:
+            cached = await self._cache_get(key)
+            if cached is not None:
+                return cached
+        found: BeatmapRecord | None = None
+        if beatmap_id is not None:
+            found = await self.beatmap_by_id(beatmap_id)
+        if found is None and checksum is not None:
+            found = await self.beatmap_by_checksum(checksum)
+        if found is None and filename is not None:
+            found = await self.beatmap_by_filename(filename)
+        if found is None:
+            return None
+        body = _encoder.encode(
+            self.beatmap_shape(found, await self.repo.beatmapset(found.beatmapset_id))
+        )
+        for key in (
+            f"{LOOKUP_CACHE_PREFIX}id:{found.id}",
+            f"{LOOKUP_CACHE_PREFIX}md5:{found.checksum}",
+        ):
+            await self._cache_set(key, body, LOOKUP_CACHE_SECONDS)
+        return body
+
     async def beatmap_with_set(self, beatmap: BeatmapRecord, user_id: int | None) -> Beatmap:
         """APIBeatmap with its beatmapset (beatmaps/lookup, beatmaps/{id})."""
         beatmapset = await self.repo.beatmapset(beatmap.beatmapset_id)
@@ -495,7 +559,8 @@ class BeatmapService:
                 if fetched is not None:
                     found[fetched.id] = fetched
         sets = {
-            s.id: s for s in await self.repo.beatmapsets_by_ids([b.beatmapset_id for b in found.values()])
+            s.id: s
+            for s in await self.repo.beatmapsets_by_ids([b.beatmapset_id for b in found.values()])
         }
         return [
             self.beatmap_shape(b, sets.get(b.beatmapset_id), extended=False)
@@ -510,9 +575,7 @@ class BeatmapService:
         return msgspec.structs.replace(
             shape,
             beatmaps=[
-                msgspec.structs.replace(
-                    self.beatmap_shape(b, extended=True), owners=[]
-                )
+                msgspec.structs.replace(self.beatmap_shape(b, extended=True), owners=[])
                 for b in beatmaps
             ],
             converts=[],
@@ -522,7 +585,9 @@ class BeatmapService:
 
     # -- search --------------------------------------------------------------------------
 
-    async def search(self, query: SearchQuery, user_id: int | None) -> SearchResult | SearchRejected:
+    async def search(
+        self, query: SearchQuery, user_id: int | None
+    ) -> SearchResult | SearchRejected:
         """One page of beatmapsets/search."""
         category = query.category if query.category in _CATEGORIES else "leaderboard"
         statuses = _CATEGORIES[category]
@@ -536,7 +601,9 @@ class BeatmapService:
                 modes_mask |= 1
         flt = SearchFilter(
             words=tuple(word.lower() for word in query.q.split() if word)[:16],
-            statuses=None if self._all_statuses and category in ("leaderboard", "ranked") else statuses,
+            statuses=None
+            if self._all_statuses and category in ("leaderboard", "ranked")
+            else statuses,
             modes_mask=modes_mask,
             creator_id=user_id if category == "mine" else None,
             favourites_of=user_id if category == "favourites" else None,
@@ -597,7 +664,9 @@ class BeatmapService:
 
     # -- favourites ----------------------------------------------------------------------
 
-    async def favourite(self, user_id: int, beatmapset_id: int, action: str) -> int | FavouriteOutcome:
+    async def favourite(
+        self, user_id: int, beatmapset_id: int, action: str
+    ) -> int | FavouriteOutcome:
         """Favourite or unfavourite a set; returns its new favourite count."""
         if action not in ("favourite", "unfavourite"):
             return FavouriteOutcome.BAD_ACTION
@@ -610,7 +679,9 @@ class BeatmapService:
             elif action == "unfavourite" and present:
                 await self.repo.remove_favourite(user_id, beatmapset_id)
             # Recounted from the rows in the same transaction, so the count cannot drift.
-            return await self.repo.recount_favourites(beatmapset_id)
+            count = await self.repo.recount_favourites(beatmapset_id)
+        await self.ingest.forget_cached(await self.repo.beatmaps_of_set(beatmapset_id))
+        return count
 
     # -- difficulty attributes -----------------------------------------------------------
 
@@ -630,8 +701,9 @@ class BeatmapService:
             mods_json = core.encode_mods(mods)
         except (TypeError, ValueError, msgspec.EncodeError):
             return AttributesRejected.BAD_MODS
-        key = f"{_ATTRIBUTES_PREFIX}{beatmap.checksum}:{target}:{mods_json.decode('utf-8', 'replace')}"
-        cached = await self._redis.get(key)
+        mods_key = mods_json.decode("utf-8", "replace")
+        key = f"{_ATTRIBUTES_PREFIX}{beatmap.checksum}:{target}:{mods_key}"
+        cached = await self._cache_get(key)
         if cached:
             try:
                 return msgspec.json.decode(cached, type=DifficultyAttributesOut)
@@ -661,7 +733,7 @@ class BeatmapService:
             log.exception("difficulty failed for beatmap %s", beatmap_id)
             return AttributesRejected.FILE_MISSING
         shaped = _attributes_shape(attrs, target)
-        await self._redis.set(key, msgspec.json.encode(shaped), ex=_ATTRIBUTES_TTL)
+        await self._cache_set(key, msgspec.json.encode(shaped), _ATTRIBUTES_TTL)
         return shaped
 
 
@@ -685,7 +757,9 @@ def set_metadata_from_upstream(upstream_set: UpstreamBeatmapset) -> SetMetadata:
         storyboard=upstream_set.storyboard,
         genre_id=upstream_set.genre.id if upstream_set.genre else 1,
         language_id=upstream_set.language.id if upstream_set.language else 1,
-        download_disabled=bool(upstream_set.availability and upstream_set.availability.download_disabled),
+        download_disabled=bool(
+            upstream_set.availability and upstream_set.availability.download_disabled
+        ),
         submitted_date=upstream_set.submitted_date,
         ranked_date=upstream_set.ranked_date,
         last_updated=upstream_set.last_updated,
@@ -710,7 +784,7 @@ def _cursor_value(record: BeatmapsetRecord, column: str) -> str | int:
     return _aware(record.ranked_date or record.last_updated).isoformat()
 
 
-def _parse_cursor(cursor: dict[str, str], column: str) -> tuple[Any, int] | None | SearchRejected:
+def _parse_cursor(cursor: dict[str, str], column: str) -> tuple[Any, int] | SearchRejected | None:
     if not cursor:
         return None
     raw_value, raw_id = cursor.get("sort_value"), cursor.get("id")

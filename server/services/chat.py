@@ -40,7 +40,9 @@ def _channel(row: ChannelRow, member: bool) -> Channel:
 class ChatService:
     """Read chat state for a user."""
 
-    def __init__(self, chat: ChatRepository, users: UserRepository, profiles: ProfileService) -> None:
+    def __init__(
+        self, chat: ChatRepository, users: UserRepository, profiles: ProfileService
+    ) -> None:
         self._chat = chat
         self._users = users
         self._profiles = profiles
@@ -52,9 +54,13 @@ class ChatService:
     async def _silences(self, since: int | None) -> list[Silence]:
         if since is None:
             return []
-        return [Silence(s.id, s.user_id) for s in await self._chat.silences_since(since, _MAX_SILENCES)]
+        return [
+            Silence(s.id, s.user_id) for s in await self._chat.silences_since(since, _MAX_SILENCES)
+        ]
 
-    async def updates(self, user: UserAccount, since: int, history_since: int | None) -> ChatUpdates:
+    async def updates(
+        self, user: UserAccount, since: int, history_since: int | None
+    ) -> ChatUpdates:
         """chat/updates: the user's channels, messages after `since`, silences."""
         channels = [_channel(row, member=True) for row in await self._chat.joined_channels(user.id)]
         rows = await self._chat.messages_since(user.id, since, _MAX_MESSAGES)

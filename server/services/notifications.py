@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import msgspec
 
 from server.models.chat import Notification, NotificationBundle
@@ -9,14 +12,71 @@ from server.repositories.notifications import NotificationRepository
 from server.repositories.users import UserAccount
 
 _PAGE = 50
+_encoder = msgspec.json.Encoder()
+
+
+def user_channel(user_id: int) -> str:
+    """The Redis pub/sub channel carrying one user's socket events."""
+    return f"notifications:user:{user_id}"
+
+
+class SocketEvent(msgspec.Struct, frozen=True):
+    """One notification-socket message: `{"event", "data", "error"}` as lazer reads it."""
+
+    event: str
+    data: Any
+    error: str | None = None
 
 
 class NotificationService:
     """Read a user's notifications."""
 
-    def __init__(self, notifications: NotificationRepository, endpoint: str) -> None:
+    def __init__(self, notifications: NotificationRepository, redis: Any, endpoint: str) -> None:
         self._notifications = notifications
+        self._redis = redis
         self._endpoint = endpoint
+
+    async def push(self, user_id: int, event: str, data: Any) -> int:
+        """Send an event to the user's open sockets on every instance; returns listeners."""
+        return int(
+            await self._redis.publish(
+                user_channel(user_id), _encoder.encode(SocketEvent(event, data))
+            )
+        )
+
+    async def notify(
+        self,
+        user: UserAccount,
+        *,
+        name: str,
+        object_type: str,
+        object_id: int,
+        source_user_id: int | None,
+        details: dict[str, Any],
+    ) -> Notification:
+        """Store a notification and push it as a `new` event (after the row is written)."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        notification_id = await self._notifications.add(
+            user_id=user.id,
+            name=name,
+            object_type=object_type,
+            object_id=object_id,
+            source_user_id=source_user_id,
+            details=_encoder.encode(details).decode(),
+            now=now.replace(tzinfo=None),
+        )
+        notification = Notification(
+            id=notification_id,
+            name=name,
+            created_at=now,
+            object_type=object_type,
+            object_id=str(object_id),
+            source_user_id=source_user_id,
+            is_read=False,
+            details=details,
+        )
+        await self.push(user.id, "new", notification)
+        return notification
 
     async def bundle(self, user: UserAccount) -> NotificationBundle:
         """GET notifications: newest first, with the absolute ws(s):// socket URL."""

@@ -13,7 +13,13 @@ from server.repositories.oauth import OAuthClient, OAuthRepository
 from server.repositories.users import UserRepository
 from server.services.accounts import AccountService
 from server.services.limits import LoginGuard
-from server.services.tokens import ALL_SCOPES, KNOWN_SCOPES, IssuedTokens, TokenService, token_sha256
+from server.services.tokens import (
+    ALL_SCOPES,
+    KNOWN_SCOPES,
+    IssuedTokens,
+    TokenService,
+    token_sha256,
+)
 
 
 class TokenRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,12 +71,18 @@ def _parse_scopes(raw: str | None, default: tuple[str, ...]) -> tuple[str, ...] 
     unknown = [s for s in scopes if s not in KNOWN_SCOPES]
     if unknown:
         return OAuthFailure(
-            400, "invalid_scope", "The requested scope is invalid, unknown, or malformed", f"Check the `{unknown[0]}` scope"
+            400,
+            "invalid_scope",
+            "The requested scope is invalid, unknown, or malformed",
+            f"Check the `{unknown[0]}` scope",
         )
     # S-TOK-4: the all-access scope stands alone.
     if ALL_SCOPES in scopes and len(scopes) > 1:
         return OAuthFailure(
-            400, "invalid_scope", "The requested scope is invalid, unknown, or malformed", "`*` cannot be combined with other scopes"
+            400,
+            "invalid_scope",
+            "The requested scope is invalid, unknown, or malformed",
+            "`*` cannot be combined with other scopes",
         )
     return scopes
 
@@ -127,19 +139,26 @@ class OAuthService:
             "Check that all required parameters have been provided",
         )
 
-    async def _password(self, client: OAuthClient, request: TokenRequest, ip: str) -> IssuedTokens | OAuthFailure:
+    async def _password(
+        self, client: OAuthClient, request: TokenRequest, ip: str
+    ) -> IssuedTokens | OAuthFailure:
         # S-TOK-8: the resource-owner password grant exists for the first-party lazer client
         # only; third-party tools use client credentials or pre-issued tokens.
         if not client.password_client:
             return OAuthFailure(
-                400, "unauthorized_client", "The authenticated client is not authorized to use this authorization grant type."
+                400,
+                "unauthorized_client",
+                "The authenticated client is not authorized to use this authorization grant type.",
             )
         scopes = _parse_scopes(request.scope, (ALL_SCOPES,))
         if isinstance(scopes, OAuthFailure):
             return scopes
         if not request.username or not request.password:
             return OAuthFailure(
-                400, "invalid_request", "The request is missing a required parameter.", "Check the `username` and `password` parameters"
+                400,
+                "invalid_request",
+                "The request is missing a required parameter.",
+                "Check the `username` and `password` parameters",
             )
         if await self._guard.is_locked(ip):
             return _LOCKED
@@ -148,12 +167,23 @@ class OAuthService:
             await self._guard.record_failure(ip, request.username, request.password)
             return _BAD_CREDENTIALS
         async with self._db.transaction():
-            await self._users.touch_last_visit(user.id, datetime.now(UTC).replace(tzinfo=None, microsecond=0))
-            return await self._tokens.issue(user_id=user.id, client_id=client.id, scopes=scopes, with_refresh=True)
+            await self._users.touch_last_visit(
+                user.id, datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+            )
+            return await self._tokens.issue(
+                user_id=user.id, client_id=client.id, scopes=scopes, with_refresh=True
+            )
 
-    async def _refresh(self, client: OAuthClient, request: TokenRequest) -> IssuedTokens | OAuthFailure:
+    async def _refresh(
+        self, client: OAuthClient, request: TokenRequest
+    ) -> IssuedTokens | OAuthFailure:
         if not request.refresh_token:
-            return OAuthFailure(400, "invalid_request", "The request is missing a required parameter.", "Check the `refresh_token` parameter")
+            return OAuthFailure(
+                400,
+                "invalid_request",
+                "The request is missing a required parameter.",
+                "Check the `refresh_token` parameter",
+            )
         record = await self._clients.refresh_token(token_sha256(request.refresh_token))
         if record is None or record.revoked:
             return _invalid_refresh("Token has been revoked")
@@ -167,10 +197,17 @@ class OAuthService:
         if isinstance(scopes, OAuthFailure):
             return scopes
         if not (set(scopes) <= set(original) or ALL_SCOPES in original):
-            return OAuthFailure(400, "invalid_scope", "The requested scope is invalid, unknown, or malformed", "Scopes must be a subset of the original grant")
+            return OAuthFailure(
+                400,
+                "invalid_scope",
+                "The requested scope is invalid, unknown, or malformed",
+                "Scopes must be a subset of the original grant",
+            )
         async with self._db.transaction():
             # Claim first: of two concurrent uses of one refresh token, exactly one wins.
-            claimed = not record.rotated and await self._clients.claim_refresh_token(record.token_sha256)
+            claimed = not record.rotated and await self._clients.claim_refresh_token(
+                record.token_sha256
+            )
             if claimed:
                 await self._clients.revoke_access_token(record.access_token_sha256)
                 issued = await self._tokens.issue(
@@ -188,11 +225,20 @@ class OAuthService:
         await self._tokens.evict([record.access_token_sha256])
         return issued
 
-    async def _client_credentials(self, client: OAuthClient, request: TokenRequest) -> IssuedTokens | OAuthFailure:
+    async def _client_credentials(
+        self, client: OAuthClient, request: TokenRequest
+    ) -> IssuedTokens | OAuthFailure:
         scopes = _parse_scopes(request.scope, ("public",))
         if isinstance(scopes, OAuthFailure):
             return scopes
         if ALL_SCOPES in scopes or "identify" in scopes:
             # S-TOK-4: a token with no user can never hold the all-access scope.
-            return OAuthFailure(400, "invalid_scope", "The requested scope is invalid, unknown, or malformed", "Client credentials cannot request this scope")
-        return await self._tokens.issue(user_id=None, client_id=client.id, scopes=scopes, with_refresh=False)
+            return OAuthFailure(
+                400,
+                "invalid_scope",
+                "The requested scope is invalid, unknown, or malformed",
+                "Client credentials cannot request this scope",
+            )
+        return await self._tokens.issue(
+            user_id=None, client_id=client.id, scopes=scopes, with_refresh=False
+        )

@@ -22,7 +22,17 @@ MAX_OSZ_OSU_FILES: Final = 200
 MAX_OSZ_UNCOMPRESSED: Final = 1 << 30
 MAX_RATIO: Final = 200  # a .osu compresses about 5-10x; 200x is a zip bomb
 
-_VIDEO_EXTENSIONS: Final = (".mp4", ".avi", ".flv", ".m4v", ".mkv", ".webm", ".wmv", ".mpg", ".mpeg")
+_VIDEO_EXTENSIONS: Final = (
+    ".mp4",
+    ".avi",
+    ".flv",
+    ".m4v",
+    ".mkv",
+    ".webm",
+    ".wmv",
+    ".mpg",
+    ".mpeg",
+)
 _KEY_VALUE_RE = re.compile(r"^\s*([A-Za-z]+)\s*:\s?(.*?)\s*$")
 
 
@@ -161,7 +171,13 @@ def read_osz(data: bytes) -> OszContents:
                 with archive.open(info) as handle:
                     # Read one byte past the declared size: a lying header cannot inflate more.
                     content = handle.read(MAX_OSU_BYTES + 1)
-            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                EOFError,
+                RuntimeError,
+                NotImplementedError,
+            ) as exc:
                 raise OszError(f"{info.filename}: unreadable entry: {exc}") from None
             if len(content) > MAX_OSU_BYTES:
                 raise OszError(f"{info.filename}: .osu larger than {MAX_OSU_BYTES >> 20} MiB")

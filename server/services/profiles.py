@@ -20,15 +20,21 @@ from server.models.users import (
     UserPage,
     UserStatistics,
 )
-from server.repositories.favourites import FavouriteRepository
-from server.repositories.relations import RelationRepository
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.countries import country_name
 
 # osu-web's limits for non-supporters and supporters; everyone is a supporter here by default.
 _MAX_FRIENDS = 500
 _MAX_BLOCKS = 100
-_PROFILE_ORDER = ["me", "recent_activity", "top_ranks", "medals", "historical", "beatmaps", "kudosu"]
+_PROFILE_ORDER = [
+    "me",
+    "recent_activity",
+    "top_ranks",
+    "medals",
+    "historical",
+    "beatmaps",
+    "kudosu",
+]
 _ONLINE_PREFIX = "online:user:"
 
 
@@ -57,16 +63,8 @@ def level_for_score(total_score: int) -> Level:
 class ProfileService:
     """Build the user shapes the API returns."""
 
-    def __init__(
-        self,
-        users: UserRepository,
-        relations: RelationRepository,
-        favourites: FavouriteRepository,
-        redis: Any,
-    ) -> None:
+    def __init__(self, users: UserRepository, redis: Any) -> None:
         self._users = users
-        self._relations = relations
-        self._favourites = favourites
         self._redis = redis
 
     async def mark_online(self, user_id: int, seconds: int = 180) -> None:
@@ -79,7 +77,9 @@ class ProfileService:
         values = await self._redis.mget([f"{_ONLINE_PREFIX}{uid}" for uid in user_ids])
         return {uid for uid, value in zip(user_ids, values, strict=True) if value is not None}
 
-    async def _statistics(self, account: UserAccount, row: StatisticsRow | None, ruleset: str) -> UserStatistics:
+    async def _statistics(
+        self, account: UserAccount, row: StatisticsRow | None, ruleset: str
+    ) -> UserStatistics:
         row = row or StatisticsRow(user_id=account.id, ruleset=ruleset)
         ranked = row.pp > 0 and not account.is_restricted
         global_rank = country_rank = None
@@ -119,50 +119,51 @@ class ProfileService:
         # avatar is the official CDN's URL for this id, as osu-web's own fallback.
         return account.avatar_url or f"https://a.ppy.sh/{account.id}"
 
-    async def compact_many(self, accounts: list[UserAccount], ruleset: str | None = None) -> list[UserCompact]:
-        """UserCompact for lists (lookups, relations), with statistics for one ruleset."""
-        online = await self._online([a.id for a in accounts])
-        result: list[UserCompact] = []
-        for account in accounts:
-            mode = ruleset or account.playmode
-            rows = await self._users.statistics(account.id)
-            result.append(
-                UserCompact(
-                    avatar_url=self._avatar(account),
-                    country_code=account.country_code,
-                    id=account.id,
-                    is_active=True,
-                    is_bot=account.is_bot,
-                    is_online=account.id in online,
-                    is_supporter=account.is_supporter,
-                    last_visit=account.last_visit_at,
-                    pm_friends_only=account.pm_friends_only,
-                    profile_colour=account.profile_colour,
-                    username=account.username,
-                    country=Country(account.country_code, country_name(account.country_code)),
-                    cover=self._cover(account),
-                    support_level=1 if account.is_supporter else 0,
-                    statistics=await self._statistics(account, rows.get(mode), mode),
-                )
-            )
-        return result
-
-    async def _full_fields(
-        self, account: UserAccount, ruleset: str, rows: dict[str, StatisticsRow]
+    def _compact_fields(
+        self, account: UserAccount, online: bool, statistics: UserStatistics
     ) -> dict[str, Any]:
-        online = await self._online([account.id])
+        """The UserCompact part, shared by every user shape."""
         return {
             "avatar_url": self._avatar(account),
             "country_code": account.country_code,
             "id": account.id,
             "is_active": True,
             "is_bot": account.is_bot,
-            "is_online": account.id in online,
+            "is_online": online,
             "is_supporter": account.is_supporter,
             "last_visit": account.last_visit_at,
             "pm_friends_only": account.pm_friends_only,
             "profile_colour": account.profile_colour,
             "username": account.username,
+            "country": Country(account.country_code, country_name(account.country_code)),
+            "cover": self._cover(account),
+            "support_level": 1 if account.is_supporter else 0,
+            "statistics": statistics,
+        }
+
+    async def compact_many(
+        self, accounts: list[UserAccount], ruleset: str | None = None
+    ) -> list[UserCompact]:
+        """UserCompact for lists (lookups, relations), with statistics for one ruleset."""
+        online = await self._online([a.id for a in accounts])
+        result: list[UserCompact] = []
+        for account in accounts:
+            mode = ruleset or account.playmode
+            rows = await self._users.statistics(account.id)
+            statistics = await self._statistics(account, rows.get(mode), mode)
+            result.append(
+                UserCompact(**self._compact_fields(account, account.id in online, statistics))
+            )
+        return result
+
+    async def _full_fields(
+        self, account: UserAccount, ruleset: str, rows: dict[str, StatisticsRow]
+    ) -> dict[str, Any]:
+        online = account.id in await self._online([account.id])
+        statistics = await self._statistics(account, rows.get(ruleset), ruleset)
+        counts = await self._users.profile_counts(account.id)
+        return {
+            **self._compact_fields(account, online, statistics),
             "cover_url": account.cover_url or "",
             "discord": account.discord,
             "has_supported": account.is_supporter,
@@ -173,20 +174,17 @@ class ProfileService:
             "max_friends": _MAX_FRIENDS,
             "occupation": account.occupation,
             "playmode": account.playmode,
+            # osu-web sends null when no play style is set; ossapi cannot parse [].
             "playstyle": None,
             "profile_order": list(_PROFILE_ORDER),
             "title": account.title,
             "twitter": account.twitter,
             "website": account.website,
-            "country": Country(account.country_code, country_name(account.country_code)),
-            "cover": self._cover(account),
             "kudosu": Kudosu(available=0, total=0),
             "daily_challenge_user_stats": DailyChallengeUserStats(user_id=account.id),
-            "favourite_beatmapset_count": await self._favourites.count(account.id),
-            "follower_count": await self._relations.followers(account.id),
+            "favourite_beatmapset_count": counts.favourites,
+            "follower_count": counts.followers,
             "page": UserPage(html="", raw=""),
-            "statistics": await self._statistics(account, rows.get(ruleset), ruleset),
-            "support_level": 1 if account.is_supporter else 0,
         }
 
     async def user(self, account: UserAccount, ruleset: str | None = None) -> User:
@@ -198,7 +196,9 @@ class ProfileService:
         """APIMe: the full user, statistics for every ruleset, and owner-only fields."""
         rows = await self._users.statistics(account.id)
         fields = await self._full_fields(account, ruleset or account.playmode, rows)
-        per_ruleset = {name: await self._statistics(account, rows.get(name), name) for name in RULESETS}
+        per_ruleset = {
+            name: await self._statistics(account, rows.get(name), name) for name in RULESETS
+        }
         return Me(
             **fields,
             is_restricted=account.is_restricted,

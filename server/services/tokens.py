@@ -9,6 +9,7 @@ Only SHA-256 hashes of tokens are stored (S-TOK-3).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import time
@@ -62,8 +63,9 @@ class Session(msgspec.Struct, frozen=True):
         return ALL_SCOPES in self.scopes or scope in self.scopes
 
 
-class IssuedTokens(msgspec.Struct, frozen=True):
-    """A newly issued token pair, as the token endpoint returns it."""
+class IssuedTokens(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A newly issued token pair, as the token endpoint returns it (no refresh_token key for
+    client credentials, as Passport answers: RFC 6749 §4.4.3)."""
 
     token_type: str
     expires_in: int
@@ -213,10 +215,8 @@ class TokenService:
         ttl = min(self._cache_seconds, value.expires_at - now)
         if ttl <= 0:
             return
-        try:
+        with contextlib.suppress(RedisError, OSError):  # storage still answers without it
             await self._redis.set(_CACHE_PREFIX + digest, _cache_encoder.encode(value), ex=ttl)
-        except (RedisError, OSError):
-            pass
 
     async def _cache_evict(self, digests: list[str]) -> None:
         if not digests:

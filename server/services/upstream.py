@@ -90,7 +90,9 @@ class UpstreamError(Exception):
 class Upstream:
     """Client for the upstream API and mirrors; a disabled one answers every call with None."""
 
-    def __init__(self, settings: Settings, redis: Any, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: Settings, redis: Any, http: httpx.AsyncClient | None = None
+    ) -> None:
         self._settings = settings
         self._redis = redis
         self._api = settings.upstream_api_url
@@ -184,7 +186,11 @@ class Upstream:
         return await self._with_retries(once)
 
     async def lookup(
-        self, *, beatmap_id: int | None = None, checksum: str | None = None, filename: str | None = None
+        self,
+        *,
+        beatmap_id: int | None = None,
+        checksum: str | None = None,
+        filename: str | None = None,
     ) -> UpstreamLookup | None:
         """Which beatmap (and set) upstream knows under this key; None when it knows none."""
         if not self.enabled:
@@ -196,7 +202,9 @@ class Upstream:
             params["checksum"] = checksum
         if filename is not None:
             params["filename"] = filename
-        found: UpstreamLookup | None = await self._api_get("beatmaps/lookup", params, UpstreamLookup)
+        found: UpstreamLookup | None = await self._api_get(
+            "beatmaps/lookup", params, UpstreamLookup
+        )
         return found
 
     async def beatmapset(self, beatmapset_id: int) -> UpstreamBeatmapset | None:
@@ -275,4 +283,8 @@ class _NotFound(Exception):
 
 
 def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "Accept": "application/json", "x-api-version": "20241024"}
+    return {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/json",
+        "x-api-version": "20241024",
+    }

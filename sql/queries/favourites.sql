@@ -2,7 +2,3 @@
 -- The ids of a user's favourite beatmapsets, newest first.
 SELECT beatmapset_id FROM beatmapset_favourites WHERE user_id = :user_id
 ORDER BY created_at DESC, beatmapset_id DESC;
-
--- name: count_favourite_beatmapsets(user_id)$
--- How many beatmapsets a user has favourited.
-SELECT COUNT(*) FROM beatmapset_favourites WHERE user_id = :user_id;

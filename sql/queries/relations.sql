@@ -31,7 +31,3 @@ DELETE FROM user_relations WHERE user_id = :user_id AND target_id = :target_id A
 -- name: count_relations(user_id, kind)$
 -- How many friends or blocks a user has.
 SELECT COUNT(*) FROM user_relations WHERE user_id = :user_id AND kind = :kind;
-
--- name: count_followers(user_id)$
--- How many users have this user as a friend.
-SELECT COUNT(*) FROM user_relations WHERE target_id = :user_id AND kind = 'friend';

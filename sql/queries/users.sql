@@ -62,3 +62,9 @@ WHERE s.ruleset = :ruleset AND s.pp > :pp AND u.country_code = :country_code
 -- How many unrestricted users have pp in a ruleset (for the rank percentile).
 SELECT COUNT(*) FROM user_statistics s JOIN users u ON u.id = s.user_id
 WHERE s.ruleset = :ruleset AND s.pp > 0 AND u.is_restricted = 0;
+
+-- name: fetch_profile_counts(user_id)^
+-- The counters a full profile shows, in one round trip: favourite sets and followers.
+SELECT (SELECT COUNT(*) FROM beatmapset_favourites f WHERE f.user_id = :user_id) AS favourites,
+       (SELECT COUNT(*) FROM user_relations r
+        WHERE r.target_id = :user_id AND r.kind = 'friend') AS followers;

@@ -13,7 +13,7 @@ import requests
 from ossapi import GameMode, Ossapi, UserLookupKey  # type: ignore[import-untyped]
 from ossapi.models import DailyChallengeUserStats, User  # type: ignore[import-untyped]
 
-from tests.conformance.conftest import HTTP_TIMEOUT
+from tests.conformance.conftest import HTTP_TIMEOUT, register
 from tests.conformance.live_server import LiveServer, ThirdPartyClient
 from tests.helpers import LAZER_BOUNDARY, LAZER_CLIENT_ID, LAZER_SECRET, Account, lazer_multipart
 
@@ -143,25 +143,76 @@ def test_unknown_user_is_an_error_not_a_model(
         bounded(lambda: api.user(999_999_999, mode=GameMode.OSU))
 
 
-def test_pre_issued_lazer_token_reads_me(
-    live_server: LiveServer, live_account: Account, tmp_path: Path
-) -> None:
-    """A token from lazer's password grant, handed to ossapi, reads /me/ through its models."""
-    tokens = _lazer_tokens(live_server, live_account)
-    # get_me needs `identify` client-side, which ossapi only allows with the authorization
-    # code grant; a pre-issued token skips that grant's browser step entirely.
-    api = bounded(
+def _lazer_ossapi(live_server: LiveServer, tokens: dict[str, str], tmp_path: Path) -> Ossapi:
+    """ossapi holding a pre-issued lazer token, with the user scopes it checks client-side."""
+    # get_me/friends need `identify`/`friends.read` client-side, which ossapi only allows
+    # with the authorization code grant; a pre-issued token skips that grant's browser step.
+    return bounded(
         lambda: ossapi_class(live_server)(
             LAZER_CLIENT_ID,
             LAZER_SECRET,
             redirect_uri="http://127.0.0.1:9/",
-            scopes=["public", "identify"],
+            scopes=["public", "identify", "friends.read"],
             grant="authorization",
             access_token=tokens["access_token"],
             refresh_token=tokens["refresh_token"],
             token_directory=str(tmp_path),
         )
     )
+
+
+def test_user_lists_and_seasonal_backgrounds_parse(
+    live_server: LiveServer,
+    live_account: Account,
+    third_party_client: ThirdPartyClient,
+    tmp_path: Path,
+) -> None:
+    """users?ids[], users/lookup (ids and @names) and seasonal-backgrounds through the models."""
+    other = register(live_server)
+    api = bounded(
+        lambda: ossapi_class(live_server)(
+            str(third_party_client.id), third_party_client.secret, token_directory=str(tmp_path)
+        )
+    )
+    listed = bounded(lambda: api.users([live_account.id, other.id, 999_999_999]))
+    assert sorted(u.id for u in listed) == sorted([live_account.id, other.id])
+    assert all(u.statistics is not None and u.statistics.level.current == 1 for u in listed)
+
+    looked_up = bounded(lambda: api.users_lookup([live_account.id, f"@{other.username}"]))
+    assert sorted(u.username for u in looked_up) == sorted([live_account.username, other.username])
+
+    backgrounds = bounded(api.seasonal_backgrounds)
+    assert backgrounds.backgrounds == []
+    assert isinstance(backgrounds.ends_at, datetime)
+
+
+def test_friends_in_the_relation_format(
+    live_server: LiveServer, live_account: Account, tmp_path: Path
+) -> None:
+    """A friend added as lazer does comes back through ossapi's UserRelation (api >= 20241022)."""
+    friend = register(live_server)
+    tokens = _lazer_tokens(live_server, live_account)
+    added = requests.post(
+        f"{live_server.url}/api/v2/friends",
+        params={"target": friend.id},
+        headers={"Authorization": f"Bearer {tokens['access_token']}", "x-api-version": "20251101"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert added.status_code == 200, added.text
+
+    api = _lazer_ossapi(live_server, tokens, tmp_path)
+    relations = bounded(api.friends)
+    assert [r.target_id for r in relations] == [friend.id]
+    assert relations[0].relation_type.value == "friend"
+    assert relations[0].mutual is False
+    assert relations[0].target.username == friend.username
+
+
+def test_pre_issued_lazer_token_reads_me(
+    live_server: LiveServer, live_account: Account, tmp_path: Path
+) -> None:
+    """A token from lazer's password grant, handed to ossapi, reads /me/ through its models."""
+    api = _lazer_ossapi(live_server, _lazer_tokens(live_server, live_account), tmp_path)
     me = bounded(api.get_me)
     _assert_fresh_user(me, live_account)
     assert me.is_restricted is False

@@ -44,11 +44,17 @@ async def shared_import(app: Any, tmp_path_factory: pytest.TempPathFactory) -> d
             ids[name] = (fresh_id(), fresh_id())
     # The two taiko tests share one set, as difficulties of one song would.
     taiko_set = ids["ppy-taiko-diffcalc-test.osu"][1]
-    ids["ppy-taiko-diffcalc-test-strong.osu"] = (ids["ppy-taiko-diffcalc-test-strong.osu"][0], taiko_set)
+    ids["ppy-taiko-diffcalc-test-strong.osu"] = (
+        ids["ppy-taiko-diffcalc-test-strong.osu"][0],
+        taiko_set,
+    )
 
     for name, (_, set_id) in WITH_IDS.items():
         (root / f"{set_id} {name[:-4]}.osz").write_bytes(
-            make_osz({name: (source / name).read_bytes()}, {"audio.mp3": b"\0" * 64, "bg.jpg": b"\0" * 64})
+            make_osz(
+                {name: (source / name).read_bytes()},
+                {"audio.mp3": b"\0" * 64, "bg.jpg": b"\0" * 64},
+            )
         )
     mapping: dict[str, IdMapping] = {}
     import hashlib
@@ -105,7 +111,10 @@ async def test_stars_and_combo_match_rosu_pp(services: Any, shared_import: dict[
             if convert is None:
                 continue
             rows = {d.ruleset_id: d for d in await services.beatmaps.repo.difficulties(beatmap_id)}
-            assert rows[ruleset].stars == pytest.approx(convert["NM"]["stars"], rel=1e-9), (name, key)
+            assert rows[ruleset].stars == pytest.approx(convert["NM"]["stars"], rel=1e-9), (
+                name,
+                key,
+            )
             assert rows[ruleset].max_combo == convert["NM"]["max_combo"]
 
 
@@ -120,14 +129,18 @@ async def test_imported_osz_is_served_and_files_are_byte_exact(
     assert download.status_code == 200 and download.content[:2] == b"PK"
 
 
-async def test_imported_maps_by_every_key(client: httpx.AsyncClient, player: SignedIn, shared_import: dict[str, Any]) -> None:
+async def test_imported_maps_by_every_key(
+    client: httpx.AsyncClient, player: SignedIn, shared_import: dict[str, Any]
+) -> None:
     import hashlib
 
     source: Path = shared_import["source"]
     for name, (beatmap_id, set_id) in shared_import["ids"].items():
         checksum = hashlib.md5((source / name).read_bytes()).hexdigest()
         for params in ({"id": beatmap_id}, {"checksum": checksum}, {"filename": name}):
-            response = await client.get("/api/v2/beatmaps/lookup", params=params, headers=player.headers)
+            response = await client.get(
+                "/api/v2/beatmaps/lookup", params=params, headers=player.headers
+            )
             assert response.status_code == 200, (name, params, response.text)
             assert response.json()["id"] == beatmap_id
             assert response.json()["beatmapset"]["id"] == set_id
@@ -152,11 +165,16 @@ async def test_attributes_match_rosu_pp_for_every_mod_set(
             )
             assert response.status_code == 200, (name, mods, response.text)
             attributes = response.json()["attributes"]
-            assert attributes["star_rating"] == pytest.approx(want["stars"], rel=1e-9, abs=1e-12), (name, mods)
+            assert attributes["star_rating"] == pytest.approx(want["stars"], rel=1e-9, abs=1e-12), (
+                name,
+                mods,
+            )
             assert attributes["max_combo"] == want["max_combo"], (name, mods)
 
 
-async def test_attributes_request_forms(client: httpx.AsyncClient, player: SignedIn, shared_import: dict[str, Any]) -> None:
+async def test_attributes_request_forms(
+    client: httpx.AsyncClient, player: SignedIn, shared_import: dict[str, Any]
+) -> None:
     expected = shared_import["expected"]["rosu-osu-2785319.osu"]["results"]
     dt = expected["osu"]["DT"]["stars"]
     url = "/api/v2/beatmaps/2785319/attributes"
@@ -188,12 +206,21 @@ async def test_attributes_request_forms(client: httpx.AsyncClient, player: Signe
     assert await status(2785319, json={"mods": ["ZZ"]}) == 422
     assert await status(2785319, json={"mods": True}) == 422
     assert await status(2785319, json={"mods": [1, "HD"]}) == 422
-    assert await status(2785319, content=b"{not json", headers={**player.headers, "content-type": "application/json"}) == 400
+    assert (
+        await status(
+            2785319,
+            content=b"{not json",
+            headers={**player.headers, "content-type": "application/json"},
+        )
+        == 400
+    )
     assert await status(fresh_id(), json={}) == 404
     assert await status("x", json={}) == 422
 
 
-async def test_attributes_are_cached_in_redis(services: Any, client: httpx.AsyncClient, player: SignedIn, shared_import: dict[str, Any]) -> None:
+async def test_attributes_are_cached_in_redis(
+    services: Any, client: httpx.AsyncClient, player: SignedIn, shared_import: dict[str, Any]
+) -> None:
     response = await client.post(
         "/api/v2/beatmaps/2118524/attributes", json={"mods": ["HR"]}, headers=player.headers
     )
@@ -243,7 +270,9 @@ def test_cli_import_with_progress_summary_and_rejections(tmp_path: Path) -> None
     ranked = run("--quiet")
     assert "beatmaps: 0 added, 1 updated, 0 unchanged, 3 rejected" in ranked.stdout
     mapping = tmp_path / "ids.json"
-    mapping.write_text(json.dumps({"noid.osu": {"beatmap_id": 1_700_000_010, "beatmapset_id": 1_700_000_011}}))
+    mapping.write_text(
+        json.dumps({"noid.osu": {"beatmap_id": 1_700_000_010, "beatmapset_id": 1_700_000_011}})
+    )
     third = run("--quiet", "--ids", str(mapping))
     assert "beatmaps: 1 added, 0 updated, 1 unchanged, 2 rejected" in third.stdout
     bad = run("--ids", str(tmp_path / "missing.json"))

@@ -13,7 +13,6 @@ from server.services.beatmap_ingest import BeatmapFile, SetInput, SetMetadata
 from tests.beatmap_data import fresh_id, make_osu, store_set
 from tests.helpers import SignedIn, lazer_multipart
 
-
 STATUSES = (1, 1, 2, 3, 4, 0, -1, -2)  # cycled over the corpus
 
 
@@ -45,7 +44,9 @@ async def search(client: httpx.AsyncClient, player: SignedIn, **params: Any) -> 
     return response.json()  # type: ignore[no-any-return]
 
 
-async def page_all(client: httpx.AsyncClient, player: SignedIn, **params: Any) -> list[dict[str, Any]]:
+async def page_all(
+    client: httpx.AsyncClient, player: SignedIn, **params: Any
+) -> list[dict[str, Any]]:
     """Every page, passing the cursor back as lazer does (`cursor[key]=value`)."""
     results: list[dict[str, Any]] = []
     cursor: dict[str, Any] | None = None
@@ -103,7 +104,14 @@ async def test_first_page_has_fifty_a_cursor_and_the_total(
     assert page["total"] == 55 and len(page["beatmapsets"]) == 50
     assert page["cursor"] is not None and page["cursor_string"]
     # cursor_string is the same position.
-    second = await search(client, player, q=corpus["token"], s="any", sort="title_asc", cursor_string=page["cursor_string"])
+    second = await search(
+        client,
+        player,
+        q=corpus["token"],
+        s="any",
+        sort="title_asc",
+        cursor_string=page["cursor_string"],
+    )
     assert [s["title"] for s in second["beatmapsets"]] == [f"Song {i}" for i in range(50, 55)]
     assert second["cursor"] is None
     for beatmapset in page["beatmapsets"]:
@@ -125,7 +133,11 @@ async def test_first_page_has_fifty_a_cursor_and_the_total(
     ],
 )
 async def test_status_categories(
-    client: httpx.AsyncClient, player: SignedIn, corpus: dict[str, Any], category: str, statuses: set[int]
+    client: httpx.AsyncClient,
+    player: SignedIn,
+    corpus: dict[str, Any],
+    category: str,
+    statuses: set[int],
 ) -> None:
     results = await page_all(client, player, q=corpus["token"], s=category, sort="ranked_desc")
     expected = {sid for sid, info in corpus["sets"].items() if info["status"] in statuses}
@@ -133,8 +145,13 @@ async def test_status_categories(
     assert {s["ranked"] for s in results} <= statuses
 
 
-async def test_ruleset_filter_and_converts(client: httpx.AsyncClient, player: SignedIn, corpus: dict[str, Any]) -> None:
-    by_ruleset = {r: {sid for sid, i in corpus["sets"].items() if i["ruleset"] == r} for r in ("osu", "taiko", "catch", "mania")}
+async def test_ruleset_filter_and_converts(
+    client: httpx.AsyncClient, player: SignedIn, corpus: dict[str, Any]
+) -> None:
+    by_ruleset = {
+        r: {sid for sid, i in corpus["sets"].items() if i["ruleset"] == r}
+        for r in ("osu", "taiko", "catch", "mania")
+    }
     taiko = await page_all(client, player, q=corpus["token"], s="any", m=1)
     assert {s["id"] for s in taiko} == by_ruleset["taiko"]
     with_converts = await page_all(client, player, q=corpus["token"], s="any", m=1, c="converts")
@@ -143,7 +160,9 @@ async def test_ruleset_filter_and_converts(client: httpx.AsyncClient, player: Si
     assert {s["id"] for s in mania} == by_ruleset["mania"]
 
 
-async def test_text_matches_every_field(client: httpx.AsyncClient, player: SignedIn, corpus: dict[str, Any]) -> None:
+async def test_text_matches_every_field(
+    client: httpx.AsyncClient, player: SignedIn, corpus: dict[str, Any]
+) -> None:
     target = next(sid for sid, info in corpus["sets"].items() if info["i"] == 7)
     for query in ("level7", "SONG 07", "artist 47", "n7", "corpusmapper song 07"):
         results = await page_all(client, player, q=f"{corpus['token']} {query}", s="any")
@@ -160,7 +179,11 @@ async def test_favourites_category_needs_and_uses_the_user(
 ) -> None:
     target = next(iter(corpus["sets"]))
     body, headers = lazer_multipart({"action": "favourite"})
-    await client.post(f"/api/v2/beatmapsets/{target}/favourites", content=body, headers={**headers, **player.headers})
+    await client.post(
+        f"/api/v2/beatmapsets/{target}/favourites",
+        content=body,
+        headers={**headers, **player.headers},
+    )
     results = await page_all(client, player, q=corpus["token"], s="favourites")
     assert [s["id"] for s in results] == [target]
     assert results[0]["has_favourited"] is True
@@ -168,7 +191,9 @@ async def test_favourites_category_needs_and_uses_the_user(
     assert mine["beatmapsets"] == []
 
 
-async def test_extra_genre_language_and_nsfw_filters(services: Any, client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_extra_genre_language_and_nsfw_filters(
+    services: Any, client: httpx.AsyncClient, player: SignedIn
+) -> None:
     token = "xtra" + secrets.token_hex(4)
     stored = {}
     for name, meta in {
@@ -185,8 +210,15 @@ async def test_extra_genre_language_and_nsfw_filters(services: Any, client: http
                 status=1,
                 files=[BeatmapFile(data=data, filename=f"{name}.osu", beatmap_id=beatmap_id)],
                 metadata=SetMetadata(
-                    artist="A", artist_unicode="A", title=name, title_unicode=name, creator="C",
-                    user_id=0, source="", tags=token, **meta,
+                    artist="A",
+                    artist_unicode="A",
+                    title=name,
+                    title_unicode=name,
+                    creator="C",
+                    user_id=0,
+                    source="",
+                    tags=token,
+                    **meta,
                 ),
             )
         )

@@ -56,8 +56,12 @@ def upstream_settings(settings: Settings, api_url: str, mirror_base: str, **extr
 
 
 @asynccontextmanager
-async def fetching_client(settings: Settings, fake: FakeUpstream, **extra: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(upstream_settings(settings, fake.url, fake.url, **extra), "198.51.100.20") as c:
+async def fetching_client(
+    settings: Settings, fake: FakeUpstream, **extra: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(
+        upstream_settings(settings, fake.url, fake.url, **extra), "198.51.100.20"
+    ) as c:
         yield c
 
 
@@ -68,7 +72,9 @@ async def test_unknown_id_goes_upstream_once_then_is_served_locally(
     first_id, second_id = list(upstream_set.beatmaps)
     before = dict(fake.hits)
     async with fetching_client(settings, fake) as client:
-        response = await client.get(f"/api/v2/beatmaps/lookup?id={first_id}", headers=player.headers)
+        response = await client.get(
+            f"/api/v2/beatmaps/lookup?id={first_id}", headers=player.headers
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["checksum"] == hashlib.md5(upstream_set.beatmaps[first_id]).hexdigest()
@@ -92,8 +98,14 @@ async def test_unknown_id_goes_upstream_once_then_is_served_locally(
         assert dict(fake.hits) == after_first
     # Persisted in SQL and the file store: the stock app (no fetcher) serves it too.
     stored = await services.beatmaps.repo.beatmap(second_id)
-    assert stored is not None and stored.checksum == hashlib.md5(upstream_set.beatmaps[second_id]).hexdigest()
-    assert await services.beatmaps.files.get("osu", stored.checksum) == upstream_set.beatmaps[second_id]
+    assert (
+        stored is not None
+        and stored.checksum == hashlib.md5(upstream_set.beatmaps[second_id]).hexdigest()
+    )
+    assert (
+        await services.beatmaps.files.get("osu", stored.checksum)
+        == upstream_set.beatmaps[second_id]
+    )
 
 
 async def test_unknown_checksum_and_misses_are_remembered(
@@ -103,12 +115,16 @@ async def test_unknown_checksum_and_misses_are_remembered(
     beatmap_id = next(iter(upstream_set.beatmaps))
     checksum = hashlib.md5(upstream_set.beatmaps[beatmap_id]).hexdigest()
     async with fetching_client(settings, fake) as client:
-        found = await client.get(f"/api/v2/beatmaps/lookup?checksum={checksum}", headers=player.headers)
+        found = await client.get(
+            f"/api/v2/beatmaps/lookup?checksum={checksum}", headers=player.headers
+        )
         assert found.status_code == 200 and found.json()["id"] == beatmap_id
         unknown = "f" * 32
         lookups = fake.hits["lookup"]
         for _ in range(3):
-            miss = await client.get(f"/api/v2/beatmaps/lookup?checksum={unknown}", headers=player.headers)
+            miss = await client.get(
+                f"/api/v2/beatmaps/lookup?checksum={unknown}", headers=player.headers
+            )
             assert miss.status_code == 404
         assert fake.hits["lookup"] == lookups + 1  # asked once; the miss is remembered
 
@@ -121,7 +137,10 @@ async def test_concurrent_lookups_share_one_upstream_request(
     lookups = fake.hits["lookup"]
     async with fetching_client(settings, fake) as client:
         responses = await asyncio.gather(
-            *(client.get(f"/api/v2/beatmaps/{beatmap_id}", headers=player.headers) for _ in range(8))
+            *(
+                client.get(f"/api/v2/beatmaps/{beatmap_id}", headers=player.headers)
+                for _ in range(8)
+            )
         )
     assert [r.status_code for r in responses] == [200] * 8
     assert fake.hits["lookup"] == lookups + 1
@@ -134,10 +153,14 @@ async def test_token_is_cached_and_refreshed_on_401(
     async with fetching_client(settings, fake) as client:
         await client.get(f"/api/v2/beatmapsets/{sets[0].id}", headers=player.headers)
         tokens = fake.hits["token"]
-        assert (await client.get(f"/api/v2/beatmapsets/{sets[1].id}", headers=player.headers)).status_code == 200
+        assert (
+            await client.get(f"/api/v2/beatmapsets/{sets[1].id}", headers=player.headers)
+        ).status_code == 200
         assert fake.hits["token"] == tokens  # cached
         fake.revoke_tokens()
-        assert (await client.get(f"/api/v2/beatmapsets/{sets[2].id}", headers=player.headers)).status_code == 200
+        assert (
+            await client.get(f"/api/v2/beatmapsets/{sets[2].id}", headers=player.headers)
+        ).status_code == 200
         assert fake.hits["token"] == tokens + 1  # refreshed once after the 401
 
 
@@ -149,7 +172,9 @@ async def test_mirror_failover_and_checksum_check(
     upstream_set = fake.add_set(n_beatmaps=2)
     good_before, bad_before = fake.hits["good_mirror"], fake.hits["bad_mirror"]
     async with fetching_client(settings, fake) as client:
-        response = await client.get(f"/api/v2/beatmapsets/{upstream_set.id}", headers=player.headers)
+        response = await client.get(
+            f"/api/v2/beatmapsets/{upstream_set.id}", headers=player.headers
+        )
     assert response.status_code == 200
     assert fake.hits["bad_mirror"] > bad_before and fake.hits["good_mirror"] == good_before + 2
     for beatmap_id, data in upstream_set.beatmaps.items():
@@ -171,7 +196,9 @@ async def test_set_is_not_stored_when_no_mirror_has_a_file(
         UPSTREAM_RETRIES="0",
     )
     async with app_client(bad_only, "198.51.100.21") as client:
-        response = await client.get(f"/api/v2/beatmapsets/{upstream_set.id}", headers=player.headers)
+        response = await client.get(
+            f"/api/v2/beatmapsets/{upstream_set.id}", headers=player.headers
+        )
     assert response.status_code == 404
     assert await services.beatmaps.repo.beatmapset(upstream_set.id) is None
 
@@ -182,12 +209,16 @@ async def test_map_changed_upstream_is_resynced(
     upstream_set = fake.add_set(n_beatmaps=2)
     changed_id = next(iter(upstream_set.beatmaps))
     async with fetching_client(settings, fake) as client:
-        assert (await client.get(f"/api/v2/beatmapsets/{upstream_set.id}", headers=player.headers)).status_code == 200
+        assert (
+            await client.get(f"/api/v2/beatmapsets/{upstream_set.id}", headers=player.headers)
+        ).status_code == 200
         old_checksum = (await services.beatmaps.repo.beatmap(changed_id)).checksum
         fake.change_beatmap(upstream_set, changed_id)
         new_checksum = hashlib.md5(upstream_set.beatmaps[changed_id]).hexdigest()
         # lazer has the new file and looks it up by checksum: unknown here, known upstream.
-        response = await client.get(f"/api/v2/beatmaps/lookup?checksum={new_checksum}", headers=player.headers)
+        response = await client.get(
+            f"/api/v2/beatmaps/lookup?checksum={new_checksum}", headers=player.headers
+        )
         assert response.status_code == 200, response.text
         assert response.json()["id"] == changed_id and response.json()["checksum"] == new_checksum
     stored = await services.beatmaps.repo.beatmap(changed_id)
@@ -246,7 +277,9 @@ async def test_upstream_down(settings: Settings, player: SignedIn) -> None:
     down = f"http://{host}:{port}"
     async with app_client(upstream_settings(settings, down, down), "198.51.100.22") as client:
         started = time.monotonic()
-        response = await client.get(f"/api/v2/beatmaps/lookup?id={fresh_id()}", headers=player.headers)
+        response = await client.get(
+            f"/api/v2/beatmaps/lookup?id={fresh_id()}", headers=player.headers
+        )
         assert response.status_code == 404
         assert time.monotonic() - started < 5
 
@@ -258,7 +291,9 @@ async def test_import_takes_status_and_metadata_from_upstream(
     from server.services.beatmap_import import BeatmapImporter
 
     upstream_set = fake.add_set(n_beatmaps=1, status="loved", title="Known Upstream")
-    (tmp_path / "x.osz").write_bytes(make_osz({f"{i}.osu": d for i, d in upstream_set.beatmaps.items()}))
+    (tmp_path / "x.osz").write_bytes(
+        make_osz({f"{i}.osu": d for i, d in upstream_set.beatmaps.items()})
+    )
     beatmaps = build_beatmap_service(
         upstream_settings(settings, fake.url, fake.url), services.db, services.redis
     )

@@ -14,24 +14,78 @@ from tests.beatmap_data import fresh_id, make_osu, store_set
 from tests.conftest import app_client, make_settings
 from tests.helpers import SignedIn, lazer_multipart
 
-
-NON_NULLABLE_BEATMAP = (
-    "id beatmapset_id status checksum user_id mode_int difficulty_rating total_length hit_length "
-    "cs ar drain accuracy bpm count_circles count_sliders count_spinners playcount passcount "
-    "convert last_updated max_combo"
-).split()
-NON_NULLABLE_SET = (
-    "id status title artist title_unicode artist_unicode creator user_id covers bpm play_count "
-    "favourite_count has_favourited nsfw spotlight video storyboard submitted_date availability "
-    "genre language ratings"
-).split()
-COVER_KEYS = {"cover", "cover@2x", "card", "card@2x", "list", "list@2x", "slimcover", "slimcover@2x"}
+NON_NULLABLE_BEATMAP = [
+    "id",
+    "beatmapset_id",
+    "status",
+    "checksum",
+    "user_id",
+    "mode_int",
+    "difficulty_rating",
+    "total_length",
+    "hit_length",
+    "cs",
+    "ar",
+    "drain",
+    "accuracy",
+    "bpm",
+    "count_circles",
+    "count_sliders",
+    "count_spinners",
+    "playcount",
+    "passcount",
+    "convert",
+    "last_updated",
+    "max_combo",
+]
+NON_NULLABLE_SET = [
+    "id",
+    "status",
+    "title",
+    "artist",
+    "title_unicode",
+    "artist_unicode",
+    "creator",
+    "user_id",
+    "covers",
+    "bpm",
+    "play_count",
+    "favourite_count",
+    "has_favourited",
+    "nsfw",
+    "spotlight",
+    "video",
+    "storyboard",
+    "submitted_date",
+    "availability",
+    "genre",
+    "language",
+    "ratings",
+]
+COVER_KEYS = {
+    "cover",
+    "cover@2x",
+    "card",
+    "card@2x",
+    "list",
+    "list@2x",
+    "slimcover",
+    "slimcover@2x",
+}
 
 
 def assert_beatmap_shape(beatmap: dict[str, Any]) -> None:
     for key in NON_NULLABLE_BEATMAP:
         assert beatmap.get(key) is not None, key
-    assert beatmap["status"] in {"graveyard", "wip", "pending", "ranked", "approved", "qualified", "loved"}
+    assert beatmap["status"] in {
+        "graveyard",
+        "wip",
+        "pending",
+        "ranked",
+        "approved",
+        "qualified",
+        "loved",
+    }
     assert len(beatmap["checksum"]) == 32
 
 
@@ -54,22 +108,30 @@ async def ranked_set(services: Any) -> dict[str, Any]:
         artist="Lookup Artist",
         tags="alpha beta",
         osz=True,
-        difficulties=[{"ruleset": "osu", "version": "Easy"}, {"ruleset": "taiko", "version": "Oni"}],
+        difficulties=[
+            {"ruleset": "osu", "version": "Easy"},
+            {"ruleset": "taiko", "version": "Oni"},
+        ],
     )
     beatmaps = [await services.beatmaps.repo.beatmap(i) for i in ids]
     return {"set_id": set_id, "ids": ids, "beatmaps": beatmaps}
 
 
-async def test_lookup_by_every_key(client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]) -> None:
+async def test_lookup_by_every_key(
+    client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]
+) -> None:
     beatmap = ranked_set["beatmaps"][0]
     by_id = await client.get(f"/api/v2/beatmaps/lookup?id={beatmap.id}", headers=player.headers)
-    by_md5 = await client.get(f"/api/v2/beatmaps/lookup?checksum={beatmap.checksum}", headers=player.headers)
+    by_md5 = await client.get(
+        f"/api/v2/beatmaps/lookup?checksum={beatmap.checksum}", headers=player.headers
+    )
     by_name = await client.get(
         "/api/v2/beatmaps/lookup", params={"filename": beatmap.filename}, headers=player.headers
     )
     # lazer sends whatever it knows; an unknown id falls through to the checksum.
     cascade = await client.get(
-        f"/api/v2/beatmaps/lookup?id={fresh_id()}&checksum={beatmap.checksum}", headers=player.headers
+        f"/api/v2/beatmaps/lookup?id={fresh_id()}&checksum={beatmap.checksum}",
+        headers=player.headers,
     )
     for response in (by_id, by_md5, by_name, cascade):
         assert response.status_code == 200, response.text
@@ -82,7 +144,9 @@ async def test_lookup_by_every_key(client: httpx.AsyncClient, player: SignedIn, 
         assert body["beatmapset"]["status"] == "ranked" and body["status"] == "ranked"
 
 
-async def test_show_beatmap_and_trailing_slash(client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]) -> None:
+async def test_show_beatmap_and_trailing_slash(
+    client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]
+) -> None:
     beatmap = ranked_set["beatmaps"][1]
     for path in (f"/api/v2/beatmaps/{beatmap.id}", f"/api/v2/beatmaps/{beatmap.id}/"):
         response = await client.get(path, headers=player.headers)
@@ -94,7 +158,9 @@ async def test_show_beatmap_and_trailing_slash(client: httpx.AsyncClient, player
         assert list(body).index("beatmapset") > list(body).index("id")
 
 
-async def test_beatmaps_ids_list(client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]) -> None:
+async def test_beatmaps_ids_list(
+    client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]
+) -> None:
     a, b = ranked_set["ids"]
     unknown = fresh_id()
     response = await client.get(
@@ -110,7 +176,9 @@ async def test_beatmaps_ids_list(client: httpx.AsyncClient, player: SignedIn, ra
     assert empty.json() == {"beatmaps": []}
 
 
-async def test_beatmapset_and_lookup(client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]) -> None:
+async def test_beatmapset_and_lookup(
+    client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]
+) -> None:
     set_id = ranked_set["set_id"]
     direct = await client.get(f"/api/v2/beatmapsets/{set_id}", headers=player.headers)
     lookup = await client.get(
@@ -158,13 +226,17 @@ async def test_beatmapset_and_lookup(client: httpx.AsyncClient, player: SignedIn
         ("/api/v2/beatmapsets/search?cursor_string=!!!", 422),
     ],
 )
-async def test_errors_are_4xx_with_osu_web_body(client: httpx.AsyncClient, player: SignedIn, path: str, status: int) -> None:
+async def test_errors_are_4xx_with_osu_web_body(
+    client: httpx.AsyncClient, player: SignedIn, path: str, status: int
+) -> None:
     response = await client.get(path.format(unknown=fresh_id()), headers=player.headers)
     assert response.status_code == status, response.text
     assert isinstance(response.json()["error"], str)
 
 
-async def test_endpoints_need_a_token(client: httpx.AsyncClient, ranked_set: dict[str, Any]) -> None:
+async def test_endpoints_need_a_token(
+    client: httpx.AsyncClient, ranked_set: dict[str, Any]
+) -> None:
     response = await client.get(f"/api/v2/beatmaps/{ranked_set['ids'][0]}")
     assert response.status_code == 401
     # The raw file is public, as on osu!, for tools.
@@ -180,7 +252,9 @@ async def test_raw_osu_file(client: httpx.AsyncClient, ranked_set: dict[str, Any
     assert response.content.startswith(b"osu file format v14")
 
 
-async def test_download_serves_stored_osz(client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]) -> None:
+async def test_download_serves_stored_osz(
+    client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]
+) -> None:
     response = await client.get(
         f"/api/v2/beatmapsets/{ranked_set['set_id']}/download?noVideo=1", headers=player.headers
     )
@@ -190,7 +264,9 @@ async def test_download_serves_stored_osz(client: httpx.AsyncClient, player: Sig
     assert f"{ranked_set['set_id']} " in response.headers["content-disposition"]
 
 
-async def test_download_without_osz_redirects_to_a_mirror(settings: Settings, services: Any, client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_download_without_osz_redirects_to_a_mirror(
+    settings: Settings, services: Any, client: httpx.AsyncClient, player: SignedIn
+) -> None:
     set_id, _, _ = await store_set(services, title="No Archive")
     plain = await client.get(f"/api/v2/beatmapsets/{set_id}/download", headers=player.headers)
     assert plain.status_code == 404  # no archive stored, no mirror configured
@@ -205,13 +281,17 @@ async def test_download_without_osz_redirects_to_a_mirror(settings: Settings, se
     assert response.headers["location"] == f"https://mirror.invalid/d/{set_id}"
 
 
-async def test_favourites_keep_the_count(client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]) -> None:
+async def test_favourites_keep_the_count(
+    client: httpx.AsyncClient, player: SignedIn, ranked_set: dict[str, Any]
+) -> None:
     set_id = ranked_set["set_id"]
 
     async def post(action: str, target: int = set_id) -> httpx.Response:
         body, headers = lazer_multipart({"action": action})
         return await client.post(
-            f"/api/v2/beatmapsets/{target}/favourites", content=body, headers={**headers, **player.headers}
+            f"/api/v2/beatmapsets/{target}/favourites",
+            content=body,
+            headers={**headers, **player.headers},
         )
 
     first = await post("favourite")
@@ -226,11 +306,15 @@ async def test_favourites_keep_the_count(client: httpx.AsyncClient, player: Sign
     assert (await post("unfavourite")).json() == {"favourite_count": 0}
     assert (await post("like")).status_code == 422
     assert (await post("favourite", fresh_id())).status_code == 404
-    anonymous = await client.post(f"/api/v2/beatmapsets/{set_id}/favourites", data={"action": "favourite"})
+    anonymous = await client.post(
+        f"/api/v2/beatmapsets/{set_id}/favourites", data={"action": "favourite"}
+    )
     assert anonymous.status_code == 401
 
 
-async def test_all_statuses_setting_presents_graveyard_as_ranked(settings: Settings, services: Any, player: SignedIn) -> None:
+async def test_all_statuses_setting_presents_graveyard_as_ranked(
+    settings: Settings, services: Any, player: SignedIn
+) -> None:
     set_id, ids, _ = await store_set(services, status=-2, title="Graveyard Song")
     async with app_client(settings, "198.51.100.10") as stock:
         body = (await stock.get(f"/api/v2/beatmaps/{ids[0]}", headers=player.headers)).json()
@@ -278,28 +362,44 @@ async def test_same_file_under_another_id_is_rejected(services: Any) -> None:
     from server.services.beatmap_ingest import BeatmapFile, SetInput
 
     set_id, ids, _ = await store_set(services)
-    data = await services.beatmaps.files.get("osu", (await services.beatmaps.repo.beatmap(ids[0])).checksum)
+    data = await services.beatmaps.files.get(
+        "osu", (await services.beatmaps.repo.beatmap(ids[0])).checksum
+    )
     outcome = await services.beatmaps.ingest.store_set(
-        SetInput(beatmapset_id=set_id, status=1, files=[BeatmapFile(data=data, filename="dup.osu", beatmap_id=fresh_id())])
+        SetInput(
+            beatmapset_id=set_id,
+            status=1,
+            files=[BeatmapFile(data=data, filename="dup.osu", beatmap_id=fresh_id())],
+        )
     )
     assert len(outcome.rejected) == 1 and "already stored as beatmap" in outcome.rejected[0].reason
 
 
-async def test_suspicious_map_is_stored_flagged_without_stars(services: Any, client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_suspicious_map_is_stored_flagged_without_stars(
+    services: Any, client: httpx.AsyncClient, player: SignedIn
+) -> None:
     from server.services.beatmap_ingest import BeatmapFile, SetInput
     from tests.synthetic_beatmaps import suspicious_osu
 
     set_id, beatmap_id = fresh_id(), fresh_id()
-    data = suspicious_osu().replace(b"[Difficulty]", f"BeatmapID:{beatmap_id}\n\n[Difficulty]".encode())
+    data = suspicious_osu().replace(
+        b"[Difficulty]", f"BeatmapID:{beatmap_id}\n\n[Difficulty]".encode()
+    )
     outcome = await services.beatmaps.ingest.store_set(
-        SetInput(beatmapset_id=set_id, status=1, files=[BeatmapFile(data=data, filename="s.osu", beatmap_id=beatmap_id)])
+        SetInput(
+            beatmapset_id=set_id,
+            status=1,
+            files=[BeatmapFile(data=data, filename="s.osu", beatmap_id=beatmap_id)],
+        )
     )
     assert not outcome.rejected
     stored = await services.beatmaps.repo.beatmap(beatmap_id)
     assert stored.is_suspicious and stored.difficulty_rating == 0
     body, headers = lazer_multipart({"ruleset": "osu"})
     response = await client.post(
-        f"/api/v2/beatmaps/{beatmap_id}/attributes", content=body, headers={**headers, **player.headers}
+        f"/api/v2/beatmaps/{beatmap_id}/attributes",
+        content=body,
+        headers={**headers, **player.headers},
     )
     assert response.status_code == 422
 
@@ -332,3 +432,75 @@ async def test_stars_come_from_the_core(services: Any) -> None:
     difficulties = await services.beatmaps.repo.difficulties(ids[0])
     assert {d.ruleset_id: d.stars for d in difficulties} == pytest.approx(converts)
     assert all(d.algorithm_version.startswith("rosu-pp") for d in difficulties)
+
+
+async def test_cached_lookup_follows_changes(
+    services: Any, client: httpx.AsyncClient, player: SignedIn
+) -> None:
+    set_id, beatmap_id = fresh_id(), fresh_id()
+    await store_set(services, beatmapset_id=set_id, difficulties=[{"beatmap_id": beatmap_id}])
+    old = await services.beatmaps.repo.beatmap(beatmap_id)
+
+    async def lookup(**params: Any) -> httpx.Response:
+        return await client.get("/api/v2/beatmaps/lookup", params=params, headers=player.headers)
+
+    # Warm the cache by both keys.
+    assert (await lookup(id=beatmap_id)).json()["checksum"] == old.checksum
+    assert (await lookup(checksum=old.checksum)).status_code == 200
+    keys = [k async for k in services.redis.scan_iter(match=f"beatmaps:lookup:*{beatmap_id}")]
+    assert keys, "the lookup is cached"
+    # The file changes: the cached answers go with it.
+    await store_set(
+        services, beatmapset_id=set_id, difficulties=[{"beatmap_id": beatmap_id, "n_objects": 90}]
+    )
+    new = await services.beatmaps.repo.beatmap(beatmap_id)
+    assert (await lookup(id=beatmap_id)).json()["checksum"] == new.checksum
+    assert (await lookup(checksum=old.checksum)).status_code == 404
+    # Favourites change the nested set's count: also not served stale.
+    body, headers = lazer_multipart({"action": "favourite"})
+    await client.post(
+        f"/api/v2/beatmapsets/{set_id}/favourites",
+        content=body,
+        headers={**headers, **player.headers},
+    )
+    assert (await lookup(checksum=new.checksum)).json()["beatmapset"]["favourite_count"] == 1
+
+
+async def test_lookup_survives_a_redis_outage(
+    settings: Settings, services: Any, player: SignedIn
+) -> None:
+    """Redis holds only caches for beatmaps: without it lookups still answer from SQL."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from server.services.beatmaps import BeatmapService
+
+    _, ids, _ = await store_set(services)
+
+    class _FailingRedis:
+        async def get(self, key: str) -> None:
+            raise RedisConnectionError("down")
+
+        async def set(self, *args: Any, **kwargs: Any) -> None:
+            raise RedisConnectionError("down")
+
+    svc: BeatmapService = services.beatmaps
+    broken = BeatmapService(
+        services.db,
+        svc.repo,
+        svc.files,
+        svc.ingest,
+        svc.upstream,
+        _FailingRedis(),
+        core_cache(),
+        all_statuses_ranked=False,
+        resync_seconds=60,
+        miss_seconds=60,
+    )
+    body = await broken.lookup(beatmap_id=ids[0], checksum=None, filename=None)
+    assert body is not None and str(ids[0]).encode() in body
+
+
+def core_cache() -> Any:
+    from server.core.pp import PpCache
+
+    return PpCache()

@@ -7,10 +7,19 @@ import httpx
 from tests.helpers import SignedIn
 
 
-async def test_trailing_slash_variants_never_redirect(client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_trailing_slash_variants_never_redirect(
+    client: httpx.AsyncClient, player: SignedIn
+) -> None:
     """A redirect drops Authorization and logs lazer out (lazer-protocol.md §8.2 #1)."""
-    for path in ("/api/v2/me", "/api/v2/friends", "/api/v2/notifications", "/api/v2/chat/channels",
-                 "/api/v2/seasonal-backgrounds", "/api/v2/me/beatmapset-favourites", f"/api/v2/users/{player.id}/osu"):
+    for path in (
+        "/api/v2/me",
+        "/api/v2/friends",
+        "/api/v2/notifications",
+        "/api/v2/chat/channels",
+        "/api/v2/seasonal-backgrounds",
+        "/api/v2/me/beatmapset-favourites",
+        f"/api/v2/users/{player.id}/osu",
+    ):
         for variant in (path, path + "/"):
             response = await client.get(variant, headers=player.headers, follow_redirects=False)
             assert response.status_code == 200, variant
@@ -25,14 +34,18 @@ async def test_unknown_routes_and_methods_answer_json(client: httpx.AsyncClient)
 
 async def test_oversized_bodies_are_refused(client: httpx.AsyncClient, settings) -> None:  # type: ignore[no-untyped-def]
     big = b"x" * (settings.max_body_bytes + 1)
-    declared = await client.post("/oauth/token", content=big, headers={"Content-Type": "application/json"})
+    declared = await client.post(
+        "/oauth/token", content=big, headers={"Content-Type": "application/json"}
+    )
     assert declared.status_code == 413
 
     async def stream():  # type: ignore[no-untyped-def]
         for _ in range(settings.max_body_bytes // 65536 + 2):
             yield b"y" * 65536
 
-    streamed = await client.post("/users", content=stream(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    streamed = await client.post(
+        "/users", content=stream(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert streamed.status_code == 413
 
 

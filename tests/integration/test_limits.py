@@ -16,7 +16,9 @@ def _ip() -> str:
     return f"198.51.100.{secrets.randbelow(250) + 1}-{secrets.token_hex(3)}"
 
 
-async def test_lockout_after_too_many_failures_from_one_ip(app: Starlette, client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_lockout_after_too_many_failures_from_one_ip(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
     """S-AUTH-6: more than 10 failures from one IP lock it, even for the right password;
     other IPs are unaffected (the lock is per IP, not per account)."""
     account = await signup(client)
@@ -32,35 +34,52 @@ async def test_lockout_after_too_many_failures_from_one_ip(app: Starlette, clien
         assert (await password_grant(good, account.username, account.password)).status_code == 200
 
 
-async def test_repeating_the_same_wrong_password_counts_once(app: Starlette, client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_repeating_the_same_wrong_password_counts_once(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
     """S-AUTH-6: a client retrying one stored wrong password does not lock itself out."""
     account = await signup(client)
     settings = make_settings(data_dir, LOGIN_MAX_FAILURES="3", TOKEN_RATE_LIMIT_PER_MINUTE="1000")
     async with app_client(settings, _ip()) as retrying:
         for _ in range(8):
-            assert (await password_grant(retrying, account.username, "same wrong")).status_code == 400
-        assert (await password_grant(retrying, account.username, account.password)).status_code == 200
+            assert (
+                await password_grant(retrying, account.username, "same wrong")
+            ).status_code == 400
+        assert (
+            await password_grant(retrying, account.username, account.password)
+        ).status_code == 200
 
 
-async def test_too_many_distinct_accounts_lock_the_ip(app: Starlette, client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_too_many_distinct_accounts_lock_the_ip(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
     """S-AUTH-6: spraying one password over many accounts locks the IP."""
     account = await signup(client)
     settings = make_settings(
-        data_dir, LOGIN_MAX_FAILURES="1000", LOGIN_MAX_ACCOUNTS="3", TOKEN_RATE_LIMIT_PER_MINUTE="1000"
+        data_dir,
+        LOGIN_MAX_FAILURES="1000",
+        LOGIN_MAX_ACCOUNTS="3",
+        TOKEN_RATE_LIMIT_PER_MINUTE="1000",
     )
     async with app_client(settings, _ip()) as sprayer:
         for i in range(4):
             await password_grant(sprayer, f"victim{i}{secrets.token_hex(3)}", "password1")
-        assert (await password_grant(sprayer, account.username, account.password)).status_code == 429
+        assert (
+            await password_grant(sprayer, account.username, account.password)
+        ).status_code == 429
 
 
-async def test_token_endpoint_rate_limit(app: Starlette, client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_token_endpoint_rate_limit(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
     """S-AUTH-7: /oauth/token is limited per IP, with 429 and Retry-After."""
     settings = make_settings(data_dir, TOKEN_RATE_LIMIT_PER_MINUTE="3")
     async with app_client(settings, _ip()) as flooder:
         # A fixed one-minute window: if the run straddles a window edge the count restarts
         # once, so a 429 must come within two windows' worth of requests.
-        responses = [await flooder.post("/oauth/token", data={"grant_type": "password"}) for _ in range(7)]
+        responses = [
+            await flooder.post("/oauth/token", data={"grant_type": "password"}) for _ in range(7)
+        ]
         statuses = [r.status_code for r in responses]
         assert statuses[:3] == [401, 401, 401]  # no client credentials, but not yet limited
         limited = [r for r in responses if r.status_code == 429]
@@ -75,22 +94,36 @@ async def test_registration_rate_limit(app: Starlette, data_dir: Path) -> None:
         statuses = []
         for _ in range(3):
             name = f"s{secrets.token_hex(5)}"
-            body, headers = lazer_multipart({"user[username]": name, "user[user_email]": f"{name}@example.com",
-                                             "user[password]": "a long passphrase"})
-            statuses.append((await spammer.post("/users", content=body, headers=headers)).status_code)
+            body, headers = lazer_multipart(
+                {
+                    "user[username]": name,
+                    "user[user_email]": f"{name}@example.com",
+                    "user[password]": "a long passphrase",
+                }
+            )
+            statuses.append(
+                (await spammer.post("/users", content=body, headers=headers)).status_code
+            )
         assert statuses == [200, 200, 429]
 
 
 async def test_registration_can_be_disabled(app: Starlette, data_dir: Path) -> None:
     settings = make_settings(data_dir, REGISTRATION_ENABLED="false")
     async with app_client(settings, _ip()) as visitor:
-        body, headers = lazer_multipart({"user[username]": "closedshop", "user[user_email]": "c@example.com",
-                                         "user[password]": "a long passphrase"})
+        body, headers = lazer_multipart(
+            {
+                "user[username]": "closedshop",
+                "user[user_email]": "c@example.com",
+                "user[password]": "a long passphrase",
+            }
+        )
         response = await visitor.post("/users", content=body, headers=headers)
         assert response.status_code == 403 and "disabled" in response.json()["error"]
 
 
-async def test_security_limiters_fail_closed_without_redis(app: Starlette, client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_security_limiters_fail_closed_without_redis(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
     """S-RL-4: with the limiter's store unreachable, sign-in answers 503, never a bypass."""
     account = await signup(client)
     settings = make_settings(data_dir, REDIS_URL="redis://127.0.0.1:1/0")

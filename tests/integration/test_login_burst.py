@@ -54,7 +54,12 @@ async def test_friends_and_blocks_round_trip(client: httpx.AsyncClient, player: 
     added = await client.post(f"/api/v2/friends?target={friend.id}", headers=h)
     assert added.status_code == 200
     relation = added.json()["user_relation"]
-    assert relation == {**relation, "target_id": friend.id, "relation_type": "friend", "mutual": False}
+    assert relation == {
+        **relation,
+        "target_id": friend.id,
+        "relation_type": "friend",
+        "mutual": False,
+    }
     assert relation["target"]["username"] == friend.username
 
     from tests.helpers import sign_in
@@ -76,7 +81,9 @@ async def test_friends_and_blocks_round_trip(client: httpx.AsyncClient, player: 
 
     assert (await client.delete(f"/api/v2/blocks/{foe.id}", headers=h)).status_code == 204
     assert (await client.delete(f"/api/v2/blocks/{foe.id}", headers=h)).status_code == 404
-    assert [b["target_id"] for b in (await client.get("/api/v2/blocks", headers=h)).json()] == [friend.id]
+    assert [b["target_id"] for b in (await client.get("/api/v2/blocks", headers=h)).json()] == [
+        friend.id
+    ]
 
 
 async def test_relation_errors(client: httpx.AsyncClient, player: SignedIn) -> None:
@@ -89,16 +96,22 @@ async def test_relation_errors(client: httpx.AsyncClient, player: SignedIn) -> N
 
 
 async def test_favourites_notifications_and_chat_come_from_the_tables(
-    client: httpx.AsyncClient, player: SignedIn, services  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient,
+    player: SignedIn,
+    services,  # type: ignore[no-untyped-def]
 ) -> None:
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     db = services.db
     for set_id in (1001, 1002):
         await db.execute_raw(
             "INSERT INTO beatmapset_favourites (user_id, beatmapset_id, created_at) VALUES (:u, :s, :t)",
-            u=player.id, s=set_id, t=now,
+            u=player.id,
+            s=set_id,
+            t=now,
         )
-    favourites = (await client.get("/api/v2/me/beatmapset-favourites", headers=player.headers)).json()
+    favourites = (
+        await client.get("/api/v2/me/beatmapset-favourites", headers=player.headers)
+    ).json()
     assert sorted(favourites["beatmapset_ids"]) == [1001, 1002]
     me = (await client.get("/api/v2/me", headers=player.headers)).json()
     assert me["favourite_beatmapset_count"] == 2
@@ -106,7 +119,9 @@ async def test_favourites_notifications_and_chat_come_from_the_tables(
     await services.db.execute_raw(
         "INSERT INTO notifications (user_id, name, object_type, object_id, source_user_id, details, is_read, created_at)"
         " VALUES (:u, 'user_achievement_unlock', 'user', :u, NULL, :d, 0, :t)",
-        u=player.id, d='{"achievement_id": 1, "title": "first"}', t=now,
+        u=player.id,
+        d='{"achievement_id": 1, "title": "first"}',
+        t=now,
     )
     bundle = (await client.get("/api/v2/notifications", headers=player.headers)).json()
     assert bundle["unread_count"] == 1
@@ -121,9 +136,13 @@ async def test_favourites_notifications_and_chat_come_from_the_tables(
 
     chat = ChatRepository(db)
     await chat.join(channel_id, player.id, now)
-    message_id = await chat.add_message(channel_id=channel_id, sender_id=sender.id, content="hello", is_action=False, now=now)
+    message_id = await chat.add_message(
+        channel_id=channel_id, sender_id=sender.id, content="hello", is_action=False, now=now
+    )
     silence_id = await chat.add_silence(user_id=sender.id, reason="spam", now=now, ends_at=now)
-    updates = (await client.get("/api/v2/chat/updates?since=0&history_since=0", headers=player.headers)).json()
+    updates = (
+        await client.get("/api/v2/chat/updates?since=0&history_since=0", headers=player.headers)
+    ).json()
     assert [c["channel_id"] for c in updates["presence"]] == [channel_id]
     assert updates["presence"][0]["last_message_id"] >= message_id
     message = next(m for m in updates["messages"] if m["message_id"] == message_id)
@@ -131,7 +150,13 @@ async def test_favourites_notifications_and_chat_come_from_the_tables(
     assert keys.index("sender_id") < keys.index("sender")
     assert message["sender"]["id"] == sender.id and message["content"] == "hello"
     assert {"id": silence_id, "user_id": sender.id} in updates["silences"]
-    newer = (await client.get(f"/api/v2/chat/updates?since={message_id}", headers=player.headers)).json()
+    newer = (
+        await client.get(f"/api/v2/chat/updates?since={message_id}", headers=player.headers)
+    ).json()
     assert all(m["message_id"] > message_id for m in newer["messages"])
-    ack = (await client.post("/api/v2/chat/ack", data={"history_since": str(silence_id - 1)}, headers=player.headers)).json()
+    ack = (
+        await client.post(
+            "/api/v2/chat/ack", data={"history_since": str(silence_id - 1)}, headers=player.headers
+        )
+    ).json()
     assert {"id": silence_id, "user_id": sender.id} in ack["silences"]

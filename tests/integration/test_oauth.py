@@ -49,11 +49,14 @@ async def test_urlencoded_json_and_basic_auth_bodies(client: httpx.AsyncClient) 
     )
     assert urlencoded.status_code == 200
     as_json = await client.post(
-        "/oauth/token", json={**fields, "client_id": int(LAZER_CLIENT_ID), "client_secret": LAZER_SECRET}
+        "/oauth/token",
+        json={**fields, "client_id": int(LAZER_CLIENT_ID), "client_secret": LAZER_SECRET},
     )
     assert as_json.status_code == 200
     basic = base64.b64encode(f"{LAZER_CLIENT_ID}:{LAZER_SECRET}".encode()).decode()
-    with_basic = await client.post("/oauth/token/", data=fields, headers={"Authorization": f"Basic {basic}"})
+    with_basic = await client.post(
+        "/oauth/token/", data=fields, headers={"Authorization": f"Basic {basic}"}
+    )
     assert with_basic.status_code == 200
 
 
@@ -62,14 +65,25 @@ async def test_both_public_lazer_secrets_work(client: httpx.AsyncClient) -> None
     for secret in (LAZER_SECRET, "3LP2mhUrV89xxzD1YKNndXHEhWWCRLPNKioZ9ymT"):
         response = await client.post(
             "/oauth/token",
-            data={"grant_type": "password", "client_id": "5", "client_secret": secret,
-                  "username": account.username, "password": account.password, "scope": "*"},
+            data={
+                "grant_type": "password",
+                "client_id": "5",
+                "client_secret": secret,
+                "username": account.username,
+                "password": account.password,
+                "scope": "*",
+            },
         )
         assert response.status_code == 200, secret
     wrong = await client.post(
         "/oauth/token",
-        data={"grant_type": "password", "client_id": "5", "client_secret": "nope",
-              "username": account.username, "password": account.password},
+        data={
+            "grant_type": "password",
+            "client_id": "5",
+            "client_secret": "nope",
+            "username": account.username,
+            "password": account.password,
+        },
     )
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
 
@@ -90,7 +104,9 @@ async def test_sign_in_by_name_is_case_insensitive(client: httpx.AsyncClient) ->
     assert response.status_code == 200
 
 
-async def test_access_token_is_a_passport_style_jwt(client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_access_token_is_a_passport_style_jwt(
+    client: httpx.AsyncClient, player: SignedIn
+) -> None:
     """S-TOK-2: allowlisted algorithm, aud, unique jti, sub, scopes, iat/nbf/exp."""
     claims = jwt.decode(player.access_token, options={"verify_signature": False})
     assert set(claims) >= {"aud", "jti", "iat", "nbf", "exp", "sub", "scopes"}
@@ -98,7 +114,9 @@ async def test_access_token_is_a_passport_style_jwt(client: httpx.AsyncClient, p
     assert claims["exp"] - claims["iat"] == 86400
     assert jwt.get_unverified_header(player.access_token)["alg"] == "HS256"
     again = await sign_in(client, player.account)
-    assert jwt.decode(again.access_token, options={"verify_signature": False})["jti"] != claims["jti"]
+    assert (
+        jwt.decode(again.access_token, options={"verify_signature": False})["jti"] != claims["jti"]
+    )
 
 
 async def test_tokens_are_stored_only_as_hashes(player: SignedIn, services) -> None:  # type: ignore[no-untyped-def]
@@ -112,10 +130,14 @@ async def test_tokens_are_stored_only_as_hashes(player: SignedIn, services) -> N
     refresh_rows = await services.db.fetch_raw(
         "SELECT token_sha256 FROM oauth_refresh_tokens WHERE user_id = :u", u=player.id
     )
-    assert hashlib.sha256(player.refresh_token.encode()).hexdigest() in {r["token_sha256"] for r in refresh_rows}
+    assert hashlib.sha256(player.refresh_token.encode()).hexdigest() in {
+        r["token_sha256"] for r in refresh_rows
+    }
 
 
-async def test_forged_and_tampered_tokens_are_refused(client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_forged_and_tampered_tokens_are_refused(
+    client: httpx.AsyncClient, player: SignedIn
+) -> None:
     """S-TOK-1/2: a valid-looking token not in storage, or re-signed claims, gets 401."""
     claims = jwt.decode(player.access_token, options={"verify_signature": False})
     forged = jwt.encode({**claims, "sub": "999999"}, "x" * 48, algorithm="HS256")
@@ -126,7 +148,9 @@ async def test_forged_and_tampered_tokens_are_refused(client: httpx.AsyncClient,
         assert response.json() == {"authentication": "basic"}
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_family(client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_refresh_rotates_and_reuse_revokes_the_family(
+    client: httpx.AsyncClient, player: SignedIn
+) -> None:
     """S-TOK-5/6: the old refresh and access tokens die on use; replaying the old refresh
     token revokes every token of the sign-in, including the new ones."""
     first = await refresh_grant(client, player.refresh_token)
@@ -142,14 +166,18 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client: httpx.AsyncC
     assert (await refresh_grant(client, new["refresh_token"])).status_code == 401
 
 
-async def test_other_sign_ins_survive_a_family_revocation(client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_other_sign_ins_survive_a_family_revocation(
+    client: httpx.AsyncClient, player: SignedIn
+) -> None:
     other = await sign_in(client, player.account)
     await refresh_grant(client, player.refresh_token)
     await refresh_grant(client, player.refresh_token)  # reuse: revokes the first family only
     assert (await _me(client, other.access_token)).status_code == 200
 
 
-async def test_revocation_reaches_a_cached_token(client: httpx.AsyncClient, player: SignedIn, services) -> None:  # type: ignore[no-untyped-def]
+async def test_revocation_reaches_a_cached_token(
+    client: httpx.AsyncClient, player: SignedIn, services
+) -> None:  # type: ignore[no-untyped-def]
     """S-TOK-1: every use is checked against storage; the cache cannot outlive a revocation."""
     assert (await _me(client, player.access_token)).status_code == 200  # now cached
     await services.tokens.revoke_user(player.id)
@@ -162,33 +190,50 @@ async def _third_party_client(services, password_client: bool = False) -> tuple[
     from server.repositories.oauth import OAuthRepository
 
     repo = OAuthRepository(services.db)
-    client_id = await repo.add_client(name="bot", owner_user_id=None, password_client=password_client,
-                                      now=datetime.now(UTC).replace(tzinfo=None))
+    client_id = await repo.add_client(
+        name="bot",
+        owner_user_id=None,
+        password_client=password_client,
+        now=datetime.now(UTC).replace(tzinfo=None),
+    )
     secret = "bot-secret-" + str(client_id)
     await repo.add_secret(client_id, hashlib.sha256(secret.encode()).hexdigest())
     return str(client_id), secret
 
 
-async def test_refresh_token_is_bound_to_its_client(client: httpx.AsyncClient, player: SignedIn, services) -> None:  # type: ignore[no-untyped-def]
+async def test_refresh_token_is_bound_to_its_client(
+    client: httpx.AsyncClient, player: SignedIn, services
+) -> None:  # type: ignore[no-untyped-def]
     """S-TOK-5."""
     client_id, secret = await _third_party_client(services)
     response = await client.post(
         "/oauth/token",
-        data={"grant_type": "refresh_token", "refresh_token": player.refresh_token,
-              "client_id": client_id, "client_secret": secret},
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": player.refresh_token,
+            "client_id": client_id,
+            "client_secret": secret,
+        },
     )
     assert response.status_code == 401 and response.json()["error"] == "invalid_grant"
     assert (await refresh_grant(client, player.refresh_token)).status_code == 200
 
 
-async def test_password_grant_only_for_the_first_party_client(client: httpx.AsyncClient, services) -> None:  # type: ignore[no-untyped-def]
+async def test_password_grant_only_for_the_first_party_client(
+    client: httpx.AsyncClient, services
+) -> None:  # type: ignore[no-untyped-def]
     """S-TOK-8."""
     account = await signup(client)
     client_id, secret = await _third_party_client(services)
     response = await client.post(
         "/oauth/token",
-        data={"grant_type": "password", "client_id": client_id, "client_secret": secret,
-              "username": account.username, "password": account.password},
+        data={
+            "grant_type": "password",
+            "client_id": client_id,
+            "client_secret": secret,
+            "username": account.username,
+            "password": account.password,
+        },
     )
     assert response.status_code == 400 and response.json()["error"] == "unauthorized_client"
 
@@ -196,22 +241,45 @@ async def test_password_grant_only_for_the_first_party_client(client: httpx.Asyn
 async def test_client_credentials_never_get_all_access(client: httpx.AsyncClient, services) -> None:  # type: ignore[no-untyped-def]
     """S-TOK-4: client credentials get `public` by default, never `*`; they have no user."""
     client_id, secret = await _third_party_client(services)
-    star = await client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
-                                                   "client_secret": secret, "scope": "*"})
+    star = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "scope": "*",
+        },
+    )
     assert star.status_code == 400 and star.json()["error"] == "invalid_scope"
-    mixed = await client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
-                                                    "client_secret": secret, "scope": "* public"})
+    mixed = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "scope": "* public",
+        },
+    )
     assert mixed.status_code == 400
-    ok = await client.post("/oauth/token", json={"grant_type": "client_credentials", "client_id": int(client_id),
-                                                 "client_secret": secret, "scope": "public"})
+    ok = await client.post(
+        "/oauth/token",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": int(client_id),
+            "client_secret": secret,
+            "scope": "public",
+        },
+    )
     assert ok.status_code == 200
     token = ok.json()["access_token"]
-    assert "refresh_token" not in ok.json() or ok.json()["refresh_token"] is None
+    assert "refresh_token" not in ok.json()
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["sub"] == "" and claims["scopes"] == ["public"]
     assert (await _me(client, token)).status_code == 401
     account = await signup(client)
-    user = await client.get(f"/api/v2/users/{account.id}/osu", headers={"Authorization": f"Bearer {token}"})
+    user = await client.get(
+        f"/api/v2/users/{account.id}/osu", headers={"Authorization": f"Bearer {token}"}
+    )
     assert user.status_code == 200 and user.json()["id"] == account.id
 
 
@@ -229,3 +297,20 @@ async def test_malformed_token_requests_are_4xx(client: httpx.AsyncClient) -> No
         response = await client.post("/oauth/token", **kwargs)  # type: ignore[arg-type]
         assert 400 <= response.status_code < 500, (kwargs, response.text)
         assert "error" in json.loads(response.text)
+
+
+async def test_checked_tokens_are_served_from_the_cache(
+    client: httpx.AsyncClient,
+    player: SignedIn,
+    services,  # type: ignore[no-untyped-def]
+) -> None:
+    """The database is not hit per request: once checked, a token is answered from Redis
+    (deleting its row behind the cache's back does not log the user out until the TTL)."""
+    assert (await _me(client, player.access_token)).status_code == 200
+    digest = hashlib.sha256(player.access_token.encode()).hexdigest()
+    await services.db.execute_raw(
+        "DELETE FROM oauth_access_tokens WHERE token_sha256 = :d", d=digest
+    )
+    assert (await _me(client, player.access_token)).status_code == 200
+    await services.redis.delete(f"oauth:access:{digest}")
+    assert (await _me(client, player.access_token)).status_code == 401

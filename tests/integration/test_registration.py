@@ -8,7 +8,9 @@ import pytest
 from tests.helpers import lazer_multipart, signup, unique_name
 
 
-async def _register(client: httpx.AsyncClient, username: str, email: str, password: str) -> httpx.Response:
+async def _register(
+    client: httpx.AsyncClient, username: str, email: str, password: str
+) -> httpx.Response:
     body, headers = lazer_multipart(
         {"user[username]": username, "user[user_email]": email, "user[password]": password}
     )
@@ -38,17 +40,25 @@ async def test_registration_creates_a_user_who_can_sign_in(client: httpx.AsyncCl
         (" lead", "Username can't start or end with spaces!"),
     ],
 )
-async def test_username_rules_give_form_errors(client: httpx.AsyncClient, username: str, message: str) -> None:
-    response = await _register(client, username, f"{unique_name()}@example.com", "a long passphrase")
+async def test_username_rules_give_form_errors(
+    client: httpx.AsyncClient, username: str, message: str
+) -> None:
+    response = await _register(
+        client, username, f"{unique_name()}@example.com", "a long passphrase"
+    )
     assert response.status_code == 422
     assert message in response.json()["form_error"]["user"]["username"]
 
 
-async def test_username_is_unique_ignoring_case_and_space_vs_underscore(client: httpx.AsyncClient) -> None:
+async def test_username_is_unique_ignoring_case_and_space_vs_underscore(
+    client: httpx.AsyncClient,
+) -> None:
     base = unique_name("u")
     await signup(client, username=f"{base}_x")
     for variant in (f"{base.upper()}_X", f"{base} x"):
-        response = await _register(client, variant, f"{unique_name()}@example.com", "a long passphrase")
+        response = await _register(
+            client, variant, f"{unique_name()}@example.com", "a long passphrase"
+        )
         assert response.status_code == 422, variant
         assert response.json()["form_error"]["user"]["username"] == ["Username is already in use!"]
 
@@ -80,7 +90,9 @@ async def test_email_must_be_valid_and_unused(client: httpx.AsyncClient) -> None
     taken = await _register(client, unique_name(), account.email.upper(), "a long passphrase")
     assert taken.json()["form_error"]["user"]["user_email"] == ["Email address already used."]
     invalid = await _register(client, unique_name(), "not-an-email", "a long passphrase")
-    assert invalid.json()["form_error"]["user"]["user_email"] == ["Doesn't seem to be a valid email address."]
+    assert invalid.json()["form_error"]["user"]["user_email"] == [
+        "Doesn't seem to be a valid email address."
+    ]
 
 
 async def test_rejected_registration_stores_nothing(client: httpx.AsyncClient, services) -> None:  # type: ignore[no-untyped-def]

@@ -48,7 +48,10 @@ async def empty_database(tmp_path: Path, dialect: str) -> AsyncIterator[Database
 
 @pytest.mark.parametrize("dialect", ["sqlite", "mysql"])
 async def test_migrations_produce_schema_sql(tmp_path: Path, dialect: str) -> None:
-    async with empty_database(tmp_path, dialect) as migrated, empty_database(tmp_path, dialect) as bootstrapped:
+    async with (
+        empty_database(tmp_path, dialect) as migrated,
+        empty_database(tmp_path, dialect) as bootstrapped,
+    ):
         applied = await migrate(migrated)
         assert [m.version for m in applied] == [m.version for m in discover()]
         for statement in ddl_statements(SCHEMA, dialect):
@@ -61,7 +64,9 @@ async def test_migrations_produce_schema_sql(tmp_path: Path, dialect: str) -> No
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "mysql"])
-async def test_migrate_is_idempotent_and_refuses_edited_history(tmp_path: Path, dialect: str) -> None:
+async def test_migrate_is_idempotent_and_refuses_edited_history(
+    tmp_path: Path, dialect: str
+) -> None:
     async with empty_database(tmp_path, dialect) as db:
         await migrate(db)
         assert await migrate(db) == []

@@ -5,7 +5,9 @@ import httpx
 from tests.helpers import SignedIn
 
 
-async def test_me_with_trailing_slash_answers_directly(client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_me_with_trailing_slash_answers_directly(
+    client: httpx.AsyncClient, player: SignedIn
+) -> None:
     response = await client.get("/api/v2/me/", headers=player.headers)
     assert response.status_code == 200
     body = response.json()

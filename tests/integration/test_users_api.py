@@ -10,15 +10,52 @@ import pytest
 from tests.helpers import SignedIn, signup
 
 # lazer value types that throw on null (lazer-protocol.md §4.1-4.2, §8.2 #2).
-NON_NULL_USER = ["id", "username", "country_code", "is_supporter", "is_active", "is_bot", "is_online",
-                 "pm_friends_only", "join_date", "last_visit", "kudosu", "statistics", "post_count",
-                 "follower_count", "favourite_beatmapset_count", "scores_best_count", "scores_first_count",
-                 "scores_recent_count", "scores_pinned_count", "beatmap_playcounts_count", "comments_count",
-                 "graveyard_beatmapset_count", "loved_beatmapset_count", "ranked_beatmapset_count",
-                 "pending_beatmapset_count", "guest_beatmapset_count", "nominated_beatmapset_count",
-                 "mapping_follower_count", "support_level", "cover", "country"]
-NON_NULL_STATISTICS = ["level", "is_ranked", "ranked_score", "hit_accuracy", "play_count", "total_score",
-                       "total_hits", "maximum_combo", "replays_watched_by_others", "grade_counts", "pp"]
+NON_NULL_USER = [
+    "id",
+    "username",
+    "country_code",
+    "is_supporter",
+    "is_active",
+    "is_bot",
+    "is_online",
+    "pm_friends_only",
+    "join_date",
+    "last_visit",
+    "kudosu",
+    "statistics",
+    "post_count",
+    "follower_count",
+    "favourite_beatmapset_count",
+    "scores_best_count",
+    "scores_first_count",
+    "scores_recent_count",
+    "scores_pinned_count",
+    "beatmap_playcounts_count",
+    "comments_count",
+    "graveyard_beatmapset_count",
+    "loved_beatmapset_count",
+    "ranked_beatmapset_count",
+    "pending_beatmapset_count",
+    "guest_beatmapset_count",
+    "nominated_beatmapset_count",
+    "mapping_follower_count",
+    "support_level",
+    "cover",
+    "country",
+]
+NON_NULL_STATISTICS = [
+    "level",
+    "is_ranked",
+    "ranked_score",
+    "hit_accuracy",
+    "play_count",
+    "total_score",
+    "total_hits",
+    "maximum_combo",
+    "replays_watched_by_others",
+    "grade_counts",
+    "pp",
+]
 
 
 def assert_lazer_user(user: dict[str, Any]) -> None:
@@ -50,10 +87,16 @@ async def test_me_requires_a_token(client: httpx.AsyncClient) -> None:
 
 async def test_user_by_id_name_and_key(client: httpx.AsyncClient, player: SignedIn) -> None:
     other = await signup(client)
-    paths = [f"/api/v2/users/{other.id}", f"/api/v2/users/{other.id}/", f"/api/v2/users/{other.id}/osu",
-             f"/api/v2/users/{other.id}/?key=id", f"/api/v2/users/{other.id}/fruits?key=id",
-             f"/api/v2/users/@{other.username}", f"/api/v2/users/{other.username}?key=username",
-             f"/api/v2/users/{other.username.upper()}/taiko"]
+    paths = [
+        f"/api/v2/users/{other.id}",
+        f"/api/v2/users/{other.id}/",
+        f"/api/v2/users/{other.id}/osu",
+        f"/api/v2/users/{other.id}/?key=id",
+        f"/api/v2/users/{other.id}/fruits?key=id",
+        f"/api/v2/users/@{other.username}",
+        f"/api/v2/users/{other.username}?key=username",
+        f"/api/v2/users/{other.username.upper()}/taiko",
+    ]
     for path in paths:
         response = await client.get(path, headers=player.headers)
         assert response.status_code == 200, path
@@ -63,7 +106,9 @@ async def test_user_by_id_name_and_key(client: httpx.AsyncClient, player: Signed
         assert "session_verification_method" not in body
 
 
-async def test_statistics_follow_the_requested_ruleset(client: httpx.AsyncClient, player: SignedIn, services) -> None:  # type: ignore[no-untyped-def]
+async def test_statistics_follow_the_requested_ruleset(
+    client: httpx.AsyncClient, player: SignedIn, services
+) -> None:  # type: ignore[no-untyped-def]
     await services.db.execute_raw(
         "UPDATE user_statistics SET total_score = :score, play_count = 7, pp = 123.5, hit_accuracy = 98.5"
         " WHERE user_id = :u AND ruleset = 'mania'",
@@ -81,9 +126,16 @@ async def test_statistics_follow_the_requested_ruleset(client: httpx.AsyncClient
     assert me["statistics_rulesets"]["mania"]["play_count"] == 7
 
 
-async def test_unknown_users_and_rulesets_are_404(client: httpx.AsyncClient, player: SignedIn) -> None:
-    for path in ("/api/v2/users/987654321", "/api/v2/users/@no-such-user", "/api/v2/users/99999999999999999999",
-                 f"/api/v2/users/{player.id}/osurx", f"/api/v2/users/{player.id}/catch"):
+async def test_unknown_users_and_rulesets_are_404(
+    client: httpx.AsyncClient, player: SignedIn
+) -> None:
+    for path in (
+        "/api/v2/users/987654321",
+        "/api/v2/users/@no-such-user",
+        "/api/v2/users/99999999999999999999",
+        f"/api/v2/users/{player.id}/osurx",
+        f"/api/v2/users/{player.id}/catch",
+    ):
         response = await client.get(path, headers=player.headers)
         assert response.status_code == 404, path
         assert "error" in response.json()
@@ -91,10 +143,14 @@ async def test_unknown_users_and_rulesets_are_404(client: httpx.AsyncClient, pla
 
 async def test_users_by_ids_and_lookup(client: httpx.AsyncClient, player: SignedIn) -> None:
     a, b = await signup(client), await signup(client)
-    listed = await client.get(f"/api/v2/users/?ids[]={a.id}&ids[]={b.id}&ids[]=999999999", headers=player.headers)
+    listed = await client.get(
+        f"/api/v2/users/?ids[]={a.id}&ids[]={b.id}&ids[]=999999999", headers=player.headers
+    )
     assert listed.status_code == 200
     assert [u["id"] for u in listed.json()["users"]] == sorted([a.id, b.id])
-    looked = await client.get(f"/api/v2/users/lookup/?ids[]={a.id}&ids[]=@{b.username}", headers=player.headers)
+    looked = await client.get(
+        f"/api/v2/users/lookup/?ids[]={a.id}&ids[]=@{b.username}", headers=player.headers
+    )
     users = looked.json()["users"]
     assert {u["id"] for u in users} == {a.id, b.id}
     for user in users:
@@ -103,14 +159,20 @@ async def test_users_by_ids_and_lookup(client: httpx.AsyncClient, player: Signed
 
 
 @pytest.mark.parametrize("query", ["ids[]=abc", "ids[]=-1", "ruleset_id=9&ids[]=2"])
-async def test_malformed_ids_are_422(client: httpx.AsyncClient, player: SignedIn, query: str) -> None:
+async def test_malformed_ids_are_422(
+    client: httpx.AsyncClient, player: SignedIn, query: str
+) -> None:
     response = await client.get(f"/api/v2/users/?{query}", headers=player.headers)
     assert response.status_code == 422 and "error" in response.json()
 
 
-async def test_restricted_users_are_hidden(client: httpx.AsyncClient, player: SignedIn, services) -> None:  # type: ignore[no-untyped-def]
+async def test_restricted_users_are_hidden(
+    client: httpx.AsyncClient, player: SignedIn, services
+) -> None:  # type: ignore[no-untyped-def]
     other = await signup(client)
     await services.db.execute_raw("UPDATE users SET is_restricted = 1 WHERE id = :u", u=other.id)
-    assert (await client.get(f"/api/v2/users/{other.id}", headers=player.headers)).status_code == 404
+    assert (
+        await client.get(f"/api/v2/users/{other.id}", headers=player.headers)
+    ).status_code == 404
     listed = await client.get(f"/api/v2/users?ids[]={other.id}", headers=player.headers)
     assert listed.json()["users"] == []

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import math
 import re
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,14 +28,26 @@ from server.core import (
     TooLarge,
     pp,
 )
-from tests.synthetic_beatmaps import RULESETS, suspicious_osu, synthetic_osu, write_all
+from tests.synthetic_beatmaps import (
+    RULESETS,
+    exploding_slider_osu,
+    suspicious_osu,
+    synthetic_osu,
+    write_all,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ROSU_MODES = (rosu.GameMode.Osu, rosu.GameMode.Taiko, rosu.GameMode.Catch, rosu.GameMode.Mania)
 
 
 def rel_close(a: float, b: float, rel: float = 1e-9) -> bool:
-    """Relative closeness that also accepts two tiny values (pp components can be ~1e-6)."""
+    """Relative closeness that also accepts two tiny values (pp components can be ~1e-6).
+
+    NaN equals NaN here: rosu-pp yields NaN stars on degenerate converts (the 1-object
+    nan-slider map as taiko), and both bindings must agree on that too.
+    """
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
     return abs(a - b) <= rel * max(abs(a), abs(b), 1e-12)
 
 
@@ -150,10 +164,17 @@ def test_info_agrees_with_rosu_pp_py(ruleset_name: str) -> None:
     assert 0 < info.drain_ms < info.length_ms
 
 
-def test_checksum_is_the_md5_of_the_file() -> None:
+def test_cached_beatmaps_carry_their_md5_and_converts_inherit_it() -> None:
     data = synthetic_osu("osu", seed=4)
-    with pp.Beatmap.parse(data) as beatmap:
-        assert beatmap.checksum == hashlib.md5(data).hexdigest()
+    checksum = hashlib.md5(data).hexdigest()
+    with pp.Beatmap.parse(data) as plain:
+        assert plain.checksum is None
+    cache = pp.PpCache()
+    beatmap = cache.beatmap(checksum.upper(), lambda: data)
+    assert beatmap.checksum == checksum
+    with beatmap.convert(pp.Ruleset.TAIKO) as converted:
+        assert converted.checksum == checksum
+    cache.close()
 
 
 @pytest.mark.parametrize(
@@ -248,6 +269,18 @@ def test_batch_equals_a_loop_of_single_calls(ruleset_name: str) -> None:
     assert pp.performance_batch(attrs, "HD", []) == []
 
 
+def test_a_long_batch_split_over_threads_equals_single_calls() -> None:
+    with pp.Beatmap.parse(synthetic_osu("osu", seed=8)) as beatmap:
+        attrs = beatmap.difficulty(mods=[{"acronym": "HR"}])
+    # Long enough that the core splits it over threads on any machine with 2+ cores.
+    scores = [
+        play(great=290 - i % 50, ok=i % 50, miss=i % 3, large_tick_hit=i % 60, combo=i % 400)
+        for i in range(1500)
+    ]
+    batch = pp.performance_batch(attrs, [{"acronym": "HR"}], scores)
+    assert batch == [pp.performance(attrs, "HR", s).pp for s in scores]
+
+
 def test_a_bad_score_in_a_batch_names_its_index() -> None:
     with pp.Beatmap.parse(synthetic_osu("osu")) as beatmap:
         attrs = beatmap.difficulty()
@@ -279,6 +312,20 @@ def test_suspicious_map_parses_but_refuses_calculation() -> None:
             beatmap.performance(play(great=1))
         with pytest.raises(SuspiciousBeatmap):
             beatmap.difficulty(pp.Ruleset.TAIKO)
+
+
+def test_a_slider_exploding_into_ticks_is_refused_at_once() -> None:
+    data = exploding_slider_osu()
+    assert not rosu.Beatmap(bytes=data).is_suspicious()  # why we screen on top of rosu-pp
+    start = time.perf_counter()
+    with pp.Beatmap.parse(data) as beatmap:
+        assert beatmap.info().is_suspicious
+        with pytest.raises(SuspiciousBeatmap, match="nested objects"):
+            beatmap.performance(play(great=1), mods="HR")
+        for ruleset in (pp.Ruleset.TAIKO, pp.Ruleset.CATCH, pp.Ruleset.MANIA):
+            with pytest.raises(SuspiciousBeatmap):
+                beatmap.difficulty(ruleset)
+    assert time.perf_counter() - start < 1.0
 
 
 @pytest.mark.parametrize(
@@ -338,6 +385,18 @@ def test_unknown_ruleset_and_out_of_range_counts_are_invalid() -> None:
         pp.performance(attrs, None, play(great=10, combo=1 << 25))
     with pytest.raises(InvalidArgument, match="ruleset"):
         pp.performance(msgspec.structs.replace(attrs, mode=9), None, play(great=10))
+
+
+def test_counts_that_do_not_fit_a_uint32_are_invalid_arguments() -> None:
+    with pp.Beatmap.parse(synthetic_osu("osu")) as beatmap:
+        attrs = beatmap.difficulty()
+        for bad in (play(great=-1), play(great=1 << 32)):
+            with pytest.raises(InvalidArgument, match="out of range"):
+                pp.performance(attrs, None, bad)
+            with pytest.raises(InvalidArgument, match="out of range"):
+                pp.performance_batch(attrs, None, [play(great=1), bad])
+            with pytest.raises(InvalidArgument, match="out of range"):
+                beatmap.performance(bad)
 
 
 def test_statistics_decode_from_lazer_score_json_with_bounds() -> None:
@@ -427,6 +486,42 @@ def test_cache_reuses_attributes_and_bounds_them() -> None:
     assert cache.difficulty(checksum, load) == nm  # recomputed, same
     assert calls == [checksum]
     cache.close()
+
+
+def test_cache_keeps_a_beatmap_open_while_it_calculates_even_if_evicted() -> None:
+    before = pp.live_beatmaps()
+    cache = pp.PpCache(max_beatmaps=1)
+    calls: list[str] = []
+    big = _loader(synthetic_osu("osu", n_objects=3000, seed=10), calls)
+    small = _loader(synthetic_osu("osu", n_objects=20, seed=11), calls)
+    started = threading.Event()
+    results: list[pp.DifficultyAttributes] = []
+
+    def calculate() -> None:
+        started.set()
+        results.append(cache.difficulty(*big, mods="DT"))
+
+    worker = threading.Thread(target=calculate)
+    worker.start()
+    started.wait()
+    cache.beatmap(*small)  # evicts the big map, possibly mid-calculation
+    worker.join()
+    assert len(results) == 1 and results[0].stars > 0
+    cache.close()
+    assert pp.live_beatmaps() == before
+
+
+def test_eviction_of_a_pinned_beatmap_defers_the_free_until_unpinned() -> None:
+    before = pp.live_beatmaps()
+    cache = pp.PpCache(max_beatmaps=1)
+    calls: list[str] = []
+    first = cache._pinned_beatmap(*_loader(synthetic_osu("taiko", n_objects=30), calls))
+    cache.beatmap(*_loader(synthetic_osu("taiko", n_objects=31), calls))
+    assert first.closed and pp.live_beatmaps() == before + 2  # evicted, still allocated
+    first._unpin()
+    assert pp.live_beatmaps() == before + 1
+    cache.close()
+    assert pp.live_beatmaps() == before
 
 
 def test_cache_refuses_bytes_that_do_not_match_the_checksum() -> None:

@@ -34,9 +34,15 @@ def test_production_refuses_a_missing_or_placeholder_key(tmp_path: Path, key: st
 
 def test_production_settings(tmp_path: Path) -> None:
     settings = load_settings(
-        {"DATABASE_URL": "mysql://u:p@db:3306/osu", "REDIS_URL": "redis://r:6379/0", "SECRET_KEY": GOOD_KEY,
-         "SERVER_URL": "https://osu.example.com/", "PORT": "5000", "ENABLE_RELAX_RULESETS": "yes",
-         "SEASONAL_BACKGROUNDS": "https://a.ppy.sh/1.jpg, https://a.ppy.sh/2.jpg"},
+        {
+            "DATABASE_URL": "mysql://u:p@db:3306/osu",
+            "REDIS_URL": "redis://r:6379/0",
+            "SECRET_KEY": GOOD_KEY,
+            "SERVER_URL": "https://osu.example.com/",
+            "PORT": "5000",
+            "ENABLE_RELAX_RULESETS": "yes",
+            "SEASONAL_BACKGROUNDS": "https://a.ppy.sh/1.jpg, https://a.ppy.sh/2.jpg",
+        },
         env_file=None,
     )
     assert settings.dialect == "mysql" and not settings.embedded

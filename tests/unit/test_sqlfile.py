@@ -17,7 +17,9 @@ def write(tmp_path: Path, text: str, name: str = "q.sql") -> Path:
 
 
 def test_parses_names_params_operations_and_docstrings(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 -- name: fetch_one(a)^
 -- Fetch one.
 SELECT x FROM t WHERE a = :a;
@@ -29,7 +31,8 @@ SELECT x FROM t;
 -- name: touch(a, b)!
 -- Touch.
 UPDATE t SET a = :a WHERE b = :b;
-""")
+""",
+    )
     queries = {q.name: q for q in parse_queries(path)}
     assert queries["fetch_one"].operation is Operation.ROW
     assert queries["list_all"].operation is Operation.ROWS
@@ -52,22 +55,32 @@ def test_unused_declared_parameter(tmp_path: Path) -> None:
 
 
 def test_missing_dialect_variant(tmp_path: Path) -> None:
-    path = write(tmp_path, "-- name: up(a)!\n-- Doc.\n-- dialect: mysql\nINSERT IGNORE INTO t VALUES (:a);\n")
+    path = write(
+        tmp_path, "-- name: up(a)!\n-- Doc.\n-- dialect: mysql\nINSERT IGNORE INTO t VALUES (:a);\n"
+    )
     with pytest.raises(SqlFileError, match=r"q.sql:1: up: missing dialect variant sqlite"):
         parse_queries(path)
 
 
 def test_dialect_variants_are_kept_apart(tmp_path: Path) -> None:
-    path = write(tmp_path, "-- name: up(a)!\n-- Doc.\n-- dialect: mysql\nINSERT IGNORE INTO t VALUES (:a);\n"
-                           "-- dialect: sqlite\nINSERT OR IGNORE INTO t VALUES (:a);\n")
+    path = write(
+        tmp_path,
+        "-- name: up(a)!\n-- Doc.\n-- dialect: mysql\nINSERT IGNORE INTO t VALUES (:a);\n"
+        "-- dialect: sqlite\nINSERT OR IGNORE INTO t VALUES (:a);\n",
+    )
     (query,) = parse_queries(path)
-    assert query.texts == {"mysql": "INSERT IGNORE INTO t VALUES (:a)", "sqlite": "INSERT OR IGNORE INTO t VALUES (:a)"}
+    assert query.texts == {
+        "mysql": "INSERT IGNORE INTO t VALUES (:a)",
+        "sqlite": "INSERT OR IGNORE INTO t VALUES (:a)",
+    }
 
 
 def test_duplicate_names_across_files(tmp_path: Path) -> None:
     write(tmp_path, "-- name: q()\n-- Doc.\nSELECT 1;\n", "a.sql")
     second = write(tmp_path, "\n-- name: q()\n-- Doc.\nSELECT 2;\n", "b.sql")
-    with pytest.raises(SqlFileError, match=rf"{second}:2: duplicate query name 'q' \(first defined at .*a.sql:1\)"):
+    with pytest.raises(
+        SqlFileError, match=rf"{second}:2: duplicate query name 'q' \(first defined at .*a.sql:1\)"
+    ):
         load_query_dir(tmp_path)
 
 
@@ -88,7 +101,9 @@ def test_malformed_files(tmp_path: Path, text: str, message: str) -> None:
 
 
 def test_colons_in_string_literals_are_not_parameters(tmp_path: Path) -> None:
-    (query,) = parse_queries(write(tmp_path, "-- name: q(a)\n-- Doc.\nSELECT ':x' FROM t WHERE a = :a;\n"))
+    (query,) = parse_queries(
+        write(tmp_path, "-- name: q(a)\n-- Doc.\nSELECT ':x' FROM t WHERE a = :a;\n")
+    )
     assert query.params == ("a",)
 
 
@@ -101,9 +116,20 @@ def test_project_queries_load_and_every_one_is_used() -> None:
 
 
 def test_ddl_sections(tmp_path: Path) -> None:
-    path = write(tmp_path, "CREATE TABLE a (x INT);\n-- dialect: mysql\nALTER DATABASE x;\n-- dialect: sqlite\n"
-                           "PRAGMA y;\n-- dialect: all\nCREATE TABLE b (\n  y INT\n);\n")
-    assert ddl_statements(path, "mysql") == ["CREATE TABLE a (x INT)", "ALTER DATABASE x", "CREATE TABLE b (\n  y INT\n)"]
-    assert ddl_statements(path, "sqlite") == ["CREATE TABLE a (x INT)", "PRAGMA y", "CREATE TABLE b (\n  y INT\n)"]
+    path = write(
+        tmp_path,
+        "CREATE TABLE a (x INT);\n-- dialect: mysql\nALTER DATABASE x;\n-- dialect: sqlite\n"
+        "PRAGMA y;\n-- dialect: all\nCREATE TABLE b (\n  y INT\n);\n",
+    )
+    assert ddl_statements(path, "mysql") == [
+        "CREATE TABLE a (x INT)",
+        "ALTER DATABASE x",
+        "CREATE TABLE b (\n  y INT\n)",
+    ]
+    assert ddl_statements(path, "sqlite") == [
+        "CREATE TABLE a (x INT)",
+        "PRAGMA y",
+        "CREATE TABLE b (\n  y INT\n)",
+    ]
     with pytest.raises(SqlFileError, match="no `;`"):
         ddl_statements(write(tmp_path, "CREATE TABLE c (x INT)\n", "c.sql"), "mysql")

@@ -11,7 +11,7 @@
 //! `InvalidArgument`: silently ignoring it would store pp for a play that never happened.
 
 use rosu_mods::serde::GameModsSeed;
-use rosu_mods::{GameMod, GameModsLegacy};
+use rosu_mods::{GameMod, GameModIntermode, GameModsLegacy};
 use rosu_pp::model::mode::GameMode;
 use rosu_pp::GameMods;
 use serde::de::DeserializeSeed;
@@ -74,6 +74,47 @@ pub fn parse(json: &[u8], mode: GameMode) -> Result<GameMods, CoreError> {
     Ok(GameMods::from(mods))
 }
 
+/// The same mods in the cheapest form rosu-pp's performance step treats identically.
+///
+/// pp from cached attributes only asks the mods yes/no questions (HD? FL? CL?) and the
+/// clock rate. Lazer mod sets answer them through a map lookup and are cloned for every
+/// score; a legacy bitmask is a `u32`. So a compatible set of mods that all have a legacy
+/// bit and no settings is turned into that bitmask. Difficulty keeps the lazer form: there
+/// a few mods (HR in catch, for one) mean slightly different things in either form.
+pub fn for_performance(mods: GameMods, mode: GameMode) -> GameMods {
+    let GameMods::Lazer(lazer) = &mods else { return mods };
+    // An incompatible set (NC with HT) would resolve its clock rate differently.
+    if !lazer.is_valid() {
+        return mods;
+    }
+    let mut bits = 0;
+    for gamemod in lazer.iter() {
+        let plain = matches!(
+            gamemod.intermode(),
+            GameModIntermode::NoFail
+                | GameModIntermode::Easy
+                | GameModIntermode::TouchDevice
+                | GameModIntermode::Hidden
+                | GameModIntermode::HardRock
+                | GameModIntermode::SuddenDeath
+                | GameModIntermode::DoubleTime
+                | GameModIntermode::Relax
+                | GameModIntermode::HalfTime
+                | GameModIntermode::Nightcore
+                | GameModIntermode::Flashlight
+                | GameModIntermode::SpunOut
+                | GameModIntermode::Autopilot
+                | GameModIntermode::Perfect
+        );
+        let default = GameMod::new(gamemod.acronym().as_str(), mods_mode(mode));
+        match gamemod.bits() {
+            Some(bit) if plain && *gamemod == default => bits |= bit,
+            _ => return mods,
+        }
+    }
+    GameModsLegacy::try_from_bits(bits).map_or(mods, GameMods::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +141,20 @@ mod tests {
             let err = parse(bad, GameMode::Osu).err().unwrap();
             assert_eq!(err.code, ErrorCode::InvalidArgument, "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn only_plain_compatible_mods_become_a_bitmask() {
+        let legacy = |json: &[u8]| {
+            matches!(
+                for_performance(parse(json, GameMode::Osu).unwrap(), GameMode::Osu),
+                GameMods::Legacy(_)
+            )
+        };
+        assert!(legacy(br#"[{"acronym":"HD"},{"acronym":"NC"}]"#));
+        assert!(!legacy(br#"[{"acronym":"DT","settings":{"speed_change":1.3}}]"#));
+        assert!(!legacy(br#"[{"acronym":"NC"},{"acronym":"HT"}]"#));
+        assert!(!legacy(br#"[{"acronym":"HD"},{"acronym":"CL"}]"#));
     }
 
     #[test]
