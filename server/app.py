@@ -38,6 +38,7 @@ from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
 from server.services.profiles import ProfileService
+from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
@@ -68,6 +69,7 @@ class Services:
     registration_limiter: FixedWindowLimiter
     beatmaps: BeatmapService
     scores: ScoreService
+    rankings: RankingService
 
     async def aclose(self) -> None:
         """Release what the services hold (worker threads, HTTP clients, parsed maps)."""
@@ -118,8 +120,10 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_max_accounts,
         settings.login_window_seconds,
     )
-    profiles = ProfileService(users, redis)
     beatmaps = build_beatmap_service(settings, db, redis)
+    scores = build_score_service(settings, db, redis, users, beatmaps)
+    rankings = RankingService(scores.repo, users, redis)
+    profiles = ProfileService(users, redis, rankings.profile_extras)
     return Services(
         settings=settings,
         db=db,
@@ -146,7 +150,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
             settings.registration_window_seconds,
         ),
         beatmaps=beatmaps,
-        scores=build_score_service(settings, db, redis, users, beatmaps),
+        scores=scores,
+        rankings=rankings,
     )
 
 

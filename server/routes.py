@@ -12,7 +12,16 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 
-from server.api import auth, beatmaps, notification_socket, relations, scores, session, users
+from server.api import (
+    auth,
+    beatmaps,
+    notification_socket,
+    rankings,
+    relations,
+    scores,
+    session,
+    users,
+)
 
 Endpoint = Callable[..., Any]
 
@@ -56,6 +65,7 @@ API_V2: list[BaseRoute] = [
     *both("/score-pins/{score}", scores.pin_score, ["PUT"]),
     *both("/score-pins/{score}", scores.unpin_score, ["DELETE"]),
     *both("/score-pins/{score}/reorder", scores.reorder_pin, ["POST"]),
+    *both("/rankings/{mode}/{type}", rankings.rankings, ["GET"]),
     *both("/beatmapsets/search", beatmaps.search_beatmapsets, ["GET"]),
     *both("/beatmapsets/lookup", beatmaps.lookup_beatmapset, ["GET"]),
     *both("/beatmapsets/{beatmapset}", beatmaps.show_beatmapset, ["GET"]),

