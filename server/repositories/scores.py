@@ -442,6 +442,90 @@ class ScoreRepository:
             "set_score_pin_order", user_id=user_id, score_id=score_id, display_order=order
         )
 
+    # Recalculation --------------------------------------------------------------------------
+
+    async def scores_for_recalc(
+        self,
+        after_id: int,
+        limit: int,
+        user_id: int | None,
+        beatmap_id: int | None,
+        ruleset_id: int | None,
+    ) -> list[ScoreRecord]:
+        """The next batch of scores after an id, optionally filtered (a dynamic query)."""
+        query_class = MySQLQuery if self._db.dialect == "mysql" else SQLLiteQuery
+        params: dict[str, Any] = {"after_id": after_id, "limit": limit}
+        query = (
+            query_class.from_(_scores)
+            .select(*_SCORE_COLUMNS, _scores.rank.as_("grade"))
+            .where(_scores.id > Parameter(":after_id"))
+        )
+        for column, value in (
+            ("user_id", user_id),
+            ("beatmap_id", beatmap_id),
+            ("ruleset_id", ruleset_id),
+        ):
+            if value is not None:
+                params[column] = value
+                query = query.where(_scores.field(column) == Parameter(f":{column}"))
+        sql = str(query.orderby(_scores.id, order=Order.asc)) + " LIMIT :limit"
+        rows = await self._db.all_dynamic(sql, **params)
+        return [msgspec.convert(row, ScoreRecord, strict=False) for row in rows]
+
+    async def set_score_pp(self, score_id: int, pp: float | None, pp_version: str | None) -> None:
+        """Replace a score's pp."""
+        await self._db.execute("update_score_pp", score_id=score_id, pp=pp, pp_version=pp_version)
+
+    async def user_beatmap_scores(
+        self, user_id: int, ruleset: str, beatmap_id: int
+    ) -> list[dict[str, Any]]:
+        """(id, ranked, total_score, pp) of a user's scores on a beatmap."""
+        return await self._db.all(
+            "fetch_user_beatmap_scores", user_id=user_id, ruleset=ruleset, beatmap_id=beatmap_id
+        )
+
+    async def drop_best(self, beatmap_id: int, ruleset: str, user_id: int) -> None:
+        """Remove a leaderboard best."""
+        await self._db.execute(
+            "delete_score_best", beatmap_id=beatmap_id, ruleset=ruleset, user_id=user_id
+        )
+
+    async def drop_pp_best(self, user_id: int, ruleset: str, beatmap_id: int) -> None:
+        """Remove a pp best."""
+        await self._db.execute(
+            "delete_pp_best", user_id=user_id, ruleset=ruleset, beatmap_id=beatmap_id
+        )
+
+    async def bests_summary(self, user_id: int, ruleset: str) -> list[tuple[int, str, int]]:
+        """(total, grade, beatmap status) of a user's leaderboard bests."""
+        rows = await self._db.all("fetch_user_bests_summary", user_id=user_id, ruleset=ruleset)
+        return [(int(r["total_score"]), str(r["grade"]), int(r["status"])) for r in rows]
+
+    async def statistics_rows(self, user_id: int) -> list[dict[str, Any]]:
+        """A user's statistics rows as stored (recalc compares before and after)."""
+        return await self._db.all("fetch_user_statistics", user_id=user_id)
+
+    async def set_derived_statistics(
+        self,
+        user_id: int,
+        ruleset: str,
+        *,
+        ranked_score: int,
+        pp: float,
+        hit_accuracy: float,
+        grades: dict[str, int],
+    ) -> None:
+        """Overwrite the statistics that derive from bests."""
+        await self._db.execute(
+            "set_derived_statistics",
+            user_id=user_id,
+            ruleset=ruleset,
+            ranked_score=ranked_score,
+            pp=pp,
+            hit_accuracy=hit_accuracy,
+            **grades,
+        )
+
     # Rankings -----------------------------------------------------------------------------
 
     async def ranking_user_ids(

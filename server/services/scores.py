@@ -117,6 +117,7 @@ class ScoreService:
         self._beatmaps = beatmaps
         self.leaderboards = leaderboards
         self._pp = pp_cache
+        self.pp_cache = pp_cache
         self._redis = redis
         self._relax = relax_enabled
         self._all_statuses = all_statuses

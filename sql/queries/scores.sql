@@ -290,3 +290,33 @@ ON CONFLICT (user_id, ruleset, day) DO UPDATE SET `rank` = excluded.`rank`;
 -- A user's daily ranks since a day, oldest first.
 SELECT day, `rank` FROM rank_history
 WHERE user_id = :user_id AND ruleset = :ruleset AND day >= :since ORDER BY day ASC;
+
+-- name: update_score_pp(score_id, pp, pp_version)!
+-- Replace a score's pp and the algorithm version that produced it (recalc).
+UPDATE scores SET pp = :pp, pp_version = :pp_version WHERE id = :score_id;
+
+-- name: fetch_user_beatmap_scores(user_id, ruleset, beatmap_id)
+-- Every score of a user on a beatmap in a ruleset (recalc rebuilds the bests from these).
+SELECT id, ranked, total_score, pp FROM scores
+WHERE user_id = :user_id AND ruleset = :ruleset AND beatmap_id = :beatmap_id
+ORDER BY id ASC;
+
+-- name: delete_score_best(beatmap_id, ruleset, user_id)!
+-- Drop a user's leaderboard best on a beatmap (no ranked score is left).
+DELETE FROM score_bests WHERE beatmap_id = :beatmap_id AND ruleset = :ruleset AND user_id = :user_id;
+
+-- name: delete_pp_best(user_id, ruleset, beatmap_id)!
+-- Drop a user's pp best on a beatmap (no score with pp is left).
+DELETE FROM score_pp_bests WHERE user_id = :user_id AND ruleset = :ruleset AND beatmap_id = :beatmap_id;
+
+-- name: fetch_user_bests_summary(user_id, ruleset)
+-- A user's leaderboard bests with grade and beatmap status (ranked score, grade counts).
+SELECT b.total_score, s.`rank` AS grade, m.status
+FROM score_bests b JOIN scores s ON s.id = b.score_id JOIN beatmaps m ON m.id = b.beatmap_id
+WHERE b.user_id = :user_id AND b.ruleset = :ruleset;
+
+-- name: set_derived_statistics(user_id, ruleset, ranked_score, pp, hit_accuracy, ssh, ss, sh, s, a)!
+-- Overwrite the statistics that derive from bests (recalc).
+UPDATE user_statistics SET ranked_score = :ranked_score, pp = :pp, hit_accuracy = :hit_accuracy,
+    count_ssh = :ssh, count_ss = :ss, count_sh = :sh, count_s = :s, count_a = :a
+WHERE user_id = :user_id AND ruleset = :ruleset;
