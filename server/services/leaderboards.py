@@ -20,6 +20,7 @@ from server.repositories.scores import ScoreRepository
 log = logging.getLogger(__name__)
 
 _ID_SPACE: Final = 10**15
+_PAGE_TTL: Final = 300
 
 # KEYS: board, marker, generation. ARGV: old member or "", new member, new total.
 _UPDATE = """
@@ -133,6 +134,45 @@ class Leaderboards:
             await self._rebuild(keys=keys, args=args)
         except Exception:
             log.warning("leaderboard rebuild failed for %s", keys[0], exc_info=True)
+
+    async def cached_page(
+        self, beatmap_id: int, ruleset: str, limit: int
+    ) -> tuple[bytes, bytes | None]:
+        """(current generation, the rendered page cached for it or None).
+
+        Pages are cached under the generation they were built from; any change to the
+        board bumps the generation, so a page never outlives the board it shows."""
+        keys = self._keys(beatmap_id, ruleset)
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(keys[2])
+                pipe.hget(f"{keys[0]}:pages", str(limit))
+                generation, cached = await pipe.execute()
+        except Exception:
+            log.warning("leaderboard page cache read failed", exc_info=True)
+            return b"", None
+        generation = generation or b"0"
+        if cached is not None:
+            tag, _, payload = bytes(cached).partition(b"|")
+            if tag == generation:
+                return generation, payload
+        return generation, None
+
+    async def store_page(
+        self, beatmap_id: int, ruleset: str, limit: int, generation: bytes, payload: bytes
+    ) -> None:
+        """Cache a rendered page for the generation it was built from (best effort)."""
+        if not generation:
+            return
+        key = f"{self._keys(beatmap_id, ruleset)[0]}:pages"
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hset(key, str(limit), generation + b"|" + payload)
+                # Bounds how long a renamed player shows under the old name.
+                pipe.expire(key, _PAGE_TTL)
+                await pipe.execute()
+        except Exception:
+            log.warning("leaderboard page cache write failed", exc_info=True)
 
     async def position(self, beatmap_id: int, ruleset: str, score_id: int, total: int) -> int:
         """1-based position of a best on its board (Redis when built, else SQL)."""

@@ -22,6 +22,8 @@ PAGE_SIZE: Final = 50
 MAX_PAGES: Final = 200
 HISTORY_DAYS: Final = 90
 _SNAPSHOT_KEY = "rank-history:snapshot:"
+_PAGE_KEY = "rankings:page:"
+_PAGE_SECONDS = 30
 
 
 def _statistics(
@@ -58,11 +60,27 @@ class RankingService:
         self._users = users
         self._redis = redis
 
-    async def users(
+    async def users(self, ruleset: str, kind: str, page: int, country: str | None) -> msgspec.Raw:
+        """`{"ranking": [UserStatistics + user], "cursor", "total"}` for one page, cached in
+        Redis for RANKINGS_CACHE_SECONDS (osu-web's rankings are not live either)."""
+        page = max(1, min(page, MAX_PAGES))
+        key = f"{_PAGE_KEY}{ruleset}:{kind}:{country or ''}:{page}"
+        try:
+            cached = await self._redis.get(key)
+        except Exception:
+            cached = None
+        if cached is not None:
+            return msgspec.Raw(cached)
+        body = msgspec.json.encode(await self._users_page(ruleset, kind, page, country))
+        try:
+            await self._redis.set(key, body, ex=_PAGE_SECONDS)
+        except Exception:
+            log.warning("rankings cache write failed", exc_info=True)
+        return msgspec.Raw(body)
+
+    async def _users_page(
         self, ruleset: str, kind: str, page: int, country: str | None
     ) -> dict[str, Any]:
-        """`{"ranking": [UserStatistics + user], "cursor", "total"}` for one page."""
-        page = max(1, min(page, MAX_PAGES))
         offset = (page - 1) * PAGE_SIZE
         ids = await self._repo.ranking_user_ids(kind, ruleset, country, PAGE_SIZE, offset)
         accounts = {a.id: a for a in await self._users.by_ids(ids)}

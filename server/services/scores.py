@@ -38,6 +38,11 @@ from server.services.leaderboards import Leaderboards
 
 log = logging.getLogger(__name__)
 
+# A cached leaderboard page is `[score_count, [scores]]`; the scores stay raw JSON on the way
+# back out, so a cache hit costs no re-encoding.
+_page_encoder = msgspec.json.Encoder()
+_page_decoder = msgspec.json.Decoder(tuple[int, msgspec.Raw])
+
 SCORE_PROCESSED_CHANNEL: Final = "score:processed"
 # osu-web BeatmapsController::scores: limit 1..100, default 50.
 LEADERBOARD_DEFAULT: Final = 50
@@ -473,8 +478,19 @@ class ScoreService:
             ruleset = ruleset_key(RULESETS.index(mode), acronyms, True)
         mod_filtered = bool(mods)
         if scope == "global" and not mod_filtered:
-            ids, count = await self.leaderboards.top(beatmap.id, ruleset, limit)
-        elif mod_filtered:
+            generation, page = await self.leaderboards.cached_page(beatmap.id, ruleset, limit)
+            if page is None:
+                ids, count = await self.leaderboards.top(beatmap.id, ruleset, limit)
+                scores = await self.shape_many(await self.repo.scores_by_ids(ids))
+                page = _page_encoder.encode([count, scores])
+                await self.leaderboards.store_page(beatmap.id, ruleset, limit, generation, page)
+            count, raw_scores = _page_decoder.decode(page)
+            return {
+                "scores": raw_scores,
+                "user_score": await self._user_score(beatmap.id, ruleset, viewer),
+                "score_count": count,
+            }
+        if mod_filtered:
             # NM alone selects plays without mods; several mods select that exact set.
             ids = await self.repo.board_mods(beatmap.id, ruleset, ",".join(acronyms), limit)
             count = len(ids)
@@ -487,22 +503,27 @@ class ScoreService:
         else:
             # Teams do not exist here: the team scope is empty (lazer shows "no scores").
             ids, count = [], 0
-        records = await self.repo.scores_by_ids(ids)
-        scores = await self.shape_many(records)
-        user_score = None
-        best = await self.repo.best(beatmap.id, ruleset, viewer.id)
-        if best is not None and not viewer.is_restricted:
-            record = next(
-                (r for r in records if r.id == best.score_id), None
-            ) or await self.repo.score(best.score_id)
-            if record is not None:
-                user_score = {
-                    "position": await self.leaderboards.position(
-                        beatmap.id, ruleset, record.id, record.total_score
-                    ),
-                    "score": score_shape(record, viewer),
-                }
-        return {"scores": scores, "user_score": user_score, "score_count": count}
+        scores = await self.shape_many(await self.repo.scores_by_ids(ids))
+        return {
+            "scores": scores,
+            "user_score": await self._user_score(beatmap.id, ruleset, viewer),
+            "score_count": count,
+        }
+
+    async def _user_score(
+        self, beatmap_id: int, ruleset: str, viewer: UserAccount
+    ) -> dict[str, Any] | None:
+        """The caller's own best with its global position (APIScoresCollection.user_score)."""
+        best = await self.repo.best(beatmap_id, ruleset, viewer.id)
+        if best is None or viewer.is_restricted:
+            return None
+        record = await self.repo.score(best.score_id)
+        if record is None:
+            return None
+        position = await self.leaderboards.position(
+            beatmap_id, ruleset, record.id, record.total_score
+        )
+        return {"position": position, "score": score_shape(record, viewer)}
 
     async def user_best(self, beatmap_id: int, ruleset: str, user_id: int) -> dict[str, Any] | None:
         """`{"position", "score"}` of a user's best on a beatmap."""
