@@ -41,7 +41,7 @@ for i = 2, #ARGV, 2000 do
   for j = i, math.min(i + 1999, #ARGV) do args[#args + 1] = ARGV[j] end
   if #args > 0 then redis.call('ZADD', KEYS[1], unpack(args)) end
 end
-redis.call('SET', KEYS[2], '1')
+redis.call('SET', KEYS[2], '1', 'EX', 600)
 return 1
 """
 
@@ -63,6 +63,10 @@ class Leaderboards:
         self._repo = repo
         self._redis = redis
         self._update = redis.register_script(_UPDATE)
+        # Boards whose update or invalidation failed (Redis unreachable after a commit):
+        # dropped again as soon as Redis answers. The built marker's TTL bounds what another
+        # process could serve from a stale board meanwhile.
+        self._stale: set[tuple[int, str]] = set()
         self._rebuild = redis.register_script(_REBUILD)
 
     @staticmethod
@@ -98,13 +102,22 @@ class Leaderboards:
         try:
             await self._redis.incr(keys[2])
             await self._redis.delete(keys[0], keys[1])
-        except Exception:
+            self._stale.discard((beatmap_id, ruleset))
+        except Exception:  # remembered and retried by _heal
+            self._stale.add((beatmap_id, ruleset))
             log.warning(
                 "leaderboard invalidation failed for %s/%s", beatmap_id, ruleset, exc_info=True
             )
 
+    async def _heal(self) -> None:
+        """Drop the boards a failed update left behind, now that Redis may answer again."""
+        for beatmap_id, ruleset in list(self._stale):
+            await self.invalidate(beatmap_id, ruleset)
+
     async def top(self, beatmap_id: int, ruleset: str, limit: int) -> tuple[list[int], int]:
         """Score ids of the best `limit` entries and the board's size."""
+        if self._stale:
+            await self._heal()
         keys = self._keys(beatmap_id, ruleset)
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
@@ -142,6 +155,8 @@ class Leaderboards:
 
         Pages are cached under the generation they were built from; any change to the
         board bumps the generation, so a page never outlives the board it shows."""
+        if self._stale:
+            await self._heal()
         keys = self._keys(beatmap_id, ruleset)
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
