@@ -51,6 +51,14 @@ def member(score_id: int) -> str:
     return f"{_ID_SPACE - score_id:015d}"
 
 
+def _for(generation: bytes, cached: bytes | None) -> bytes | None:
+    """The payload of a cached `generation|payload` value when it is for this generation."""
+    if cached is None:
+        return None
+    tag, _, payload = bytes(cached).partition(b"|")
+    return payload if tag == generation else None
+
+
 def score_id_of(raw: bytes | str) -> int:
     """The score id of a sorted-set member."""
     return _ID_SPACE - int(raw)
@@ -149,12 +157,12 @@ class Leaderboards:
             log.warning("leaderboard rebuild failed for %s", keys[0], exc_info=True)
 
     async def cached_page(
-        self, beatmap_id: int, ruleset: str, limit: int
-    ) -> tuple[bytes, bytes | None]:
-        """(current generation, the rendered page cached for it or None).
+        self, beatmap_id: int, ruleset: str, limit: int, user_id: int
+    ) -> tuple[bytes, bytes | None, bytes | None]:
+        """(current generation, the rendered page and the user's own entry cached for it).
 
-        Pages are cached under the generation they were built from; any change to the
-        board bumps the generation, so a page never outlives the board it shows."""
+        Pages and entries are cached under the generation they were built from; any change
+        to the board bumps the generation, so neither outlives the board it shows."""
         if self._stale:
             await self._heal()
         keys = self._keys(beatmap_id, ruleset)
@@ -162,32 +170,41 @@ class Leaderboards:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.get(keys[2])
                 pipe.hget(f"{keys[0]}:pages", str(limit))
-                generation, cached = await pipe.execute()
-        except Exception:
+                pipe.hget(f"{keys[0]}:users", str(user_id))
+                generation, page, entry = await pipe.execute()
+        except Exception:  # Redis down: build from SQL
             log.warning("leaderboard page cache read failed", exc_info=True)
-            return b"", None
+            return b"", None, None
         generation = generation or b"0"
-        if cached is not None:
-            tag, _, payload = bytes(cached).partition(b"|")
-            if tag == generation:
-                return generation, payload
-        return generation, None
+        return generation, _for(generation, page), _for(generation, entry)
+
+    async def store_user_entry(
+        self, beatmap_id: int, ruleset: str, user_id: int, generation: bytes, payload: bytes
+    ) -> None:
+        """Cache a user's own entry (position and best) for a generation (best effort)."""
+        await self._cache(
+            f"{self._keys(beatmap_id, ruleset)[0]}:users", str(user_id), generation, payload
+        )
 
     async def store_page(
         self, beatmap_id: int, ruleset: str, limit: int, generation: bytes, payload: bytes
     ) -> None:
         """Cache a rendered page for the generation it was built from (best effort)."""
+        await self._cache(
+            f"{self._keys(beatmap_id, ruleset)[0]}:pages", str(limit), generation, payload
+        )
+
+    async def _cache(self, key: str, field: str, generation: bytes, payload: bytes) -> None:
         if not generation:
             return
-        key = f"{self._keys(beatmap_id, ruleset)[0]}:pages"
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hset(key, str(limit), generation + b"|" + payload)
+                pipe.hset(key, field, generation + b"|" + payload)
                 # Bounds how long a renamed player shows under the old name.
                 pipe.expire(key, _PAGE_TTL)
                 await pipe.execute()
-        except Exception:
-            log.warning("leaderboard page cache write failed", exc_info=True)
+        except Exception:  # best effort
+            log.warning("leaderboard cache write failed", exc_info=True)
 
     async def position(self, beatmap_id: int, ruleset: str, score_id: int, total: int) -> int:
         """1-based position of a best on its board (Redis when built, else SQL)."""

@@ -478,16 +478,23 @@ class ScoreService:
             ruleset = ruleset_key(RULESETS.index(mode), acronyms, True)
         mod_filtered = bool(mods)
         if scope == "global" and not mod_filtered:
-            generation, page = await self.leaderboards.cached_page(beatmap.id, ruleset, limit)
+            generation, page, entry = await self.leaderboards.cached_page(
+                beatmap.id, ruleset, limit, viewer.id
+            )
             if page is None:
                 ids, count = await self.leaderboards.top(beatmap.id, ruleset, limit)
                 scores = await self.shape_many(await self.repo.scores_by_ids(ids))
                 page = _page_encoder.encode([count, scores])
                 await self.leaderboards.store_page(beatmap.id, ruleset, limit, generation, page)
+            if entry is None:
+                entry = _page_encoder.encode(await self._user_score(beatmap.id, ruleset, viewer))
+                await self.leaderboards.store_user_entry(
+                    beatmap.id, ruleset, viewer.id, generation, entry
+                )
             count, raw_scores = _page_decoder.decode(page)
             return {
                 "scores": raw_scores,
-                "user_score": await self._user_score(beatmap.id, ruleset, viewer),
+                "user_score": msgspec.Raw(entry),
                 "score_count": count,
             }
         if mod_filtered:
