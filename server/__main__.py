@@ -149,7 +149,7 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
             STATUS_IDS[args.status],
             mapping,
             progress=lambda items: tqdm(
-                list(items), unit="set", desc="importing", disable=args.quiet, file=sys.stderr
+                list(items), unit="file", desc="importing", disable=args.quiet, file=sys.stderr
             ),
         )
     finally:

@@ -95,6 +95,8 @@ def build_beatmap_service(settings: Settings, db: Database, redis: Any) -> Beatm
         all_statuses_ranked=settings.leaderboards_for_all_statuses,
         resync_seconds=settings.upstream_resync_seconds,
         miss_seconds=settings.upstream_miss_seconds,
+        proxy_downloads=settings.beatmapset_download_proxy,
+        server_url=settings.server_url,
     )
 
 

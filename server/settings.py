@@ -73,6 +73,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     upstream_client_secret: str = ""
     beatmap_file_mirrors: tuple[str, ...] = ()
     beatmapset_download_mirrors: tuple[str, ...] = ()
+    beatmapset_download_proxy: bool = False
     upstream_timeout_seconds: float = 10.0
     upstream_retries: int = 2
     upstream_resync_seconds: int = 86_400
@@ -289,6 +290,7 @@ def _beatmap_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "upstream_client_secret": client_secret,
         "beatmap_file_mirrors": _env_urls(env, "BEATMAP_FILE_MIRRORS", "{id}"),
         "beatmapset_download_mirrors": _env_urls(env, "BEATMAPSET_DOWNLOAD_MIRRORS", "{id}"),
+        "beatmapset_download_proxy": _env_bool(env, "BEATMAPSET_DOWNLOAD_PROXY", False),
         "upstream_timeout_seconds": timeout,
         "upstream_retries": _env_int(env, "UPSTREAM_RETRIES", 2, minimum=0),
         "upstream_resync_seconds": _env_int(env, "UPSTREAM_RESYNC_SECONDS", 86_400, minimum=0),

@@ -90,7 +90,8 @@ class FakeUpstream:
     def __init__(self) -> None:
         self.sets: dict[int, FakeSet] = {}
         self.hits: Counter[str] = Counter()
-        self.mode = "ok"  # ok | slow | garbage | wrong_shape | error | token_garbage
+        # ok | slow | garbage | wrong_shape | invalid_values | error | token_garbage
+        self.mode = "ok"
         self.delay = 3.0
         self.valid_tokens: set[str] = set()
         self.bad_mirror = "error"  # error | wrong_bytes | not_found
@@ -148,6 +149,17 @@ class FakeUpstream:
             return JSONResponse([1, 2, 3])
         if self.mode == "error":
             return Response(b"", status_code=502)
+        if self.mode == "invalid_values":  # well-formed JSON, impossible values
+            return JSONResponse(
+                {
+                    "id": -4,
+                    "beatmapset_id": 2**40,
+                    "checksum": "../../etc/passwd",
+                    "artist": "",
+                    "title": "",
+                    "beatmaps": [{"id": 0, "beatmapset_id": 1, "checksum": "zz"}],
+                }
+            )
         return None
 
     def _authorised(self, request: Request) -> bool:
@@ -216,6 +228,14 @@ class FakeUpstream:
             data = beatmap_bytes(int(request.path_params["id"]))
             return Response(data) if data is not None else Response(b"", status_code=404)
 
+        async def bad_osz(request: Request) -> Response:
+            self.hits["bad_osz"] += 1
+            if self.bad_mirror == "wrong_bytes":  # another set's archive
+                return Response(make_osz({"x.osu": make_osu(beatmap_id=2, beatmapset_id=2)}))
+            if self.bad_mirror == "not_found":
+                return Response(b"", status_code=404)
+            return Response(b"", status_code=500)
+
         async def osz(request: Request) -> Response:
             self.hits["osz"] += 1
             fake = self.sets.get(int(request.path_params["id"]))
@@ -231,6 +251,7 @@ class FakeUpstream:
                 Route("/bad/osu/{id:int}", bad_mirror),
                 Route("/good/osu/{id:int}", good_mirror),
                 Route("/d/{id:int}", osz),
+                Route("/bad/d/{id:int}", bad_osz),
             ]
         )
 

@@ -166,21 +166,19 @@ async def download_beatmapset(request: Request) -> Response:
         fail(404, _SET_MISSING)
     if found.download_disabled:
         fail(404, "This beatmapset is not available for download.")
-    if found.osz_checksum is not None:
-        data = await svc.files.get("osz", found.osz_checksum)
-        if data is not None:
-            name = f"{found.id} {found.artist} - {found.title}.osz".replace('"', "")
-            return Response(
-                data,
-                media_type="application/x-osu-beatmap-archive",
-                headers={"Content-Disposition": f'attachment; filename="{_ascii(name)}"'},
-            )
     no_video = request.query_params.get("noVideo") in ("1", "true")
-    url = svc.upstream.download_url(found.id, no_video)
-    if url is None:
+    archive = await svc.download(found, no_video)
+    if archive is None:
         fail(404, "This beatmapset is not available for download.")
-    # A cross-host redirect is fine here: mirrors need no Authorization (§3.1).
-    return RedirectResponse(url, status_code=302)
+    if isinstance(archive, str):
+        # A cross-host redirect is fine here: mirrors need no Authorization (§3.1).
+        return RedirectResponse(archive, status_code=302)
+    name = f"{found.id} {found.artist} - {found.title}.osz".replace('"', "")
+    return Response(
+        archive,
+        media_type="application/x-osu-beatmap-archive",
+        headers={"Content-Disposition": f'attachment; filename="{_ascii(name)}"'},
+    )
 
 
 def _ascii(name: str) -> str:

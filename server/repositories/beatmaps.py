@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import msgspec
+from pymysql.err import IntegrityError as PyMySQLIntegrityError  # type: ignore[import-untyped]
 from pypika import Criterion, MySQLQuery, Order, Parameter, SQLLiteQuery, Table
 from pypika import functions as fn
 from pypika.terms import CustomFunction, Term
 
 from server.db import Database
+
+# A unique key already taken (a set or beatmap stored meanwhile by another writer), as each
+# driver raises it.
+DUPLICATE_KEY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, PyMySQLIntegrityError)
 
 
 class BeatmapsetRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,11 +46,12 @@ class BeatmapsetRecord(msgspec.Struct, frozen=True, kw_only=True):
     play_count: int = 0
     favourite_count: int = 0
     osz_checksum: str | None
-    search_text: str
     submitted_date: datetime
     ranked_date: datetime | None
     last_updated: datetime
     synced_at: datetime | None
+    # Only single-set reads carry it (ingest compares it); lists leave the column out.
+    search_text: str = ""
 
 
 class BeatmapRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,6 +98,10 @@ _sets = Table("beatmapsets")
 _beatmaps = Table("beatmaps")
 _favourites = Table("beatmapset_favourites")
 _instr = CustomFunction("INSTR", ["haystack", "needle"])
+# Columns of set lists: everything but the search text, which only the filter reads.
+_SET_LIST_COLUMNS = [
+    _sets.field(name) for name in BeatmapsetRecord.__struct_fields__ if name != "search_text"
+]
 
 
 class SearchFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -172,6 +183,11 @@ class BeatmapRepository:
         rows = await self._db.all("fetch_beatmap_difficulties", beatmap_id=beatmap_id)
         return [msgspec.convert(row, DifficultyRecord, strict=False) for row in rows]
 
+    async def set_difficulties(self, beatmapset_id: int) -> list[DifficultyRecord]:
+        """Star ratings per ruleset of a set's beatmaps (converts included)."""
+        rows = await self._db.all("fetch_set_difficulties", beatmapset_id=beatmapset_id)
+        return [msgspec.convert(row, DifficultyRecord, strict=False) for row in rows]
+
     async def beatmaps_by_ids(self, ids: Sequence[int]) -> list[BeatmapRecord]:
         """Beatmaps for a list of ids (unknown ids left out), in id order."""
         if not ids:
@@ -195,7 +211,7 @@ class BeatmapRepository:
         query = (
             self._query()
             .from_(_sets)
-            .select("*")
+            .select(*_SET_LIST_COLUMNS)
             .where(_sets.id.isin([Parameter(f":{name}") for name in params]))
         )
         rows = await self._db.all_dynamic(str(query), **params)
@@ -301,7 +317,7 @@ class BeatmapRepository:
         query = (
             self._query()
             .from_(_sets)
-            .select(_sets.star)
+            .select(*_SET_LIST_COLUMNS)
             .orderby(column, order=direction)
             .orderby(_sets.id, order=direction)
             .limit(Parameter(":limit"))  # type: ignore[arg-type]
@@ -335,9 +351,11 @@ class BeatmapRepository:
         values.pop("passcount")
         await self._db.execute("update_beatmap" if exists else "insert_beatmap", **values)
 
-    async def set_beatmap_status(self, beatmap_id: int, status: int) -> None:
-        """Change a beatmap's status only."""
-        await self._db.execute("set_beatmap_status", beatmap_id=beatmap_id, status=status)
+    async def set_osz(self, beatmapset_id: int, osz_checksum: str) -> None:
+        """Record a set's stored .osz."""
+        await self._db.execute(
+            "set_beatmapset_osz", beatmapset_id=beatmapset_id, osz_checksum=osz_checksum
+        )
 
     async def replace_difficulties(self, beatmap_id: int, rows: Sequence[DifficultyRecord]) -> None:
         """Store a beatmap's star ratings, replacing any earlier ones."""

@@ -40,6 +40,7 @@ from server.services.upstream import Upstream, UpstreamError
 log = logging.getLogger(__name__)
 
 _OSZ_SET_ID_RE = re.compile(r"^(\d{1,10})(?:\s|$)")
+_NO_SET_ID = "no beatmapset id (not in the file or the id mapping)"
 
 
 class IdMapping(msgspec.Struct, frozen=True):
@@ -114,70 +115,49 @@ class BeatmapImporter:
         set_id = meta.beatmapset_id or mapped.beatmapset_id or set_hint
         return beatmap_id, set_id
 
-    def collect(
-        self, paths: Iterable[Path], mapping: dict[str, IdMapping], summary: ImportSummary
+    def _archive_sets(
+        self, path: Path, mapping: dict[str, IdMapping], summary: ImportSummary
     ) -> dict[int, _Pending]:
-        """Read every file and group the maps by set id (rejecting what cannot be grouped)."""
+        """The sets in one `.osz`, grouped by set id (rejecting maps without one)."""
+        if path.stat().st_size > MAX_OSZ_BYTES:
+            raise OszError(f"archive larger than {MAX_OSZ_BYTES >> 20} MiB")
+        archive = path.read_bytes()
+        contents = read_osz(archive)
+        hint_match = _OSZ_SET_ID_RE.match(path.name)
+        hint = int(hint_match.group(1)) if hint_match else None
+        entries = [
+            (name, data, *self._ids(data, name, mapping, hint))
+            for name, data in contents.osu_files.items()
+        ]
+        if not entries:
+            summary.rejected.append(Rejection(str(path), "no .osu files in the archive"))
+            return {}
         sets: dict[int, _Pending] = {}
-        for path in walk(paths):
-            try:
-                size = path.stat().st_size
-                if path.suffix.lower() == ".osz":
-                    if size > MAX_OSZ_BYTES:
-                        raise OszError(f"archive larger than {MAX_OSZ_BYTES >> 20} MiB")
-                    archive = path.read_bytes()
-                    contents = read_osz(archive)
-                    hint_match = _OSZ_SET_ID_RE.match(path.name)
-                    hint = int(hint_match.group(1)) if hint_match else None
-                    entries = [
-                        (name, data, *self._ids(data, name, mapping, hint))
-                        for name, data in contents.osu_files.items()
-                    ]
-                    if not entries:
-                        summary.rejected.append(
-                            Rejection(str(path), "no .osu files in the archive")
-                        )
-                        continue
-                    set_ids = {set_id for _, _, _, set_id in entries if set_id is not None}
-                    for name, data, beatmap_id, set_id in entries:
-                        if set_id is None:
-                            summary.rejected.append(
-                                Rejection(
-                                    f"{path}:{name}",
-                                    "no beatmapset id (not in the file or the id mapping)",
-                                )
-                            )
-                            continue
-                        pending = sets.setdefault(set_id, _Pending())
-                        pending.files.append(
-                            BeatmapFile(data=data, filename=name, beatmap_id=beatmap_id)
-                        )
-                        pending.has_video |= contents.has_video
-                        pending.has_storyboard |= contents.has_storyboard_file
-                    if len(set_ids) == 1:
-                        # Served by beatmapsets/{id}/download only when it is one whole set.
-                        sets[next(iter(set_ids))].osz = archive
-                else:
-                    if size > MAX_OSU_BYTES:
-                        summary.rejected.append(Rejection(str(path), "larger than 16 MiB"))
-                        continue
-                    data = path.read_bytes()
-                    beatmap_id, set_id = self._ids(data, path.name, mapping, None)
-                    if set_id is None:
-                        summary.rejected.append(
-                            Rejection(
-                                str(path), "no beatmapset id (not in the file or the id mapping)"
-                            )
-                        )
-                        continue
-                    sets.setdefault(set_id, _Pending()).files.append(
-                        BeatmapFile(data=data, filename=path.name, beatmap_id=beatmap_id)
-                    )
-            except OszError as exc:
-                summary.rejected.append(Rejection(str(path), f"bad .osz: {exc}"))
-            except OSError as exc:
-                summary.rejected.append(Rejection(str(path), f"unreadable: {exc.strerror or exc}"))
+        for name, data, beatmap_id, set_id in entries:
+            if set_id is None:
+                summary.rejected.append(Rejection(f"{path}:{name}", _NO_SET_ID))
+                continue
+            pending = sets.setdefault(set_id, _Pending())
+            pending.files.append(BeatmapFile(data=data, filename=name, beatmap_id=beatmap_id))
+            pending.has_video |= contents.has_video
+            pending.has_storyboard |= contents.has_storyboard_file
+        if len(sets) == 1 and len(entries) == len(next(iter(sets.values())).files):
+            # Served by beatmapsets/{id}/download only when it is one whole set.
+            next(iter(sets.values())).osz = archive
         return sets
+
+    def _loose_ids(
+        self, path: Path, mapping: dict[str, IdMapping], summary: ImportSummary
+    ) -> tuple[int | None, int] | None:
+        """The ids of a loose `.osu` (its bytes are read again when its set is stored)."""
+        if path.stat().st_size > MAX_OSU_BYTES:
+            summary.rejected.append(Rejection(str(path), "larger than 16 MiB"))
+            return None
+        beatmap_id, set_id = self._ids(path.read_bytes(), path.name, mapping, None)
+        if set_id is None:
+            summary.rejected.append(Rejection(str(path), _NO_SET_ID))
+            return None
+        return beatmap_id, set_id
 
     async def _upstream_status(self, set_id: int) -> tuple[int, SetMetadata] | None:
         if not self._upstream.enabled:
@@ -191,6 +171,37 @@ class BeatmapImporter:
             return None
         return STATUS_IDS.get(found.status, 0), set_metadata_from_upstream(found)
 
+    async def _store(
+        self, set_id: int, pending: _Pending, status: int, summary: ImportSummary
+    ) -> None:
+        known = await self._upstream_status(set_id)
+        outcome = await self._ingest.store_set(
+            SetInput(
+                beatmapset_id=set_id,
+                status=known[0] if known else status,
+                files=pending.files,
+                metadata=known[1] if known else None,
+                osz=pending.osz,
+                has_video=pending.has_video,
+                has_storyboard=pending.has_storyboard,
+            )
+        )
+        summary.rejected.extend(outcome.rejected)
+        if outcome.beatmaps or outcome.set_change is not Change.UNCHANGED:
+            if outcome.set_change is Change.ADDED:
+                summary.sets_added += 1
+            elif outcome.set_change is Change.UPDATED:
+                summary.sets_updated += 1
+            else:
+                summary.sets_unchanged += 1
+        for change in outcome.beatmaps.values():
+            if change is Change.ADDED:
+                summary.beatmaps_added += 1
+            elif change is Change.UPDATED:
+                summary.beatmaps_updated += 1
+            else:
+                summary.beatmaps_unchanged += 1
+
     async def run(
         self,
         paths: Iterable[Path],
@@ -198,36 +209,35 @@ class BeatmapImporter:
         mapping: dict[str, IdMapping] | None = None,
         progress: Callable[[Iterable[Any]], Iterable[Any]] = lambda items: items,
     ) -> ImportSummary:
-        """Import every file under the paths; returns the summary."""
+        """Import every file under the paths; returns the summary.
+
+        Archives are stored one at a time, so memory holds one archive, not the library;
+        loose `.osu` files are grouped by set first (only their paths are kept) and stored
+        after the archives."""
         summary = ImportSummary()
-        sets = self.collect(paths, mapping or {}, summary)
-        for set_id in progress(sorted(sets)):
-            pending = sets[set_id]
-            known = await self._upstream_status(set_id)
-            outcome = await self._ingest.store_set(
-                SetInput(
-                    beatmapset_id=set_id,
-                    status=known[0] if known else status,
-                    files=pending.files,
-                    metadata=known[1] if known else None,
-                    osz=pending.osz,
-                    has_video=pending.has_video,
-                    has_storyboard=pending.has_storyboard,
+        mapping = mapping or {}
+        loose: dict[int, list[tuple[Path, int | None]]] = {}
+        for path in progress(list(walk(paths))):
+            try:
+                if path.suffix.lower() == ".osz":
+                    for set_id, pending in self._archive_sets(path, mapping, summary).items():
+                        await self._store(set_id, pending, status, summary)
+                elif (ids := self._loose_ids(path, mapping, summary)) is not None:
+                    loose.setdefault(ids[1], []).append((path, ids[0]))
+            except OszError as exc:
+                summary.rejected.append(Rejection(str(path), f"bad .osz: {exc}"))
+            except OSError as exc:
+                summary.rejected.append(Rejection(str(path), f"unreadable: {exc.strerror or exc}"))
+        for set_id in sorted(loose):
+            pending = _Pending()
+            for path, beatmap_id in loose[set_id]:
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    summary.rejected.append(Rejection(str(path), f"unreadable: {exc.strerror}"))
+                    continue
+                pending.files.append(
+                    BeatmapFile(data=data, filename=path.name, beatmap_id=beatmap_id)
                 )
-            )
-            summary.rejected.extend(outcome.rejected)
-            if outcome.beatmaps or outcome.set_change is not Change.UNCHANGED:
-                if outcome.set_change is Change.ADDED:
-                    summary.sets_added += 1
-                elif outcome.set_change is Change.UPDATED:
-                    summary.sets_updated += 1
-                else:
-                    summary.sets_unchanged += 1
-            for change in outcome.beatmaps.values():
-                if change is Change.ADDED:
-                    summary.beatmaps_added += 1
-                elif change is Change.UPDATED:
-                    summary.beatmaps_updated += 1
-                else:
-                    summary.beatmaps_unchanged += 1
+            await self._store(set_id, pending, status, summary)
         return summary

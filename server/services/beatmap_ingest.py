@@ -22,6 +22,7 @@ from server.core import CoreError, SuspiciousBeatmap
 from server.core import pp as core
 from server.db import Database
 from server.repositories.beatmaps import (
+    DUPLICATE_KEY_ERRORS,
     BeatmapRecord,
     BeatmapRepository,
     BeatmapsetRecord,
@@ -199,13 +200,14 @@ class BeatmapIngest:
 
     async def forget_cached(self, beatmaps: Iterable[BeatmapRecord]) -> None:
         """Drop cached lookups of these beatmaps (after a change, once committed)."""
-        from server.services.beatmaps import LOOKUP_CACHE_PREFIX
+        from server.services.beatmaps import LOOKUP_CACHE_PREFIX, SET_BEATMAPS_CACHE_PREFIX
 
         keys = []
         for beatmap in beatmaps:
             keys += [
                 f"{LOOKUP_CACHE_PREFIX}id:{beatmap.id}",
                 f"{LOOKUP_CACHE_PREFIX}md5:{beatmap.checksum}",
+                f"{SET_BEATMAPS_CACHE_PREFIX}{beatmap.beatmapset_id}",
             ]
         if keys:
             try:
@@ -224,6 +226,16 @@ class BeatmapIngest:
 
     async def store_set(self, entry: SetInput) -> StoreOutcome:
         """Store one set's files and rows; idempotent."""
+        try:
+            return await self._store_set(entry)
+        except DUPLICATE_KEY_ERRORS:
+            # Another writer stored the same set between our reads and our transaction (two
+            # workers syncing one set from upstream, an import while the server syncs):
+            # nothing of ours was committed, so read again and store once more.
+            log.info("set %s stored concurrently; retrying", entry.beatmapset_id)
+            return await self._store_set(entry)
+
+    async def _store_set(self, entry: SetInput) -> StoreOutcome:
         rejected: list[Rejection] = []
         analysed: list[tuple[BeatmapFile, Analysis, OsuMetadata]] = []
         results = await asyncio.gather(*(self._analyse(item) for item in entry.files))
@@ -335,6 +347,9 @@ class BeatmapIngest:
             set_change = Change.UNCHANGED if same else Change.UPDATED
             if same:
                 set_record = msgspec.structs.replace(existing_set, synced_at=set_record.synced_at)
+            elif entry.metadata is None:
+                # A local change (upstream gives its own date): the set was updated now.
+                set_record = msgspec.structs.replace(set_record, last_updated=now)
 
         changes: dict[int, Change] = {}
         async with self._db.transaction():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ from server.models.beatmaps import (
     Failtimes,
     NamedId,
     NominationsSummary,
+    Owner,
     SearchResult,
 )
 from server.repositories.beatmaps import (
@@ -46,16 +48,15 @@ from server.repositories.beatmaps import (
     SearchFilter,
     SearchOrder,
 )
-from server.services.beatmap_files import FileStore
+from server.services.beatmap_files import FileStore, md5_hex
 from server.services.beatmap_ingest import (
     BeatmapFile,
     BeatmapIngest,
     SetInput,
     SetMetadata,
-    naive_utc,
     utc_now,
 )
-from server.services.osu_files import beatmap_filename
+from server.services.osu_files import OszError, beatmap_filename, read_osz
 from server.services.upstream import Upstream, UpstreamBeatmapset, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,18 @@ _MISS_PREFIX = "beatmaps:upstream:miss:"
 _ATTRIBUTES_PREFIX = "beatmaps:attributes:"
 _ATTRIBUTES_TTL = 7 * 86_400
 _FAILURE_MISS_SECONDS = 30
+_UPSTREAM_FETCHES_PER_REQUEST = 5
 # beatmaps/lookup is what lazer sends for every map it shows: its encoded answer is cached
 # by id and by checksum. Ingest and favourites delete the keys of the set they change; the
 # short TTL bounds staleness for writers in another process without this Redis (the CLI on
 # the embedded default) and for counters (play and favourite counts).
 LOOKUP_CACHE_PREFIX: Final = "beatmaps:lookup:"
 LOOKUP_CACHE_SECONDS: Final = 60
+# The difficulties of a set, as rows, for search pages (50 sets and their difficulties per
+# page; decoding those rows from the database is most of a search's cost). Dropped with
+# the lookups by ingest.
+SET_BEATMAPS_CACHE_PREFIX: Final = "beatmaps:set-beatmaps:"
+_set_beatmaps_decoder = msgspec.json.Decoder(list[BeatmapRecord])
 _encoder = msgspec.json.Encoder()
 # Statuses whose maps have leaderboards (lazer asks for scores only on these: §8.2 #22).
 _LEADERBOARD_STATUSES: Final = frozenset({1, 2, 3, 4})
@@ -115,7 +122,11 @@ class SearchRejected(Enum):
 
 
 class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
-    """beatmapsets/search parameters, as lazer's search screen and osu-web name them."""
+    """beatmapsets/search parameters, as lazer's search screen and osu-web name them.
+
+    Not applied (there is nothing to filter on yet): `r` (ranks achieved) and `played` need
+    scores, and the `c` generals other than `converts` (recommended, follows, spotlights,
+    featured_artists) need data this server does not keep; they are accepted and ignored."""
 
     q: str = ""
     mode: int | None = None
@@ -179,6 +190,8 @@ class BeatmapService:
         all_statuses_ranked: bool,
         resync_seconds: int,
         miss_seconds: int,
+        proxy_downloads: bool = False,
+        server_url: str = "",
     ) -> None:
         self._db = db
         self.repo = repo
@@ -190,6 +203,8 @@ class BeatmapService:
         self._all_statuses = all_statuses_ranked
         self._resync = timedelta(seconds=resync_seconds)
         self._miss_seconds = miss_seconds
+        self._proxy_downloads = proxy_downloads
+        self._server_url = server_url.rstrip("/")
         # One upstream request per key at a time in this process; other callers wait for it.
         self._inflight: dict[str, asyncio.Future[Any]] = {}
 
@@ -203,11 +218,20 @@ class BeatmapService:
     async def _single_flight(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
         running = self._inflight.get(key)
         if running is not None:
-            return await asyncio.shield(running)
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise  # this request itself was cancelled
+                # The request doing the work went away mid-way: do it here instead.
+                return await self._single_flight(key, work)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
             result = await work()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters re-raise it, nobody else logs it
@@ -373,6 +397,33 @@ class BeatmapService:
             return await self.repo.beatmapset(beatmapset_id)
         return await self._fresh(found)
 
+    async def download(self, record: BeatmapsetRecord, no_video: bool) -> bytes | str | None:
+        """A set's `.osz`: the stored bytes, else (proxy mode) fetched from the mirrors with
+        failover and stored, else the URL of a mirror to redirect to; None when none."""
+        if record.osz_checksum is not None:
+            stored = await self.files.get("osz", record.osz_checksum)
+            if stored is not None:
+                return stored
+        if not self._proxy_downloads:
+            return self.upstream.download_url(record.id, no_video)
+        checksums = {b.checksum for b in await self.repo.beatmaps_of_set(record.id)}
+
+        async def is_this_set(data: bytes) -> bool:
+            # A mirror serving another set (or a broken zip) fails over to the next one.
+            try:
+                contents = await asyncio.to_thread(read_osz, data)
+            except OszError:
+                return False
+            return any(md5_hex(osu) in checksums for osu in contents.osu_files.values())
+
+        data = await self._single_flight(
+            f"osz:{record.id}", lambda: self.upstream.osz_file(record.id, is_this_set)
+        )
+        if data is None:
+            return None
+        await self.repo.set_osz(record.id, await self.files.put("osz", data))
+        return data
+
     async def osu_file(self, beatmap: BeatmapRecord) -> bytes | None:
         """The stored `.osu` bytes of a beatmap (scoring reads them through here)."""
         return await self._file_for(beatmap.id, beatmap.checksum)
@@ -402,7 +453,7 @@ class BeatmapService:
         """APIBeatmap, with its set when given (as beatmaps/lookup and beatmaps/{id} send)."""
         return Beatmap(
             beatmapset_id=beatmap.beatmapset_id,
-            difficulty_rating=round(beatmap.difficulty_rating, 2 if not extended else 5),
+            difficulty_rating=beatmap.difficulty_rating,
             id=beatmap.id,
             mode=MODE_NAMES[beatmap.mode],
             status=self._status_name(beatmap.status),
@@ -425,7 +476,7 @@ class BeatmapService:
             passcount=beatmap.passcount,
             playcount=beatmap.playcount,
             ranked=self._status_int(beatmap.status),
-            url=f"/beatmaps/{beatmap.id}",
+            url=f"{self._server_url}/beatmaps/{beatmap.id}",
             checksum=beatmap.checksum,
             max_combo=beatmap.max_combo,
             beatmapset=(
@@ -554,7 +605,10 @@ class BeatmapService:
         """beatmaps?ids[]: known ids only (unknown ones are fetched upstream once)."""
         found = {b.id: b for b in await self.repo.beatmaps_by_ids(ids)}
         if self.upstream.enabled:
-            for missing in [i for i in dict.fromkeys(ids) if i not in found]:
+            # Bounded: one request never waits on more than a few upstream round trips
+            # (lazer's 10 s timeout); the rest are fetched when asked for again.
+            missing_ids = [i for i in dict.fromkeys(ids) if i not in found]
+            for missing in missing_ids[:_UPSTREAM_FETCHES_PER_REQUEST]:
                 fetched = await self.beatmap_by_id(missing)
                 if fetched is not None:
                     found[fetched.id] = fetched
@@ -572,16 +626,41 @@ class BeatmapService:
         beatmaps = await self.repo.beatmaps_of_set(record.id)
         favourited = user_id is not None and await self.repo.is_favourite(user_id, record.id)
         shape = self.beatmapset_shape(record, beatmaps, favourited=favourited)
+        # The set's mapper; guest difficulties are not tracked (no per-difficulty owners).
+        owners = [Owner(id=record.user_id, username=record.creator)] if record.user_id > 0 else []
         return msgspec.structs.replace(
             shape,
             beatmaps=[
-                msgspec.structs.replace(self.beatmap_shape(b, extended=True), owners=[])
+                msgspec.structs.replace(self.beatmap_shape(b, extended=True), owners=owners)
                 for b in beatmaps
             ],
-            converts=[],
+            converts=await self._converts(beatmaps),
             description={"description": ""},
             recent_favourites=[],
         )
+
+    async def _converts(self, beatmaps: Sequence[BeatmapRecord]) -> list[Beatmap]:
+        """osu! beatmaps as the other rulesets play them, with the core's star ratings."""
+        osu_maps = {b.id: b for b in beatmaps if b.mode == 0}
+        if not osu_maps:
+            return []
+        converts = []
+        for row in await self.repo.set_difficulties(beatmaps[0].beatmapset_id):
+            beatmap = osu_maps.get(row.beatmap_id)
+            if beatmap is None or row.ruleset_id == 0:
+                continue
+            shape = self.beatmap_shape(beatmap, extended=False)
+            converts.append(
+                msgspec.structs.replace(
+                    shape,
+                    mode=MODE_NAMES[row.ruleset_id],
+                    mode_int=row.ruleset_id,
+                    convert=True,
+                    difficulty_rating=row.stars,
+                    max_combo=row.max_combo,
+                )
+            )
+        return converts
 
     # -- search --------------------------------------------------------------------------
 
@@ -639,9 +718,7 @@ class BeatmapService:
         more = len(rows) > SEARCH_PAGE_SIZE
         rows = rows[:SEARCH_PAGE_SIZE]
         total = await self.repo.search_total(flt)
-        beatmaps: dict[int, list[BeatmapRecord]] = {}
-        for beatmap in await self.repo.beatmaps_of_sets([r.id for r in rows]):
-            beatmaps.setdefault(beatmap.beatmapset_id, []).append(beatmap)
+        beatmaps = await self._beatmaps_of_sets([r.id for r in rows])
         favourites = (
             await self.repo.favourited_among(user_id, [r.id for r in rows]) if user_id else set()
         )
@@ -661,6 +738,35 @@ class BeatmapService:
             cursor=next_cursor,
             cursor_string=_encode_cursor_string(next_cursor) if next_cursor else None,
         )
+
+    async def _beatmaps_of_sets(self, set_ids: list[int]) -> dict[int, list[BeatmapRecord]]:
+        """Difficulties of several sets, from the cache where present."""
+        found: dict[int, list[BeatmapRecord]] = {}
+        if not set_ids:
+            return found
+        keys = [f"{SET_BEATMAPS_CACHE_PREFIX}{i}" for i in set_ids]
+        try:
+            cached = await self._redis.mget(keys)
+        except RedisError as exc:
+            log.warning("beatmap cache unavailable: %s", exc)
+            cached = [None] * len(keys)
+        for set_id, raw in zip(set_ids, cached, strict=True):
+            if raw is not None:
+                with contextlib.suppress(msgspec.DecodeError):  # a bad entry is a miss
+                    found[set_id] = _set_beatmaps_decoder.decode(raw)
+        missing = [i for i in set_ids if i not in found]
+        if missing:
+            loaded: dict[int, list[BeatmapRecord]] = {i: [] for i in missing}
+            for beatmap in await self.repo.beatmaps_of_sets(missing):
+                loaded[beatmap.beatmapset_id].append(beatmap)
+            for set_id, rows in loaded.items():
+                await self._cache_set(
+                    f"{SET_BEATMAPS_CACHE_PREFIX}{set_id}",
+                    _encoder.encode(rows),
+                    LOOKUP_CACHE_SECONDS,
+                )
+            found.update(loaded)
+        return found
 
     # -- favourites ----------------------------------------------------------------------
 
@@ -766,11 +872,18 @@ def set_metadata_from_upstream(upstream_set: UpstreamBeatmapset) -> SetMetadata:
     )
 
 
+# Cursor values survive lazer's round trip: lazer parses the cursor with Newtonsoft, which
+# turns date-like strings into DateTime and prints them back in the machine's culture, and
+# echoes each value as `cursor[key]=value.ToString()`. So times travel as epoch seconds, text
+# with a prefix that no date parser accepts, and floats as their exact repr in a string.
+_TEXT_PREFIX: Final = "t:"
+
+
 def _cursor_value(record: BeatmapsetRecord, column: str) -> str | int:
     if column == "title":
-        return record.title
+        return _TEXT_PREFIX + record.title
     if column == "artist":
-        return record.artist
+        return _TEXT_PREFIX + record.artist
     if column == "difficulty_min":
         return repr(record.difficulty_min)
     if column == "difficulty_max":
@@ -780,30 +893,34 @@ def _cursor_value(record: BeatmapsetRecord, column: str) -> str | int:
     if column == "favourites":
         return record.favourite_count
     if column == "updated":
-        return _aware(record.last_updated).isoformat()
-    return _aware(record.ranked_date or record.last_updated).isoformat()
+        return int(_aware(record.last_updated).timestamp())
+    return int(_aware(record.ranked_date or record.last_updated).timestamp())
 
 
 def _parse_cursor(cursor: dict[str, str], column: str) -> tuple[Any, int] | SearchRejected | None:
     if not cursor:
         return None
     raw_value, raw_id = cursor.get("sort_value"), cursor.get("id")
-    if raw_value is None or raw_id is None:
+    if raw_value is None or raw_id is None or column not in SORT_COLUMNS:
         return SearchRejected.BAD_CURSOR
     try:
         last_id = int(raw_id)
         value: Any
         if column in _FLOAT_COLUMNS:
             value = float(raw_value)
+            if value != value or value in (float("inf"), float("-inf")):
+                return SearchRejected.BAD_CURSOR
         elif column in _INT_COLUMNS:
             value = int(raw_value)
         elif column in _DATE_COLUMNS:
-            value = naive_utc(datetime.fromisoformat(str(raw_value)))
+            value = datetime.fromtimestamp(int(raw_value), UTC).replace(tzinfo=None)
+        elif raw_value.startswith(_TEXT_PREFIX):
+            value = raw_value.removeprefix(_TEXT_PREFIX)
         else:
-            value = str(raw_value)
-    except (TypeError, ValueError, OverflowError):
+            return SearchRejected.BAD_CURSOR
+    except (TypeError, ValueError, OverflowError, OSError):
         return SearchRejected.BAD_CURSOR
-    if column not in SORT_COLUMNS or abs(last_id) >= 2**31:
+    if abs(last_id) >= 2**31 or (isinstance(value, int) and abs(value) >= 2**63):
         return SearchRejected.BAD_CURSOR
     return value, last_id
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import msgspec
@@ -29,8 +30,15 @@ _MAX_OSU_BYTES = 16 << 20
 _MAX_OSZ_BYTES = 256 << 20
 
 
+# Upstream answers are validated as they are decoded: ids must fit our INT columns and a
+# checksum must be an MD5 (it becomes a file-store key), else the answer counts as garbage.
+Id = Annotated[int, msgspec.Meta(ge=1, lt=2**31)]
+UserId = Annotated[int, msgspec.Meta(ge=0, lt=2**31)]
+Md5 = Annotated[str, msgspec.Meta(pattern="^[0-9a-fA-F]{32}$")]
+
+
 class UpstreamNamed(msgspec.Struct, frozen=True):
-    id: int
+    id: Annotated[int, msgspec.Meta(ge=0, lt=2**15)]
 
 
 class UpstreamAvailability(msgspec.Struct, frozen=True):
@@ -40,26 +48,26 @@ class UpstreamAvailability(msgspec.Struct, frozen=True):
 class UpstreamBeatmap(msgspec.Struct, frozen=True, kw_only=True):
     """The parts of an upstream APIBeatmap we keep (difficulty comes from our own core)."""
 
-    id: int
-    beatmapset_id: int
-    checksum: str | None = None
+    id: Id
+    beatmapset_id: Id
+    checksum: Md5 | None = None
     version: str = ""
     mode_int: int | None = None
     status: str = "pending"
-    user_id: int = 0
+    user_id: UserId = 0
     last_updated: datetime | None = None
 
 
 class UpstreamBeatmapset(msgspec.Struct, frozen=True, kw_only=True):
     """The parts of an upstream APIBeatmapSet we keep."""
 
-    id: int
+    id: Id
     artist: str
     artist_unicode: str | None = None
     title: str
     title_unicode: str | None = None
     creator: str = ""
-    user_id: int = 0
+    user_id: UserId = 0
     source: str = ""
     tags: str = ""
     status: str = "pending"
@@ -78,9 +86,9 @@ class UpstreamBeatmapset(msgspec.Struct, frozen=True, kw_only=True):
 class UpstreamLookup(msgspec.Struct, frozen=True, kw_only=True):
     """An upstream `beatmaps/lookup` answer: only the ids matter."""
 
-    id: int
-    beatmapset_id: int
-    checksum: str | None = None
+    id: Id
+    beatmapset_id: Id
+    checksum: Md5 | None = None
 
 
 class UpstreamError(Exception):
@@ -255,17 +263,20 @@ class Upstream:
             return data
         return None
 
-    async def osz_file(self, beatmapset_id: int) -> bytes | None:
-        """A `.osz` archive from the first mirror that serves one."""
+    async def osz_file(
+        self, beatmapset_id: int, accept: Callable[[bytes], Awaitable[bool]]
+    ) -> bytes | None:
+        """A `.osz` from the first mirror whose archive `accept` recognises as this set."""
         for template in self._settings.beatmapset_download_mirrors:
-            url = template.replace("{id}", str(beatmapset_id))
+            url = template.replace("{id}", str(beatmapset_id)).replace("{novideo}", "0")
             try:
                 data = await self._download(url, _MAX_OSZ_BYTES)
             except (_NotFound, UpstreamError) as exc:
                 log.warning("download mirror %s failed: %r", url, exc)
                 continue
-            if data[:2] == b"PK":
+            if data[:2] == b"PK" and await accept(data):
                 return data
+            log.warning("download mirror %s served something other than set %s", url, beatmapset_id)
         return None
 
     def download_url(self, beatmapset_id: int, no_video: bool) -> str | None:

@@ -74,10 +74,6 @@ UPDATE beatmaps SET
     last_updated = :last_updated
 WHERE id = :id;
 
--- name: set_beatmap_status(beatmap_id, status)!
--- Change one beatmap's status (upstream said so; the file is unchanged).
-UPDATE beatmaps SET status = :status WHERE id = :beatmap_id;
-
 -- name: delete_beatmap_difficulties(beatmap_id)!
 -- Forget a beatmap's star ratings before storing recalculated ones.
 DELETE FROM beatmap_difficulties WHERE beatmap_id = :beatmap_id;
@@ -113,3 +109,13 @@ UPDATE beatmapsets SET favourite_count = (
 -- name: fetch_beatmapset_favourite_count(beatmapset_id)$
 -- A set's favourite count.
 SELECT favourite_count FROM beatmapsets WHERE id = :beatmapset_id;
+
+-- name: set_beatmapset_osz(beatmapset_id, osz_checksum)!
+-- Record the stored .osz of a set (fetched from a mirror on first download).
+UPDATE beatmapsets SET osz_checksum = :osz_checksum WHERE id = :beatmapset_id;
+
+-- name: fetch_set_difficulties(beatmapset_id)
+-- Star ratings per ruleset of every beatmap of a set (converts included).
+SELECT d.* FROM beatmap_difficulties d
+WHERE d.beatmap_id IN (SELECT id FROM beatmaps WHERE beatmapset_id = :beatmapset_id)
+ORDER BY d.beatmap_id, d.ruleset_id;

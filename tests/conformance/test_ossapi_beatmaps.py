@@ -138,3 +138,28 @@ def test_raw_file_matches_checksum(live_server: LiveServer, stored: dict[str, An
     beatmap = stored["beatmap"]
     response = requests.get(f"{live_server.url}/osu/{beatmap.id}", timeout=10)
     assert hashlib.md5(response.content).hexdigest() == beatmap.checksum
+
+
+def test_ossapi_pages_search_with_our_cursor(live_server: LiveServer, api: Ossapi) -> None:
+    """55 matching sets: ossapi passes our cursor back (`cursor[key]=value`) for page two."""
+    from ossapi.enums import BeatmapsetSearchCategory  # type: ignore[import-untyped]
+
+    token = "paging" + secrets.token_hex(3)
+
+    async def store(svc: Any) -> list[int]:
+        return [(await store_set(svc, title=f"Page {i:02d}", tags=token))[0] for i in range(55)]
+
+    ids = live_server.call(store, timeout=120)
+    seen: list[int] = []
+    cursor = None
+    for _ in range(5):
+        page = bounded(
+            lambda c=cursor: api.search_beatmapsets(
+                query=token, category=BeatmapsetSearchCategory.ANY, sort="title_asc", cursor=c
+            )
+        )
+        seen += [s.id for s in page.beatmapsets]
+        cursor = page.cursor
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(ids) and len(seen) == 55

@@ -4,6 +4,7 @@ pagination as lazer pages it (echoing `cursor[...]` back)."""
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -44,6 +45,16 @@ async def search(client: httpx.AsyncClient, player: SignedIn, **params: Any) -> 
     return response.json()  # type: ignore[no-any-return]
 
 
+def assert_survives_newtonsoft(cursor: dict[str, Any]) -> None:
+    """lazer's Newtonsoft turns date-like strings into DateTime and echoes them back in the
+    machine's culture: no cursor value may look like a date (or be a bare float)."""
+    for value in cursor.values():
+        assert isinstance(value, (int, str)), value
+        if isinstance(value, str):
+            with pytest.raises(ValueError):
+                datetime.fromisoformat(value)
+
+
 async def page_all(
     client: httpx.AsyncClient, player: SignedIn, **params: Any
 ) -> list[dict[str, Any]]:
@@ -56,6 +67,8 @@ async def page_all(
             query.update({f"cursor[{k}]": v for k, v in cursor.items()})
         page = await search(client, player, **query)
         assert len(page["beatmapsets"]) <= 50
+        if page["cursor"] is not None:
+            assert_survives_newtonsoft(page["cursor"])
         results += page["beatmapsets"]
         cursor = page["cursor"]
         if cursor is None:
@@ -247,3 +260,24 @@ async def test_search_without_query_defaults_to_leaderboard_maps(
     page = await search(client, player)
     assert all(s["ranked"] in (1, 2, 3, 4) for s in page["beatmapsets"])
     assert graveyard not in {s["id"] for s in page["beatmapsets"]}
+
+
+async def test_search_shows_a_changed_set_at_once(
+    services: Any, client: httpx.AsyncClient, player: SignedIn
+) -> None:
+    token = "chg" + secrets.token_hex(4)
+    set_id, first = fresh_id(), fresh_id()
+    await store_set(
+        services, beatmapset_id=set_id, tags=token, difficulties=[{"beatmap_id": first}]
+    )
+    before = await search(client, player, q=token, s="any")
+    assert [len(s["beatmaps"]) for s in before["beatmapsets"]] == [1]
+    # A difficulty is added: the cached rows of the set must not hide it.
+    await store_set(
+        services,
+        beatmapset_id=set_id,
+        tags=token,
+        difficulties=[{"beatmap_id": first}, {"beatmap_id": fresh_id(), "version": "Extra"}],
+    )
+    after = await search(client, player, q=token, s="any")
+    assert sorted(b["version"] for b in after["beatmapsets"][0]["beatmaps"]) == ["Diff 0", "Extra"]

@@ -40,19 +40,18 @@ def _healthy(fake: FakeUpstream) -> None:
 
 
 def upstream_settings(settings: Settings, api_url: str, mirror_base: str, **extra: str) -> Settings:
-    return make_settings(
-        settings.data_dir,
-        SECRET_KEY=settings.secret_key,
-        UPSTREAM_API_URL=f"{api_url}/api/v2",
-        UPSTREAM_CLIENT_ID="17",
-        UPSTREAM_CLIENT_SECRET="upstream-secret",
+    env = {
+        "SECRET_KEY": settings.secret_key,
+        "UPSTREAM_API_URL": f"{api_url}/api/v2",
+        "UPSTREAM_CLIENT_ID": "17",
+        "UPSTREAM_CLIENT_SECRET": "upstream-secret",
         # The first mirror fails (or lies); the fetcher must fail over to the second.
-        BEATMAP_FILE_MIRRORS=f"{mirror_base}/bad/osu/{{id}},{mirror_base}/good/osu/{{id}}",
-        BEATMAPSET_DOWNLOAD_MIRRORS=f"{mirror_base}/d/{{id}}",
-        UPSTREAM_TIMEOUT_SECONDS="0.5",
-        UPSTREAM_RETRIES="1",
-        **extra,
-    )
+        "BEATMAP_FILE_MIRRORS": f"{mirror_base}/bad/osu/{{id}},{mirror_base}/good/osu/{{id}}",
+        "BEATMAPSET_DOWNLOAD_MIRRORS": f"{mirror_base}/d/{{id}}",
+        "UPSTREAM_TIMEOUT_SECONDS": "0.5",
+        "UPSTREAM_RETRIES": "1",
+    }
+    return make_settings(settings.data_dir, **{**env, **extra})
 
 
 @asynccontextmanager
@@ -242,7 +241,9 @@ async def test_unfinished_set_is_resynced_when_stale(
     assert stored.status == 1 and stored.synced_at is not None
 
 
-@pytest.mark.parametrize("mode", ["slow", "garbage", "wrong_shape", "error", "token_garbage"])
+@pytest.mark.parametrize(
+    "mode", ["slow", "garbage", "wrong_shape", "invalid_values", "error", "token_garbage"]
+)
 async def test_misbehaving_upstream_is_a_miss_never_a_500(
     settings: Settings, services: Any, fake: FakeUpstream, player: SignedIn, mode: str
 ) -> None:
@@ -305,3 +306,72 @@ async def test_import_takes_status_and_metadata_from_upstream(
     assert summary.beatmaps_added == 1 and not summary.rejected
     stored = await services.beatmaps.repo.beatmapset(upstream_set.id)
     assert stored.status == 4 and stored.title == "Known Upstream" and stored.genre_id == 10
+
+
+@pytest.mark.parametrize("bad_mirror", ["error", "wrong_bytes", "not_found"])
+async def test_download_proxy_fails_over_verifies_and_stores(
+    settings: Settings, services: Any, fake: FakeUpstream, player: SignedIn, bad_mirror: str
+) -> None:
+    fake.bad_mirror = bad_mirror
+    upstream_set = fake.add_set(n_beatmaps=2)
+    proxy = make_settings(
+        settings.data_dir,
+        SECRET_KEY=settings.secret_key,
+        UPSTREAM_API_URL=f"{fake.url}/api/v2",
+        UPSTREAM_CLIENT_ID="17",
+        UPSTREAM_CLIENT_SECRET="upstream-secret",
+        BEATMAP_FILE_MIRRORS=f"{fake.url}/good/osu/{{id}}",
+        # The first mirror fails or serves another set: the second one's archive is kept.
+        BEATMAPSET_DOWNLOAD_MIRRORS=f"{fake.url}/bad/d/{{id}},{fake.url}/d/{{id}}",
+        BEATMAPSET_DOWNLOAD_PROXY="true",
+        UPSTREAM_RETRIES="0",
+    )
+    async with app_client(proxy, "198.51.100.23") as client:
+        url = f"/api/v2/beatmapsets/{upstream_set.id}/download"
+        first = await client.get(url, headers=player.headers)
+        assert first.status_code == 200, first.text
+        assert first.content[:2] == b"PK"
+        assert fake.hits["bad_osz"] >= 1
+        served = fake.hits["osz"]
+        again = await client.get(url, headers=player.headers)
+        assert again.content == first.content
+        assert fake.hits["osz"] == served  # stored on first download, served locally after
+    stored = await services.beatmaps.repo.beatmapset(upstream_set.id)
+    assert stored.osz_checksum == hashlib.md5(first.content).hexdigest()
+
+
+async def test_download_redirects_to_the_first_mirror_by_default(
+    settings: Settings, fake: FakeUpstream, player: SignedIn
+) -> None:
+    upstream_set = fake.add_set(n_beatmaps=1)
+    async with fetching_client(settings, fake) as client:
+        response = await client.get(
+            f"/api/v2/beatmapsets/{upstream_set.id}/download?noVideo=1", headers=player.headers
+        )
+    assert response.status_code == 302
+    assert response.headers["location"] == f"{fake.url}/d/{upstream_set.id}"
+
+
+async def test_waiters_take_over_when_the_first_request_is_cancelled(
+    settings: Settings, fake: FakeUpstream, player: SignedIn
+) -> None:
+    """lazer gives up after 10 s: a cancelled first request must not fail the others."""
+    upstream_set = fake.add_set(n_beatmaps=1)
+    beatmap_id = next(iter(upstream_set.beatmaps))
+    fake.mode, fake.delay = "slow", 0.3
+    lookups = fake.hits["lookup"]
+    async with fetching_client(settings, fake, UPSTREAM_TIMEOUT_SECONDS="5") as client:
+        first = asyncio.create_task(
+            client.get(f"/api/v2/beatmaps/{beatmap_id}", headers=player.headers)
+        )
+        await asyncio.sleep(0.1)
+        second = asyncio.create_task(
+            client.get(f"/api/v2/beatmaps/{beatmap_id}", headers=player.headers)
+        )
+        await asyncio.sleep(0.05)
+        first.cancel()
+        response = await second
+    assert response.status_code == 200 and response.json()["id"] == beatmap_id
+    assert first.cancelled()
+    assert fake.hits["lookup"] == lookups + 2  # the waiter redid the cancelled request's work
+    fake.delay = 3.0

@@ -354,6 +354,7 @@ async def test_changed_file_updates_the_beatmap(services: Any) -> None:
     new = await services.beatmaps.repo.beatmap(beatmap_id)
     assert outcome.beatmaps[beatmap_id].value == "updated"
     assert new.checksum != old.checksum
+    assert new.last_updated >= old.last_updated
     assert await services.beatmaps.repo.beatmap_by_checksum(old.checksum) is None
     assert new.count_circles + new.count_sliders + new.count_spinners == 80
 
@@ -504,3 +505,51 @@ def core_cache() -> Any:
     from server.core.pp import PpCache
 
     return PpCache()
+
+
+async def test_concurrent_stores_of_one_new_set_both_succeed(
+    services: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two writers racing on one new set (workers syncing it, or an import): no error."""
+    import asyncio
+
+    from server.services.beatmap_ingest import BeatmapFile, SetInput
+
+    set_id, beatmap_id = fresh_id(), fresh_id()
+    data = make_osu(beatmap_id=beatmap_id, beatmapset_id=set_id)
+    entry = SetInput(
+        beatmapset_id=set_id,
+        status=1,
+        files=[BeatmapFile(data=data, filename="race.osu", beatmap_id=beatmap_id)],
+    )
+    with caplog.at_level("INFO", logger="server.services.beatmap_ingest"):
+        outcomes = await asyncio.gather(
+            *(services.beatmaps.ingest.store_set(entry) for _ in range(3))
+        )
+    assert "stored concurrently; retrying" in caplog.text  # the race really happened
+    changes = sorted(o.beatmaps[beatmap_id].value for o in outcomes)
+    assert changes.count("added") == 1 and changes.count("unchanged") == 2
+    assert (await services.beatmaps.repo.beatmap(beatmap_id)).checksum == hashlib.md5(
+        data
+    ).hexdigest()
+
+
+async def test_beatmapset_lists_converts_with_core_stars(
+    services: Any, client: httpx.AsyncClient, player: SignedIn
+) -> None:
+    set_id, ids, _ = await store_set(
+        services,
+        difficulties=[{"ruleset": "osu", "version": "Std"}, {"ruleset": "mania", "version": "7K"}],
+    )
+    body = (await client.get(f"/api/v2/beatmapsets/{set_id}", headers=player.headers)).json()
+    converts = body["converts"]
+    assert {(c["id"], c["mode"]) for c in converts} == {
+        (ids[0], "taiko"),
+        (ids[0], "fruits"),
+        (ids[0], "mania"),
+    }
+    stored = {d.ruleset_id: d for d in await services.beatmaps.repo.difficulties(ids[0])}
+    for convert in converts:
+        assert convert["convert"] is True
+        assert convert["difficulty_rating"] == stored[convert["mode_int"]].stars
+        assert convert["max_combo"] == stored[convert["mode_int"]].max_combo
