@@ -152,6 +152,7 @@ def _rate_other(speed: float) -> float:
 
 _DEFAULT_SPEED: Final = {"DT": 1.5, "NC": 1.5, "HT": 0.75, "DC": 0.75}
 _RATE_MODS: Final = frozenset(_DEFAULT_SPEED)
+_SPEED_BOUNDS: Final = {"DT": (1.01, 2.0), "NC": (1.01, 2.0), "HT": (0.5, 0.99), "DC": (0.5, 0.99)}
 
 _FIXED: Final[dict[int, dict[str, float]]] = {
     0: {
@@ -398,6 +399,16 @@ def check_submission(
     for mod in score.mods:
         if not mod.acronym or len(mod.acronym) > 4 or not mod.acronym.isalnum():
             return Rejected.MODS
+        speed = mod.settings.get("speed_change") if mod.acronym.upper() in _RATE_MODS else None
+        if speed is not None:
+            # lazer's bounds for the rate mods' speed_change (ModDoubleTime, ModHalfTime).
+            low, high = _SPEED_BOUNDS[mod.acronym.upper()]
+            if (
+                not isinstance(speed, (int, float))
+                or isinstance(speed, bool)
+                or not low <= speed <= high
+            ):
+                return Rejected.MODS
         # osu-web collapses repeated acronyms to one.
         seen.setdefault(
             mod.acronym.upper(),

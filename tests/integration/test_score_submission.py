@@ -353,6 +353,12 @@ REJECTED_BODIES = {
     "negative combo": lambda m: _with(m, combo=-1),
     "unknown mod": lambda m: _with(m, mods=[{"acronym": "ZZ"}]),
     "unknown mod setting": lambda m: _with(m, mods=[{"acronym": "DT", "settings": {"bogus": 1}}]),
+    "rate out of range": lambda m: _with(
+        m, mods=[{"acronym": "DT", "settings": {"speed_change": 3.5}}]
+    ),
+    "rate not a number": lambda m: _with(
+        m, mods=[{"acronym": "HT", "settings": {"speed_change": "fast"}}]
+    ),
     "incompatible mods": lambda m: _with(m, mods=[{"acronym": "HR"}, {"acronym": "EZ"}]),
     "wrong ruleset": lambda m: _with(m, ruleset_id=1),
     "missing max_combo": lambda m: {k: v for k, v in _with(m).items() if k != "max_combo"},
