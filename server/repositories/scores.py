@@ -339,6 +339,20 @@ class ScoreRepository:
         )
         return int(above) + 1
 
+    async def board_position_in_country(
+        self, beatmap_id: int, ruleset: str, total_score: int, score_id: int, country_code: str
+    ) -> int:
+        """1-based position of a best among one country's bests on the beatmap."""
+        above = await self._db.value(
+            "count_board_above_country",
+            beatmap_id=beatmap_id,
+            ruleset=ruleset,
+            total_score=total_score,
+            score_id=score_id,
+            country_code=country_code,
+        )
+        return int(above) + 1
+
     async def user_scores_on_beatmap(
         self, beatmap_id: int, ruleset: str, user_id: int
     ) -> list[int]:

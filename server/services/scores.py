@@ -562,6 +562,15 @@ class ScoreService:
         shaped = (await self.shape_many([record], with_beatmap=True, viewer_pins=pins))[0]
         shaped["rank_global"] = await self.position(record)
         shaped["rank_country"] = None
+        owner = await self._users.by_id(record.user_id)
+        if record.ranked and owner is not None:
+            shaped["rank_country"] = await self.repo.board_position_in_country(
+                record.beatmap_id,
+                record.ruleset,
+                record.total_score,
+                record.id,
+                owner.country_code,
+            )
         return shaped
 
     async def _pins_of(self, user_id: int | None, ruleset: str) -> set[int]:

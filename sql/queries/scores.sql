@@ -320,3 +320,10 @@ WHERE b.user_id = :user_id AND b.ruleset = :ruleset;
 UPDATE user_statistics SET ranked_score = :ranked_score, pp = :pp, hit_accuracy = :hit_accuracy,
     count_ssh = :ssh, count_ss = :ss, count_sh = :sh, count_s = :s, count_a = :a
 WHERE user_id = :user_id AND ruleset = :ruleset;
+
+-- name: count_board_above_country(beatmap_id, ruleset, total_score, score_id, country_code)$
+-- How many bests of one country's players on a beatmap rank above a score.
+SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
+  AND u.country_code = :country_code
+  AND (b.total_score > :total_score OR (b.total_score = :total_score AND b.score_id < :score_id));

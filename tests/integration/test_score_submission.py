@@ -98,6 +98,7 @@ async def test_full_play_loop_as_lazer(
     keys = list(shown)
     assert keys.index("beatmap") < keys.index("beatmapset")  # lazer-protocol.md §4.11
     assert shown["rank_global"] == 1 and shown["beatmap"]["id"] == ranked_map.id
+    assert shown["rank_country"] == 1
 
     for kind in ("best", "recent", "firsts"):
         listed = (
