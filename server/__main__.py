@@ -114,6 +114,9 @@ def _parser() -> argparse.ArgumentParser:
         '{"beatmap_id": N, "beatmapset_id": M}}',
     )
     importer.add_argument("--quiet", action="store_true", help="no progress bar")
+    from server import score_commands
+
+    score_commands.add_parsers(commands)
     return parser
 
 
@@ -259,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_services(settings, "oauth-client add", args))
     if args.command == "beatmaps":
         return asyncio.run(_import_beatmaps(settings, args))
+    if args.command in ("recalc", "ranks"):
+        from server import score_commands
+
+        return asyncio.run(score_commands.run(settings, args))
     raise AssertionError(args.command)
 
 

@@ -38,7 +38,9 @@ from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
 from server.services.profiles import ProfileService
+from server.services.rankings import RankingService
 from server.services.relations import RelationService
+from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
 from server.settings import Settings
@@ -66,11 +68,14 @@ class Services:
     token_limiter: FixedWindowLimiter
     registration_limiter: FixedWindowLimiter
     beatmaps: BeatmapService
+    scores: ScoreService
+    rankings: RankingService
 
     async def aclose(self) -> None:
         """Release what the services hold (worker threads, HTTP clients, parsed maps)."""
         self.hasher.close()
         await self.beatmaps.aclose()
+        self.scores.aclose()
 
 
 def build_beatmap_service(settings: Settings, db: Database, redis: Any) -> BeatmapService:
@@ -117,7 +122,10 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_max_accounts,
         settings.login_window_seconds,
     )
-    profiles = ProfileService(users, redis)
+    beatmaps = build_beatmap_service(settings, db, redis)
+    scores = build_score_service(settings, db, redis, users, beatmaps)
+    rankings = RankingService(scores.repo, users, redis)
+    profiles = ProfileService(users, redis, rankings.profile_extras)
     return Services(
         settings=settings,
         db=db,
@@ -143,7 +151,9 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
             settings.registration_rate_limit,
             settings.registration_window_seconds,
         ),
-        beatmaps=build_beatmap_service(settings, db, redis),
+        beatmaps=beatmaps,
+        scores=scores,
+        rankings=rankings,
     )
 
 

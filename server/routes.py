@@ -12,7 +12,16 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 
-from server.api import auth, beatmaps, notification_socket, relations, session, users
+from server.api import (
+    auth,
+    beatmaps,
+    notification_socket,
+    rankings,
+    relations,
+    scores,
+    session,
+    users,
+)
 
 Endpoint = Callable[..., Any]
 
@@ -46,6 +55,17 @@ API_V2: list[BaseRoute] = [
     *both("/beatmaps/lookup", beatmaps.lookup_beatmap, ["GET"]),
     *both("/beatmaps/{beatmap}", beatmaps.show_beatmap, ["GET"]),
     *both("/beatmaps/{beatmap}/attributes", beatmaps.beatmap_attributes, ["POST"]),
+    *both("/beatmaps/{beatmap}/solo/scores", scores.create_solo_token, ["POST"]),
+    *both("/beatmaps/{beatmap}/solo/scores/{token}", scores.submit_solo_score, ["PUT"]),
+    *both("/beatmaps/{beatmap}/scores", scores.beatmap_scores, ["GET"]),
+    *both("/beatmaps/{beatmap}/scores/users/{user}", scores.beatmap_user_score, ["GET"]),
+    *both("/beatmaps/{beatmap}/scores/users/{user}/all", scores.beatmap_user_scores, ["GET"]),
+    *both("/scores/{score}", scores.show_score, ["GET"]),
+    *both("/users/{user}/scores/{type}", scores.user_scores, ["GET"]),
+    *both("/score-pins/{score}", scores.pin_score, ["PUT"]),
+    *both("/score-pins/{score}", scores.unpin_score, ["DELETE"]),
+    *both("/score-pins/{score}/reorder", scores.reorder_pin, ["POST"]),
+    *both("/rankings/{mode}/{type}", rankings.rankings, ["GET"]),
     *both("/beatmapsets/search", beatmaps.search_beatmapsets, ["GET"]),
     *both("/beatmapsets/lookup", beatmaps.lookup_beatmapset, ["GET"]),
     *both("/beatmapsets/{beatmapset}", beatmaps.show_beatmapset, ["GET"]),

@@ -78,6 +78,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     upstream_retries: int = 2
     upstream_resync_seconds: int = 86_400
     upstream_miss_seconds: int = 600
+    # Scores: the submission switch (S-SC-1) and how long a score token stays usable.
+    score_submission_enabled: bool = True
+    score_token_seconds: int = 86_400
 
     @property
     def dialect(self) -> Literal["mysql", "sqlite"]:
@@ -249,6 +252,8 @@ def load_settings(
         country_header=env.get("COUNTRY_HEADER", "").strip() or None,
         log_level=log_level,  # type: ignore[arg-type]
         **_beatmap_settings(env),
+        score_submission_enabled=_env_bool(env, "SCORE_SUBMISSION_ENABLED", True),
+        score_token_seconds=_env_int(env, "SCORE_TOKEN_SECONDS", 86_400, minimum=60),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from server.models.rulesets import RULESETS
@@ -37,6 +38,9 @@ _PROFILE_ORDER = [
 ]
 _ONLINE_PREFIX = "online:user:"
 
+# (account, ruleset, statistics) -> extra fields of the full user shape.
+ProfileExtras = Callable[[UserAccount, str, UserStatistics], Awaitable[dict[str, Any]]]
+
 
 def required_score_for_level(level: int) -> float:
     """Total score needed to reach `level` (osu!'s level curve; linear past 100)."""
@@ -63,9 +67,13 @@ def level_for_score(total_score: int) -> Level:
 class ProfileService:
     """Build the user shapes the API returns."""
 
-    def __init__(self, users: UserRepository, redis: Any) -> None:
+    def __init__(
+        self, users: UserRepository, redis: Any, extras: ProfileExtras | None = None
+    ) -> None:
         self._users = users
         self._redis = redis
+        # Fields other areas add to the full user (scores: rank history, score counts).
+        self._extras = extras
 
     async def mark_online(self, user_id: int, seconds: int = 180) -> None:
         """Note the user as online for a while (chat/ack is lazer's heartbeat)."""
@@ -187,15 +195,25 @@ class ProfileService:
             "page": UserPage(html="", raw=""),
         }
 
+    async def _with_extras(
+        self, account: UserAccount, ruleset: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        if self._extras is not None:
+            fields.update(await self._extras(account, ruleset, fields["statistics"]))
+        return fields
+
     async def user(self, account: UserAccount, ruleset: str | None = None) -> User:
         """The full user for GET users/{id}/{mode}."""
         rows = await self._users.statistics(account.id)
-        return User(**await self._full_fields(account, ruleset or account.playmode, rows))
+        mode = ruleset or account.playmode
+        fields = await self._full_fields(account, mode, rows)
+        return User(**await self._with_extras(account, mode, fields))
 
     async def me(self, account: UserAccount, ruleset: str | None = None) -> Me:
         """APIMe: the full user, statistics for every ruleset, and owner-only fields."""
         rows = await self._users.statistics(account.id)
         fields = await self._full_fields(account, ruleset or account.playmode, rows)
+        fields = await self._with_extras(account, ruleset or account.playmode, fields)
         per_ruleset = {
             name: await self._statistics(account, rows.get(name), name) for name in RULESETS
         }

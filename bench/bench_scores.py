@@ -1,0 +1,335 @@
+"""Score hot paths under wrk against the real server, as req/s beside GET /health in one run.
+
+    python bench/bench_scores.py --database-url mysql://root@127.0.0.1:3306/bench_scores \\
+        --redis-url redis://127.0.0.1:6379/14     # disposable database and Redis db
+
+The script starts `python -m server serve` (bench/_server.py), imports two synthetic ranked
+maps with `python -m server beatmaps import`, registers 60 players over HTTP, fills one map's
+leaderboard with 50 scores (one per player) and then runs wrk, alternating in rounds:
+
+- `GET /health`: the floor (routing, middleware, one JSON encode);
+- `GET /api/v2/beatmaps/{id}/scores`: the 50-score leaderboard lazer asks for after every
+  play and on song select (Redis sorted set, cached rendering, the caller's own best);
+- `GET /api/v2/users/{id}/osu`: the profile lazer fetches after a play and at login;
+- `GET /api/v2/rankings/osu/performance`: a 50-row rankings page;
+- `PUT /api/v2/beatmaps/{id}/solo/scores/{token}`: real submissions, each with an unused
+  token prepared beforehand (30 players, so per-user row locks do not serialise everything).
+
+Targets: the leaderboard and profile reads at least half of /health's req/s. Submission is
+reported with its p50/p99; it commits a transaction per request, so it is bounded by the
+database. Exit status 1 when a request failed or a read target was missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+import httpx  # noqa: E402
+from _server import LAZER_CLIENT_ID, LAZER_SECRET, ServerProcess  # noqa: E402
+from bench_api import WrkResult, parse_wrk  # noqa: E402
+
+from server.core.pp import Beatmap  # noqa: E402
+from tests.beatmap_data import make_osu  # noqa: E402
+from tests.helpers import lazer_multipart  # noqa: E402
+
+READ_TARGET = 0.5
+PLAYERS = 60
+SUBMITTERS = 30
+
+
+def wrk(
+    url: str, args: argparse.Namespace, headers: dict[str, str], script: Path | None = None
+) -> WrkResult:
+    """One bounded wrk run."""
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--timeout",
+        "5s",
+        "--latency",
+    ]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
+    done = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=args.duration + 30, check=True
+    )
+    return parse_wrk(done.stdout)
+
+
+def median(results: list[WrkResult]) -> WrkResult:
+    return WrkResult(
+        requests_per_second=statistics.median(r.requests_per_second for r in results),
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p99_ms=statistics.median(r.p99_ms for r in results),
+        requests=sum(r.requests for r in results),
+        non_2xx=sum(r.non_2xx for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
+    )
+
+
+def play_body(great: int, ticks: int, tails: int, combo: int, total: int) -> dict[str, object]:
+    maximum = {
+        k: v
+        for k, v in {"great": great, "large_tick_hit": ticks, "slider_tail_hit": tails}.items()
+        if v
+    }
+    return {
+        "ruleset_id": 0,
+        "passed": True,
+        "total_score": total,
+        "total_score_without_mods": total,
+        "accuracy": 1.0,
+        "max_combo": combo,
+        "rank": "X",
+        "statistics": maximum,
+        "maximum_statistics": maximum,
+        "pauses": [],
+        "ranked": False,
+    }
+
+
+class Client:
+    """The lazer calls the bench needs, over HTTP to the bench server."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=30)
+
+    def register(self, name: str) -> str:
+        password = "pw-" + os.urandom(8).hex()
+        body, headers = lazer_multipart(
+            {
+                "user[username]": name,
+                "user[user_email]": f"{name}@example.com",
+                "user[password]": password,
+            }
+        )
+        r = self.http.post("/users", content=body, headers=headers)
+        r.raise_for_status()
+        t = self.http.post(
+            "/oauth/token",
+            data={
+                "grant_type": "password",
+                "client_id": LAZER_CLIENT_ID,
+                "client_secret": LAZER_SECRET,
+                "username": name,
+                "password": password,
+                "scope": "*",
+            },
+        )
+        t.raise_for_status()
+        return str(t.json()["access_token"])
+
+    def token(self, bearer: str, beatmap_id: int, checksum: str) -> int:
+        body, headers = lazer_multipart(
+            {"beatmap_hash": checksum, "ruleset_id": "0", "version_hash": "bench"}
+        )
+        r = self.http.post(
+            f"/api/v2/beatmaps/{beatmap_id}/solo/scores",
+            content=body,
+            headers={**headers, "Authorization": f"Bearer {bearer}"},
+        )
+        if r.status_code != 200:
+            raise RuntimeError(f"token for {beatmap_id}: {r.status_code} {r.text[:200]}")
+        return int(r.json()["id"])
+
+    def submit(
+        self, bearer: str, beatmap_id: int, token: int, body: dict[str, object]
+    ) -> dict[str, object]:
+        r = self.http.put(
+            f"/api/v2/beatmaps/{beatmap_id}/solo/scores/{token}",
+            headers={"Authorization": f"Bearer {bearer}"},
+            json=body,
+        )
+        r.raise_for_status()
+        return dict(r.json())
+
+
+def submission_script(path: Path, beatmap_id: int, plan: list[tuple[str, int]], body: str) -> None:
+    """A wrk Lua script that PUTs each prepared (bearer, token) once, in order."""
+    entries = ",\n".join(f'{{"{bearer}", {token}}}' for bearer, token in plan)
+    path.write_text(
+        f"local plan = {{\n{entries}\n}}\n"
+        f"local body = {json.dumps(body)}\n"
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i + 1\n"
+        "  local entry = plan[((i - 1) % #plan) + 1]\n"
+        f'  return wrk.format("PUT", "/api/v2/beatmaps/{beatmap_id}/solo/scores/" .. entry[2],\n'
+        '    {["Authorization"] = "Bearer " .. entry[1], ["Content-Type"] = "application/json"},'
+        " body)\n"
+        "end\n"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-d", "--duration", type=int, default=5)
+    parser.add_argument("-c", "--connections", type=int, default=16)
+    parser.add_argument("-t", "--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--tokens-per-player",
+        type=int,
+        default=120,
+        help="prepared submission tokens per submitting player per round",
+    )
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk not found: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    if not 1 <= args.duration <= 60 or not 1 <= args.rounds <= 5:
+        print("duration must be 1-60 s and rounds 1-5 (the bench stays bounded)", file=sys.stderr)
+        return 2
+    # Registration and sign-in limits would turn the set-up into 429s.
+    os.environ.update(
+        TOKEN_RATE_LIMIT_PER_MINUTE="1000000", REGISTRATION_RATE_LIMIT="1000000", BCRYPT_ROUNDS="4"
+    )
+    one, five, _ = os.getloadavg()
+    load = f"load before run {one:.2f} (1 min) {five:.2f} (5 min) on {os.cpu_count()} CPUs"
+    maps_dir = Path(tempfile.mkdtemp(prefix="bench-scores-maps-"))
+    run_id = os.urandom(3).hex()
+    ids = [1_950_000_000 + int(run_id, 16) * 4 + i for i in range(2)]
+    checksums = []
+    for i, beatmap_id in enumerate(ids):
+        data = make_osu(
+            beatmap_id=beatmap_id,
+            beatmapset_id=beatmap_id + 100_000_000,
+            version=f"bench {i}",
+            n_objects=60,
+            seed=i,
+        )
+        (maps_dir / f"{beatmap_id}.osu").write_bytes(data)
+        with Beatmap.parse(data) as parsed:
+            attrs = parsed.difficulty(0)
+        checksums.append((hashlib.md5(data).hexdigest(), attrs))
+    try:
+        with ServerProcess(database_url=args.database_url, redis_url=args.redis_url) as server:
+            server.cli("beatmaps", "import", str(maps_dir), "--status", "ranked", "--quiet")
+            client = Client(server.url)
+            bearers = [client.register(f"b{run_id}{i:03d}") for i in range(PLAYERS)]
+            board_map, submit_map = ids
+            (board_sum, a), (submit_sum, b) = checksums
+            objects = a.n_circles + a.n_sliders + a.n_spinners
+            for i, bearer in enumerate(bearers[:50]):
+                token = client.token(bearer, board_map, board_sum)
+                client.submit(
+                    bearer,
+                    board_map,
+                    token,
+                    play_body(objects, a.n_large_ticks, a.n_sliders, a.max_combo, 900_000 - i),
+                )
+            viewer = bearers[0]
+            auth = {"Authorization": f"Bearer {viewer}", "x-api-version": "20251101"}
+            me = client.http.get("/api/v2/me", headers=auth).json()
+            reads = {
+                "health": "/health",
+                "leaderboard": f"/api/v2/beatmaps/{board_map}/scores?type=global&mode=osu",
+                "profile": f"/api/v2/users/{me['id']}/osu?key=id",
+                "rankings": "/api/v2/rankings/osu/performance",
+            }
+            for name, path in reads.items():
+                r = client.http.get(path, headers=auth)
+                if r.status_code != 200:
+                    print(f"GET {path} answered {r.status_code}: {r.text[:200]}", file=sys.stderr)
+                    return 1
+                if name == "leaderboard":
+                    assert len(r.json()["scores"]) == 50
+            body = play_body(
+                b.n_circles + b.n_sliders + b.n_spinners,
+                b.n_large_ticks,
+                b.n_sliders,
+                b.max_combo,
+                800_000,
+            )
+            results: dict[str, list[WrkResult]] = {name: [] for name in [*reads, "submit"]}
+            created = 0
+            for round_number in range(args.rounds):
+                for name, path in reads.items():
+                    results[name].append(wrk(server.url + path, args, auth))
+                plan = [
+                    (bearer, client.token(bearer, submit_map, submit_sum))
+                    for _ in range(args.tokens_per_player)
+                    for bearer in bearers[:SUBMITTERS]
+                ]
+                script = maps_dir / f"submit{round_number}.lua"
+                submission_script(script, submit_map, plan, json.dumps(body))
+                result = wrk(server.url + "/", args, {}, script)
+                results["submit"].append(result)
+                created += min(result.requests, len(plan))
+                if result.requests > len(plan):
+                    print(
+                        f"round {round_number}: {result.requests} PUTs for {len(plan)} tokens; "
+                        "the rest were idempotent repeats (raise --tokens-per-player)",
+                        file=sys.stderr,
+                    )
+    finally:
+        shutil.rmtree(maps_dir, ignore_errors=True)
+
+    summary = {name: median(values) for name, values in results.items()}
+    floor = summary["health"].requests_per_second
+    backend = (
+        f"database={'external' if args.database_url else 'embedded SQLite'}, "
+        f"redis={'external' if args.redis_url else 'in-process'}"
+    )
+    settings = f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.rounds} rounds"
+    failed = any(r.non_2xx or r.socket_errors for rs in results.values() for r in rs)
+    missed = [
+        n
+        for n in ("leaderboard", "profile")
+        if summary[n].requests_per_second < READ_TARGET * floor
+    ]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "backend": backend,
+                    "settings": settings,
+                    "load": load,
+                    "median": {k: v.__dict__ for k, v in summary.items()},
+                    "ratio": {
+                        k: round(v.requests_per_second / floor, 3) for k, v in summary.items()
+                    },
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(f"{backend}; {settings}; {load}")
+        print(
+            f"{'endpoint':<13}{'req/s':>9}{'x health':>10}{'p50 ms':>9}{'p99 ms':>9}"
+            f"{'requests':>10}{'errors':>8}"
+        )
+        for name, r in summary.items():
+            print(
+                f"{name:<13}{r.requests_per_second:>9.0f}{r.requests_per_second / floor:>10.2f}"
+                f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.requests:>10}{r.non_2xx + r.socket_errors:>8}"
+            )
+        print(f"scores created by the submission runs: {created}")
+    if failed:
+        print("some requests failed: the figures above are not valid", file=sys.stderr)
+    for name in missed:
+        print(f"{name}: below {READ_TARGET:.0%} of /health (target MISSED)", file=sys.stderr)
+    return 1 if failed or missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

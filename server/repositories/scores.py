@@ -1,0 +1,582 @@
+"""Score tokens, scores, bests, pins, rankings and rank history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+from pypika import MySQLQuery, Order, Parameter, SQLLiteQuery, Table
+
+from server.db import Database
+
+
+class ScoreToken(msgspec.Struct, frozen=True, kw_only=True):
+    """A submission token."""
+
+    id: int
+    user_id: int
+    beatmap_id: int
+    ruleset_id: int
+    beatmap_hash: str
+    created_at: datetime
+    score_id: int | None
+
+
+class ScoreRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored score; mods and statistics are the JSON texts stored."""
+
+    id: int
+    user_id: int
+    beatmap_id: int
+    ruleset_id: int
+    ruleset: str
+    token_id: int
+    build_id: int | None
+    passed: bool
+    ranked: bool
+    play_counted: bool
+    total_score: int
+    total_score_without_mods: int
+    accuracy: float
+    max_combo: int
+    grade: str
+    mods: str
+    mods_key: str
+    statistics: str
+    maximum_statistics: str
+    pp: float | None
+    pp_version: str | None
+    started_at: datetime | None
+    ended_at: datetime
+
+
+class BestRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A user's leaderboard best on one beatmap."""
+
+    score_id: int
+    total_score: int
+    grade: str
+
+
+class NewScore(msgspec.Struct, frozen=True, kw_only=True):
+    """What insert_score stores."""
+
+    user_id: int
+    beatmap_id: int
+    ruleset_id: int
+    ruleset: str
+    token_id: int
+    build_id: int | None
+    passed: bool
+    ranked: bool
+    play_counted: bool
+    total_score: int
+    total_score_without_mods: int
+    accuracy: float
+    max_combo: int
+    grade: str
+    mods: str
+    mods_key: str
+    statistics: str
+    maximum_statistics: str
+    pp: float | None
+    pp_version: str | None
+    started_at: datetime | None
+    ended_at: datetime
+
+
+class StatisticsDelta(msgspec.Struct, frozen=True, kw_only=True):
+    """One play's change to a user's statistics; pp and accuracy are the new values."""
+
+    ranked_score_delta: int
+    total_score: int
+    play_count: int
+    play_time: int
+    total_hits: int
+    max_combo: int
+    pp: float
+    hit_accuracy: float
+    ssh: int = 0
+    ss: int = 0
+    sh: int = 0
+    s: int = 0
+    a: int = 0
+
+
+_SCORE_COLUMNS = [
+    "id",
+    "user_id",
+    "beatmap_id",
+    "ruleset_id",
+    "ruleset",
+    "token_id",
+    "build_id",
+    "passed",
+    "ranked",
+    "play_counted",
+    "total_score",
+    "total_score_without_mods",
+    "accuracy",
+    "max_combo",
+    "mods",
+    "mods_key",
+    "statistics",
+    "maximum_statistics",
+    "pp",
+    "pp_version",
+    "started_at",
+    "ended_at",
+]
+_scores = Table("scores")
+
+
+def _ids(rows: list[dict[str, Any]]) -> list[int]:
+    return [int(row["score_id"]) for row in rows]
+
+
+class ScoreRepository:
+    """SQL for scores and everything derived from them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # Tokens -------------------------------------------------------------------------------
+
+    async def insert_token(
+        self,
+        *,
+        user_id: int,
+        beatmap_id: int,
+        ruleset_id: int,
+        beatmap_hash: str,
+        version_hash: str,
+        now: datetime,
+    ) -> int:
+        """Issue a token; returns its id."""
+        return await self._db.execute(
+            "insert_score_token",
+            user_id=user_id,
+            beatmap_id=beatmap_id,
+            ruleset_id=ruleset_id,
+            beatmap_hash=beatmap_hash,
+            version_hash=version_hash,
+            now=now,
+        )
+
+    async def token(self, token_id: int, user_id: int, beatmap_id: int) -> ScoreToken | None:
+        """A token of this user for this beatmap."""
+        row = await self._db.one(
+            "fetch_score_token", token_id=token_id, user_id=user_id, beatmap_id=beatmap_id
+        )
+        return None if row is None else msgspec.convert(row, ScoreToken, strict=False)
+
+    async def lock_token(self, token_id: int) -> None:
+        """Lock the token row until the transaction ends."""
+        await self._db.execute("lock_score_token", token_id=token_id)
+
+    async def link_token(self, token_id: int, score_id: int) -> int:
+        """Mark the token used; returns 1, or 0 when it already was."""
+        return await self._db.rowcount("link_score_token", token_id=token_id, score_id=score_id)
+
+    # Scores -------------------------------------------------------------------------------
+
+    async def ensure_statistics(self, user_id: int, ruleset: str) -> None:
+        """Create a user's zeroed statistics row for a ruleset when missing."""
+        await self._db.execute("ensure_user_statistics", user_id=user_id, ruleset=ruleset)
+
+    async def lock_statistics(self, user_id: int, ruleset: str) -> None:
+        """Lock a user's statistics row for one ruleset until the transaction ends."""
+        await self._db.execute("lock_user_statistics", user_id=user_id, ruleset=ruleset)
+
+    async def insert_score(self, score: NewScore) -> int:
+        """Store a score; returns its id."""
+        return await self._db.execute("insert_score", **msgspec.structs.asdict(score))
+
+    async def score(self, score_id: int) -> ScoreRecord | None:
+        """One score."""
+        row = await self._db.one("fetch_score", score_id=score_id)
+        return None if row is None else msgspec.convert(row, ScoreRecord, strict=False)
+
+    async def scores_by_ids(self, ids: Sequence[int]) -> list[ScoreRecord]:
+        """Scores for ids, in the order given; unknown ids are left out."""
+        if not ids:
+            return []
+        params = {f"id{i}": sid for i, sid in enumerate(dict.fromkeys(ids))}
+        query_class = MySQLQuery if self._db.dialect == "mysql" else SQLLiteQuery
+        query = (
+            query_class.from_(_scores)
+            .select(*_SCORE_COLUMNS, _scores.rank.as_("grade"))
+            .where(_scores.id.isin([Parameter(f":{name}") for name in params]))
+            .orderby(_scores.id, order=Order.asc)
+        )
+        rows = await self._db.all_dynamic(str(query), **params)
+        by_id = {row["id"]: msgspec.convert(row, ScoreRecord, strict=False) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    async def best(self, beatmap_id: int, ruleset: str, user_id: int) -> BestRecord | None:
+        """A user's leaderboard best on a beatmap."""
+        row = await self._db.one(
+            "fetch_score_best", beatmap_id=beatmap_id, ruleset=ruleset, user_id=user_id
+        )
+        return None if row is None else msgspec.convert(row, BestRecord, strict=False)
+
+    async def set_best(
+        self, beatmap_id: int, ruleset: str, user_id: int, score_id: int, total_score: int
+    ) -> None:
+        """Make a score the user's leaderboard best."""
+        await self._db.execute(
+            "upsert_score_best",
+            beatmap_id=beatmap_id,
+            ruleset=ruleset,
+            user_id=user_id,
+            score_id=score_id,
+            total_score=total_score,
+        )
+
+    async def pp_best(self, user_id: int, ruleset: str, beatmap_id: int) -> float | None:
+        """A user's highest pp on a beatmap."""
+        row = await self._db.one(
+            "fetch_pp_best", user_id=user_id, ruleset=ruleset, beatmap_id=beatmap_id
+        )
+        return None if row is None else float(row["pp"])
+
+    async def set_pp_best(
+        self, user_id: int, ruleset: str, beatmap_id: int, score_id: int, pp: float
+    ) -> None:
+        """Make a score the user's highest-pp play on its beatmap."""
+        await self._db.execute(
+            "upsert_pp_best",
+            user_id=user_id,
+            ruleset=ruleset,
+            beatmap_id=beatmap_id,
+            score_id=score_id,
+            pp=pp,
+        )
+
+    async def top_pp(self, user_id: int, ruleset: str) -> list[tuple[float, float]]:
+        """(pp, accuracy) of a user's best plays, highest pp first (at most 1000)."""
+        rows = await self._db.all("fetch_top_pp", user_id=user_id, ruleset=ruleset)
+        return [(float(r["pp"]), float(r["accuracy"])) for r in rows]
+
+    async def apply_play(self, user_id: int, ruleset: str, delta: StatisticsDelta) -> None:
+        """Add a play to the (locked) statistics row."""
+        await self._db.execute(
+            "apply_play_to_statistics",
+            user_id=user_id,
+            ruleset=ruleset,
+            **msgspec.structs.asdict(delta),
+        )
+
+    async def add_beatmap_play(self, beatmap_id: int, passed: bool) -> None:
+        """Count a play on the beatmap."""
+        await self._db.execute("add_beatmap_play", beatmap_id=beatmap_id, passed=int(passed))
+
+    # Leaderboards -------------------------------------------------------------------------
+
+    async def board(self, beatmap_id: int, ruleset: str) -> list[tuple[int, int]]:
+        """(score id, total score) of every best on a beatmap, best first."""
+        rows = await self._db.all("fetch_board", beatmap_id=beatmap_id, ruleset=ruleset)
+        return [(int(r["score_id"]), int(r["total_score"])) for r in rows]
+
+    async def board_country(
+        self, beatmap_id: int, ruleset: str, country_code: str, limit: int
+    ) -> list[int]:
+        """Score ids of one country's bests."""
+        return _ids(
+            await self._db.all(
+                "fetch_board_country",
+                beatmap_id=beatmap_id,
+                ruleset=ruleset,
+                country_code=country_code,
+                limit=limit,
+            )
+        )
+
+    async def board_friends(
+        self, beatmap_id: int, ruleset: str, user_id: int, limit: int
+    ) -> list[int]:
+        """Score ids of a user's and their friends' bests."""
+        return _ids(
+            await self._db.all(
+                "fetch_board_friends",
+                beatmap_id=beatmap_id,
+                ruleset=ruleset,
+                user_id=user_id,
+                limit=limit,
+            )
+        )
+
+    async def board_mods(
+        self, beatmap_id: int, ruleset: str, mods_key: str, limit: int
+    ) -> list[int]:
+        """Score ids of each user's best with exactly these mods."""
+        return _ids(
+            await self._db.all(
+                "fetch_board_mods",
+                beatmap_id=beatmap_id,
+                ruleset=ruleset,
+                mods_key=mods_key,
+                limit=limit,
+            )
+        )
+
+    async def board_count(self, beatmap_id: int, ruleset: str) -> int:
+        """How many users have a best on a beatmap."""
+        return int(await self._db.value("count_board", beatmap_id=beatmap_id, ruleset=ruleset))
+
+    async def board_position(
+        self, beatmap_id: int, ruleset: str, total_score: int, score_id: int
+    ) -> int:
+        """1-based position a best with this total and id has on the beatmap."""
+        above = await self._db.value(
+            "count_board_above",
+            beatmap_id=beatmap_id,
+            ruleset=ruleset,
+            total_score=total_score,
+            score_id=score_id,
+        )
+        return int(above) + 1
+
+    async def board_position_in_country(
+        self, beatmap_id: int, ruleset: str, total_score: int, score_id: int, country_code: str
+    ) -> int:
+        """1-based position of a best among one country's bests on the beatmap."""
+        above = await self._db.value(
+            "count_board_above_country",
+            beatmap_id=beatmap_id,
+            ruleset=ruleset,
+            total_score=total_score,
+            score_id=score_id,
+            country_code=country_code,
+        )
+        return int(above) + 1
+
+    async def user_scores_on_beatmap(
+        self, beatmap_id: int, ruleset: str, user_id: int
+    ) -> list[int]:
+        """Ids of a user's ranked scores on a beatmap, best first."""
+        return _ids(
+            await self._db.all(
+                "fetch_user_scores_on_beatmap",
+                beatmap_id=beatmap_id,
+                ruleset=ruleset,
+                user_id=user_id,
+            )
+        )
+
+    # Profiles -----------------------------------------------------------------------------
+
+    async def user_best_ids(self, user_id: int, ruleset: str, limit: int, offset: int) -> list[int]:
+        """A user's top plays by pp."""
+        return _ids(
+            await self._db.all(
+                "fetch_user_best_ids", user_id=user_id, ruleset=ruleset, limit=limit, offset=offset
+            )
+        )
+
+    async def user_recent_ids(
+        self,
+        user_id: int,
+        ruleset: str,
+        since: datetime,
+        include_fails: bool,
+        limit: int,
+        offset: int,
+    ) -> list[int]:
+        """A user's plays since a time, newest first."""
+        return _ids(
+            await self._db.all(
+                "fetch_user_recent_ids",
+                user_id=user_id,
+                ruleset=ruleset,
+                since=since,
+                include_fails=int(include_fails),
+                limit=limit,
+                offset=offset,
+            )
+        )
+
+    async def user_first_ids(
+        self, user_id: int, ruleset: str, limit: int, offset: int
+    ) -> list[int]:
+        """A user's first places."""
+        return _ids(
+            await self._db.all(
+                "fetch_user_first_ids", user_id=user_id, ruleset=ruleset, limit=limit, offset=offset
+            )
+        )
+
+    async def user_pinned_ids(
+        self, user_id: int, ruleset: str, limit: int, offset: int
+    ) -> list[int]:
+        """A user's pins in order."""
+        return _ids(
+            await self._db.all(
+                "fetch_user_pinned_ids",
+                user_id=user_id,
+                ruleset=ruleset,
+                limit=limit,
+                offset=offset,
+            )
+        )
+
+    async def user_score_counts(self, user_id: int, ruleset: str) -> tuple[int, int]:
+        """(top plays, pins) of a user in a ruleset."""
+        row = await self._db.one("count_user_scores", user_id=user_id, ruleset=ruleset)
+        return (int(row["best"]), int(row["pinned"])) if row else (0, 0)
+
+    async def pin(self, user_id: int, score_id: int, ruleset: str) -> None:
+        """Pin a score at the end of the user's list."""
+        last = await self._db.value("fetch_pin_order_max", user_id=user_id, ruleset=ruleset)
+        await self._db.execute(
+            "insert_score_pin",
+            user_id=user_id,
+            score_id=score_id,
+            ruleset=ruleset,
+            display_order=int(last or 0) + 1,
+        )
+
+    async def unpin(self, user_id: int, score_id: int) -> None:
+        """Unpin a score."""
+        await self._db.execute("delete_score_pin", user_id=user_id, score_id=score_id)
+
+    async def pin_order(self, user_id: int, score_id: int) -> tuple[str, int] | None:
+        """(ruleset, display order) of a pin."""
+        row = await self._db.one("fetch_score_pin", user_id=user_id, score_id=score_id)
+        return None if row is None else (str(row["ruleset"]), int(row["display_order"]))
+
+    async def move_pin(self, user_id: int, score_id: int, ruleset: str, order: int) -> None:
+        """Put a pin at a position, moving later pins down."""
+        await self._db.execute(
+            "shift_score_pins", user_id=user_id, ruleset=ruleset, from_order=order
+        )
+        await self._db.execute(
+            "set_score_pin_order", user_id=user_id, score_id=score_id, display_order=order
+        )
+
+    # Recalculation --------------------------------------------------------------------------
+
+    async def scores_for_recalc(
+        self,
+        after_id: int,
+        limit: int,
+        user_id: int | None,
+        beatmap_id: int | None,
+        ruleset_id: int | None,
+    ) -> list[ScoreRecord]:
+        """The next batch of scores after an id, optionally filtered (a dynamic query)."""
+        query_class = MySQLQuery if self._db.dialect == "mysql" else SQLLiteQuery
+        params: dict[str, Any] = {"after_id": after_id, "limit": limit}
+        query = (
+            query_class.from_(_scores)
+            .select(*_SCORE_COLUMNS, _scores.rank.as_("grade"))
+            .where(_scores.id > Parameter(":after_id"))
+        )
+        for column, value in (
+            ("user_id", user_id),
+            ("beatmap_id", beatmap_id),
+            ("ruleset_id", ruleset_id),
+        ):
+            if value is not None:
+                params[column] = value
+                query = query.where(_scores.field(column) == Parameter(f":{column}"))
+        sql = str(query.orderby(_scores.id, order=Order.asc)) + " LIMIT :limit"
+        rows = await self._db.all_dynamic(sql, **params)
+        return [msgspec.convert(row, ScoreRecord, strict=False) for row in rows]
+
+    async def set_score_pp(self, score_id: int, pp: float | None, pp_version: str | None) -> None:
+        """Replace a score's pp."""
+        await self._db.execute("update_score_pp", score_id=score_id, pp=pp, pp_version=pp_version)
+
+    async def user_beatmap_scores(
+        self, user_id: int, ruleset: str, beatmap_id: int
+    ) -> list[dict[str, Any]]:
+        """(id, ranked, total_score, pp) of a user's scores on a beatmap."""
+        return await self._db.all(
+            "fetch_user_beatmap_scores", user_id=user_id, ruleset=ruleset, beatmap_id=beatmap_id
+        )
+
+    async def drop_best(self, beatmap_id: int, ruleset: str, user_id: int) -> None:
+        """Remove a leaderboard best."""
+        await self._db.execute(
+            "delete_score_best", beatmap_id=beatmap_id, ruleset=ruleset, user_id=user_id
+        )
+
+    async def drop_pp_best(self, user_id: int, ruleset: str, beatmap_id: int) -> None:
+        """Remove a pp best."""
+        await self._db.execute(
+            "delete_pp_best", user_id=user_id, ruleset=ruleset, beatmap_id=beatmap_id
+        )
+
+    async def bests_summary(self, user_id: int, ruleset: str) -> list[tuple[int, str, int]]:
+        """(total, grade, beatmap status) of a user's leaderboard bests."""
+        rows = await self._db.all("fetch_user_bests_summary", user_id=user_id, ruleset=ruleset)
+        return [(int(r["total_score"]), str(r["grade"]), int(r["status"])) for r in rows]
+
+    async def statistics_rows(self, user_id: int) -> list[dict[str, Any]]:
+        """A user's statistics rows as stored (recalc compares before and after)."""
+        return await self._db.all("fetch_user_statistics", user_id=user_id)
+
+    async def set_derived_statistics(
+        self,
+        user_id: int,
+        ruleset: str,
+        *,
+        ranked_score: int,
+        pp: float,
+        hit_accuracy: float,
+        grades: dict[str, int],
+    ) -> None:
+        """Overwrite the statistics that derive from bests."""
+        await self._db.execute(
+            "set_derived_statistics",
+            user_id=user_id,
+            ruleset=ruleset,
+            ranked_score=ranked_score,
+            pp=pp,
+            hit_accuracy=hit_accuracy,
+            **grades,
+        )
+
+    # Rankings -----------------------------------------------------------------------------
+
+    async def ranking_user_ids(
+        self, kind: str, ruleset: str, country_code: str | None, limit: int, offset: int
+    ) -> list[int]:
+        """User ids of a rankings page (kind: performance or score)."""
+        if country_code is None:
+            name = "fetch_rankings_performance" if kind == "performance" else "fetch_rankings_score"
+            rows = await self._db.all(name, ruleset=ruleset, limit=limit, offset=offset)
+        else:
+            name = (
+                "fetch_rankings_performance_country"
+                if kind == "performance"
+                else "fetch_rankings_score_country"
+            )
+            rows = await self._db.all(
+                name, ruleset=ruleset, country_code=country_code, limit=limit, offset=offset
+            )
+        return [int(r["user_id"]) for r in rows]
+
+    async def ranking_count(self, ruleset: str) -> int:
+        """How many users have pp in a ruleset."""
+        return int(await self._db.value("count_rankings_performance", ruleset=ruleset))
+
+    async def country_rankings(self, ruleset: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        """Countries by total pp."""
+        return await self._db.all(
+            "fetch_country_rankings", ruleset=ruleset, limit=limit, offset=offset
+        )
+
+    async def snapshot_ranks(self, ruleset: str, day: date) -> None:
+        """Record every ranked user's global rank for a day."""
+        await self._db.execute("snapshot_rank_history", ruleset=ruleset, day=day.isoformat())
+
+    async def rank_history(self, user_id: int, ruleset: str, since: date) -> list[tuple[date, int]]:
+        """A user's daily ranks since a day."""
+        rows = await self._db.all(
+            "fetch_rank_history", user_id=user_id, ruleset=ruleset, since=since
+        )
+        return [(row["day"], int(row["rank"])) for row in rows]

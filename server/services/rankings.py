@@ -1,0 +1,179 @@
+"""Rankings (performance, score, country) and the daily rank history behind `rank_history`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+
+import msgspec
+
+from server.models.users import GradeCounts, RankCountry, RankHistory, UserStatistics
+from server.repositories.scores import ScoreRepository
+from server.repositories.users import StatisticsRow, UserAccount, UserRepository
+from server.services.countries import country_name
+from server.services.profiles import level_for_score
+from server.services.scores import user_shape
+
+log = logging.getLogger(__name__)
+
+# osu-web: 50 per page, at most 200 pages (the top 10,000).
+PAGE_SIZE: Final = 50
+MAX_PAGES: Final = 200
+HISTORY_DAYS: Final = 90
+_SNAPSHOT_KEY = "rank-history:snapshot:"
+_PAGE_KEY = "rankings:page:"
+_PAGE_SECONDS = 30
+
+
+def _statistics(
+    row: StatisticsRow, global_rank: int | None, country_rank: int | None
+) -> UserStatistics:
+    return UserStatistics(
+        level=level_for_score(row.total_score),
+        global_rank=global_rank,
+        global_rank_percent=None,
+        pp=row.pp,
+        ranked_score=row.ranked_score,
+        hit_accuracy=row.hit_accuracy,
+        accuracy=row.hit_accuracy / 100,
+        play_count=row.play_count,
+        play_time=row.play_time,
+        total_score=row.total_score,
+        total_hits=row.total_hits,
+        maximum_combo=row.maximum_combo,
+        replays_watched_by_others=row.replays_watched,
+        is_ranked=row.pp > 0,
+        grade_counts=GradeCounts(
+            ss=row.count_ss, ssh=row.count_ssh, s=row.count_s, sh=row.count_sh, a=row.count_a
+        ),
+        country_rank=country_rank,
+        rank=RankCountry(country=country_rank),
+    )
+
+
+class RankingService:
+    """Ranking pages and rank history."""
+
+    def __init__(self, repo: ScoreRepository, users: UserRepository, redis: Any) -> None:
+        self._repo = repo
+        self._users = users
+        self._redis = redis
+
+    async def users(self, ruleset: str, kind: str, page: int, country: str | None) -> msgspec.Raw:
+        """`{"ranking": [UserStatistics + user], "cursor", "total"}` for one page, cached in
+        Redis for RANKINGS_CACHE_SECONDS (osu-web's rankings are not live either)."""
+        page = max(1, min(page, MAX_PAGES))
+        key = f"{_PAGE_KEY}{ruleset}:{kind}:{country or ''}:{page}"
+        try:
+            cached = await self._redis.get(key)
+        except Exception:
+            cached = None
+        if cached is not None:
+            return msgspec.Raw(cached)
+        body = msgspec.json.encode(await self._users_page(ruleset, kind, page, country))
+        try:
+            await self._redis.set(key, body, ex=_PAGE_SECONDS)
+        except Exception:
+            log.warning("rankings cache write failed", exc_info=True)
+        return msgspec.Raw(body)
+
+    async def _users_page(
+        self, ruleset: str, kind: str, page: int, country: str | None
+    ) -> dict[str, Any]:
+        offset = (page - 1) * PAGE_SIZE
+        ids = await self._repo.ranking_user_ids(kind, ruleset, country, PAGE_SIZE, offset)
+        accounts = {a.id: a for a in await self._users.by_ids(ids)}
+        ranking: list[dict[str, Any]] = []
+        for position, user_id in enumerate(ids, start=offset + 1):
+            account = accounts.get(user_id)
+            if account is None:
+                continue
+            row = (await self._users.statistics(user_id)).get(ruleset) or StatisticsRow(
+                user_id=user_id, ruleset=ruleset
+            )
+            global_rank: int | None
+            if kind == "performance" and country is None:
+                global_rank = position  # the page is the pp order itself
+            else:
+                global_rank = await self._users.global_rank(ruleset, row.pp) if row.pp > 0 else None
+            country_rank = position if kind == "performance" and country is not None else None
+            entry = msgspec.to_builtins(_statistics(row, global_rank, country_rank))
+            entry["user"] = user_shape(account)
+            ranking.append(entry)
+        total = await self._repo.ranking_count(ruleset)
+        more = len(ids) == PAGE_SIZE and page < MAX_PAGES
+        return {
+            "cursor": {"page": page + 1} if more else None,
+            "ranking": ranking,
+            "total": min(total, PAGE_SIZE * MAX_PAGES),
+        }
+
+    async def countries(self, ruleset: str, page: int) -> dict[str, Any]:
+        """Country rankings by total pp."""
+        page = max(1, min(page, MAX_PAGES))
+        rows = await self._repo.country_rankings(ruleset, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        ranking = [
+            {
+                "code": row["code"],
+                "active_users": int(row["active_users"]),
+                "play_count": int(row["play_count"] or 0),
+                "ranked_score": int(row["ranked_score"] or 0),
+                "performance": float(row["performance"] or 0),
+                "country": {"code": row["code"], "name": country_name(row["code"])},
+            }
+            for row in rows
+        ]
+        more = len(rows) == PAGE_SIZE and page < MAX_PAGES
+        return {
+            "cursor": {"page": page + 1} if more else None,
+            "ranking": ranking,
+            "total": len(ranking),
+        }
+
+    async def snapshot(self, ruleset: str, day: date) -> None:
+        """Record every ranked user's global rank for a day (idempotent)."""
+        await self._repo.snapshot_ranks(ruleset, day)
+
+    async def snapshot_once_today(self, ruleset: str) -> None:
+        """Take today's snapshot once across all instances (a Redis NX key is the lock);
+        called on activity, so a server with no scheduler still keeps the history."""
+        today = datetime.now(UTC).date()
+        try:
+            claimed = await self._redis.set(
+                f"{_SNAPSHOT_KEY}{ruleset}:{today}", b"1", nx=True, ex=2 * 86_400
+            )
+            if claimed:
+                await self.snapshot(ruleset, today)
+        except Exception:
+            log.warning("rank history snapshot failed for %s", ruleset, exc_info=True)
+
+    async def history(
+        self, account: UserAccount, ruleset: str, current_rank: int | None
+    ) -> RankHistory:
+        """The last 90 days of global rank, oldest first (0 where none was recorded); today
+        is the live rank."""
+        today = datetime.now(UTC).date()
+        start = today - timedelta(days=HISTORY_DAYS - 1)
+        recorded = dict(await self._repo.rank_history(account.id, ruleset, start))
+        data = []
+        for offset in range(HISTORY_DAYS):
+            day = start + timedelta(days=offset)
+            data.append(int(recorded.get(day, 0)))
+        if current_rank is not None:
+            data[-1] = current_rank
+        return RankHistory(mode=ruleset, data=data)
+
+    async def profile_extras(
+        self, account: UserAccount, ruleset: str, statistics: UserStatistics
+    ) -> dict[str, Any]:
+        """What the full user gains from scores: rank history and score counts."""
+        await self.snapshot_once_today(ruleset)
+        history = await self.history(account, ruleset, statistics.global_rank)
+        best, pinned = await self._repo.user_score_counts(account.id, ruleset)
+        return {
+            "rank_history": history,
+            "rankHistory": history,
+            "scores_best_count": best,
+            "scores_pinned_count": pinned,
+        }

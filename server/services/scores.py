@@ -1,0 +1,738 @@
+"""Scores: tokens, the exactly-once solo submission with pp and statistics, and reading
+scores back (leaderboards, score pages, profile lists, pins).
+
+Submission (lazer-protocol.md §5.1, reliability.md S-SC-1..10 and §2):
+validate everything that needs no lock, compute pp in a worker thread, then in one
+transaction lock the token row, return the existing score if the token was used, else lock
+the user's statistics row, insert the score, link the token, move the bests and apply the
+play to the statistics. The transaction commits before the response; what follows (Redis
+leaderboard, pub/sub for the spectator hub) is best effort and cannot fail the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any, Final
+
+import msgspec
+
+from server import core
+from server.core import pp as corepp
+from server.db import Database
+from server.models.rulesets import RULESETS
+from server.repositories.beatmaps import BeatmapRecord
+from server.repositories.scores import (
+    NewScore,
+    ScoreRecord,
+    ScoreRepository,
+    StatisticsDelta,
+)
+from server.repositories.users import UserAccount, UserRepository
+from server.services import scoring
+from server.services.beatmaps import BeatmapService, awards_pp, has_leaderboard
+from server.services.countries import country_name
+from server.services.leaderboards import Leaderboards
+
+log = logging.getLogger(__name__)
+
+# A cached leaderboard page is `[score_count, [scores]]`; the scores stay raw JSON on the way
+# back out, so a cache hit costs no re-encoding.
+_page_encoder = msgspec.json.Encoder()
+_page_decoder = msgspec.json.Decoder(tuple[int, msgspec.Raw])
+
+SCORE_PROCESSED_CHANNEL: Final = "score:processed"
+# osu-web BeatmapsController::scores: limit 1..100, default 50.
+LEADERBOARD_DEFAULT: Final = 50
+LEADERBOARD_MAX: Final = 100
+# Grade columns of user_statistics that count the bests' grades.
+_GRADE_COLUMNS: Final = {"XH": "ssh", "X": "ss", "SH": "sh", "S": "s", "A": "a"}
+# MySQL deadlock / lock wait timeout: the whole transaction is safe to run again.
+_RETRYABLE_MYSQL: Final = frozenset({1213, 1205})
+
+
+class TokenRejected(Enum):
+    """Why a token is refused."""
+
+    DISABLED = "score submission is disabled"
+    NOT_FOUND = "not_found"
+    BAD_HASH = "invalid or missing beatmap_hash"
+    BAD_RULESET = "invalid ruleset_id"
+
+
+class SubmitRejected(Enum):
+    """Why a submission is refused beyond the field checks (scoring.Rejected)."""
+
+    NOT_FOUND = "not_found"
+    EXPIRED = "expired token"
+    BEATMAP_CHANGED = "beatmapset state has been updated"
+    FILE_MISSING = "beatmap file unavailable"
+
+
+class Submitted(msgspec.Struct, frozen=True):
+    """A stored score (new or the token's existing one)."""
+
+    score_id: int
+    created: bool
+
+
+def ruleset_key(ruleset_id: int, acronyms: Sequence[str], relax_enabled: bool) -> str:
+    """The statistics/leaderboard key: the ruleset name, or its relax/autopilot variant."""
+    name = RULESETS[ruleset_id]
+    if relax_enabled:
+        if "RX" in acronyms and ruleset_id in (0, 1, 2):
+            return f"{name}rx"
+        if "AP" in acronyms and ruleset_id == 0:
+            return "osuap"
+    return name
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    args: tuple[Any, ...] = exc.args
+    return len(args) > 0 and isinstance(args[0], int) and args[0] in _RETRYABLE_MYSQL
+
+
+def _naive(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class ScoreService:
+    """Submission and reading of solo scores."""
+
+    def __init__(
+        self,
+        db: Database,
+        repo: ScoreRepository,
+        users: UserRepository,
+        beatmaps: BeatmapService,
+        leaderboards: Leaderboards,
+        pp_cache: corepp.PpCache,
+        redis: Any,
+        *,
+        relax_enabled: bool,
+        all_statuses: bool,
+        submission_enabled: bool,
+        token_seconds: int,
+    ) -> None:
+        self._db = db
+        self.repo = repo
+        self._users = users
+        self._beatmaps = beatmaps
+        self.leaderboards = leaderboards
+        self._pp = pp_cache
+        self.pp_cache = pp_cache
+        self._redis = redis
+        self._relax = relax_enabled
+        self._all_statuses = all_statuses
+        self._enabled = submission_enabled
+        self._token_ttl = timedelta(seconds=token_seconds)
+        self.pp_version = corepp.algorithm_version()
+
+    def aclose(self) -> None:
+        """Free the parsed beatmaps this service holds."""
+        self._pp.close()
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    async def create_token(
+        self,
+        user_id: int,
+        beatmap_id: int,
+        beatmap_hash: str,
+        ruleset_id: int | None,
+        version_hash: str,
+    ) -> int | TokenRejected:
+        """Issue a token for one play of a beatmap (S-SC-1)."""
+        if not self._enabled:
+            return TokenRejected.DISABLED
+        beatmap = await self._beatmaps.beatmap_by_id(beatmap_id)
+        if beatmap is None:
+            return TokenRejected.NOT_FOUND
+        if not beatmap_hash or beatmap_hash.lower() != beatmap.checksum:
+            return TokenRejected.BAD_HASH
+        if (
+            ruleset_id is None
+            or ruleset_id not in range(4)
+            or (ruleset_id != beatmap.mode and beatmap.mode != 0)
+        ):
+            return TokenRejected.BAD_RULESET
+        # The version hash is logged, not enforced: self-built clients have unpredictable
+        # hashes (lazer-protocol.md §8.2 #21).
+        return await self.repo.insert_token(
+            user_id=user_id,
+            beatmap_id=beatmap_id,
+            ruleset_id=ruleset_id,
+            beatmap_hash=beatmap.checksum,
+            version_hash=version_hash[:64],
+            now=_naive(datetime.now(UTC)),
+        )
+
+    # -- submission ------------------------------------------------------------------------
+
+    async def _difficulty(
+        self, beatmap: BeatmapRecord, ruleset_id: int, mods: list[dict[str, Any]]
+    ) -> corepp.DifficultyAttributes | scoring.Rejected | SubmitRejected:
+        data: bytes | None = None
+        if self._pp.cached_beatmap(beatmap.checksum) is None:
+            data = await self._beatmaps.osu_file(beatmap)
+            if data is None:
+                return SubmitRejected.FILE_MISSING
+        loaded = data
+
+        def load() -> bytes:
+            if loaded is None:
+                raise core.InvalidArgument("beatmap evicted while loading")
+            return loaded
+
+        try:
+            return await self._pp.difficulty_async(beatmap.checksum, load, ruleset_id, mods)
+        except core.InvalidArgument:
+            # The core parses mods per ruleset and refuses unknown acronyms and settings.
+            return scoring.Rejected.MODS
+        except (
+            core.SuspiciousBeatmap,
+            core.ConversionError,
+            core.BeatmapParseError,
+            core.TooLarge,
+        ):
+            return SubmitRejected.FILE_MISSING
+
+    async def submit(
+        self, account: UserAccount, beatmap_id: int, token_id: int, body: bytes
+    ) -> Submitted | scoring.Rejected | SubmitRejected:
+        """Store one play exactly once for its token."""
+        token = await self.repo.token(token_id, account.id, beatmap_id)
+        if token is None:
+            return SubmitRejected.NOT_FOUND
+        if token.score_id is not None:
+            return Submitted(token.score_id, created=False)
+        submitted = scoring.decode_submission(body)
+        if isinstance(submitted, scoring.Rejected):
+            return submitted
+        now = datetime.now(UTC)
+        if now - token.created_at > self._token_ttl:
+            return SubmitRejected.EXPIRED
+        beatmap = await self._beatmaps.repo.beatmap(beatmap_id)
+        if beatmap is None:
+            return SubmitRejected.NOT_FOUND
+        beatmapset = await self._beatmaps.repo.beatmapset(beatmap.beatmapset_id)
+        if beatmap.checksum != token.beatmap_hash or (
+            # S-SC-4: ranked after the token was issued.
+            beatmapset is not None
+            and beatmapset.ranked_date is not None
+            and beatmapset.ranked_date.replace(tzinfo=UTC) > token.created_at
+        ):
+            return SubmitRejected.BEATMAP_CHANGED
+        mods_probe = [
+            {"acronym": m.acronym, **({"settings": m.settings} if m.settings else {})}
+            for m in submitted.mods
+        ]
+        attrs = await self._difficulty(beatmap, token.ruleset_id, mods_probe)
+        if not isinstance(attrs, corepp.DifficultyAttributes):
+            return attrs
+        checked = scoring.check_submission(submitted, token.ruleset_id, attrs.max_combo)
+        if isinstance(checked, scoring.Rejected):
+            return checked
+        objects = attrs.n_circles + attrs.n_sliders + attrs.n_spinners
+        if token.ruleset_id == 0 and scoring.judged_objects(checked.maximum_statistics) != objects:
+            return scoring.Rejected.MAXIMUM_MISMATCH
+        if checked.passed and scoring.judged_objects(checked.statistics) != scoring.judged_objects(
+            checked.maximum_statistics
+        ):
+            # S-SC-8: a pass judges every object.
+            return scoring.Rejected.OVER_MAXIMUM
+        return await self._store(account, beatmap, token.id, token.created_at, checked, attrs, now)
+
+    async def _store(
+        self,
+        account: UserAccount,
+        beatmap: BeatmapRecord,
+        token_id: int,
+        started_at: datetime,
+        checked: scoring.CheckedScore,
+        attrs: corepp.DifficultyAttributes,
+        now: datetime,
+    ) -> Submitted | scoring.Rejected:
+        ruleset_id = attrs.mode
+        unranked = checked.has_unranked_mods or (
+            not self._relax and bool({"RX", "AP"} & set(checked.acronyms))
+        )
+        ruleset = ruleset_key(ruleset_id, checked.acronyms, self._relax)
+        status = beatmap.status
+        ranked = (
+            checked.passed
+            and has_leaderboard(status, self._all_statuses)
+            and not unranked
+            and not account.is_restricted
+        )
+        pp: float | None = None
+        if checked.passed and not unranked and not beatmap.is_suspicious:
+            try:
+                stats = msgspec.convert(
+                    {
+                        k: v
+                        for k, v in checked.statistics.items()
+                        if k in corepp.HitStatistics.__struct_fields__
+                    },
+                    corepp.HitStatistics,
+                )
+            except msgspec.ValidationError:
+                return scoring.Rejected.BAD_BODY
+            score_input = corepp.ScoreInput(statistics=stats, max_combo=checked.max_combo)
+            pp = corepp.performance(attrs, checked.mods, score_input).pp
+        awards = ranked and pp is not None and awards_pp(status, self._all_statuses)
+        counted = scoring.play_counts(checked, (now - started_at).total_seconds())
+        record = NewScore(
+            user_id=account.id,
+            beatmap_id=beatmap.id,
+            ruleset_id=ruleset_id,
+            ruleset=ruleset,
+            token_id=token_id,
+            build_id=None,
+            passed=checked.passed,
+            ranked=ranked,
+            play_counted=counted,
+            total_score=checked.total_score,
+            total_score_without_mods=checked.total_score_without_mods,
+            accuracy=checked.accuracy,
+            max_combo=checked.max_combo,
+            grade=checked.rank,
+            mods=msgspec.json.encode(checked.mods).decode(),
+            mods_key=",".join(checked.acronyms),
+            statistics=msgspec.json.encode(checked.statistics).decode(),
+            maximum_statistics=msgspec.json.encode(checked.maximum_statistics).decode(),
+            pp=pp if awards else None,
+            pp_version=self.pp_version if awards else None,
+            started_at=_naive(started_at),
+            ended_at=_naive(now),
+        )
+        # Created outside the transaction: INSERT IGNORE on an existing row takes a shared
+        # lock that two submitters would both hold before asking for the exclusive one.
+        await self.repo.ensure_statistics(account.id, ruleset)
+        for attempt in range(5):
+            try:
+                outcome = await self._transaction(record, beatmap, awards)
+                break
+            except Exception as exc:
+                if attempt == 4 or not _is_retryable(exc):
+                    raise
+                log.info("retrying score transaction after %s", exc)
+        if outcome.created:
+            await self._after_commit(record, outcome)
+        return Submitted(outcome.score_id, outcome.created)
+
+    async def _transaction(
+        self, record: NewScore, beatmap: BeatmapRecord, awards: bool
+    ) -> _Outcome:
+        async with self._db.transaction():
+            # Both locks come before any plain read: InnoDB's REPEATABLE READ fixes the
+            # snapshot at the first non-locking read, and a snapshot taken before the
+            # statistics lock was granted would miss the bests another submission of this
+            # user just committed. Lock order is always token, then statistics.
+            await self.repo.lock_token(record.token_id)
+            await self.repo.lock_statistics(record.user_id, record.ruleset)
+            token = await self.repo.token(record.token_id, record.user_id, record.beatmap_id)
+            if token is not None and token.score_id is not None:
+                return _Outcome(token.score_id, False)
+            score_id = await self.repo.insert_score(record)
+            await self.repo.link_token(record.token_id, score_id)
+            await self.repo.add_beatmap_play(beatmap.id, record.passed)
+            grades = dict.fromkeys(_GRADE_COLUMNS.values(), 0)
+            ranked_delta = 0
+            old_best_id: int | None = None
+            new_best = False
+            if record.ranked:
+                old = await self.repo.best(record.beatmap_id, record.ruleset, record.user_id)
+                if old is None or record.total_score > old.total_score:
+                    new_best = True
+                    await self.repo.set_best(
+                        record.beatmap_id,
+                        record.ruleset,
+                        record.user_id,
+                        score_id,
+                        record.total_score,
+                    )
+                    counts_score = (
+                        awards_pp(beatmap.status, self._all_statuses) or beatmap.status == 4
+                    )
+                    if counts_score:
+                        ranked_delta = record.total_score - (old.total_score if old else 0)
+                    if old is not None:
+                        old_best_id = old.score_id
+                        if old.grade in _GRADE_COLUMNS:
+                            grades[_GRADE_COLUMNS[old.grade]] -= 1
+                    if record.grade in _GRADE_COLUMNS:
+                        grades[_GRADE_COLUMNS[record.grade]] += 1
+            if awards and record.pp is not None:
+                old_pp = await self.repo.pp_best(record.user_id, record.ruleset, record.beatmap_id)
+                if old_pp is None or record.pp > old_pp:
+                    await self.repo.set_pp_best(
+                        record.user_id, record.ruleset, record.beatmap_id, score_id, record.pp
+                    )
+            top = await self.repo.top_pp(record.user_id, record.ruleset)
+            statistics_hits = msgspec.json.decode(record.statistics)
+            delta = StatisticsDelta(
+                ranked_score_delta=ranked_delta,
+                total_score=record.total_score if record.play_counted else 0,
+                play_count=1 if record.play_counted else 0,
+                play_time=0,
+                total_hits=sum(statistics_hits.get(k, 0) for k in scoring.HIT_KINDS),
+                max_combo=record.max_combo,
+                pp=scoring.weighted_pp([p for p, _ in top]),
+                hit_accuracy=scoring.weighted_accuracy([a for _, a in top]),
+                **grades,
+            )
+            if record.play_counted:
+                delta = msgspec.structs.replace(delta, play_time=self._play_time(record, beatmap))
+            await self.repo.apply_play(record.user_id, record.ruleset, delta)
+        return _Outcome(score_id, True, new_best, old_best_id)
+
+    @staticmethod
+    def _play_time(record: NewScore, beatmap: BeatmapRecord) -> int:
+        mods = msgspec.json.decode(record.mods)
+        length = beatmap.total_length / scoring.rate_of(mods)
+        seconds = (
+            (record.ended_at - record.started_at).total_seconds() if record.started_at else length
+        )
+        return int(max(0, min(seconds, length)))
+
+    async def _after_commit(self, record: NewScore, outcome: _Outcome) -> None:
+        """Best effort after the commit: leaderboard, then the spectator hub's seam."""
+        if outcome.new_best:
+            await self.leaderboards.record_best(
+                record.beatmap_id,
+                record.ruleset,
+                outcome.old_best_id,
+                outcome.score_id,
+                record.total_score,
+            )
+        try:
+            await self._redis.publish(
+                SCORE_PROCESSED_CHANNEL,
+                msgspec.json.encode({"user_id": record.user_id, "score_id": outcome.score_id}),
+            )
+        except Exception:
+            log.warning(
+                "publishing %s failed for score %s",
+                SCORE_PROCESSED_CHANNEL,
+                outcome.score_id,
+                exc_info=True,
+            )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def score(self, score_id: int) -> ScoreRecord | None:
+        """One score."""
+        return await self.repo.score(score_id)
+
+    async def position(self, score: ScoreRecord) -> int | None:
+        """Position of a ranked score on its beatmap's global board (as if it were the best)."""
+        if not score.ranked:
+            return None
+        return await self.leaderboards.position(
+            score.beatmap_id, score.ruleset, score.id, score.total_score
+        )
+
+    async def shape_many(
+        self,
+        records: Sequence[ScoreRecord],
+        *,
+        with_beatmap: bool = False,
+        viewer_pins: set[int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """SoloScoreInfo dicts for scores, with users (and beatmaps) loaded in one query each."""
+        if not records:
+            return []
+        accounts = {a.id: a for a in await self._users.by_ids(sorted({r.user_id for r in records}))}
+        beatmaps: dict[int, Any] = {}
+        if with_beatmap:
+            for shaped in await self._beatmaps.beatmaps_with_sets(
+                sorted({r.beatmap_id for r in records})
+            ):
+                beatmaps[shaped.id] = shaped
+        result = []
+        for record in records:
+            account = accounts.get(record.user_id)
+            result.append(
+                score_shape(record, account, beatmaps.get(record.beatmap_id), viewer_pins)
+            )
+        return result
+
+    async def leaderboard(
+        self,
+        beatmap: BeatmapRecord,
+        mode: str,
+        scope: str,
+        mods: list[str],
+        limit: int,
+        viewer: UserAccount,
+    ) -> dict[str, Any]:
+        """APIScoresCollection for a beatmap: global from Redis, other scopes from SQL."""
+        if not has_leaderboard(beatmap.status, self._all_statuses):
+            return {"scores": [], "user_score": None, "score_count": 0}
+        acronyms = sorted(set(mods) - {"NM"})
+        ruleset = mode
+        if self._relax and mode in RULESETS:
+            ruleset = ruleset_key(RULESETS.index(mode), acronyms, True)
+        mod_filtered = bool(mods)
+        if scope == "global" and not mod_filtered:
+            generation, page, entry = await self.leaderboards.cached_page(
+                beatmap.id, ruleset, limit, viewer.id
+            )
+            if page is None:
+                ids, count = await self.leaderboards.top(beatmap.id, ruleset, limit)
+                scores = await self.shape_many(await self.repo.scores_by_ids(ids))
+                page = _page_encoder.encode([count, scores])
+                await self.leaderboards.store_page(beatmap.id, ruleset, limit, generation, page)
+            if entry is None:
+                entry = _page_encoder.encode(await self._user_score(beatmap.id, ruleset, viewer))
+                await self.leaderboards.store_user_entry(
+                    beatmap.id, ruleset, viewer.id, generation, entry
+                )
+            count, raw_scores = _page_decoder.decode(page)
+            return {
+                "scores": raw_scores,
+                "user_score": msgspec.Raw(entry),
+                "score_count": count,
+            }
+        if mod_filtered:
+            # NM alone selects plays without mods; several mods select that exact set.
+            ids = await self.repo.board_mods(beatmap.id, ruleset, ",".join(acronyms), limit)
+            count = len(ids)
+        elif scope == "country":
+            ids = await self.repo.board_country(beatmap.id, ruleset, viewer.country_code, limit)
+            count = len(ids)
+        elif scope == "friend":
+            ids = await self.repo.board_friends(beatmap.id, ruleset, viewer.id, limit)
+            count = len(ids)
+        else:
+            # Teams do not exist here: the team scope is empty (lazer shows "no scores").
+            ids, count = [], 0
+        scores = await self.shape_many(await self.repo.scores_by_ids(ids))
+        return {
+            "scores": scores,
+            "user_score": await self._user_score(beatmap.id, ruleset, viewer),
+            "score_count": count,
+        }
+
+    async def _user_score(
+        self, beatmap_id: int, ruleset: str, viewer: UserAccount
+    ) -> dict[str, Any] | None:
+        """The caller's own best with its global position (APIScoresCollection.user_score)."""
+        best = await self.repo.best(beatmap_id, ruleset, viewer.id)
+        if best is None or viewer.is_restricted:
+            return None
+        record = await self.repo.score(best.score_id)
+        if record is None:
+            return None
+        position = await self.leaderboards.position(
+            beatmap_id, ruleset, record.id, record.total_score
+        )
+        return {"position": position, "score": score_shape(record, viewer)}
+
+    async def user_best(self, beatmap_id: int, ruleset: str, user_id: int) -> dict[str, Any] | None:
+        """`{"position", "score"}` of a user's best on a beatmap."""
+        best = await self.repo.best(beatmap_id, ruleset, user_id)
+        record = await self.repo.score(best.score_id) if best else None
+        if record is None:
+            return None
+        shaped = await self.shape_many([record])
+        position = await self.leaderboards.position(
+            beatmap_id, ruleset, record.id, record.total_score
+        )
+        return {"position": position, "score": shaped[0]}
+
+    async def user_scores_on_beatmap(
+        self, beatmap_id: int, ruleset: str, user_id: int
+    ) -> list[dict[str, Any]]:
+        """Every ranked score of a user on a beatmap, best first."""
+        ids = await self.repo.user_scores_on_beatmap(beatmap_id, ruleset, user_id)
+        return await self.shape_many(await self.repo.scores_by_ids(ids))
+
+    async def show(self, score_id: int, viewer_id: int | None) -> dict[str, Any] | None:
+        """GET scores/{id}: the score with beatmap, set, user and rank fields."""
+        record = await self.repo.score(score_id)
+        if record is None:
+            return None
+        pins = (
+            await self._pins_of(viewer_id, record.ruleset) if viewer_id == record.user_id else None
+        )
+        shaped = (await self.shape_many([record], with_beatmap=True, viewer_pins=pins))[0]
+        shaped["rank_global"] = await self.position(record)
+        shaped["rank_country"] = None
+        owner = await self._users.by_id(record.user_id)
+        if record.ranked and owner is not None:
+            shaped["rank_country"] = await self.repo.board_position_in_country(
+                record.beatmap_id,
+                record.ruleset,
+                record.total_score,
+                record.id,
+                owner.country_code,
+            )
+        return shaped
+
+    async def _pins_of(self, user_id: int | None, ruleset: str) -> set[int]:
+        if user_id is None:
+            return set()
+        return set(await self.repo.user_pinned_ids(user_id, ruleset, 100, 0))
+
+    async def user_scores(
+        self,
+        user_id: int,
+        kind: str,
+        ruleset: str,
+        limit: int,
+        offset: int,
+        include_fails: bool,
+        viewer_id: int | None,
+    ) -> list[dict[str, Any]]:
+        """A user's best, recent, firsts or pinned scores with beatmaps (profile lists)."""
+        if kind == "best":
+            ids = await self.repo.user_best_ids(user_id, ruleset, limit, offset)
+        elif kind == "recent":
+            since = _naive(datetime.now(UTC) - timedelta(hours=24))
+            ids = await self.repo.user_recent_ids(
+                user_id, ruleset, since, include_fails, limit, offset
+            )
+        elif kind == "firsts":
+            ids = await self.repo.user_first_ids(user_id, ruleset, limit, offset)
+        else:
+            ids = await self.repo.user_pinned_ids(user_id, ruleset, limit, offset)
+        records = await self.repo.scores_by_ids(ids)
+        pins = await self._pins_of(viewer_id, ruleset) if viewer_id == user_id else None
+        shaped = await self.shape_many(records, with_beatmap=True, viewer_pins=pins)
+        if kind == "best":
+            for i, score in enumerate(shaped):
+                # osu-web adds the weight each top play counts with.
+                weight = 0.95 ** (offset + i)
+                score["weight"] = {"percentage": weight * 100, "pp": (score["pp"] or 0.0) * weight}
+        return shaped
+
+    async def pin(self, user_id: int, score_id: int) -> bool:
+        """Pin one of the user's own scores; False when it is not theirs."""
+        record = await self.repo.score(score_id)
+        if record is None or record.user_id != user_id:
+            return False
+        await self.repo.pin(user_id, score_id, record.ruleset)
+        return True
+
+    async def unpin(self, user_id: int, score_id: int) -> None:
+        """Unpin a score."""
+        await self.repo.unpin(user_id, score_id)
+
+    async def reorder_pin(
+        self, user_id: int, score_id: int, after: int | None, before: int | None
+    ) -> bool:
+        """Move a pin after `after` or before `before` (both pins of the same user)."""
+        async with self._db.transaction():
+            pin = await self.repo.pin_order(user_id, score_id)
+            anchor = await self.repo.pin_order(user_id, after if after is not None else before or 0)
+            if pin is None or anchor is None or pin[0] != anchor[0]:
+                return False
+            position = anchor[1] + 1 if after is not None else anchor[1]
+            await self.repo.move_pin(user_id, score_id, pin[0], position)
+        return True
+
+
+class _Outcome(msgspec.Struct, frozen=True):
+    score_id: int
+    created: bool
+    new_best: bool = False
+    old_best_id: int | None = None
+
+
+def user_shape(account: UserAccount) -> dict[str, Any]:
+    """The UserCompact a score carries (no statistics: leaderboards stay cheap)."""
+    return {
+        "avatar_url": account.avatar_url or f"https://a.ppy.sh/{account.id}",
+        "country_code": account.country_code,
+        "default_group": "default",
+        "id": account.id,
+        "is_active": True,
+        "is_bot": account.is_bot,
+        "is_deleted": False,
+        "is_online": False,
+        "is_supporter": account.is_supporter,
+        "last_visit": account.last_visit_at,
+        "pm_friends_only": account.pm_friends_only,
+        "profile_colour": account.profile_colour,
+        "username": account.username,
+        "country": {"code": account.country_code, "name": country_name(account.country_code)},
+        "cover": {"custom_url": account.cover_url, "url": account.cover_url, "id": None},
+    }
+
+
+def score_shape(
+    record: ScoreRecord,
+    account: UserAccount | None,
+    beatmap: Any = None,
+    pins: set[int] | None = None,
+) -> dict[str, Any]:
+    """osu-web's solo score JSON (SoloScoreInfo), keys in its order; `beatmap` precedes
+    `beatmapset` (lazer's setter throws otherwise: lazer-protocol.md §4.5)."""
+    shaped: dict[str, Any] = {
+        "ranked": record.ranked,
+        "preserve": True,
+        "processed": True,
+        "maximum_statistics": msgspec.json.decode(record.maximum_statistics),
+        "mods": msgspec.json.decode(record.mods),
+        "statistics": msgspec.json.decode(record.statistics),
+        "total_score_without_mods": record.total_score_without_mods,
+        "beatmap_id": record.beatmap_id,
+        "best_id": None,
+        "id": record.id,
+        "rank": record.grade,
+        "type": "solo_score",
+        "user_id": record.user_id,
+        "accuracy": record.accuracy,
+        "build_id": record.build_id,
+        "ended_at": record.ended_at,
+        "has_replay": False,
+        "is_perfect_combo": False,
+        "legacy_perfect": False,
+        "legacy_score_id": None,
+        "legacy_total_score": 0,
+        "max_combo": record.max_combo,
+        "passed": record.passed,
+        "pp": record.pp,
+        "ruleset_id": record.ruleset_id,
+        "started_at": record.started_at,
+        "total_score": record.total_score,
+        "replay": False,
+        "current_user_attributes": {
+            "pin": {"is_pinned": True, "score_id": record.id}
+            if pins and record.id in pins
+            else None
+        },
+    }
+    if beatmap is not None:
+        data = msgspec.to_builtins(beatmap)
+        beatmapset = data.pop("beatmapset", None)
+        shaped["beatmap"] = data
+        if beatmapset is not None:
+            shaped["beatmapset"] = beatmapset
+    if account is not None:
+        shaped["user"] = user_shape(account)
+    return shaped
+
+
+def build_score_service(
+    settings: Any, db: Database, redis: Any, users: UserRepository, beatmaps: BeatmapService
+) -> ScoreService:
+    """The score service for these settings (no I/O)."""
+    repo = ScoreRepository(db)
+    return ScoreService(
+        db,
+        repo,
+        users,
+        beatmaps,
+        Leaderboards(repo, redis),
+        corepp.PpCache(),
+        redis,
+        relax_enabled=settings.enable_relax_rulesets,
+        all_statuses=settings.leaderboards_for_all_statuses,
+        submission_enabled=settings.score_submission_enabled,
+        token_seconds=settings.score_token_seconds,
+    )

@@ -1,0 +1,329 @@
+-- name: insert_score_token(user_id, beatmap_id, ruleset_id, beatmap_hash, version_hash, now)!
+-- Issue a submission token for one play.
+INSERT INTO score_tokens (user_id, beatmap_id, ruleset_id, beatmap_hash, version_hash, created_at)
+VALUES (:user_id, :beatmap_id, :ruleset_id, :beatmap_hash, :version_hash, :now);
+
+-- name: fetch_score_token(token_id, user_id, beatmap_id)^
+-- A token selected by id, owner and beatmap together: a foreign or mismatched token is absent.
+SELECT id, user_id, beatmap_id, ruleset_id, beatmap_hash, created_at, score_id
+FROM score_tokens WHERE id = :token_id AND user_id = :user_id AND beatmap_id = :beatmap_id;
+
+-- name: lock_score_token(token_id)!
+-- Lock the token row for the submitting transaction (S-SC-3). SQLite has no row locks: a
+-- no-op write takes the database write lock first, which serialises submitters the same way.
+-- dialect: mysql
+SELECT id FROM score_tokens WHERE id = :token_id FOR UPDATE;
+-- dialect: sqlite
+UPDATE score_tokens SET score_id = score_id WHERE id = :token_id;
+
+-- name: link_score_token(token_id, score_id)!
+-- Mark the token used by the score it produced (the unique index forbids a second).
+UPDATE score_tokens SET score_id = :score_id WHERE id = :token_id AND score_id IS NULL;
+
+-- name: ensure_user_statistics(user_id, ruleset)!
+-- Create a ruleset's zeroed statistics row when the user has none yet (relax rulesets).
+-- dialect: mysql
+INSERT INTO user_statistics (user_id, ruleset) VALUES (:user_id, :ruleset)
+ON DUPLICATE KEY UPDATE user_id = user_id;
+-- dialect: sqlite
+INSERT OR IGNORE INTO user_statistics (user_id, ruleset) VALUES (:user_id, :ruleset);
+
+-- name: lock_user_statistics(user_id, ruleset)!
+-- Lock a user's statistics row so concurrent submissions by one user apply one at a time.
+-- dialect: mysql
+SELECT user_id FROM user_statistics WHERE user_id = :user_id AND ruleset = :ruleset FOR UPDATE;
+-- dialect: sqlite
+UPDATE user_statistics SET play_count = play_count WHERE user_id = :user_id AND ruleset = :ruleset;
+
+-- name: insert_score(user_id, beatmap_id, ruleset_id, ruleset, token_id, build_id, passed, ranked, play_counted, total_score, total_score_without_mods, accuracy, max_combo, grade, mods, mods_key, statistics, maximum_statistics, pp, pp_version, started_at, ended_at)!
+-- Store a submitted score.
+INSERT INTO scores (user_id, beatmap_id, ruleset_id, ruleset, token_id, build_id, passed, ranked,
+                    play_counted, total_score, total_score_without_mods, accuracy, max_combo,
+                    `rank`, mods, mods_key, statistics, maximum_statistics, pp, pp_version,
+                    started_at, ended_at)
+VALUES (:user_id, :beatmap_id, :ruleset_id, :ruleset, :token_id, :build_id, :passed, :ranked,
+        :play_counted, :total_score, :total_score_without_mods, :accuracy, :max_combo, :grade,
+        :mods, :mods_key, :statistics, :maximum_statistics, :pp, :pp_version, :started_at,
+        :ended_at);
+
+-- name: fetch_score(score_id)^
+-- One score by id.
+SELECT id, user_id, beatmap_id, ruleset_id, ruleset, token_id, build_id, passed, ranked,
+       play_counted, total_score, total_score_without_mods, accuracy, max_combo, `rank` AS grade,
+       mods, mods_key, statistics, maximum_statistics, pp, pp_version, started_at, ended_at
+FROM scores WHERE id = :score_id;
+
+-- name: fetch_score_best(beatmap_id, ruleset, user_id)^
+-- A user's leaderboard best on a beatmap, with its grade.
+SELECT b.score_id, b.total_score, s.`rank` AS grade
+FROM score_bests b JOIN scores s ON s.id = b.score_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND b.user_id = :user_id;
+
+-- name: upsert_score_best(beatmap_id, ruleset, user_id, score_id, total_score)!
+-- Make a score the user's leaderboard best on its beatmap.
+-- dialect: mysql
+INSERT INTO score_bests (beatmap_id, ruleset, user_id, score_id, total_score)
+VALUES (:beatmap_id, :ruleset, :user_id, :score_id, :total_score)
+ON DUPLICATE KEY UPDATE score_id = VALUES(score_id), total_score = VALUES(total_score);
+-- dialect: sqlite
+INSERT INTO score_bests (beatmap_id, ruleset, user_id, score_id, total_score)
+VALUES (:beatmap_id, :ruleset, :user_id, :score_id, :total_score)
+ON CONFLICT (beatmap_id, ruleset, user_id) DO UPDATE SET score_id = excluded.score_id,
+                                                         total_score = excluded.total_score;
+
+-- name: fetch_pp_best(user_id, ruleset, beatmap_id)^
+-- A user's highest-pp score on a beatmap.
+SELECT score_id, pp FROM score_pp_bests
+WHERE user_id = :user_id AND ruleset = :ruleset AND beatmap_id = :beatmap_id;
+
+-- name: upsert_pp_best(user_id, ruleset, beatmap_id, score_id, pp)!
+-- Make a score the user's highest-pp play on its beatmap.
+-- dialect: mysql
+INSERT INTO score_pp_bests (user_id, ruleset, beatmap_id, score_id, pp)
+VALUES (:user_id, :ruleset, :beatmap_id, :score_id, :pp)
+ON DUPLICATE KEY UPDATE score_id = VALUES(score_id), pp = VALUES(pp);
+-- dialect: sqlite
+INSERT INTO score_pp_bests (user_id, ruleset, beatmap_id, score_id, pp)
+VALUES (:user_id, :ruleset, :beatmap_id, :score_id, :pp)
+ON CONFLICT (user_id, ruleset, beatmap_id) DO UPDATE SET score_id = excluded.score_id,
+                                                         pp = excluded.pp;
+
+-- name: fetch_top_pp(user_id, ruleset)
+-- A user's best plays by pp (one per beatmap), highest first, with accuracy: the weighted
+-- pp and accuracy read the first 1000.
+SELECT b.pp, s.accuracy FROM score_pp_bests b JOIN scores s ON s.id = b.score_id
+WHERE b.user_id = :user_id AND b.ruleset = :ruleset
+ORDER BY b.pp DESC, b.score_id ASC LIMIT 1000;
+
+-- name: apply_play_to_statistics(user_id, ruleset, ranked_score_delta, total_score, play_count, play_time, total_hits, max_combo, pp, hit_accuracy, ssh, ss, sh, s, a)!
+-- Add one play to a user's statistics (the row is locked; counters add in SQL).
+UPDATE user_statistics SET
+    ranked_score = ranked_score + :ranked_score_delta,
+    total_score = total_score + :total_score,
+    play_count = play_count + :play_count,
+    play_time = play_time + :play_time,
+    total_hits = total_hits + :total_hits,
+    maximum_combo = CASE WHEN maximum_combo > :max_combo THEN maximum_combo ELSE :max_combo END,
+    pp = :pp,
+    hit_accuracy = :hit_accuracy,
+    count_ssh = count_ssh + :ssh,
+    count_ss = count_ss + :ss,
+    count_sh = count_sh + :sh,
+    count_s = count_s + :s,
+    count_a = count_a + :a
+WHERE user_id = :user_id AND ruleset = :ruleset;
+
+-- name: add_beatmap_play(beatmap_id, passed)!
+-- Count a play (and a pass) on the beatmap.
+UPDATE beatmaps SET playcount = playcount + 1, passcount = passcount + :passed
+WHERE id = :beatmap_id;
+
+-- name: fetch_board(beatmap_id, ruleset)
+-- Every unrestricted user's best on a beatmap, best first (ties: the earlier score): the
+-- Redis leaderboard is rebuilt from this.
+SELECT b.score_id, b.total_score FROM score_bests b JOIN users u ON u.id = b.user_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
+ORDER BY b.total_score DESC, b.score_id ASC;
+
+-- name: fetch_board_country(beatmap_id, ruleset, country_code, limit)
+-- The bests of one country's players on a beatmap.
+SELECT b.score_id FROM score_bests b JOIN users u ON u.id = b.user_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.country_code = :country_code
+  AND u.is_restricted = 0
+ORDER BY b.total_score DESC, b.score_id ASC LIMIT :limit;
+
+-- name: fetch_board_friends(beatmap_id, ruleset, user_id, limit)
+-- The bests of a user and their friends on a beatmap.
+SELECT b.score_id FROM score_bests b JOIN users u ON u.id = b.user_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
+  AND (b.user_id = :user_id OR b.user_id IN (
+        SELECT target_id FROM user_relations WHERE user_id = :user_id AND kind = 'friend'))
+ORDER BY b.total_score DESC, b.score_id ASC LIMIT :limit;
+
+-- name: fetch_board_mods(beatmap_id, ruleset, mods_key, limit)
+-- Each user's best with exactly these mods on a beatmap (mod-filtered leaderboard).
+SELECT id AS score_id FROM (
+    SELECT s.id, s.total_score,
+           ROW_NUMBER() OVER (PARTITION BY s.user_id ORDER BY s.total_score DESC, s.id ASC) AS n
+    FROM scores s JOIN users u ON u.id = s.user_id
+    WHERE s.beatmap_id = :beatmap_id AND s.ruleset = :ruleset AND s.mods_key = :mods_key
+      AND s.ranked = 1 AND u.is_restricted = 0
+) ranked_scores WHERE n = 1 ORDER BY total_score DESC, id ASC LIMIT :limit;
+
+-- name: count_board(beatmap_id, ruleset)$
+-- How many users have a best on a beatmap.
+SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0;
+
+-- name: count_board_above(beatmap_id, ruleset, total_score, score_id)$
+-- How many bests on a beatmap rank above a score (its position is this + 1).
+SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
+  AND (b.total_score > :total_score OR (b.total_score = :total_score AND b.score_id < :score_id));
+
+-- name: fetch_user_scores_on_beatmap(beatmap_id, ruleset, user_id)
+-- Every ranked score of a user on a beatmap, best first.
+SELECT id AS score_id FROM scores
+WHERE beatmap_id = :beatmap_id AND ruleset = :ruleset AND user_id = :user_id AND ranked = 1
+ORDER BY total_score DESC, id ASC LIMIT 100;
+
+-- name: fetch_user_best_ids(user_id, ruleset, limit, offset)
+-- A user's top plays by pp (one per beatmap).
+SELECT score_id FROM score_pp_bests WHERE user_id = :user_id AND ruleset = :ruleset
+ORDER BY pp DESC, score_id ASC LIMIT :limit OFFSET :offset;
+
+-- name: fetch_user_recent_ids(user_id, ruleset, since, include_fails, limit, offset)
+-- A user's plays of the last day, newest first; fails only when asked for.
+SELECT id AS score_id FROM scores
+WHERE user_id = :user_id AND ruleset = :ruleset AND ended_at >= :since
+  AND (passed = 1 OR :include_fails = 1)
+ORDER BY id DESC LIMIT :limit OFFSET :offset;
+
+-- name: fetch_user_first_ids(user_id, ruleset, limit, offset)
+-- The bests of a user that are first place on their beatmap.
+SELECT b.score_id FROM score_bests b
+WHERE b.user_id = :user_id AND b.ruleset = :ruleset AND NOT EXISTS (
+    SELECT 1 FROM score_bests o JOIN users u ON u.id = o.user_id
+    WHERE o.beatmap_id = b.beatmap_id AND o.ruleset = b.ruleset AND u.is_restricted = 0
+      AND (o.total_score > b.total_score
+           OR (o.total_score = b.total_score AND o.score_id < b.score_id)))
+ORDER BY b.score_id DESC LIMIT :limit OFFSET :offset;
+
+-- name: fetch_user_pinned_ids(user_id, ruleset, limit, offset)
+-- A user's pinned scores in their chosen order.
+SELECT score_id FROM score_pins WHERE user_id = :user_id AND ruleset = :ruleset
+ORDER BY display_order ASC, score_id ASC LIMIT :limit OFFSET :offset;
+
+-- name: count_user_scores(user_id, ruleset)^
+-- Counts for a profile: top plays, firsts and pins.
+SELECT (SELECT COUNT(*) FROM score_pp_bests WHERE user_id = :user_id AND ruleset = :ruleset) AS best,
+       (SELECT COUNT(*) FROM score_pins WHERE user_id = :user_id AND ruleset = :ruleset) AS pinned;
+
+-- name: fetch_pin_order_max(user_id, ruleset)$
+-- The largest display order among a user's pins of one ruleset.
+SELECT MAX(display_order) FROM score_pins WHERE user_id = :user_id AND ruleset = :ruleset;
+
+-- name: insert_score_pin(user_id, score_id, ruleset, display_order)!
+-- Pin a score (pinning twice keeps the first pin).
+-- dialect: mysql
+INSERT INTO score_pins (user_id, score_id, ruleset, display_order)
+VALUES (:user_id, :score_id, :ruleset, :display_order)
+ON DUPLICATE KEY UPDATE user_id = user_id;
+-- dialect: sqlite
+INSERT OR IGNORE INTO score_pins (user_id, score_id, ruleset, display_order)
+VALUES (:user_id, :score_id, :ruleset, :display_order);
+
+-- name: delete_score_pin(user_id, score_id)!
+-- Unpin a score.
+DELETE FROM score_pins WHERE user_id = :user_id AND score_id = :score_id;
+
+-- name: fetch_score_pin(user_id, score_id)^
+-- One pin.
+SELECT user_id, score_id, ruleset, display_order FROM score_pins
+WHERE user_id = :user_id AND score_id = :score_id;
+
+-- name: set_score_pin_order(user_id, score_id, display_order)!
+-- Move a pin.
+UPDATE score_pins SET display_order = :display_order
+WHERE user_id = :user_id AND score_id = :score_id;
+
+-- name: shift_score_pins(user_id, ruleset, from_order)!
+-- Make room at a position by moving later pins down one.
+UPDATE score_pins SET display_order = display_order + 1
+WHERE user_id = :user_id AND ruleset = :ruleset AND display_order >= :from_order;
+
+-- name: fetch_rankings_performance(ruleset, limit, offset)
+-- Unrestricted users with pp in a ruleset, most pp first.
+SELECT s.user_id FROM user_statistics s JOIN users u ON u.id = s.user_id
+WHERE s.ruleset = :ruleset AND s.pp > 0 AND u.is_restricted = 0
+ORDER BY s.pp DESC, s.user_id ASC LIMIT :limit OFFSET :offset;
+
+-- name: fetch_rankings_performance_country(ruleset, country_code, limit, offset)
+-- One country's users with pp in a ruleset, most pp first.
+SELECT s.user_id FROM user_statistics s JOIN users u ON u.id = s.user_id
+WHERE s.ruleset = :ruleset AND s.pp > 0 AND u.is_restricted = 0 AND u.country_code = :country_code
+ORDER BY s.pp DESC, s.user_id ASC LIMIT :limit OFFSET :offset;
+
+-- name: fetch_rankings_score(ruleset, limit, offset)
+-- Unrestricted users with ranked score in a ruleset, most first.
+SELECT s.user_id FROM user_statistics s JOIN users u ON u.id = s.user_id
+WHERE s.ruleset = :ruleset AND s.ranked_score > 0 AND u.is_restricted = 0
+ORDER BY s.ranked_score DESC, s.user_id ASC LIMIT :limit OFFSET :offset;
+
+-- name: fetch_rankings_score_country(ruleset, country_code, limit, offset)
+-- One country's users with ranked score in a ruleset, most first.
+SELECT s.user_id FROM user_statistics s JOIN users u ON u.id = s.user_id
+WHERE s.ruleset = :ruleset AND s.ranked_score > 0 AND u.is_restricted = 0
+  AND u.country_code = :country_code
+ORDER BY s.ranked_score DESC, s.user_id ASC LIMIT :limit OFFSET :offset;
+
+-- name: count_rankings_performance(ruleset)$
+-- How many users the performance ranking holds.
+SELECT COUNT(*) FROM user_statistics s JOIN users u ON u.id = s.user_id
+WHERE s.ruleset = :ruleset AND s.pp > 0 AND u.is_restricted = 0;
+
+-- name: fetch_country_rankings(ruleset, limit, offset)
+-- Countries by total pp of their ranked players.
+SELECT u.country_code AS code, COUNT(*) AS active_users, SUM(s.play_count) AS play_count,
+       SUM(s.ranked_score) AS ranked_score, SUM(s.pp) AS performance
+FROM user_statistics s JOIN users u ON u.id = s.user_id
+WHERE s.ruleset = :ruleset AND s.pp > 0 AND u.is_restricted = 0 AND u.country_code != 'XX'
+GROUP BY u.country_code ORDER BY performance DESC, code ASC LIMIT :limit OFFSET :offset;
+
+-- name: snapshot_rank_history(ruleset, day)!
+-- Record today's global rank of every ranked user of a ruleset (re-running replaces it).
+-- dialect: mysql
+INSERT INTO rank_history (user_id, ruleset, day, `rank`)
+SELECT user_id, :ruleset, :day, ROW_NUMBER() OVER (ORDER BY pp DESC, user_id ASC) FROM (
+    SELECT s.user_id, s.pp FROM user_statistics s JOIN users u ON u.id = s.user_id
+    WHERE s.ruleset = :ruleset AND s.pp > 0 AND u.is_restricted = 0) ranked_users
+ON DUPLICATE KEY UPDATE `rank` = VALUES(`rank`);
+-- dialect: sqlite
+INSERT INTO rank_history (user_id, ruleset, day, `rank`)
+SELECT user_id, :ruleset, :day, ROW_NUMBER() OVER (ORDER BY pp DESC, user_id ASC) FROM (
+    SELECT s.user_id, s.pp FROM user_statistics s JOIN users u ON u.id = s.user_id
+    WHERE s.ruleset = :ruleset AND s.pp > 0 AND u.is_restricted = 0) ranked_users
+WHERE true
+ON CONFLICT (user_id, ruleset, day) DO UPDATE SET `rank` = excluded.`rank`;
+
+-- name: fetch_rank_history(user_id, ruleset, since)
+-- A user's daily ranks since a day, oldest first.
+SELECT day, `rank` FROM rank_history
+WHERE user_id = :user_id AND ruleset = :ruleset AND day >= :since ORDER BY day ASC;
+
+-- name: update_score_pp(score_id, pp, pp_version)!
+-- Replace a score's pp and the algorithm version that produced it (recalc).
+UPDATE scores SET pp = :pp, pp_version = :pp_version WHERE id = :score_id;
+
+-- name: fetch_user_beatmap_scores(user_id, ruleset, beatmap_id)
+-- Every score of a user on a beatmap in a ruleset (recalc rebuilds the bests from these).
+SELECT id, ranked, total_score, pp FROM scores
+WHERE user_id = :user_id AND ruleset = :ruleset AND beatmap_id = :beatmap_id
+ORDER BY id ASC;
+
+-- name: delete_score_best(beatmap_id, ruleset, user_id)!
+-- Drop a user's leaderboard best on a beatmap (no ranked score is left).
+DELETE FROM score_bests WHERE beatmap_id = :beatmap_id AND ruleset = :ruleset AND user_id = :user_id;
+
+-- name: delete_pp_best(user_id, ruleset, beatmap_id)!
+-- Drop a user's pp best on a beatmap (no score with pp is left).
+DELETE FROM score_pp_bests WHERE user_id = :user_id AND ruleset = :ruleset AND beatmap_id = :beatmap_id;
+
+-- name: fetch_user_bests_summary(user_id, ruleset)
+-- A user's leaderboard bests with grade and beatmap status (ranked score, grade counts).
+SELECT b.total_score, s.`rank` AS grade, m.status
+FROM score_bests b JOIN scores s ON s.id = b.score_id JOIN beatmaps m ON m.id = b.beatmap_id
+WHERE b.user_id = :user_id AND b.ruleset = :ruleset;
+
+-- name: set_derived_statistics(user_id, ruleset, ranked_score, pp, hit_accuracy, ssh, ss, sh, s, a)!
+-- Overwrite the statistics that derive from bests (recalc).
+UPDATE user_statistics SET ranked_score = :ranked_score, pp = :pp, hit_accuracy = :hit_accuracy,
+    count_ssh = :ssh, count_ss = :ss, count_sh = :sh, count_s = :s, count_a = :a
+WHERE user_id = :user_id AND ruleset = :ruleset;
+
+-- name: count_board_above_country(beatmap_id, ruleset, total_score, score_id, country_code)$
+-- How many bests of one country's players on a beatmap rank above a score.
+SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
+  AND u.country_code = :country_code
+  AND (b.total_score > :total_score OR (b.total_score = :total_score AND b.score_id < :score_id));

@@ -1,0 +1,152 @@
+"""Redis is a cache here (reliability.md §2.1): with it down, a submission still commits and
+answers, and leaderboards are answered from SQL. The spectator hub's seam is a pub/sub
+message `score:processed` after the commit."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import msgspec
+
+from server.services.scores import SCORE_PROCESSED_CHANNEL, build_score_service
+from tests.helpers import sign_in, signup
+from tests.score_play import play, play_body, stored_map, token_for
+
+
+def _plain(board: Any) -> Any:
+    """The leaderboard as the client would read it (cached pages are raw JSON)."""
+    return msgspec.json.decode(msgspec.json.encode(board))
+
+
+class _FailingRedis:
+    """Every Redis call fails, as with the server gone."""
+
+    def register_script(self, script: str) -> Any:
+        async def call(**_: Any) -> Any:
+            raise ConnectionError("redis down")
+
+        return call
+
+    def pipeline(self, transaction: bool = False) -> Any:
+        raise ConnectionError("redis down")
+
+    def __getattr__(self, name: str) -> Any:
+        async def fail(*args: Any, **kwargs: Any) -> Any:
+            raise ConnectionError("redis down")
+
+        return fail
+
+
+async def test_submission_and_leaderboard_without_redis(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    beatmap = await stored_map(services)
+    player = await sign_in(client, await signup(client))
+    other = await sign_in(client, await signup(client))
+    earlier = await play(client, other, beatmap, total_score_without_mods=700_000)
+    token = await token_for(client, player, beatmap)
+    # The same database and beatmaps, but a Redis that is gone.
+    broken = build_score_service(
+        services.settings, services.db, _FailingRedis(), services.users, services.beatmaps
+    )
+    account = await services.users.by_id(player.id)
+    body = msgspec.json.encode(play_body(beatmap, total_score_without_mods=950_000))
+    outcome = await broken.submit(account, beatmap.id, token, body)
+    assert outcome.created
+    record = await services.beatmaps.repo.beatmap(beatmap.id)
+    board = _plain(await broken.leaderboard(record, "osu", "global", [], 50, account))
+    assert [s["id"] for s in board["scores"]] == [outcome.score_id, earlier["id"]]
+    assert board["user_score"]["position"] == 1
+    # The healthy service agrees (its Redis board was dropped or moved by the update).
+    healthy = (
+        await client.get(f"/api/v2/beatmaps/{beatmap.id}/scores", headers=player.headers)
+    ).json()
+    assert [s["id"] for s in healthy["scores"]] == [outcome.score_id, earlier["id"]]
+    broken.aclose()
+
+
+async def test_score_processed_is_published_after_commit(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    beatmap = await stored_map(services)
+    player = await sign_in(client, await signup(client))
+    pubsub = services.redis.pubsub()
+    await pubsub.subscribe(SCORE_PROCESSED_CHANNEL)
+    try:
+        score = await play(client, player, beatmap)
+        message = None
+        for _ in range(50):
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+            if message is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert message is not None
+        assert msgspec.json.decode(message["data"]) == {
+            "user_id": player.id,
+            "score_id": score["id"],
+        }
+    finally:
+        await pubsub.unsubscribe(SCORE_PROCESSED_CHANNEL)
+        await pubsub.aclose()
+
+
+class _FlakyRedis:
+    """The real Redis, or failures while `down` is set (an outage that ends)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.down = False
+
+    def register_script(self, script: str) -> Any:
+        real = self.real.register_script(script)
+
+        async def call(**kwargs: Any) -> Any:
+            if self.down:
+                raise ConnectionError("redis down")
+            return await real(**kwargs)
+
+        return call
+
+    def pipeline(self, transaction: bool = False) -> Any:
+        if self.down:
+            raise ConnectionError("redis down")
+        return self.real.pipeline(transaction=transaction)
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.real, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down:
+                raise ConnectionError("redis down")
+            return await method(*args, **kwargs)
+
+        return call
+
+
+async def test_board_missed_during_outage_is_dropped_when_redis_returns(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    """A commit whose Redis update failed leaves no stale board once Redis answers."""
+    beatmap = await stored_map(services)
+    record = await services.beatmaps.repo.beatmap(beatmap.id)
+    player = await sign_in(client, await signup(client))
+    other = await sign_in(client, await signup(client))
+    await play(client, other, beatmap, total_score_without_mods=700_000)
+    flaky = _FlakyRedis(services.redis)
+    svc = build_score_service(
+        services.settings, services.db, flaky, services.users, services.beatmaps
+    )
+    account = await services.users.by_id(player.id)
+    built = _plain(await svc.leaderboard(record, "osu", "global", [], 50, account))  # builds it
+    assert len(built["scores"]) == 1
+    token = await token_for(client, player, beatmap)
+    flaky.down = True
+    body = msgspec.json.encode(play_body(beatmap, total_score_without_mods=950_000))
+    outcome = await svc.submit(account, beatmap.id, token, body)
+    assert outcome.created
+    flaky.down = False
+    board = _plain(await svc.leaderboard(record, "osu", "global", [], 50, account))
+    assert board["scores"][0]["id"] == outcome.score_id
+    svc.aclose()
