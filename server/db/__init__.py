@@ -7,6 +7,8 @@ package.
 
 from __future__ import annotations
 
+import functools
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import databases
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 
 from server.db.sqlfile import NamedQuery, Operation, load_query_dir
 
@@ -33,6 +35,13 @@ def _parse_sqlite_datetime(raw: bytes) -> datetime:
 sqlite3.register_converter("DATETIME", _parse_sqlite_datetime)
 
 
+def _read(
+    description: Any, rows: list[tuple[Any, ...]], rowcount: int, lastrowid: int | None
+) -> _Result:
+    names = [column[0] for column in description] if description else []
+    return _Result([_row(dict(zip(names, row, strict=True))) for row in rows], rowcount, lastrowid)
+
+
 def _row(mapping: Mapping[str, Any]) -> Row:
     """A plain dict of a record; stored times are UTC, so make that explicit."""
     row = dict(mapping)
@@ -42,17 +51,45 @@ def _row(mapping: Mapping[str, Any]) -> Row:
     return row
 
 
-class _Prepared:
-    """A named query with its dialect text parsed once into a SQLAlchemy text clause."""
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
 
-    __slots__ = ("clause", "query")
+
+@functools.lru_cache(maxsize=1024)
+def driver_sql(sql: str, dialect: str) -> tuple[str, tuple[str, ...]]:
+    """`:name` SQL rewritten in the driver's own paramstyle, with the parameter order.
+
+    Done once per statement, so running a query costs only the driver's own work: no
+    SQLAlchemy compilation per call. String literals are left alone; MySQL's `%s` style
+    needs every other `%` doubled.
+    """
+    masked = _LITERAL.sub(lambda m: "'" + "x" * (len(m.group()) - 2) + "'", sql)
+    placeholder = "%s" if dialect == "mysql" else "?"
+    out: list[str] = []
+    order: list[str] = []
+    last = 0
+    for match in _PARAM.finditer(masked):
+        chunk = sql[last : match.start()]
+        out.append(chunk.replace("%", "%%") if dialect == "mysql" else chunk)
+        out.append(placeholder)
+        order.append(match.group(1))
+        last = match.end()
+    tail = sql[last:]
+    out.append(tail.replace("%", "%%") if dialect == "mysql" else tail)
+    return "".join(out), tuple(order)
+
+
+class _Prepared:
+    """A named query with its dialect text rewritten once for the driver."""
+
+    __slots__ = ("order", "query", "sql")
 
     def __init__(self, query: NamedQuery, dialect: str) -> None:
         self.query = query
-        self.clause: TextClause = text(query.texts[dialect])
+        self.sql, self.order = driver_sql(query.texts[dialect], dialect)
 
-    def bind(self, params: dict[str, Any]) -> TextClause:
-        if set(params) != set(self.query.params):
+    def args(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        if params.keys() != set(self.query.params):
             missing = set(self.query.params) - set(params)
             extra = set(params) - set(self.query.params)
             raise TypeError(
@@ -60,7 +97,30 @@ class _Prepared:
                 f"({', '.join(self.query.params)}); missing {sorted(missing)}, "
                 f"unexpected {sorted(extra)}"
             )
-        return self.clause.bindparams(**params) if params else self.clause
+        return tuple(params[name] for name in self.order)
+
+
+class _Result:
+    """What one statement gave back, read off the driver cursor."""
+
+    __slots__ = ("lastrowid", "rowcount", "rows")
+
+    def __init__(self, rows: list[Row], rowcount: int, lastrowid: int | None) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    # The text form SQLAlchemy's SQLite dialect used, so stored values stay comparable as
+    # text: naive UTC with microseconds.
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", timespec="microseconds")
+
+
+# Explicit, because sqlite3's implicit datetime adapter is deprecated (Python 3.12).
+sqlite3.register_adapter(datetime, _sqlite_datetime)
 
 
 class _Databases(databases.Database):
@@ -113,48 +173,60 @@ class Database:
             )
         return prepared
 
+    async def _run(self, sql: str, args: tuple[Any, ...], fetch: bool) -> _Result:
+        # Run on this task's driver connection: inside a transaction that is the
+        # transaction's connection, and `databases`' per-connection lock keeps two coroutines
+        # of one task from interleaving on it.
+        async with self._db.connection() as connection:
+            raw = connection.raw_connection
+            async with connection._query_lock:
+                if self.dialect == "sqlite":
+                    cursor = await raw.execute(sql, args)
+                    try:
+                        return _read(
+                            cursor.description,
+                            await cursor.fetchall() if fetch else [],
+                            cursor.rowcount,
+                            cursor.lastrowid,
+                        )
+                    finally:
+                        await cursor.close()
+                async with raw.cursor() as cursor:
+                    await cursor.execute(sql, args)
+                    rows = await cursor.fetchall() if fetch else []
+                    return _read(cursor.description, rows, cursor.rowcount, cursor.lastrowid)
+
+    async def _named(self, name: str, expected: Operation, params: dict[str, Any]) -> _Result:
+        prepared = self._prepared(name, expected)
+        fetch = expected is not Operation.EXECUTE
+        return await self._run(prepared.sql, prepared.args(params), fetch)
+
     async def one(self, name: str, /, **params: Any) -> Row | None:
         """Run a `^` query: one row or None."""
-        clause = self._prepared(name, Operation.ROW).bind(params)
-        record = await self._db.fetch_one(clause)
-        return None if record is None else _row(record._mapping)
+        rows = (await self._named(name, Operation.ROW, params)).rows
+        return rows[0] if rows else None
 
     async def all(self, name: str, /, **params: Any) -> list[Row]:
         """Run a row-list query."""
-        clause = self._prepared(name, Operation.ROWS).bind(params)
-        return [_row(record._mapping) for record in await self._db.fetch_all(clause)]
+        return (await self._named(name, Operation.ROWS, params)).rows
 
     async def value(self, name: str, /, **params: Any) -> Any:
         """Run a `$` query: the first column of the first row, or None."""
-        clause = self._prepared(name, Operation.VALUE).bind(params)
-        return await self._db.fetch_val(clause)
+        rows = (await self._named(name, Operation.VALUE, params)).rows
+        return next(iter(rows[0].values())) if rows else None
 
     async def execute(self, name: str, /, **params: Any) -> int:
         """Run a `!` query; returns the last inserted row id where there is one."""
-        clause = self._prepared(name, Operation.EXECUTE).bind(params)
-        result = await self._db.execute(clause)
-        return int(result or 0)
+        return int((await self._named(name, Operation.EXECUTE, params)).lastrowid or 0)
 
     async def rowcount(self, name: str, /, **params: Any) -> int:
-        """Run a `!` query and return how many rows it changed."""
-        clause = self._prepared(name, Operation.EXECUTE).bind(params)
-        async with self._db.connection() as connection:
-            # `databases` returns only lastrowid from execute(); a compare-and-set (claim a
-            # token once) needs the affected-row count, so run the compiled statement on the
-            # driver connection. Inside a transaction this is the transaction's connection.
-            raw = connection.raw_connection
-            query, args = connection._connection._compile(clause)[:2]  # type: ignore[attr-defined]
-            if self.dialect == "sqlite":
-                cursor = await raw.execute(query, args)
-                return int(cursor.rowcount)
-            async with raw.cursor() as cursor:
-                await cursor.execute(query, args)
-                return int(cursor.rowcount)
+        """Run a `!` query and return how many rows it changed (for compare-and-set)."""
+        return int((await self._named(name, Operation.EXECUTE, params)).rowcount)
 
     async def all_dynamic(self, sql: str, **params: Any) -> list[Row]:
         """Run a row-list query built with pypika (bound parameters only, never values)."""
-        clause = text(sql).bindparams(**params) if params else text(sql)
-        return [_row(record._mapping) for record in await self._db.fetch_all(clause)]
+        driver_text, order = driver_sql(sql, self.dialect)
+        return (await self._run(driver_text, tuple(params[n] for n in order), True)).rows
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -133,3 +133,18 @@ def test_ddl_sections(tmp_path: Path) -> None:
     ]
     with pytest.raises(SqlFileError, match="no `;`"):
         ddl_statements(write(tmp_path, "CREATE TABLE c (x INT)\n", "c.sql"), "mysql")
+
+
+def test_driver_sql_rewrites_parameters_once_per_dialect() -> None:
+    from server.db import driver_sql
+
+    sql = "SELECT ':kept', 'it''s :kept' FROM t WHERE a = :a AND b LIKE '%x%' AND c = :b AND d = :a"
+    mysql, order = driver_sql(sql, "mysql")
+    assert order == ("a", "b", "a")
+    assert mysql == (
+        "SELECT ':kept', 'it''s :kept' FROM t WHERE a = %s AND b LIKE '%%x%%' AND c = %s AND d = %s"
+    )
+    sqlite, sqlite_order = driver_sql(sql, "sqlite")
+    assert sqlite_order == order
+    assert sqlite == "SELECT ':kept', 'it''s :kept' FROM t WHERE a = ? AND b LIKE '%x%' AND c = ? AND d = ?"
+    assert driver_sql("SELECT 100 % 7", "mysql") == ("SELECT 100 %% 7", ())
