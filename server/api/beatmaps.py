@@ -143,6 +143,8 @@ def _search_query(request: Request) -> SearchQuery:
         sort=(query.get("sort") or None),
         cursor=cursor,
         cursor_string=query.get("cursor_string") or None,
+        ranks=tuple(part.upper() for part in (query.get("r") or "").split(".") if part),
+        played=(query.get("played") or None),
     )
 
 
@@ -152,6 +154,10 @@ async def search_beatmapsets(request: Request) -> Response:
     result = await services(request).beatmaps.search(_search_query(request), session.user_id)
     if result is SearchRejected.BAD_CURSOR:
         fail(422, "invalid cursor")
+    if result is SearchRejected.BAD_RANK:
+        fail(422, "r must list grades from XH, X, SH, S, A, B, C, D")
+    if result is SearchRejected.BAD_PLAYED:
+        fail(422, "played must be any, played or unplayed")
     if result is SearchRejected.NEEDS_USER:
         fail(401, "You must be signed in to search your own or favourite beatmaps.")
     return JSONResponse(result)

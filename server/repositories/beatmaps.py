@@ -97,6 +97,8 @@ class DifficultyRecord(msgspec.Struct, frozen=True, kw_only=True):
 _sets = Table("beatmapsets")
 _beatmaps = Table("beatmaps")
 _favourites = Table("beatmapset_favourites")
+_scores = Table("scores")
+_score_bests = Table("score_bests")
 _instr = CustomFunction("INSTR", ["haystack", "needle"])
 # Columns of set lists: everything but the search text, which only the filter reads.
 _SET_LIST_COLUMNS = [
@@ -117,6 +119,20 @@ class SearchFilter(msgspec.Struct, frozen=True, kw_only=True):
     nsfw: bool = True
     video: bool = False
     storyboard: bool = False
+    # `played`: sets with (True) or without (False) a score by `played_by`.
+    played_by: int | None = None
+    played: bool = True
+    # `r`: sets where `ranks_of`'s best score on some difficulty has one of these grades,
+    # in `ranks_ruleset` when the search names a ruleset.
+    ranks_of: int | None = None
+    ranks: tuple[str, ...] = ()
+    ranks_ruleset: str | None = None
+    # `c=recommended`: sets with a difficulty (of `star_mode`, if given) in this range.
+    star_range: tuple[float, float] | None = None
+    star_mode: int | None = None
+    # A filter on data this server does not keep (spotlights, featured artists, mapper
+    # follows): nothing can match it, so the page is empty rather than unfiltered.
+    match_nothing: bool = False
 
 
 class SearchOrder(msgspec.Struct, frozen=True, kw_only=True):
@@ -296,6 +312,52 @@ class BeatmapRepository:
             criteria.append(_sets.video == 1)
         if flt.storyboard:
             criteria.append(_sets.storyboard == 1)
+        if flt.played_by is not None:
+            params["played_user"] = flt.played_by
+            played = (
+                self._query()
+                .from_(_beatmaps)
+                .join(_scores)
+                .on(_scores.beatmap_id == _beatmaps.id)
+                .select(_beatmaps.beatmapset_id)
+                .where(_scores.user_id == Parameter(":played_user"))
+            )
+            criteria.append(_sets.id.isin(played) if flt.played else _sets.id.notin(played))
+        if flt.ranks_of is not None and flt.ranks:
+            params["rank_user"] = flt.ranks_of
+            grades = []
+            for i, grade in enumerate(flt.ranks):
+                params[f"grade{i}"] = grade
+                grades.append(Parameter(f":grade{i}"))
+            condition: Criterion = (_score_bests.user_id == Parameter(":rank_user")) & (
+                _scores.rank.isin(grades)
+            )
+            if flt.ranks_ruleset is not None:
+                params["rank_ruleset"] = flt.ranks_ruleset
+                condition &= _score_bests.ruleset == Parameter(":rank_ruleset")
+            achieved = (
+                self._query()
+                .from_(_beatmaps)
+                .join(_score_bests)
+                .on(_score_bests.beatmap_id == _beatmaps.id)
+                .join(_scores)
+                .on(_scores.id == _score_bests.score_id)
+                .select(_beatmaps.beatmapset_id)
+                .where(condition)
+            )
+            criteria.append(_sets.id.isin(achieved))
+        if flt.star_range is not None:
+            params["stars_low"], params["stars_high"] = flt.star_range
+            stars: Criterion = _beatmaps.difficulty_rating.between(
+                Parameter(":stars_low"), Parameter(":stars_high")
+            )
+            if flt.star_mode is not None:
+                params["star_mode"] = flt.star_mode
+                stars &= _beatmaps.mode == Parameter(":star_mode")
+            in_range = self._query().from_(_beatmaps).select(_beatmaps.beatmapset_id).where(stars)
+            criteria.append(_sets.id.isin(in_range))
+        if flt.match_nothing:
+            criteria.append(_sets.id.isnull())  # the primary key is never NULL
         return criteria
 
     async def search(
@@ -326,6 +388,11 @@ class BeatmapRepository:
             query = query.where(Criterion.all(criteria))
         rows = await self._db.all_dynamic(str(query), **params)
         return [msgspec.convert(row, BeatmapsetRecord, strict=False) for row in rows]
+
+    async def user_pp(self, user_id: int, ruleset: str) -> float | None:
+        """A user's pp in a ruleset, for the recommended difficulty; None without stats."""
+        pp = await self._db.value("fetch_user_ruleset_pp", user_id=user_id, ruleset=ruleset)
+        return None if pp is None else float(pp)
 
     async def search_total(self, flt: SearchFilter) -> int:
         """How many sets match the filter."""

@@ -150,14 +150,21 @@ class UserRepository:
         rows = await self._db.all("fetch_user_statistics", user_id=user_id)
         return {row["ruleset"]: msgspec.convert(row, StatisticsRow, strict=False) for row in rows}
 
-    async def global_rank(self, ruleset: str, pp: float) -> int:
-        """Rank by pp among unrestricted users (1-based)."""
-        return int(await self._db.value("count_users_above_pp", ruleset=ruleset, pp=pp)) + 1
-
-    async def country_rank(self, ruleset: str, pp: float, country_code: str) -> int:
-        """Rank by pp among unrestricted users of one country (1-based)."""
+    async def global_rank(self, ruleset: str, pp: float, user_id: int) -> int:
+        """Rank by pp among unrestricted users (1-based; ties go to the lower id)."""
         above = await self._db.value(
-            "count_country_users_above_pp", ruleset=ruleset, pp=pp, country_code=country_code
+            "count_users_above_pp", ruleset=ruleset, pp=pp, user_id=user_id
+        )
+        return int(above) + 1
+
+    async def country_rank(self, ruleset: str, pp: float, user_id: int, country_code: str) -> int:
+        """Rank by pp among unrestricted users of one country (1-based; ties to the lower id)."""
+        above = await self._db.value(
+            "count_country_users_above_pp",
+            ruleset=ruleset,
+            pp=pp,
+            user_id=user_id,
+            country_code=country_code,
         )
         return int(above) + 1
 

@@ -40,6 +40,7 @@ from server.models.beatmaps import (
     Owner,
     SearchResult,
 )
+from server.models.rulesets import RULESETS
 from server.repositories.beatmaps import (
     SORT_COLUMNS,
     BeatmapRecord,
@@ -119,14 +120,28 @@ class SearchRejected(Enum):
 
     BAD_CURSOR = "bad_cursor"
     NEEDS_USER = "needs_user"
+    BAD_RANK = "bad_rank"
+    BAD_PLAYED = "bad_played"
+
+
+# Grades the `r` filter takes (lazer's ScoreRank names; F is never a best).
+SEARCH_RANKS: Final = frozenset({"XH", "X", "SH", "S", "A", "B", "C", "D"})
+# osu-web (User::recommendedStarDifficulty): pp^0.4 * 0.195, searched within ±0.5 stars.
+RECOMMENDED_WINDOW: Final = 0.5
+_NO_DATA_GENERALS: Final = frozenset({"follows", "spotlights", "featured_artists"})
+
+
+def recommended_difficulty(pp: float | None) -> float:
+    """The star rating osu-web recommends for a user with this much pp (0 without stats)."""
+    return 0.0 if pp is None else max(pp, 0.0) ** 0.4 * 0.195
 
 
 class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
     """beatmapsets/search parameters, as lazer's search screen and osu-web name them.
 
-    Not applied (there is nothing to filter on yet): `r` (ranks achieved) and `played` need
-    scores, and the `c` generals other than `converts` (recommended, follows, spotlights,
-    featured_artists) need data this server does not keep; they are accepted and ignored."""
+    `c=follows|spotlights|featured_artists` filter on data this server does not keep
+    (mapper subscriptions, spotlights, the featured-artist catalogue), so they match no
+    set: an empty page, never an unfiltered one."""
 
     q: str = ""
     mode: int | None = None
@@ -139,6 +154,8 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
     sort: str | None = None
     cursor: dict[str, str] = msgspec.field(default_factory=dict)
     cursor_string: str | None = None
+    ranks: tuple[str, ...] = ()
+    played: str | None = None
 
 
 _CATEGORIES: Final[dict[str, tuple[int, ...] | None]] = {
@@ -670,8 +687,17 @@ class BeatmapService:
         """One page of beatmapsets/search."""
         category = query.category if query.category in _CATEGORIES else "leaderboard"
         statuses = _CATEGORIES[category]
-        if category in ("favourites", "mine") and user_id is None:
+        personal = category in ("favourites", "mine") or query.played or query.ranks
+        if (personal or "recommended" in query.general) and user_id is None:
             return SearchRejected.NEEDS_USER
+        if any(rank not in SEARCH_RANKS for rank in query.ranks):
+            return SearchRejected.BAD_RANK
+        if query.played not in (None, "any", "played", "unplayed"):
+            return SearchRejected.BAD_PLAYED
+        recommended = None
+        if user_id is not None:
+            ruleset = RULESETS[query.mode if query.mode is not None else 0]
+            recommended = recommended_difficulty(await self.repo.user_pp(user_id, ruleset))
         modes_mask = 0
         if query.mode is not None:
             modes_mask = 1 << query.mode
@@ -691,6 +717,16 @@ class BeatmapService:
             nsfw=query.nsfw,
             video="video" in query.extra,
             storyboard="storyboard" in query.extra,
+            played_by=user_id if query.played in ("played", "unplayed") else None,
+            played=query.played == "played",
+            ranks_of=user_id if query.ranks else None,
+            ranks=query.ranks,
+            ranks_ruleset=RULESETS[query.mode] if query.mode is not None else None,
+            star_range=(recommended - RECOMMENDED_WINDOW, recommended + RECOMMENDED_WINDOW)
+            if recommended is not None and "recommended" in query.general
+            else None,
+            star_mode=query.mode,
+            match_nothing=bool(_NO_DATA_GENERALS.intersection(query.general)),
         )
         sort = query.sort or ("relevance_desc" if query.q.strip() else "ranked_desc")
         criterion, _, direction = sort.rpartition("_")
@@ -732,7 +768,7 @@ class BeatmapService:
                 for r in rows
             ],
             search={"sort": f"{criterion}_{direction}"},
-            recommended_difficulty=None,
+            recommended_difficulty=recommended,
             error=None,
             total=total,
             cursor=next_cursor,

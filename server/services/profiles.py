@@ -93,8 +93,10 @@ class ProfileService:
         global_rank = country_rank = None
         percent = None
         if ranked:
-            global_rank = await self._users.global_rank(ruleset, row.pp)
-            country_rank = await self._users.country_rank(ruleset, row.pp, account.country_code)
+            global_rank = await self._users.global_rank(ruleset, row.pp, account.id)
+            country_rank = await self._users.country_rank(
+                ruleset, row.pp, account.id, account.country_code
+            )
             total = await self._users.ranked_user_count(ruleset)
             percent = global_rank / total if total else None
         return UserStatistics(

@@ -96,7 +96,11 @@ class RankingService:
             if kind == "performance" and country is None:
                 global_rank = position  # the page is the pp order itself
             else:
-                global_rank = await self._users.global_rank(ruleset, row.pp) if row.pp > 0 else None
+                global_rank = (
+                    await self._users.global_rank(ruleset, row.pp, row.user_id)
+                    if row.pp > 0
+                    else None
+                )
             country_rank = position if kind == "performance" and country is not None else None
             entry = msgspec.to_builtins(_statistics(row, global_rank, country_rank))
             entry["user"] = user_shape(account)

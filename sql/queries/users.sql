@@ -47,16 +47,18 @@ SELECT user_id, ruleset, ranked_score, total_score, pp, hit_accuracy, play_count
        count_a
 FROM user_statistics WHERE user_id = :user_id;
 
--- name: count_users_above_pp(ruleset, pp)$
--- How many unrestricted users have more pp in a ruleset (global rank = this + 1).
+-- name: count_users_above_pp(ruleset, pp, user_id)$
+-- How many unrestricted users rank above this one (global rank = this + 1): more pp, or as
+-- much and a lower id, the rankings' own tie-break, so a profile shows its rankings place.
 SELECT COUNT(*) FROM user_statistics s JOIN users u ON u.id = s.user_id
-WHERE s.ruleset = :ruleset AND s.pp > :pp AND u.is_restricted = 0;
+WHERE s.ruleset = :ruleset AND u.is_restricted = 0
+  AND (s.pp > :pp OR (s.pp = :pp AND s.user_id < :user_id));
 
--- name: count_country_users_above_pp(ruleset, pp, country_code)$
--- How many unrestricted users of one country have more pp in a ruleset.
+-- name: count_country_users_above_pp(ruleset, pp, user_id, country_code)$
+-- How many unrestricted users of one country rank above this one (same tie-break).
 SELECT COUNT(*) FROM user_statistics s JOIN users u ON u.id = s.user_id
-WHERE s.ruleset = :ruleset AND s.pp > :pp AND u.country_code = :country_code
-  AND u.is_restricted = 0;
+WHERE s.ruleset = :ruleset AND u.country_code = :country_code AND u.is_restricted = 0
+  AND (s.pp > :pp OR (s.pp = :pp AND s.user_id < :user_id));
 
 -- name: count_ranked_users(ruleset)$
 -- How many unrestricted users have pp in a ruleset (for the rank percentile).
@@ -68,3 +70,7 @@ WHERE s.ruleset = :ruleset AND s.pp > 0 AND u.is_restricted = 0;
 SELECT (SELECT COUNT(*) FROM beatmapset_favourites f WHERE f.user_id = :user_id) AS favourites,
        (SELECT COUNT(*) FROM user_relations r
         WHERE r.target_id = :user_id AND r.kind = 'friend') AS followers;
+
+-- name: fetch_user_ruleset_pp(user_id, ruleset)$
+-- A user's pp in one ruleset (beatmap search's recommended difficulty), if they have stats.
+SELECT pp FROM user_statistics WHERE user_id = :user_id AND ruleset = :ruleset;

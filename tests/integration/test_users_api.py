@@ -176,3 +176,21 @@ async def test_restricted_users_are_hidden(
     ).status_code == 404
     listed = await client.get(f"/api/v2/users?ids[]={other.id}", headers=player.headers)
     assert listed.json()["users"] == []
+
+
+async def test_equal_pp_ranks_by_id_as_the_rankings_do(
+    client: httpx.AsyncClient, player: SignedIn, services
+) -> None:  # type: ignore[no-untyped-def]
+    """Two players with the same pp get consecutive ranks, the lower id first."""
+    other = await signup(client)
+    for user_id in (player.id, other.id):
+        await services.db.execute_raw(
+            "UPDATE user_statistics SET pp = 77777.5 WHERE user_id = :u AND ruleset = 'taiko'",
+            u=user_id,
+        )
+    ranks = {}
+    for user_id in (player.id, other.id):
+        body = (await client.get(f"/api/v2/users/{user_id}/taiko", headers=player.headers)).json()
+        ranks[user_id] = body["statistics"]["global_rank"]
+    first, second = sorted((player.id, other.id))
+    assert ranks[second] == ranks[first] + 1

@@ -146,5 +146,8 @@ def test_driver_sql_rewrites_parameters_once_per_dialect() -> None:
     )
     sqlite, sqlite_order = driver_sql(sql, "sqlite")
     assert sqlite_order == order
-    assert sqlite == "SELECT ':kept', 'it''s :kept' FROM t WHERE a = ? AND b LIKE '%x%' AND c = ? AND d = ?"
+    assert (
+        sqlite
+        == "SELECT ':kept', 'it''s :kept' FROM t WHERE a = ? AND b LIKE '%x%' AND c = ? AND d = ?"
+    )
     assert driver_sql("SELECT 100 % 7", "mysql") == ("SELECT 100 %% 7", ())
