@@ -18,6 +18,7 @@ from starlette.responses import Response
 from server.db import Database
 from server.db.migrations import migrate, pending_count
 from server.http import ApiError, JSONResponse
+from server.hubs import Realtime
 from server.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from server.redis_store import open_redis
 from server.repositories.chat import ChatRepository
@@ -60,6 +61,7 @@ class Services:
     notifications: NotificationService
     token_limiter: FixedWindowLimiter
     registration_limiter: FixedWindowLimiter
+    realtime: Realtime
 
 
 def build_services(settings: Settings, db: Database, redis: Any) -> Services:
@@ -85,6 +87,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_window_seconds,
     )
     profiles = ProfileService(users, redis)
+    realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles)
     return Services(
         settings=settings,
         db=db,
@@ -110,6 +113,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
             settings.registration_rate_limit,
             settings.registration_window_seconds,
         ),
+        realtime=realtime,
     )
 
 
@@ -163,9 +167,11 @@ def create_app(settings: Settings) -> Starlette:
         db = await open_database(settings)
         redis = open_redis(settings)
         services = build_services(settings, db, redis)
+        await services.realtime.start()
         try:
             yield {"services": services}
         finally:
+            await services.realtime.stop()
             services.hasher.close()
             await redis.aclose()
             await db.disconnect()

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 
-from server.api import auth, notification_socket, relations, session, users
+from server.api import auth, hubs, notification_socket, relations, session, users
 
 Endpoint = Callable[..., Any]
 
@@ -48,5 +48,7 @@ ROUTES: list[BaseRoute] = [
     *both("/users", auth.register, ["POST"]),
     *both("/health", session.health, ["GET"]),
     WebSocketRoute("/notifications", notification_socket.notification_socket),
+    Route("/signalr/{hub}/negotiate", hubs.negotiate, methods=["POST"]),
+    WebSocketRoute("/signalr/{hub}", hubs.hub_socket),
     Mount("/api/v2", app=Router(API_V2, redirect_slashes=False)),
 ]
