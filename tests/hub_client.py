@@ -228,13 +228,13 @@ class HubClient:
 
     async def wait_for(self, predicate: Any, timeout: float = TIMEOUT) -> Received:
         """The first message matching `predicate`; others stay queued, in order."""
-        kept: list[Received] = []
+        for item in list(self._backlog):
+            if predicate(item):
+                self._backlog.remove(item)
+                return item
+        kept: list[Received] = list(self._backlog)
+        self._backlog.clear()
         try:
-            for item in list(self._backlog):
-                if predicate(item):
-                    self._backlog.remove(item)
-                    return item
-            self._backlog.clear()
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
             while True:
@@ -247,8 +247,10 @@ class HubClient:
 
     async def completion(self, ident: str, timeout: float = TIMEOUT) -> codec.HubEnvelope:
         item = await self.wait_for(
-            lambda r: r.envelope.message_type is codec.MessageType.COMPLETION
-            and r.envelope.invocation_id == ident,
+            lambda r: (
+                r.envelope.message_type is codec.MessageType.COMPLETION
+                and r.envelope.invocation_id == ident
+            ),
             timeout,
         )
         return item.envelope
@@ -256,16 +258,22 @@ class HubClient:
     async def call_to(self, target: str, timeout: float = TIMEOUT) -> Received:
         """The next server-to-client invocation of `target`."""
         return await self.wait_for(
-            lambda r: r.envelope.message_type is codec.MessageType.INVOCATION
-            and r.envelope.target == target,
+            lambda r: (
+                r.envelope.message_type is codec.MessageType.INVOCATION
+                and r.envelope.target == target
+            ),
             timeout,
         )
 
     async def args_of(self, target: str, types: str, timeout: float = TIMEOUT) -> Any:
-        """Decoded arguments of the next call to `target`."""
+        """Decoded arguments of the next call to `target` (the value itself for one type)."""
         item = await self.call_to(target, timeout)
-        assert item.envelope.payload is not None
-        return codec.decode(types, item.envelope.payload)
+        payload = item.envelope.payload
+        assert payload is not None
+        if "," not in types:
+            assert payload[0] == 0x91, payload
+            return codec.decode(types, payload[1:])
+        return codec.decode(types, payload)
 
     async def close_message(self, timeout: float = TIMEOUT) -> codec.HubEnvelope:
         item = await self.wait_for(

@@ -127,6 +127,8 @@ class SpectatorHub:
             relay = codec.relay_frames(message, connection.user_id, validate=True)
         except CoreError:
             return HubFailure("Invalid frame data.")
+        if not _has_required_header(relay.bundle):
+            return HubFailure("Invalid frame data.")
         token = relay.score_token if v2 else play.token
         if token != play.token:
             return _BAD_TOKEN
@@ -226,6 +228,17 @@ class SpectatorHub:
     def _send_to_user(self, user_id: int, target: str, type_name: str, value: Any) -> None:
         args = b"\x91" + codec.encode(type_name, value)  # one argument
         self._bus.publish(user_channel(NAME, user_id), codec.encode_invocation(target, args))
+
+
+def _has_required_header(bundle: bytes) -> bool:
+    """Whether the FrameHeader carries keys 0..7 (through Mods).
+
+    The codec reads a short array tolerantly (missing keys take defaults, as
+    MessagePack-CSharp does), but the official server rejects bundles whose Statistics,
+    ScoreProcessorStatistics or Mods are null, and a watcher's client would trip on them.
+    lazer always writes `[header(10), frames]` with fixarray headers.
+    """
+    return len(bundle) > 2 and bundle[0] == 0x92 and 0x98 <= bundle[1] <= 0x9F
 
 
 def _args_with_user(user_id: int, encoded_value: bytes) -> bytes:

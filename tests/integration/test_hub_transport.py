@@ -215,9 +215,7 @@ async def test_flood_is_cut(quick_app: Starlette, player: SignedIn) -> None:
     assert close.error == "Too many messages."
 
 
-async def test_second_client_instance_takes_over(
-    app: Starlette, client: httpx.AsyncClient
-) -> None:
+async def test_second_client_instance_takes_over(app: Starlette, client: httpx.AsyncClient) -> None:
     """S-RT-3: a new X-Client-Session-ID logs the old instance out (DisconnectRequested);
     the same session reconnecting just replaces the connection."""
     user = await sign_in(client, await signup(client))
