@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 
-from server.api import auth, hubs, notification_socket, relations, session, users
+from server.api import auth, hubs, notification_socket, relations, replays, session, users
 
 Endpoint = Callable[..., Any]
 
@@ -41,6 +41,7 @@ API_V2: list[BaseRoute] = [
     *both("/chat/channels", session.chat_channels, ["GET"]),
     *both("/chat/updates", session.chat_updates, ["GET"]),
     *both("/chat/ack", session.chat_ack, ["POST"]),
+    *both("/scores/{score}/download", replays.download_replay, ["GET"]),
 ]
 
 ROUTES: list[BaseRoute] = [

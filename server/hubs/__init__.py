@@ -12,12 +12,15 @@ from server.hubs.spectator import SpectatorHub
 from server.hubs.transport import HubTransport
 from server.repositories.relations import RelationRepository
 from server.repositories.users import UserRepository
+from server.services.limits import FixedWindowLimiter
 from server.services.profiles import ProfileService
 from server.services.replays import SUBMITTED_CHANNEL, FileReplaySink, ReplayStore
 from server.services.tokens import TokenService
 from server.settings import Settings
 
 _SWEEP_SECONDS = 30
+# Replay downloads per user per minute: each is a file read, and osu-web throttles them too.
+_REPLAY_DOWNLOADS_PER_MINUTE = 30
 
 
 class Realtime:
@@ -45,7 +48,18 @@ class Realtime:
         self.transport = HubTransport(
             settings, tokens, users, self.bus, [self.spectator, self.metadata]
         )
+        self.replay_downloads = FixedWindowLimiter(
+            redis, "replay-download", _REPLAY_DOWNLOADS_PER_MINUTE, 60
+        )
         self._sweeper: asyncio.Task[None] | None = None
+
+    async def replay_file(self, score_id: int) -> bytes | None:
+        """A stored replay's bytes, if there is one."""
+        path = self.replay_sink.path(score_id)
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            return None
 
     async def start(self) -> None:
         """Start the bus, the presence refresher and the replay sweeper."""
