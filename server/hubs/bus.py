@@ -134,7 +134,12 @@ class HubBus:
         while True:
             channel, data = await self._outbox.get()
             try:
-                await self._redis.publish(_PREFIX + channel, data)
+                try:
+                    await self._redis.publish(_PREFIX + channel, data)
+                except (RedisError, OSError):
+                    # After a Redis restart the pool still holds dead connections; the one
+                    # that failed is discarded, so one retry usually gets a fresh one.
+                    await self._redis.publish(_PREFIX + channel, data)
             except (RedisError, OSError) as exc:
                 self.dropped += 1
                 log.warning("hub bus: publish failed (%s); dropping realtime messages", exc)
