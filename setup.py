@@ -74,6 +74,7 @@ setup(
             "msgpack>=1.0",
             "osrparse==6.0.2",  # an independent .osr reader for the replay writer's tests
             "websockets>=13",  # real-socket hub tests
+            "aiosignalr==0.1.1",  # an independent SignalR client (clients.md §2)
         ],
         "dev": ["ruff", "mypy", "types-cffi"],
     },
