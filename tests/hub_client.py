@@ -208,6 +208,8 @@ class HubClient:
         return await self.completion(ident)
 
     async def _read_one(self, timeout: float) -> Received:
+        if self._backlog:  # the rest of a WebSocket message that carried several
+            return self._backlog.popleft()
         while True:
             data = await asyncio.wait_for(self.wire.recv(), timeout)
             data = data.encode() if isinstance(data, str) else data

@@ -82,7 +82,10 @@ class HubBus:
                 await asyncio.wait_for(asyncio.shield(listener[0]), 2 * _POLL_SECONDS + 1)
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Bounded: a task stuck in a Redis call that swallowed its cancellation must not
+        # hold up shutdown.
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2)
         self._tasks = []
 
     def join(self, channel: str, subscriber: Subscriber) -> None:

@@ -47,6 +47,7 @@ _HANDSHAKE_OK = b"{}" + RECORD_SEPARATOR
 _MAX_HANDSHAKE = 1024
 _PING = codec.encode_ping()
 _DRAIN_SECONDS = 1.0
+_BATCH_BYTES = 64 * 1024
 
 
 def user_channel(hub: str, user_id: int) -> str:
@@ -327,25 +328,36 @@ class HubTransport:
         closing = asyncio.ensure_future(connection.wait_closing())
         try:
             while connection.close_request is None:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait(
-                    {getter, closing},
-                    timeout=settings.hub_keepalive_seconds,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                if getter in done:
-                    frame = getter.result()
+                if queue.empty():
+                    getter = asyncio.ensure_future(queue.get())
+                    done, _ = await asyncio.wait(
+                        {getter, closing},
+                        timeout=settings.hub_keepalive_seconds,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    if getter not in done:
+                        getter.cancel()
+                        if closing in done:
+                            break
+                        frames = [_PING]
+                    else:
+                        frames = [getter.result()]
                 else:
-                    getter.cancel()
-                    if closing in done:
-                        break
-                    frame = _PING
+                    frames = [queue.get_nowait()]
+                # Several messages may share one WebSocket message: clients read the stream
+                # by its length prefixes (§6.1). Batching what queued up while the last send
+                # was in flight keeps a busy watcher from costing one send per bundle.
+                size = len(frames[0])
+                while size < _BATCH_BYTES and not queue.empty():
+                    frame = queue.get_nowait()
+                    frames.append(frame)
+                    size += len(frame)
                 async with asyncio.timeout(settings.hub_client_timeout_seconds):
-                    await websocket.send_bytes(frame)
+                    await websocket.send_bytes(frames[0] if len(frames) == 1 else b"".join(frames))
             await self._finish(websocket, connection)
         except Exception:
             # The socket is gone (or too slow to take a message in time).
-            connection.close(None, 1006, send_close=False)
+            connection.close(None, 1011, send_close=False)
         finally:
             closing.cancel()
             connection.finished.set()

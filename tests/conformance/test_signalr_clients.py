@@ -8,6 +8,7 @@ works if the server pings (lazer-protocol.md §6.1).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -175,7 +176,8 @@ async def test_independent_clients(live_server: LiveServer) -> None:
     reason = _node_ready()
     node = _start_node(live_server) if reason is None else None
     try:
-        await _aiosignalr_run(live_server)
+        async with asyncio.timeout(SILENCE_SECONDS + 40):  # a hang fails instead of stalling
+            await _aiosignalr_run(live_server)
     except BaseException:
         if node is not None:
             node[0].kill()

@@ -175,5 +175,9 @@ def test_osr_round_trips_through_osrparse(
     assert replay.mode.value == ruleset
     assert replay.mods.value == legacy_mods(mods)
     assert len(replay.replay_data) == len(frames)
-    text = lzma.decompress(data[data.index(b"\x5d\x00\x00") :]).decode()
+    # int32 length, LZMA stream, int64 online id: the last fields of the file.
+    compressed = lzma.compress(frame_text(frames).encode(), format=lzma.FORMAT_ALONE)
+    length = int.from_bytes(data[-12 - len(compressed) : -8 - len(compressed)], "little")
+    assert length == len(compressed) and data[-8 - length : -8] == compressed
+    text = lzma.decompress(compressed).decode()
     assert text == frame_text(frames) and text.endswith("-12345|0|0|0")
