@@ -21,7 +21,7 @@ def decoding_relay(message: bytes, user_id: int, *, validate: bool) -> codec.Fra
     return codec.FrameRelay(token, args, 1 + uid_len, len(args) - 1 - uid_len, out)
 
 
-codec.relay_frames = decoding_relay  # type: ignore[assignment]
+codec.relay_frames = decoding_relay
 
 if __name__ == "__main__":
     from server.__main__ import main

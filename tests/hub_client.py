@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import MutableMapping
 from typing import Any, Protocol
 
 import msgspec
@@ -80,8 +81,11 @@ class AsgiSocket:
         return False
 
     async def _run(self) -> None:
+        async def send(event: MutableMapping[str, Any]) -> None:
+            await self._outgoing.put(dict(event))
+
         try:
-            await self._app(self._scope, self._incoming.get, self._outgoing.put)
+            await self._app(self._scope, self._incoming.get, send)
         finally:
             await self._outgoing.put({"type": "websocket.close", "code": self.close_code or 1006})
 

@@ -105,8 +105,8 @@ async def _aiosignalr_run(live_server: LiveServer) -> None:
     """aiosignalr 0.1.1: the same steps as the Node script, from Python."""
     import asyncio
 
-    import msgpack
-    from aiosignalr.client.hub_connection import HubConnection
+    import msgpack  # type: ignore[import-untyped]
+    from aiosignalr.client.hub_connection import HubConnection  # type: ignore[import-untyped]
 
     player_account, watcher_account = register(live_server), register(live_server)
     player_token = token_for(live_server, player_account)

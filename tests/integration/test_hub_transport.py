@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -167,7 +168,7 @@ async def test_oversized_message_is_refused_with_1009(app: Starlette, player: Si
 
 
 @pytest.fixture
-async def quick_app(data_dir: Path, app: Starlette) -> Starlette:
+async def quick_app(data_dir: Path, app: Starlette) -> AsyncIterator[Starlette]:
     """An app whose keep-alive and idle timeout are short enough to watch."""
     settings = make_settings(
         data_dir,
@@ -241,6 +242,7 @@ async def test_shutdown_tells_clients_to_reconnect(data_dir: Path, player: Signe
     async with application.router.lifespan_context(application) as state:
         application.state.lifespan_state = state
         hub = await connect(application, "metadata", player)
+        assert state is not None
         stopping = asyncio.create_task(state["services"].realtime.stop())
         close = await hub.close_message()
         await stopping

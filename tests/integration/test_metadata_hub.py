@@ -7,6 +7,7 @@ import asyncio
 import httpx
 from starlette.applications import Starlette
 
+from server.app import Services
 from server.core import msgpack as codec
 from tests.helpers import lazer_multipart, sign_in, signup
 from tests.integration.hubs import connect
@@ -112,7 +113,7 @@ async def test_a_new_presence_watcher_gets_everyone_online(
 async def test_beatmap_updates_and_daily_challenge_stubs(
     app: Starlette,
     client: httpx.AsyncClient,
-    services,  # type: ignore[no-untyped-def]
+    services: Services,
 ) -> None:
     """BeatmapSetsUpdated reaches every client; GetChangesSince returns what changed after
     a queue id and [] once up to date (lazer loops until empty); daily-challenge calls get

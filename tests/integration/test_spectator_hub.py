@@ -7,10 +7,11 @@ import asyncio
 import struct
 
 import httpx
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 import pytest
 from starlette.applications import Starlette
 
+from server.app import Services
 from server.core import msgpack as codec
 from tests.helpers import SignedIn, sign_in, signup
 from tests.hub_client import HubClient, invocation
@@ -20,7 +21,8 @@ PLAYING, PASSED, QUIT = 1, 3, 5
 
 
 def pack(value: object) -> bytes:
-    return msgpack.packb(value, use_bin_type=True)
+    packed: bytes = msgpack.packb(value, use_bin_type=True)
+    return packed
 
 
 def dt_with_speed(rate: float) -> bytes:
@@ -202,7 +204,9 @@ async def test_end_states_are_checked(app: Starlette, player: SignedIn) -> None:
     await hub.wire.close()
 
 
-async def test_player_cut_mid_play(app: Starlette, client: httpx.AsyncClient, services) -> None:  # type: ignore[no-untyped-def]
+async def test_player_cut_mid_play(
+    app: Starlette, client: httpx.AsyncClient, services: Services
+) -> None:
     """§2.3: a player's socket dropping ends the play as Quit for watchers, cleans the
     connection's state, and keeps the frames so a reconnect with the same token resumes."""
     player_user, watcher_user = await two_users(client)
@@ -237,7 +241,9 @@ async def test_player_cut_mid_play(app: Starlette, client: httpx.AsyncClient, se
     await watcher.wire.close()
 
 
-async def test_restricted_users_cannot_spectate(app: Starlette, player: SignedIn, services) -> None:  # type: ignore[no-untyped-def]
+async def test_restricted_users_cannot_spectate(
+    app: Starlette, player: SignedIn, services: Services
+) -> None:
     """S-RT-8."""
     await services.db.execute_raw("UPDATE users SET is_restricted = 1 WHERE id = :id", id=player.id)
     hub = await connect(app, "spectator", player)
@@ -250,7 +256,7 @@ async def test_restricted_users_cannot_spectate(app: Starlette, player: SignedIn
 async def test_score_processed_reaches_player_and_watchers(
     app: Starlette,
     client: httpx.AsyncClient,
-    services,  # type: ignore[no-untyped-def]
+    services: Services,
 ) -> None:
     """§7.1 UserScoreProcessed(userId, scoreId), through the seam scoring will call."""
     player_user, watcher_user = await two_users(client)
@@ -269,8 +275,8 @@ async def test_score_processed_reaches_player_and_watchers(
 async def test_many_malformed_frames_leave_nothing_behind(
     app: Starlette,
     player: SignedIn,
-    services,
-    hub_name: str,  # type: ignore[no-untyped-def]
+    services: Services,
+    hub_name: str,
 ) -> None:
     """§2.7: 5,000 malformed frames per hub (10,000 in all) on fresh connections: each
     gets closed, none crashes the server or leaks a connection or a channel."""
@@ -314,14 +320,14 @@ async def test_hub_client_is_usable(app: Starlette, player: SignedIn) -> None:
 async def test_replay_from_spectated_frames_is_downloadable(
     app: Starlette,
     client: httpx.AsyncClient,
-    services,  # type: ignore[no-untyped-def]
+    services: Services,
 ) -> None:
     """§8.2 #9: frames buffered per token become an .osr once the score for the token is
     submitted (announced on the bus, as score submission will), served by
     GET scores/{id}/download and readable by osrparse."""
     from datetime import UTC, datetime
 
-    import osrparse
+    import osrparse  # type: ignore[import-untyped]
 
     from server.services.osr import ReplayScore
     from server.services.replays import announce_submission

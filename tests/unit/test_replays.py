@@ -6,7 +6,7 @@ from __future__ import annotations
 import lzma
 from datetime import UTC, datetime
 
-import osrparse
+import osrparse  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
