@@ -74,6 +74,9 @@ setup(
             "ossapi==5.3.6",
             "rosu-pp-py==4.0.2",
             "msgpack>=1.0",
+            "osrparse==6.0.2",  # an independent .osr reader for the replay writer's tests
+            "websockets>=13",  # real-socket hub tests
+            "aiosignalr==0.1.1",  # an independent SignalR client (clients.md §2)
         ],
         "dev": ["ruff", "mypy", "types-cffi", "types-tqdm"],
     },

@@ -49,6 +49,9 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     log_level: str = "warning"
     startup_timeout: float = 30.0
+    # What runs the server: `python -m server serve` unless a bench needs a variant.
+    command: tuple[str, ...] = ("-m", "server", "serve")
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="osu-bench-")
@@ -66,6 +69,7 @@ class ServerProcess:
             env["SECRET_KEY"] = "bench-" + os.urandom(24).hex()
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        env.update(self.extra_env)
         return env
 
     def cli(self, *args: str, timeout: float = 60.0) -> str:
@@ -91,9 +95,7 @@ class ServerProcess:
         self._process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "server",
-                "serve",
+                *self.command,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -117,6 +119,12 @@ class ServerProcess:
                 time.sleep(0.1)
         self.stop()
         raise TimeoutError(f"server did not answer /health within {self.startup_timeout} s")
+
+    @property
+    def pid(self) -> int:
+        """The server process's id."""
+        assert self._process is not None
+        return self._process.pid
 
     def stop(self) -> None:
         """SIGINT (uvicorn's graceful shutdown), then SIGKILL after 10 s."""

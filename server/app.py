@@ -18,6 +18,7 @@ from starlette.responses import Response
 from server.db import Database
 from server.db.migrations import migrate, pending_count
 from server.http import ApiError, JSONResponse
+from server.hubs import Realtime
 from server.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from server.redis_store import open_redis
 from server.repositories.beatmaps import BeatmapRepository
@@ -71,8 +72,11 @@ class Services:
     scores: ScoreService
     rankings: RankingService
 
+    realtime: Realtime
+
     async def aclose(self) -> None:
-        """Release what the services hold (worker threads, HTTP clients, parsed maps)."""
+        """Release what the services hold (hubs, worker threads, HTTP clients, parsed maps)."""
+        await self.realtime.stop()
         self.hasher.close()
         await self.beatmaps.aclose()
         self.scores.aclose()
@@ -126,6 +130,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     scores = build_score_service(settings, db, redis, users, beatmaps)
     rankings = RankingService(scores.repo, users, redis)
     profiles = ProfileService(users, redis, rankings.profile_extras)
+    realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles)
     return Services(
         settings=settings,
         db=db,
@@ -154,6 +159,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         beatmaps=beatmaps,
         scores=scores,
         rankings=rankings,
+        realtime=realtime,
     )
 
 
@@ -207,6 +213,7 @@ def create_app(settings: Settings) -> Starlette:
         db = await open_database(settings)
         redis = open_redis(settings)
         services = build_services(settings, db, redis)
+        await services.realtime.start()
         try:
             yield {"services": services}
         finally:

@@ -15,9 +15,11 @@ from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from server.api import (
     auth,
     beatmaps,
+    hubs,
     notification_socket,
     rankings,
     relations,
+    replays,
     scores,
     session,
     users,
@@ -71,6 +73,7 @@ API_V2: list[BaseRoute] = [
     *both("/beatmapsets/{beatmapset}", beatmaps.show_beatmapset, ["GET"]),
     *both("/beatmapsets/{beatmapset}/download", beatmaps.download_beatmapset, ["GET"]),
     *both("/beatmapsets/{beatmapset}/favourites", beatmaps.favourite_beatmapset, ["POST"]),
+    *both("/scores/{score}/download", replays.download_replay, ["GET"]),
 ]
 
 ROUTES: list[BaseRoute] = [
@@ -79,5 +82,7 @@ ROUTES: list[BaseRoute] = [
     *both("/health", session.health, ["GET"]),
     Route("/osu/{beatmap}", beatmaps.osu_file, methods=["GET"]),
     WebSocketRoute("/notifications", notification_socket.notification_socket),
+    Route("/signalr/{hub}/negotiate", hubs.negotiate, methods=["POST"]),
+    WebSocketRoute("/signalr/{hub}", hubs.hub_socket),
     Mount("/api/v2", app=Router(API_V2, redirect_slashes=False)),
 ]

@@ -81,6 +81,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Scores: the submission switch (S-SC-1) and how long a score token stays usable.
     score_submission_enabled: bool = True
     score_token_seconds: int = 86_400
+    hub_keepalive_seconds: float = 15.0
+    hub_client_timeout_seconds: float = 30.0
+    hub_handshake_timeout_seconds: float = 15.0
+    hub_max_message_bytes: int = 32 * 1024
+    hub_send_queue: int = 1024
+    hub_messages_per_second: int = 60
+    hub_message_burst: int = 120
+    replay_idle_seconds: int = 300
+    replay_submit_wait_seconds: int = 600
+    replay_max_bytes: int = 16 << 20
 
     @property
     def dialect(self) -> Literal["mysql", "sqlite"]:
@@ -254,6 +264,16 @@ def load_settings(
         **_beatmap_settings(env),
         score_submission_enabled=_env_bool(env, "SCORE_SUBMISSION_ENABLED", True),
         score_token_seconds=_env_int(env, "SCORE_TOKEN_SECONDS", 86_400, minimum=60),
+        hub_keepalive_seconds=_env_int(env, "HUB_KEEPALIVE_SECONDS", 15, minimum=1),
+        hub_client_timeout_seconds=_env_int(env, "HUB_CLIENT_TIMEOUT_SECONDS", 30, minimum=2),
+        hub_handshake_timeout_seconds=_env_int(env, "HUB_HANDSHAKE_TIMEOUT_SECONDS", 15, minimum=1),
+        hub_max_message_bytes=_env_int(env, "HUB_MAX_MESSAGE_BYTES", 32 * 1024, minimum=1024),
+        hub_send_queue=_env_int(env, "HUB_SEND_QUEUE", 1024, minimum=16),
+        hub_messages_per_second=_env_int(env, "HUB_MESSAGES_PER_SECOND", 60, minimum=1),
+        hub_message_burst=_env_int(env, "HUB_MESSAGE_BURST", 120, minimum=1),
+        replay_idle_seconds=_env_int(env, "REPLAY_IDLE_SECONDS", 300, minimum=1),
+        replay_submit_wait_seconds=_env_int(env, "REPLAY_SUBMIT_WAIT_SECONDS", 600, minimum=1),
+        replay_max_bytes=_env_int(env, "REPLAY_MAX_BYTES", 16 << 20, minimum=1024),
     )
 
 

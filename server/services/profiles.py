@@ -79,6 +79,10 @@ class ProfileService:
         """Note the user as online for a while (chat/ack is lazer's heartbeat)."""
         await self._redis.set(f"{_ONLINE_PREFIX}{user_id}", b"1", ex=seconds)
 
+    async def mark_offline(self, user_id: int) -> None:
+        """Forget the user's online mark (left the metadata hub, or appears offline)."""
+        await self._redis.delete(f"{_ONLINE_PREFIX}{user_id}")
+
     async def _online(self, user_ids: list[int]) -> set[int]:
         if not user_ids:
             return set()

@@ -1,0 +1,231 @@
+"""Spectator hub end to end: frame bundles relayed per second from one player to 1, 10 and 100
+watchers, and idle hub connections held per process with their memory; each against a
+server that decodes and re-encodes every bundle instead of splicing its bytes.
+
+Run: python bench/bench_hubs.py [--bundles N] [--connections N] [--json]
+
+The server runs as a child process (embedded SQLite, in-process Redis) on a loopback port;
+the clients (websockets, one asyncio loop) run in this process, so on a small machine they
+compete with the server for CPU: compare the two variants within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _server import LAZER_CLIENT_ID, LAZER_SECRET, ServerProcess
+from bench_msgpack import bundle
+
+from server.core import msgpack as m
+
+HANDSHAKE = b'{"protocol":"messagepack","version":1}\x1e'
+PING = b"\x02\x91\x06"
+TOKEN = 9_876_543
+SERVER_ENV = {
+    "BCRYPT_ROUNDS": "4",
+    "REGISTRATION_RATE_LIMIT": "1000000",
+    "TOKEN_RATE_LIMIT_PER_MINUTE": "1000000",
+    "HUB_MESSAGES_PER_SECOND": "1000000",
+    "HUB_MESSAGE_BURST": "1000000",
+    "HUB_SEND_QUEUE": "100000",
+}
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+async def make_users(url: str, count: int) -> list[tuple[int, str]]:
+    """Register `count` accounts and sign each in; (id, token) pairs."""
+    limit = asyncio.Semaphore(8)
+
+    async def one(http: httpx.AsyncClient) -> tuple[int, str]:
+        async with limit:
+            name = "b" + secrets.token_hex(6)
+            password = "bench-" + secrets.token_hex(8)
+            created = await http.post(
+                "/users",
+                files={
+                    "user[username]": (None, name),
+                    "user[user_email]": (None, f"{name}@example.com"),
+                    "user[password]": (None, password),
+                },
+            )
+            created.raise_for_status()
+            grant = await http.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "password",
+                    "client_id": LAZER_CLIENT_ID,
+                    "client_secret": LAZER_SECRET,
+                    "username": name,
+                    "password": password,
+                    "scope": "*",
+                },
+            )
+            grant.raise_for_status()
+            return int(created.json()["id"]), str(grant.json()["access_token"])
+
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        return list(await asyncio.gather(*(one(http) for _ in range(count))))
+
+
+async def open_hub(url: str, hub: str, token: str) -> ClientConnection:
+    ws = await connect(
+        url.replace("http", "ws", 1) + f"/signalr/{hub}",
+        additional_headers={"Authorization": f"Bearer {token}"},
+        max_queue=None,
+        open_timeout=30,
+    )
+    await ws.send(HANDSHAKE)
+    assert await ws.recv() == b"{}\x1e"
+    return ws
+
+
+async def call(ws: ClientConnection, target: str, args: bytes) -> None:
+    """Invoke with id "1" and wait for its completion."""
+    message = b"\x96\x01\x80\xa11" + m.encode("string", target) + args + b"\x90"
+    await ws.send(m.frame(message))
+    splitter = m.FrameSplitter(1 << 20)
+    while True:
+        for payload in splitter.feed(await ws.recv()):  # type: ignore[arg-type]
+            envelope = m.parse_envelope(payload)
+            if envelope.message_type is m.MessageType.COMPLETION:
+                assert envelope.error is None, envelope.error
+                return
+
+
+async def relay_round(
+    url: str, player: tuple[int, str], watchers: list[tuple[int, str]], bundles: int
+) -> dict[str, float]:
+    """One player streams `bundles` bundles; wait until every watcher has all of them."""
+    player_id, player_token = player
+    sockets = [await open_hub(url, "spectator", token) for _, token in watchers]
+    for ws in sockets:
+        await call(ws, "StartWatchingUser", b"\x91" + m.encode("int", player_id))
+    source = await open_hub(url, "spectator", player_token)
+    state = {"BeatmapID": 1, "RulesetID": 0, "Mods": [], "State": 1, "MaximumStatistics": {}}
+    await call(source, "BeginPlaySessionV2", m.encode("long?,SpectatorState", [TOKEN, state]))
+    frame = m.encode_invocation(
+        "SendFrameDataV2", m.encode("long?,FrameDataBundle", [TOKEN, bundle(True)])
+    )
+
+    async def drain(ws: ClientConnection) -> None:
+        got = 0
+        while got < bundles:
+            data = await ws.recv()
+            if isinstance(data, bytes):
+                got += data.count(b"\xaeUserSentFrames")  # several may share a message
+
+    drains = [asyncio.create_task(drain(ws)) for ws in sockets]
+    await asyncio.sleep(0.2)  # UserBeganPlaying delivered and read
+    started = time.perf_counter()
+    batch = 50
+    for sent in range(0, bundles, batch):
+        await source.send(frame * min(batch, bundles - sent))
+    await asyncio.wait_for(asyncio.gather(*drains), 300)
+    elapsed = time.perf_counter() - started
+    for ws in [*sockets, source]:
+        await ws.close()
+    await asyncio.sleep(0.5)
+    return {
+        "watchers": len(watchers),
+        "bundles": bundles,
+        "seconds": elapsed,
+        "bundles_per_second": bundles / elapsed,
+        "deliveries_per_second": bundles * len(watchers) / elapsed,
+    }
+
+
+async def hold_connections(server: ServerProcess, users: list[tuple[int, str]]) -> dict[str, Any]:
+    """Open a spectator and a metadata connection per user and measure the server's RSS."""
+    await asyncio.sleep(1)
+    before = rss_kib(server.pid)
+    sockets: list[ClientConnection] = []
+    for _, token in users:
+        sockets.append(await open_hub(server.url, "spectator", token))
+        sockets.append(await open_hub(server.url, "metadata", token))
+    await asyncio.sleep(2)
+    after = rss_kib(server.pid)
+    held = len(sockets)
+    for ws in sockets:
+        await ws.close()
+    return {
+        "connections": held,
+        "rss_before_kib": before,
+        "rss_after_kib": after,
+        "kib_per_connection": (after - before) / held,
+    }
+
+
+async def run_variant(
+    name: str, command: tuple[str, ...], args: argparse.Namespace
+) -> dict[str, Any]:
+    server = ServerProcess(command=command, extra_env=SERVER_ENV)
+    with server:
+        users = await make_users(server.url, max(101, args.connections // 2))
+        results: dict[str, Any] = {"variant": name, "relay": []}
+        for count in (1, 10, 100):
+            results["relay"].append(
+                await relay_round(server.url, users[0], users[1 : 1 + count], args.bundles)
+            )
+        results["held"] = await hold_connections(server, users[: args.connections // 2])
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bundles", type=int, default=1000, help="bundles per round")
+    parser.add_argument("--connections", type=int, default=1000, help="idle connections held")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if m.is_debug_build():
+        print("refusing to bench a debug build of rust_core (pip install -e . builds release)")
+        return 2
+    load = os.getloadavg()
+    variants = [
+        ("splice (server)", ("-m", "server", "serve")),
+        ("decode + re-encode", (str(Path(__file__).with_name("_decoding_server.py")), "serve")),
+    ]
+    results = [asyncio.run(run_variant(name, command, args)) for name, command in variants]
+    if args.json:
+        print(json.dumps({"loadavg_before": load, "results": results}))
+        return 0
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+          f"{args.bundles} bundles of {len(bundle_message())} bytes per round")  # fmt: skip
+    for result in results:
+        print(f"\n{result['variant']}")
+        for r in result["relay"]:
+            print(f"  {r['watchers']:>3} watchers: {r['bundles_per_second']:>8.0f} bundles/s in, "
+                  f"{r['deliveries_per_second']:>9.0f} deliveries/s out")  # fmt: skip
+        held = result["held"]
+        print(f"  {held['connections']} idle connections: RSS {held['rss_before_kib'] / 1024:.1f}"
+              f" -> {held['rss_after_kib'] / 1024:.1f} MiB, "
+              f"{held['kib_per_connection']:.1f} KiB per connection")  # fmt: skip
+    return 0
+
+
+def bundle_message() -> bytes:
+    return m.encode_invocation(
+        "SendFrameDataV2", m.encode("long?,FrameDataBundle", [TOKEN, bundle(True)])
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,211 @@
+"""Fan-out of hub messages to groups and users, on this instance and through Redis on others.
+
+A message for a channel (a hub group, or one user's connections on one hub) is delivered
+to this instance's subscribers at once, then published to Redis for the other instances.
+Each instance subscribes in Redis only to the channels its own connections use, and skips
+what it published itself. Why local delivery does not round-trip through Redis: a Redis
+outage must not stop a player and a watcher on the same instance (reliability.md §2.1),
+and publishing goes through a bounded outbox so a slow or dead Redis never stalls the
+invoking connection. Realtime messages lost during an outage are not replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from typing import Any, Protocol
+
+import msgspec
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+_PREFIX = "signalr:"
+_OUTBOX_SIZE = 10_000
+_POLL_SECONDS = 0.05
+_MAX_BACKOFF_SECONDS = 5.0
+
+
+class BusMessage(msgspec.Struct, frozen=True, array_like=True):
+    """What travels on a channel: framed hub bytes, or a control word for the connections."""
+
+    origin: str
+    frame: bytes = b""
+    skip: str | None = None  # a connection id that must not receive it (the sender)
+    control: str | None = None
+
+
+class Subscriber(Protocol):
+    """A hub connection as the bus sees it."""
+
+    id: str
+
+    def deliver(self, message: BusMessage) -> None:
+        """Take a message without blocking."""
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(BusMessage)
+
+
+class HubBus:
+    """Per-process channel registry, Redis publisher and Redis listener."""
+
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+        self.instance_id = secrets.token_hex(8)
+        self._local: dict[str, dict[str, Subscriber]] = {}
+        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(_OUTBOX_SIZE)
+        self._wanted_changed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.dropped = 0  # messages not published (outbox full or Redis down)
+        self.connected = False  # whether the listener currently holds a Redis subscription
+        self._stopping = False
+
+    async def start(self) -> None:
+        """Run the publisher and the listener."""
+        self._tasks = [
+            asyncio.create_task(self._publish_loop(), name="hub-bus-publish"),
+            asyncio.create_task(self._listen_loop(), name="hub-bus-listen"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop both tasks."""
+        # The listener stops at its next poll: cancelling it inside redis-py's read can be
+        # swallowed by the client's own timeout handling and leave the task hanging.
+        self._stopping = True
+        listener = self._tasks[1:] if len(self._tasks) == 2 else []
+        if listener:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(listener[0]), 2 * _POLL_SECONDS + 1)
+        for task in self._tasks:
+            task.cancel()
+        # Bounded: a task stuck in a Redis call that swallowed its cancellation must not
+        # hold up shutdown.
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2)
+        self._tasks = []
+
+    def join(self, channel: str, subscriber: Subscriber) -> None:
+        """Deliver `channel` to `subscriber` from now on."""
+        members = self._local.setdefault(channel, {})
+        if not members:
+            self._wanted_changed.set()
+        members[subscriber.id] = subscriber
+
+    def leave(self, channel: str, subscriber: Subscriber) -> None:
+        """Stop delivering `channel` to `subscriber`."""
+        members = self._local.get(channel)
+        if members is None:
+            return
+        members.pop(subscriber.id, None)
+        if not members:
+            del self._local[channel]
+            self._wanted_changed.set()
+
+    def local_count(self, channel: str) -> int:
+        """Subscribers of `channel` on this instance."""
+        return len(self._local.get(channel, ()))
+
+    def publish(
+        self,
+        channel: str,
+        frame: bytes = b"",
+        *,
+        skip: str | None = None,
+        control: str | None = None,
+    ) -> None:
+        """Deliver here now and queue for the other instances; never blocks."""
+        message = BusMessage(self.instance_id, frame, skip, control)
+        self._deliver_local(channel, message)
+        try:
+            self._outbox.put_nowait((channel, _encoder.encode(message)))
+        except asyncio.QueueFull:
+            self.dropped += 1
+
+    def _deliver_local(self, channel: str, message: BusMessage) -> None:
+        members = self._local.get(channel)
+        if not members:
+            return
+        for subscriber in list(members.values()):
+            if subscriber.id != message.skip:
+                subscriber.deliver(message)
+
+    async def _publish_loop(self) -> None:
+        while True:
+            channel, data = await self._outbox.get()
+            try:
+                try:
+                    await self._redis.publish(_PREFIX + channel, data)
+                except (RedisError, OSError):
+                    # After a Redis restart the pool still holds dead connections; the one
+                    # that failed is discarded, so one retry usually gets a fresh one.
+                    await self._redis.publish(_PREFIX + channel, data)
+            except (RedisError, OSError) as exc:
+                self.dropped += 1
+                log.warning("hub bus: publish failed (%s); dropping realtime messages", exc)
+                await self._drop_for(1.0)
+
+    async def _drop_for(self, seconds: float) -> None:
+        # While Redis is failing, drop what queues up rather than deliver it late.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while (left := deadline - loop.time()) > 0:
+            try:
+                await asyncio.wait_for(self._outbox.get(), left)
+            except TimeoutError:
+                return
+            self.dropped += 1
+
+    async def _listen_loop(self) -> None:
+        backoff = 0.2
+        while not self._stopping:
+            pubsub = self._redis.pubsub()
+            subscribed: set[str] = set()
+            try:
+                await pubsub.subscribe(
+                    _PREFIX + "bus:hello"
+                )  # keeps the connection in subscribe mode
+                self.connected = True
+                backoff = 0.2
+                while not self._stopping:
+                    if self._wanted_changed.is_set():
+                        self._wanted_changed.clear()
+                        subscribed = await self._sync(pubsub, subscribed)
+                    message = await pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=_POLL_SECONDS
+                    )
+                    if message is not None and message.get("type") == "message":
+                        self._on_remote(message["channel"], message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a dead Redis must never end the listener
+                if self.connected:
+                    log.warning("hub bus: Redis subscription lost (%s); reconnecting", exc)
+                self.connected = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
+                self._wanted_changed.set()  # resubscribe everything on the new connection
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    async def _sync(self, pubsub: Any, subscribed: set[str]) -> set[str]:
+        wanted = {_PREFIX + channel for channel in self._local}
+        if added := wanted - subscribed:
+            await pubsub.subscribe(*added)
+        if removed := subscribed - wanted:
+            await pubsub.unsubscribe(*removed)
+        return wanted
+
+    def _on_remote(self, raw_channel: bytes, data: bytes) -> None:
+        try:
+            message = _decoder.decode(data)
+        except msgspec.DecodeError:
+            log.warning("hub bus: undecodable message on %r", raw_channel)
+            return
+        if message.origin == self.instance_id:
+            return
+        self._deliver_local(raw_channel.decode().removeprefix(_PREFIX), message)

@@ -1,0 +1,246 @@
+"""The metadata hub (`/signalr/metadata`): presence, friends' presence, beatmap updates (§7.3).
+
+Presences live in a Redis hash (encoded `UserPresence`), so any instance can list who is
+online; updates go to the group of presence watchers and to the group of the user's
+friends (each user joins `friends:F` for every friend F on connect, as the official server
+does). A user whose status is Offline ("appear offline") is hidden: watchers get a nil
+presence and the REST API shows them offline. Daily challenges do not exist yet: the hub
+answers their calls with valid empty state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from server.core import msgpack as codec
+from server.hubs.bus import HubBus
+from server.hubs.connection import HubConnection
+from server.hubs.protocol import HubFailure, HubMethod, HubResult, Returned
+from server.hubs.transport import group_channel
+from server.repositories.relations import RelationRepository
+from server.services.profiles import ProfileService
+
+log = logging.getLogger(__name__)
+
+NAME = "metadata"
+_PRESENCE_KEY = "metadata:presence"
+_UPDATES_KEY = "metadata:beatmap-updates"
+_QUEUE_KEY = "metadata:beatmap-queue"
+_MAX_UPDATES_KEPT = 1000
+_ONLINE_REFRESH_SECONDS = 60
+_ONLINE_TTL_SECONDS = 180
+WATCHERS = group_channel(NAME, "presence-watchers")
+EVERYONE = group_channel(NAME, "everyone")
+
+
+class UserStatus(enum.IntEnum):
+    """osu.Game.Users.UserStatus."""
+
+    OFFLINE = 0
+    DO_NOT_DISTURB = 1
+    ONLINE = 2
+
+
+def friends_group(user_id: int) -> str:
+    """Where a user's presence changes go for the users who befriended them."""
+    return group_channel(NAME, f"friends:{user_id}")
+
+
+def _visible(presence: dict[str, Any]) -> bool:
+    status = presence.get("Status")
+    return status is not None and status != UserStatus.OFFLINE
+
+
+class MetadataHub:
+    """UpdateActivity/UpdateStatus, presence watching, beatmap updates, daily-challenge stubs."""
+
+    name = NAME
+
+    def __init__(
+        self, bus: HubBus, redis: Any, relations: RelationRepository, profiles: ProfileService
+    ) -> None:
+        self._bus = bus
+        self._redis = redis
+        self._relations = relations
+        self._profiles = profiles
+        self._presences: dict[int, dict[str, Any]] = {}  # users connected here
+        self._owners: dict[int, str] = {}  # user -> connection id holding their presence
+        self._refresher: asyncio.Task[None] | None = None
+        self.methods: Mapping[str, HubMethod] = {
+            "UpdateActivity": HubMethod(("UserActivity?",), self.update_activity),
+            "UpdateStatus": HubMethod(("UserStatus?",), self.update_status),
+            "BeginWatchingUserPresence": HubMethod((), self.begin_watching_presence),
+            "EndWatchingUserPresence": HubMethod((), self.end_watching_presence),
+            "RefreshFriends": HubMethod((), self.refresh_friends),
+            "GetChangesSince": HubMethod(("int",), self.changes_since),
+            "BeginWatchingMultiplayerRoom": HubMethod(("long",), self.begin_watching_room),
+            "EndWatchingMultiplayerRoom": HubMethod(("long",), self.end_watching_room),
+        }
+
+    async def start(self) -> None:
+        """Keep connected users online for the REST API."""
+        self._refresher = asyncio.create_task(self._refresh_online(), name="metadata-online")
+
+    async def stop(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
+
+    async def on_connected(self, connection: HubConnection) -> None:
+        self._owners[connection.user_id] = connection.id
+        self._presences[connection.user_id] = {"Activity": None, "Status": None}
+        connection.join(EVERYONE)
+        await self._join_friends(connection)
+        # The official server sends the daily challenge on connect; nil: none running.
+        connection.send(codec.encode_invocation("DailyChallengeUpdated", b"\x91\xc0"))
+
+    async def on_disconnected(self, connection: HubConnection) -> None:
+        if self._owners.get(connection.user_id) != connection.id:
+            return  # replaced by a newer connection, which owns the presence now
+        del self._owners[connection.user_id]
+        self._presences.pop(connection.user_id, None)
+        with contextlib.suppress(RedisError, OSError):
+            await self._redis.hdel(_PRESENCE_KEY, str(connection.user_id))
+        with contextlib.suppress(RedisError, OSError):
+            await self._profiles.mark_offline(connection.user_id)
+        self._broadcast(connection.user_id, None, skip=connection.id)
+
+    async def update_activity(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        return await self._update(connection, "Activity", args[0])
+
+    async def update_status(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        status = args[0]
+        if status is not None and status not in UserStatus._value2member_map_:
+            return HubFailure("Invalid status.")  # S-RT-6
+        return await self._update(connection, "Status", status)
+
+    async def _update(self, connection: HubConnection, field: str, value: Any) -> HubResult:
+        presence = self._presences.setdefault(
+            connection.user_id, {"Activity": None, "Status": None}
+        )
+        presence[field] = value
+        encoded = codec.encode("UserPresence", presence)
+        try:
+            if _visible(presence):
+                await self._redis.hset(_PRESENCE_KEY, str(connection.user_id), encoded)
+                await self._profiles.mark_online(connection.user_id, _ONLINE_TTL_SECONDS)
+            else:
+                await self._redis.hdel(_PRESENCE_KEY, str(connection.user_id))
+                await self._profiles.mark_offline(connection.user_id)
+        except (RedisError, OSError) as exc:
+            log.warning("metadata: presence not stored in Redis (%s)", exc)
+        self._broadcast(connection.user_id, encoded if _visible(presence) else None, connection.id)
+        # The caller always sees its own presence, hidden or not.
+        connection.send(_presence_call("UserPresenceUpdated", connection.user_id, encoded))
+        return None
+
+    def _broadcast(self, user_id: int, encoded: bytes | None, skip: str | None) -> None:
+        self._bus.publish(
+            WATCHERS, _presence_call("UserPresenceUpdated", user_id, encoded), skip=skip
+        )
+        self._bus.publish(
+            friends_group(user_id), _presence_call("FriendPresenceUpdated", user_id, encoded)
+        )
+
+    async def begin_watching_presence(
+        self, connection: HubConnection, args: list[Any]
+    ) -> HubResult:
+        connection.join(WATCHERS)
+        for user_id, encoded in (await self._online()).items():
+            connection.send(_presence_call("UserPresenceUpdated", user_id, encoded))
+        return None
+
+    async def end_watching_presence(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        connection.leave(WATCHERS)
+        return None
+
+    async def refresh_friends(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        await self._join_friends(connection)
+        return None
+
+    async def _join_friends(self, connection: HubConnection) -> None:
+        friends = {r.target_id for r in await self._relations.list(connection.user_id, "friend")}
+        for old in connection.items.get("friends", set()) - friends:
+            connection.leave(friends_group(old))
+        for friend in friends:
+            connection.join(friends_group(friend))
+        connection.items["friends"] = friends
+        online = await self._online()
+        for friend in friends:
+            if friend in online:
+                connection.send(_presence_call("FriendPresenceUpdated", friend, online[friend]))
+
+    async def _online(self) -> dict[int, bytes]:
+        try:
+            stored: dict[bytes, bytes] = await self._redis.hgetall(_PRESENCE_KEY)
+        except (RedisError, OSError):
+            # Redis down: at least the users connected here.
+            return {
+                uid: codec.encode("UserPresence", p)
+                for uid, p in self._presences.items()
+                if _visible(p)
+            }
+        return {int(k): v for k, v in stored.items()}
+
+    async def online_user_ids(self) -> list[int]:
+        """Users currently online and visible, on every instance."""
+        return sorted((await self._online()).keys())
+
+    async def changes_since(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (queue_id,) = args
+        try:
+            raw: list[bytes] = await self._redis.lrange(_UPDATES_KEY, 0, -1)
+        except (RedisError, OSError):
+            raw = []
+        latest = queue_id
+        sets: list[int] = []
+        for item in raw:
+            entry_id, set_id = (int(part) for part in item.split(b":"))
+            if entry_id > queue_id:
+                latest = max(latest, entry_id)
+                if set_id not in sets:
+                    sets.append(set_id)
+        # lazer loops until the list is empty, so an up-to-date caller gets [].
+        value = {"BeatmapSetIDs": sets, "LastProcessedQueueID": latest}
+        return Returned(codec.encode("BeatmapUpdates", value))
+
+    async def beatmap_sets_updated(self, set_ids: list[int]) -> None:
+        """Tell every connected client that these beatmap sets changed (the seam for
+        beatmap imports and edits)."""
+        latest = 0
+        for set_id in set_ids:
+            latest = int(await self._redis.incr(_QUEUE_KEY))
+            await self._redis.lpush(_UPDATES_KEY, f"{latest}:{set_id}")
+        await self._redis.ltrim(_UPDATES_KEY, 0, _MAX_UPDATES_KEPT - 1)
+        value = {"BeatmapSetIDs": set_ids, "LastProcessedQueueID": latest}
+        args = b"\x91" + codec.encode("BeatmapUpdates", value)
+        self._bus.publish(EVERYONE, codec.encode_invocation("BeatmapSetsUpdated", args))
+
+    async def begin_watching_room(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        # No daily challenge rooms yet: no playlist item statistics.
+        return Returned(codec.encode("MultiplayerPlaylistItemStats[]", []))
+
+    async def end_watching_room(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        return None
+
+    async def _refresh_online(self) -> None:
+        while True:
+            await asyncio.sleep(_ONLINE_REFRESH_SECONDS)
+            for user_id, presence in list(self._presences.items()):
+                if _visible(presence):
+                    with contextlib.suppress(RedisError, OSError):
+                        await self._profiles.mark_online(user_id, _ONLINE_TTL_SECONDS)
+
+
+def _presence_call(target: str, user_id: int, encoded: bytes | None) -> bytes:
+    """`target(userId, UserPresence?)` around an already encoded presence (or nil)."""
+    return codec.encode_invocation(
+        target, codec.splice_array([codec.encode("int", user_id), encoded or b"\xc0"])
+    )
