@@ -24,42 +24,6 @@ class ScoreToken(msgspec.Struct, frozen=True, kw_only=True):
     score_id: int | None
 
 
-class ScoreRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A stored score; mods and statistics are the JSON texts stored."""
-
-    id: int
-    user_id: int
-    beatmap_id: int
-    ruleset_id: int
-    ruleset: str
-    token_id: int
-    build_id: int | None
-    passed: bool
-    ranked: bool
-    play_counted: bool
-    total_score: int
-    total_score_without_mods: int
-    accuracy: float
-    max_combo: int
-    grade: str
-    mods: str
-    mods_key: str
-    statistics: str
-    maximum_statistics: str
-    pp: float | None
-    pp_version: str | None
-    started_at: datetime | None
-    ended_at: datetime
-
-
-class BestRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A user's leaderboard best on one beatmap."""
-
-    score_id: int
-    total_score: int
-    grade: str
-
-
 class NewScore(msgspec.Struct, frozen=True, kw_only=True):
     """What insert_score stores."""
 
@@ -85,6 +49,20 @@ class NewScore(msgspec.Struct, frozen=True, kw_only=True):
     pp_version: str | None
     started_at: datetime | None
     ended_at: datetime
+
+
+class ScoreRecord(NewScore, frozen=True, kw_only=True):
+    """A stored score: what was inserted, plus its id. Mods and statistics are JSON texts."""
+
+    id: int
+
+
+class BestRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A user's leaderboard best on one beatmap."""
+
+    score_id: int
+    total_score: int
+    grade: str
 
 
 class StatisticsDelta(msgspec.Struct, frozen=True, kw_only=True):

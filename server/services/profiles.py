@@ -64,6 +64,38 @@ def level_for_score(total_score: int) -> Level:
     return Level(current=level, progress=max(0, min(progress, 99)))
 
 
+def statistics_shape(
+    row: StatisticsRow,
+    *,
+    global_rank: int | None,
+    country_rank: int | None,
+    global_rank_percent: float | None,
+    is_ranked: bool,
+) -> UserStatistics:
+    """UserStatistics from a stored row and its ranks (profiles and ranking rows alike)."""
+    return UserStatistics(
+        level=level_for_score(row.total_score),
+        global_rank=global_rank,
+        global_rank_percent=global_rank_percent,
+        pp=row.pp,
+        ranked_score=row.ranked_score,
+        hit_accuracy=row.hit_accuracy,
+        accuracy=row.hit_accuracy / 100,
+        play_count=row.play_count,
+        play_time=row.play_time,
+        total_score=row.total_score,
+        total_hits=row.total_hits,
+        maximum_combo=row.maximum_combo,
+        replays_watched_by_others=row.replays_watched,
+        is_ranked=is_ranked,
+        grade_counts=GradeCounts(
+            ss=row.count_ss, ssh=row.count_ssh, s=row.count_s, sh=row.count_sh, a=row.count_a
+        ),
+        country_rank=country_rank,
+        rank=RankCountry(country=country_rank),
+    )
+
+
 class ProfileService:
     """Build the user shapes the API returns."""
 
@@ -103,26 +135,12 @@ class ProfileService:
             )
             total = await self._users.ranked_user_count(ruleset)
             percent = global_rank / total if total else None
-        return UserStatistics(
-            level=level_for_score(row.total_score),
+        return statistics_shape(
+            row,
             global_rank=global_rank,
-            global_rank_percent=percent,
-            pp=row.pp,
-            ranked_score=row.ranked_score,
-            hit_accuracy=row.hit_accuracy,
-            accuracy=row.hit_accuracy / 100,
-            play_count=row.play_count,
-            play_time=row.play_time,
-            total_score=row.total_score,
-            total_hits=row.total_hits,
-            maximum_combo=row.maximum_combo,
-            replays_watched_by_others=row.replays_watched,
-            is_ranked=ranked,
-            grade_counts=GradeCounts(
-                ss=row.count_ss, ssh=row.count_ssh, s=row.count_s, sh=row.count_sh, a=row.count_a
-            ),
             country_rank=country_rank,
-            rank=RankCountry(country=country_rank),
+            global_rank_percent=percent,
+            is_ranked=ranked,
         )
 
     def _cover(self, account: UserAccount) -> Cover:

@@ -8,11 +8,11 @@ from typing import Any, Final
 
 import msgspec
 
-from server.models.users import GradeCounts, RankCountry, RankHistory, UserStatistics
+from server.models.users import RankHistory, UserStatistics
 from server.repositories.scores import ScoreRepository
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.countries import country_name
-from server.services.profiles import level_for_score
+from server.services.profiles import statistics_shape
 from server.services.scores import user_shape
 
 log = logging.getLogger(__name__)
@@ -24,32 +24,6 @@ HISTORY_DAYS: Final = 90
 _SNAPSHOT_KEY = "rank-history:snapshot:"
 _PAGE_KEY = "rankings:page:"
 _PAGE_SECONDS = 30
-
-
-def _statistics(
-    row: StatisticsRow, global_rank: int | None, country_rank: int | None
-) -> UserStatistics:
-    return UserStatistics(
-        level=level_for_score(row.total_score),
-        global_rank=global_rank,
-        global_rank_percent=None,
-        pp=row.pp,
-        ranked_score=row.ranked_score,
-        hit_accuracy=row.hit_accuracy,
-        accuracy=row.hit_accuracy / 100,
-        play_count=row.play_count,
-        play_time=row.play_time,
-        total_score=row.total_score,
-        total_hits=row.total_hits,
-        maximum_combo=row.maximum_combo,
-        replays_watched_by_others=row.replays_watched,
-        is_ranked=row.pp > 0,
-        grade_counts=GradeCounts(
-            ss=row.count_ss, ssh=row.count_ssh, s=row.count_s, sh=row.count_sh, a=row.count_a
-        ),
-        country_rank=country_rank,
-        rank=RankCountry(country=country_rank),
-    )
 
 
 class RankingService:
@@ -102,7 +76,15 @@ class RankingService:
                     else None
                 )
             country_rank = position if kind == "performance" and country is not None else None
-            entry = msgspec.to_builtins(_statistics(row, global_rank, country_rank))
+            entry = msgspec.to_builtins(
+                statistics_shape(
+                    row,
+                    global_rank=global_rank,
+                    country_rank=country_rank,
+                    global_rank_percent=None,
+                    is_ranked=row.pp > 0,
+                )
+            )
             entry["user"] = user_shape(account)
             ranking.append(entry)
         total = await self._repo.ranking_count(ruleset)
