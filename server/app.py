@@ -131,6 +131,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     rankings = RankingService(scores.repo, users, redis)
     profiles = ProfileService(users, redis, rankings.profile_extras)
     realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles)
+    # lazer refreshes the player's statistics when the spectator hub says the score is done.
+    scores.on_processed(realtime.spectator.score_processed)
     return Services(
         settings=settings,
         db=db,

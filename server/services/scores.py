@@ -12,7 +12,7 @@ leaderboard, pub/sub for the spectator hub) is best effort and cannot fail the r
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Final
@@ -124,6 +124,7 @@ class ScoreService:
         self._pp = pp_cache
         self.pp_cache = pp_cache
         self._redis = redis
+        self._processed_listeners: list[Callable[[int, int], None]] = []
         self._relax = relax_enabled
         self._all_statuses = all_statuses
         self._enabled = submission_enabled
@@ -398,6 +399,11 @@ class ScoreService:
         )
         return int(max(0, min(seconds, length)))
 
+    def on_processed(self, listener: Callable[[int, int], None]) -> None:
+        """Call `listener(user_id, score_id)` after each score commits (the spectator hub's
+        UserScoreProcessed); a failing listener is logged, never the submission's error."""
+        self._processed_listeners.append(listener)
+
     async def _after_commit(self, record: NewScore, outcome: _Outcome) -> None:
         """Best effort after the commit: leaderboard, then the spectator hub's seam."""
         if outcome.new_best:
@@ -420,6 +426,13 @@ class ScoreService:
                 outcome.score_id,
                 exc_info=True,
             )
+        for listener in self._processed_listeners:
+            try:
+                listener(record.user_id, outcome.score_id)
+            except Exception:
+                log.warning(
+                    "score-processed listener failed for %s", outcome.score_id, exc_info=True
+                )
 
     # -- reading ---------------------------------------------------------------------------
 
