@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from _server import ServerProcess
 
@@ -68,8 +69,10 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def run_wrk(url: str, args: argparse.Namespace, headers: dict[str, str]) -> WrkResult:
-    """One bounded wrk run against `url`."""
+def run_wrk(
+    url: str, args: argparse.Namespace, headers: dict[str, str], script: Path | None = None
+) -> WrkResult:
+    """One bounded wrk run against `url` (optionally driven by a Lua `script`)."""
     command = [
         "wrk",
         f"-t{args.threads}",
@@ -81,13 +84,15 @@ def run_wrk(url: str, args: argparse.Namespace, headers: dict[str, str]) -> WrkR
     ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
     done = subprocess.run(
         [*command, url], capture_output=True, text=True, timeout=args.duration + 30, check=True
     )
     return parse_wrk(done.stdout)
 
 
-def _median(results: list[WrkResult]) -> WrkResult:
+def median_result(results: list[WrkResult]) -> WrkResult:
     """Per-field median over rounds (counts are summed)."""
     return WrkResult(
         requests_per_second=statistics.median(r.requests_per_second for r in results),
@@ -159,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             health.append(run_wrk(f"{server.url}/health", args, {}))
             me.append(run_wrk(f"{server.url}/api/v2/me", args, auth))
 
-    summary = {"health": _median(health), "me": _median(me)}
+    summary = {"health": median_result(health), "me": median_result(me)}
     ratio = summary["me"].requests_per_second / summary["health"].requests_per_second
     backend = (
         f"database={'external' if args.database_url else 'embedded SQLite'}, "

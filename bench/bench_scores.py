@@ -27,8 +27,6 @@ import hashlib
 import json
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -38,7 +36,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 import httpx  # noqa: E402
 from _server import LAZER_CLIENT_ID, LAZER_SECRET, ServerProcess  # noqa: E402
-from bench_api import WrkResult, parse_wrk  # noqa: E402
+from bench_api import WrkResult, median_result, run_wrk  # noqa: E402
 
 from server.core.pp import Beatmap  # noqa: E402
 from tests.beatmap_data import make_osu  # noqa: E402
@@ -47,40 +45,6 @@ from tests.helpers import lazer_multipart  # noqa: E402
 READ_TARGET = 0.5
 PLAYERS = 60
 SUBMITTERS = 30
-
-
-def wrk(
-    url: str, args: argparse.Namespace, headers: dict[str, str], script: Path | None = None
-) -> WrkResult:
-    """One bounded wrk run."""
-    command = [
-        "wrk",
-        f"-t{args.threads}",
-        f"-c{args.connections}",
-        f"-d{args.duration}s",
-        "--timeout",
-        "5s",
-        "--latency",
-    ]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    if script is not None:
-        command += ["-s", str(script)]
-    done = subprocess.run(
-        [*command, url], capture_output=True, text=True, timeout=args.duration + 30, check=True
-    )
-    return parse_wrk(done.stdout)
-
-
-def median(results: list[WrkResult]) -> WrkResult:
-    return WrkResult(
-        requests_per_second=statistics.median(r.requests_per_second for r in results),
-        p50_ms=statistics.median(r.p50_ms for r in results),
-        p99_ms=statistics.median(r.p99_ms for r in results),
-        requests=sum(r.requests for r in results),
-        non_2xx=sum(r.non_2xx for r in results),
-        socket_errors=sum(r.socket_errors for r in results),
-    )
 
 
 def play_body(great: int, ticks: int, tails: int, combo: int, total: int) -> dict[str, object]:
@@ -264,7 +228,7 @@ def main() -> int:
             created = 0
             for round_number in range(args.rounds):
                 for name, path in reads.items():
-                    results[name].append(wrk(server.url + path, args, auth))
+                    results[name].append(run_wrk(server.url + path, args, auth))
                 plan = [
                     (bearer, client.token(bearer, submit_map, submit_sum))
                     for _ in range(args.tokens_per_player)
@@ -272,7 +236,7 @@ def main() -> int:
                 ]
                 script = maps_dir / f"submit{round_number}.lua"
                 submission_script(script, submit_map, plan, json.dumps(body))
-                result = wrk(server.url + "/", args, {}, script)
+                result = run_wrk(server.url + "/", args, {}, script)
                 results["submit"].append(result)
                 created += min(result.requests, len(plan))
                 if result.requests > len(plan):
@@ -284,7 +248,7 @@ def main() -> int:
     finally:
         shutil.rmtree(maps_dir, ignore_errors=True)
 
-    summary = {name: median(values) for name, values in results.items()}
+    summary = {name: median_result(values) for name, values in results.items()}
     floor = summary["health"].requests_per_second
     backend = (
         f"database={'external' if args.database_url else 'embedded SQLite'}, "
