@@ -20,6 +20,7 @@ from server.db.migrations import migrate, pending_count
 from server.http import ApiError, JSONResponse
 from server.hubs import Realtime
 from server.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from server.near_cache import NearCache
 from server.redis_store import open_redis
 from server.repositories.beatmaps import BeatmapRepository
 from server.repositories.chat import ChatRepository
@@ -56,6 +57,7 @@ class Services:
     settings: Settings
     db: Database
     redis: Any
+    near: NearCache
     hasher: PasswordHasher
     users: UserRepository
     favourites: FavouriteRepository
@@ -77,16 +79,19 @@ class Services:
     async def aclose(self) -> None:
         """Release what the services hold (hubs, worker threads, HTTP clients, parsed maps)."""
         await self.realtime.stop()
+        await self.near.stop()
         self.hasher.close()
         await self.beatmaps.aclose()
         self.scores.aclose()
 
 
-def build_beatmap_service(settings: Settings, db: Database, redis: Any) -> BeatmapService:
+def build_beatmap_service(
+    settings: Settings, db: Database, redis: Any, near: NearCache | None = None
+) -> BeatmapService:
     """The beatmap service: file store, core cache and upstream fetcher (no I/O)."""
     from server.core.pp import PpCache
 
-    repo = BeatmapRepository(db)
+    repo = BeatmapRepository(db, near)
     files = LocalFileStore(settings.beatmap_store_dir)
     return BeatmapService(
         db,
@@ -101,13 +106,18 @@ def build_beatmap_service(settings: Settings, db: Database, redis: Any) -> Beatm
         miss_seconds=settings.upstream_miss_seconds,
         proxy_downloads=settings.beatmapset_download_proxy,
         server_url=settings.server_url,
+        near=near,
     )
 
 
 def build_services(settings: Settings, db: Database, redis: Any) -> Services:
-    """Wire repositories and services together (no I/O)."""
+    """Wire repositories and services together (no I/O).
+
+    The near cache caches only once started (the server's lifespan); a CLI command that
+    never starts it still publishes its invalidations to running servers."""
     hasher = PasswordHasher(settings.bcrypt_rounds)
-    users = UserRepository(db)
+    near = NearCache(redis, enabled=settings.near_cache)
+    users = UserRepository(db, near)
     favourites = FavouriteRepository(db)
     relations_repo = RelationRepository(db)
     tokens = TokenService(
@@ -117,6 +127,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.access_token_seconds,
         settings.refresh_token_seconds,
         settings.token_cache_seconds,
+        near,
     )
     accounts = AccountService(users, hasher)
     guard = LoginGuard(
@@ -126,10 +137,12 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_max_accounts,
         settings.login_window_seconds,
     )
-    beatmaps = build_beatmap_service(settings, db, redis)
-    scores = build_score_service(settings, db, redis, users, beatmaps)
+    beatmaps = build_beatmap_service(settings, db, redis, near)
+    scores = build_score_service(settings, db, redis, users, beatmaps, near)
     rankings = RankingService(scores.repo, users, redis)
-    profiles = ProfileService(users, redis, rankings.profile_extras)
+    profiles = ProfileService(
+        users, redis, rankings.profile_extras, near, settings.profile_cache_seconds
+    )
     realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles)
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
@@ -137,6 +150,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings=settings,
         db=db,
         redis=redis,
+        near=near,
         hasher=hasher,
         users=users,
         favourites=favourites,
@@ -215,6 +229,7 @@ def create_app(settings: Settings) -> Starlette:
         db = await open_database(settings)
         redis = open_redis(settings)
         services = build_services(settings, db, redis)
+        await services.near.start()
         await services.realtime.start()
         try:
             yield {"services": services}

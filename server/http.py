@@ -171,7 +171,7 @@ async def require_user(request: Request, scope: str = "identify") -> tuple[Sessi
         unauthenticated()
     if not session.allows(scope):
         fail(403, f"This action requires the `{scope}` scope.")
-    account = await services(request).users.by_id(session.user_id)
+    account = await services(request).users.cached_by_id(session.user_id)
     if account is None:
         unauthenticated()
     return session, account

@@ -3,14 +3,20 @@
 Every route also answers with a trailing slash, directly: lazer requests `me/`,
 `users/1/?key=id` and `beatmaps/?ids[]=`, and a slash-normalising redirect would drop its
 Authorization header and log it out (lazer-protocol.md §8.2 #1).
+
+The API routes are dispatched by their first path segment: Starlette tries routes in
+order, and a scan of every API route cost more than the whole of a cached leaderboard read.
 """
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 
 from server.api import (
     auth,
@@ -28,9 +34,46 @@ from server.api import (
 Endpoint = Callable[..., Any]
 
 
+class _SlashRoute(Route):
+    """A route that also matches its path with one trailing slash."""
+
+    def __init__(self, path: str, endpoint: Endpoint, methods: list[str]) -> None:
+        super().__init__(path, endpoint, methods=methods)
+        self.path_regex = re.compile(self.path_regex.pattern.removesuffix("$") + "/?$")
+
+
 def both(path: str, endpoint: Endpoint, methods: list[str]) -> list[BaseRoute]:
     """The route at `path` and at `path/`."""
-    return [Route(path, endpoint, methods=methods), Route(path + "/", endpoint, methods=methods)]
+    return [_SlashRoute(path, endpoint, methods)]
+
+
+class _BySegment:
+    """Routes grouped by their literal first path segment, each group its own Router.
+
+    Only the route path below a Mount is looked at; a request for a segment no route has
+    is a 404 from an empty Router (the app's HTTPException handler shapes it)."""
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        groups: dict[str, list[BaseRoute]] = defaultdict(list)
+        for route in routes:
+            assert isinstance(route, Route)
+            segment = route.path.split("/")[1]
+            assert segment and "{" not in segment, f"{route.path}: needs a literal first segment"
+            groups[segment].append(route)
+        self._routers = {
+            segment: Router(group, redirect_slashes=False) for segment, group in groups.items()
+        }
+        self._none = Router([], redirect_slashes=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return
+        path: str = scope["path"]
+        root: str = scope.get("root_path", "")
+        if path.startswith(root):
+            path = path[len(root) :]
+        segment = path.split("/", 2)[1] if path.startswith("/") else ""
+        await self._routers.get(segment, self._none)(scope, receive, send)
 
 
 API_V2: list[BaseRoute] = [
@@ -84,5 +127,5 @@ ROUTES: list[BaseRoute] = [
     WebSocketRoute("/notifications", notification_socket.notification_socket),
     Route("/signalr/{hub}/negotiate", hubs.negotiate, methods=["POST"]),
     WebSocketRoute("/signalr/{hub}", hubs.hub_socket),
-    Mount("/api/v2", app=Router(API_V2, redirect_slashes=False)),
+    Mount("/api/v2", app=_BySegment(API_V2)),
 ]

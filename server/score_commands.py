@@ -47,6 +47,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import build_services, open_database
     from server.models.rulesets import RULESETS
     from server.redis_store import open_redis
+    from server.services.profiles import PROFILE_REGION
     from server.services.recalc import RecalcFilter, Recalculator
 
     db = await open_database(settings)
@@ -85,6 +86,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                 batch_size=max(1, args.batch),
                 progress=lambda n: _advance(bar, n),
             )
+        if not args.dry_run:
+            # Statistics and ranks moved: running servers must not keep showing old profiles.
+            await services.near.invalidate_region(PROFILE_REGION)
         print("\n".join(report.lines(args.dry_run)))
         return 0
     finally:

@@ -50,6 +50,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     access_token_seconds: int = 86_400
     refresh_token_seconds: int = 90 * 86_400
     token_cache_seconds: int = 300
+    near_cache: bool = True
+    profile_cache_seconds: int = 10
     login_max_failures: int = 10
     login_max_accounts: int = 50
     login_window_seconds: int = 600
@@ -245,6 +247,8 @@ def load_settings(
         access_token_seconds=_env_int(env, "ACCESS_TOKEN_SECONDS", 86_400, minimum=120),
         refresh_token_seconds=_env_int(env, "REFRESH_TOKEN_SECONDS", 90 * 86_400, minimum=120),
         token_cache_seconds=_env_int(env, "TOKEN_CACHE_SECONDS", 300, minimum=0),
+        near_cache=_env_bool(env, "NEAR_CACHE", True),
+        profile_cache_seconds=_env_int(env, "PROFILE_CACHE_SECONDS", 10, minimum=0),
         login_max_failures=_env_int(env, "LOGIN_MAX_FAILURES", 10, minimum=1),
         login_max_accounts=_env_int(env, "LOGIN_MAX_ACCOUNTS", 50, minimum=1),
         login_window_seconds=_env_int(env, "LOGIN_WINDOW_SECONDS", 600, minimum=1),

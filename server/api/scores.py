@@ -108,7 +108,7 @@ async def beatmap_scores(request: Request) -> Response:
     _, account = await require_user(request, "public")
     beatmap_id = _path_id(request, "beatmap")
     svc = services(request).scores
-    beatmap = await services(request).beatmaps.repo.beatmap(beatmap_id)
+    beatmap = await services(request).beatmaps.repo.cached_beatmap(beatmap_id)
     if beatmap is None:
         fail(404, "Specified beatmap difficulty couldn't be found.")
     query = request.query_params

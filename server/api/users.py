@@ -25,7 +25,7 @@ def _ruleset(request: Request) -> str | None:
 async def me(request: Request) -> Response:
     """GET /me[/{mode}]: APIMe of the signed-in user."""
     _, account = await require_user(request, "identify")
-    return JSONResponse(await services(request).profiles.me(account, _ruleset(request)))
+    return JSONResponse(await services(request).profiles.me_json(account, _ruleset(request)))
 
 
 async def show_user(request: Request) -> Response:
@@ -41,14 +41,14 @@ async def show_user(request: Request) -> Response:
     elif key == "username":
         account = await svc.users.by_username(raw)
     elif raw.isdigit() and len(raw) < 12:
-        account = await svc.users.by_id(int(raw))
+        account = await svc.users.cached_by_id(int(raw))
         if account is None and key != "id":
             account = await svc.users.by_username(raw)
     elif key != "id":
         account = await svc.users.by_username(raw)
     if account is None or account.is_restricted:
         fail(404, "User not found! ;_;")
-    return JSONResponse(await svc.profiles.user(account, ruleset))
+    return JSONResponse(await svc.profiles.user_json(account, ruleset))
 
 
 def _ids(request: Request) -> list[int]:

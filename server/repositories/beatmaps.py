@@ -14,6 +14,7 @@ from pypika import functions as fn
 from pypika.terms import CustomFunction, Term
 
 from server.db import Database
+from server.near_cache import NearCache
 
 # A unique key already taken (a set or beatmap stored meanwhile by another writer), as each
 # driver raises it.
@@ -160,11 +161,19 @@ SORT_COLUMNS: dict[str, Term] = {
 }
 
 
+_REGION = "beatmap"
+# Every committed change invalidates at once (BeatmapIngest.forget_cached, score
+# submission's play counts); the lifetime bounds edits made by hand in SQL.
+_CACHE_SECONDS = 60
+
+
 class BeatmapRepository:
     """SQL for beatmaps and beatmapsets."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, near: NearCache | None = None) -> None:
         self._db = db
+        self._near = near
+        self._cached = near.region(_REGION, _CACHE_SECONDS) if near else None
 
     def _query(self) -> type[MySQLQuery] | type[SQLLiteQuery]:
         return MySQLQuery if self._db.dialect == "mysql" else SQLLiteQuery
@@ -175,9 +184,28 @@ class BeatmapRepository:
         return None if row is None else msgspec.convert(row, BeatmapsetRecord, strict=False)
 
     async def beatmap(self, beatmap_id: int) -> BeatmapRecord | None:
-        """One beatmap by id."""
+        """One beatmap by id, as stored now."""
         row = await self._db.one("fetch_beatmap", beatmap_id=beatmap_id)
         return None if row is None else msgspec.convert(row, BeatmapRecord, strict=False)
+
+    async def cached_beatmap(self, beatmap_id: int) -> BeatmapRecord | None:
+        """One beatmap by id through the near cache: for reads that only show it (a
+        leaderboard); anything that decides a write (ingest, submission) uses beatmap."""
+        if self._cached is None:
+            return await self.beatmap(beatmap_id)
+        found: BeatmapRecord | None = self._cached.get(beatmap_id)
+        if found is not None:
+            return found
+        stamp = self._cached.stamp()
+        record = await self.beatmap(beatmap_id)
+        if record is not None:
+            self._cached.put(beatmap_id, record, stamp)
+        return record
+
+    async def forget(self, beatmap_ids: list[int]) -> None:
+        """Drop beatmaps from every instance's near cache (after a committed change)."""
+        if self._near is not None:
+            await self._near.invalidate(_REGION, list(beatmap_ids))
 
     async def beatmap_by_checksum(self, checksum: str) -> BeatmapRecord | None:
         """One beatmap by .osu MD5."""

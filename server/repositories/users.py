@@ -8,6 +8,7 @@ import msgspec
 from pypika import MySQLQuery, Parameter, SQLLiteQuery, Table
 
 from server.db import Database
+from server.near_cache import NearCache
 
 
 class UserAccount(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,16 +78,43 @@ def username_safe(username: str) -> str:
     return username.strip().lower().replace(" ", "_")
 
 
+_REGION = "user"
+# Bounds what a change without an invalidation shows late (last_visit, edits made by hand
+# in SQL); every write through this repository invalidates at once.
+_CACHE_SECONDS = 60
+
+
 class UserRepository:
     """SQL for accounts and statistics."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, near: NearCache | None = None) -> None:
         self._db = db
+        self._near = near
+        self._cached = near.region(_REGION, _CACHE_SECONDS) if near else None
 
     async def by_id(self, user_id: int) -> UserAccount | None:
-        """One account by id."""
+        """One account by id, as stored now."""
         row = await self._db.one("fetch_user_by_id", user_id=user_id)
         return None if row is None else msgspec.convert(row, UserAccount, strict=False)
+
+    async def cached_by_id(self, user_id: int) -> UserAccount | None:
+        """One account by id through the near cache: for reads that only show it (every
+        authenticated request asks); anything that decides a write uses by_id."""
+        if self._cached is None:
+            return await self.by_id(user_id)
+        found: UserAccount | None = self._cached.get(user_id)
+        if found is not None:
+            return found
+        stamp = self._cached.stamp()
+        account = await self.by_id(user_id)
+        if account is not None:
+            self._cached.put(user_id, account, stamp)
+        return account
+
+    async def forget(self, user_id: int) -> None:
+        """Drop an account from every instance's near cache (after a committed change)."""
+        if self._near is not None:
+            await self._near.invalidate(_REGION, [user_id])
 
     async def by_username(self, username: str) -> UserAccount | None:
         """One account by name (case-insensitive, space and underscore alike)."""
@@ -136,6 +164,7 @@ class UserRepository:
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         """Replace a password hash."""
         await self._db.execute("update_password_hash", user_id=user_id, password_hash=password_hash)
+        await self.forget(user_id)
 
     async def touch_last_visit(self, user_id: int, now: datetime) -> None:
         """Record a visit."""

@@ -203,6 +203,8 @@ class BeatmapIngest:
         from server.services.beatmaps import LOOKUP_CACHE_PREFIX, SET_BEATMAPS_CACHE_PREFIX
 
         keys = []
+        beatmaps = list(beatmaps)
+        await self._repo.forget([beatmap.id for beatmap in beatmaps])
         for beatmap in beatmaps:
             keys += [
                 f"{LOOKUP_CACHE_PREFIX}id:{beatmap.id}",

@@ -41,6 +41,7 @@ from server.models.beatmaps import (
     SearchResult,
 )
 from server.models.rulesets import RULESETS
+from server.near_cache import NearCache
 from server.repositories.beatmaps import (
     SORT_COLUMNS,
     BeatmapRecord,
@@ -58,6 +59,7 @@ from server.services.beatmap_ingest import (
     utc_now,
 )
 from server.services.osu_files import OszError, beatmap_filename, read_osz
+from server.services.profiles import PROFILE_REGION
 from server.services.upstream import Upstream, UpstreamBeatmapset, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -209,8 +211,10 @@ class BeatmapService:
         miss_seconds: int,
         proxy_downloads: bool = False,
         server_url: str = "",
+        near: NearCache | None = None,
     ) -> None:
         self._db = db
+        self._near = near
         self.repo = repo
         self.files = files
         self.ingest = ingest
@@ -823,6 +827,8 @@ class BeatmapService:
             # Recounted from the rows in the same transaction, so the count cannot drift.
             count = await self.repo.recount_favourites(beatmapset_id)
         await self.ingest.forget_cached(await self.repo.beatmaps_of_set(beatmapset_id))
+        if self._near is not None:  # favourite_beatmapset_count
+            await self._near.invalidate(PROFILE_REGION, [user_id])
         return count
 
     # -- difficulty attributes -----------------------------------------------------------

@@ -8,6 +8,10 @@ SQL. A generation counter, bumped by every change, makes a rebuild that raced a 
 give up its write instead of storing a stale board (the read then answers from SQL).
 
 Redis being down never fails a read: the board is answered from SQL.
+
+In front of the Redis page cache, each process keeps the pages it served in its near cache
+(server/near_cache.py); every change to a board drops them on all instances before the
+change returns, the same moments that bump the generation.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
+from server.near_cache import NearCache, Region
 from server.repositories.scores import ScoreRepository
 
 log = logging.getLogger(__name__)
 
 _ID_SPACE: Final = 10**15
 _PAGE_TTL: Final = 300
+_REGION: Final = "leaderboard"
 
 # KEYS: board, marker, generation. ARGV: old member or "", new member, new total.
 _UPDATE = """
@@ -67,9 +73,13 @@ def score_id_of(raw: bytes | str) -> int:
 class Leaderboards:
     """Global beatmap leaderboards: Redis first, SQL as the truth and fallback."""
 
-    def __init__(self, repo: ScoreRepository, redis: Any) -> None:
+    def __init__(self, repo: ScoreRepository, redis: Any, near: NearCache | None = None) -> None:
         self._repo = repo
         self._redis = redis
+        self._near = near
+        # Rendered pages (field ("page", limit)) and viewers' own entries (("user", id)),
+        # under the board's key (beatmap id, ruleset).
+        self.rendered: Region | None = near.region(_REGION, _PAGE_TTL) if near else None
         self._update = redis.register_script(_UPDATE)
         # Boards whose update or invalidation failed (Redis unreachable after a commit):
         # dropped again as soon as Redis answers. The built marker's TTL bounds what another
@@ -103,9 +113,16 @@ class Leaderboards:
                 exc_info=True,
             )
             await self.invalidate(beatmap_id, ruleset)
+            return
+        await self._forget_rendered(beatmap_id, ruleset)
+
+    async def _forget_rendered(self, beatmap_id: int, ruleset: str) -> None:
+        if self._near is not None:
+            await self._near.invalidate(_REGION, [(beatmap_id, ruleset)])
 
     async def invalidate(self, beatmap_id: int, ruleset: str) -> None:
         """Forget a board: the next read rebuilds it from SQL (never raises)."""
+        await self._forget_rendered(beatmap_id, ruleset)
         keys = self._keys(beatmap_id, ruleset)
         try:
             await self._redis.incr(keys[2])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
 from server.models.rulesets import RULESETS
 from server.models.users import (
     Country,
@@ -21,6 +23,7 @@ from server.models.users import (
     UserPage,
     UserStatistics,
 )
+from server.near_cache import NearCache
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.countries import country_name
 
@@ -37,6 +40,10 @@ _PROFILE_ORDER = [
     "kudosu",
 ]
 _ONLINE_PREFIX = "online:user:"
+# The near-cache region of rendered profiles, keyed by user id: whatever changes what a
+# user's profile shows (their scores, pins, favourites, followers) invalidates it there.
+PROFILE_REGION = "profile"
+_json = msgspec.json.Encoder()
 
 # (account, ruleset, statistics) -> extra fields of the full user shape.
 ProfileExtras = Callable[[UserAccount, str, UserStatistics], Awaitable[dict[str, Any]]]
@@ -100,20 +107,68 @@ class ProfileService:
     """Build the user shapes the API returns."""
 
     def __init__(
-        self, users: UserRepository, redis: Any, extras: ProfileExtras | None = None
+        self,
+        users: UserRepository,
+        redis: Any,
+        extras: ProfileExtras | None = None,
+        near: NearCache | None = None,
+        cache_seconds: int = 0,
     ) -> None:
         self._users = users
         self._redis = redis
         # Fields other areas add to the full user (scores: rank history, score counts).
         self._extras = extras
+        self._near = near
+        # Global rank and online state change without an invalidation: the lifetime bounds
+        # how late they show. The user's own changes invalidate at once.
+        self._rendered = (
+            near.region(PROFILE_REGION, cache_seconds) if near and cache_seconds > 0 else None
+        )
+
+    async def forget(self, user_id: int) -> None:
+        """Drop a user's rendered profiles on every instance (after a committed change)."""
+        if self._near is not None:
+            await self._near.invalidate(PROFILE_REGION, [user_id])
+
+    async def user_json(self, account: UserAccount, ruleset: str | None = None) -> msgspec.Raw:
+        """GET users/{id}/{mode} as JSON, rendered once and reused from the near cache."""
+        return await self._rendered_json(
+            account, ("user", ruleset), lambda: self.user(account, ruleset)
+        )
+
+    async def me_json(self, account: UserAccount, ruleset: str | None = None) -> msgspec.Raw:
+        """GET /me[/{mode}] as JSON, rendered once and reused from the near cache."""
+        return await self._rendered_json(
+            account, ("me", ruleset), lambda: self.me(account, ruleset)
+        )
+
+    async def _rendered_json(
+        self,
+        account: UserAccount,
+        field: tuple[str, str | None],
+        build: Callable[[], Awaitable[Any]],
+    ) -> msgspec.Raw:
+        stamp = 0
+        if self._rendered is not None:
+            found: msgspec.Raw | None = self._rendered.get(account.id, field)
+            if found is not None:
+                return found
+            stamp = self._rendered.stamp()
+        rendered = msgspec.Raw(_json.encode(await build()))
+        if self._rendered is not None:
+            self._rendered.put(account.id, rendered, stamp, field)
+        return rendered
 
     async def mark_online(self, user_id: int, seconds: int = 180) -> None:
         """Note the user as online for a while (chat/ack is lazer's heartbeat)."""
-        await self._redis.set(f"{_ONLINE_PREFIX}{user_id}", b"1", ex=seconds)
+        was = await self._redis.set(f"{_ONLINE_PREFIX}{user_id}", b"1", ex=seconds, get=True)
+        if was is None:  # came online: profiles show is_online
+            await self.forget(user_id)
 
     async def mark_offline(self, user_id: int) -> None:
         """Forget the user's online mark (left the metadata hub, or appears offline)."""
-        await self._redis.delete(f"{_ONLINE_PREFIX}{user_id}")
+        if await self._redis.delete(f"{_ONLINE_PREFIX}{user_id}"):
+            await self.forget(user_id)
 
     async def _online(self, user_ids: list[int]) -> set[int]:
         if not user_ids:

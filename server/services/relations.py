@@ -64,10 +64,14 @@ class RelationService:
             await self._relations.put(
                 user.id, target_id, kind, datetime.now(UTC).replace(tzinfo=None, microsecond=0)
             )
+            await self._profiles.forget(target_id)  # follower_count
         mutual = kind == "friend" and await self._relations.kind_of(target_id, user.id) == "friend"
         compact = await self._profiles.compact_many([target])
         return UserRelation(target_id, kind, mutual, compact[0])
 
     async def remove(self, user: UserAccount, target_id: int, kind: RelationKind) -> bool:
         """Remove a friend or block; False when there was none."""
-        return await self._relations.delete(user.id, target_id, kind)
+        removed = await self._relations.delete(user.id, target_id, kind)
+        if removed:
+            await self._profiles.forget(target_id)  # follower_count
+        return removed

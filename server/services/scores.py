@@ -23,6 +23,7 @@ from server import core
 from server.core import pp as corepp
 from server.db import Database
 from server.models.rulesets import RULESETS
+from server.near_cache import NearCache
 from server.repositories.beatmaps import BeatmapRecord
 from server.repositories.scores import (
     NewScore,
@@ -35,6 +36,7 @@ from server.services import scoring
 from server.services.beatmaps import BeatmapService, awards_pp, has_leaderboard
 from server.services.countries import country_name
 from server.services.leaderboards import Leaderboards
+from server.services.profiles import PROFILE_REGION
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +117,10 @@ class ScoreService:
         all_statuses: bool,
         submission_enabled: bool,
         token_seconds: int,
+        near: NearCache | None = None,
     ) -> None:
         self._db = db
+        self._near = near
         self.repo = repo
         self._users = users
         self._beatmaps = beatmaps
@@ -406,6 +410,10 @@ class ScoreService:
 
     async def _after_commit(self, record: NewScore, outcome: _Outcome) -> None:
         """Best effort after the commit: leaderboard, then the spectator hub's seam."""
+        # Play and pass counts changed: no instance may go on showing the old beatmap row,
+        # nor the player's profile without this play.
+        await self._beatmaps.repo.forget([record.beatmap_id])
+        await self._forget_profile(record.user_id)
         if outcome.new_best:
             await self.leaderboards.record_best(
                 record.beatmap_id,
@@ -491,25 +499,7 @@ class ScoreService:
             ruleset = ruleset_key(RULESETS.index(mode), acronyms, True)
         mod_filtered = bool(mods)
         if scope == "global" and not mod_filtered:
-            generation, page, entry = await self.leaderboards.cached_page(
-                beatmap.id, ruleset, limit, viewer.id
-            )
-            if page is None:
-                ids, count = await self.leaderboards.top(beatmap.id, ruleset, limit)
-                scores = await self.shape_many(await self.repo.scores_by_ids(ids))
-                page = _page_encoder.encode([count, scores])
-                await self.leaderboards.store_page(beatmap.id, ruleset, limit, generation, page)
-            if entry is None:
-                entry = _page_encoder.encode(await self._user_score(beatmap.id, ruleset, viewer))
-                await self.leaderboards.store_user_entry(
-                    beatmap.id, ruleset, viewer.id, generation, entry
-                )
-            count, raw_scores = _page_decoder.decode(page)
-            return {
-                "scores": raw_scores,
-                "user_score": msgspec.Raw(entry),
-                "score_count": count,
-            }
+            return await self._global_board(beatmap.id, ruleset, limit, viewer)
         if mod_filtered:
             # NM alone selects plays without mods; several mods select that exact set.
             ids = await self.repo.board_mods(beatmap.id, ruleset, ",".join(acronyms), limit)
@@ -529,6 +519,48 @@ class ScoreService:
             "user_score": await self._user_score(beatmap.id, ruleset, viewer),
             "score_count": count,
         }
+
+    async def _global_board(
+        self, beatmap_id: int, ruleset: str, limit: int, viewer: UserAccount
+    ) -> dict[str, Any]:
+        """The global board: this process's near cache, then Redis' rendering, then a build.
+
+        lazer asks for this after every play and on every song-select move, so a hit does no
+        I/O at all and never decodes the page (it is kept as raw JSON)."""
+        rendered = self.leaderboards.rendered
+        board = (beatmap_id, ruleset)
+        page: tuple[int, msgspec.Raw] | None = None
+        entry: msgspec.Raw | None = None
+        stamp = 0
+        if rendered is not None:
+            page = rendered.get(board, ("page", limit))
+            entry = rendered.get(board, ("user", viewer.id))
+            stamp = rendered.stamp()
+        if page is None or entry is None:
+            generation, stored_page, stored_entry = await self.leaderboards.cached_page(
+                beatmap_id, ruleset, limit, viewer.id
+            )
+            if stored_page is None:
+                ids, count = await self.leaderboards.top(beatmap_id, ruleset, limit)
+                scores = await self.shape_many(await self.repo.scores_by_ids(ids))
+                stored_page = _page_encoder.encode([count, scores])
+                await self.leaderboards.store_page(
+                    beatmap_id, ruleset, limit, generation, stored_page
+                )
+            if stored_entry is None:
+                stored_entry = _page_encoder.encode(
+                    await self._user_score(beatmap_id, ruleset, viewer)
+                )
+                await self.leaderboards.store_user_entry(
+                    beatmap_id, ruleset, viewer.id, generation, stored_entry
+                )
+            page = _page_decoder.decode(stored_page)
+            entry = msgspec.Raw(stored_entry)
+            if rendered is not None:
+                rendered.put(board, page, stamp, ("page", limit))
+                rendered.put(board, entry, stamp, ("user", viewer.id))
+        count, raw_scores = page
+        return {"scores": raw_scores, "user_score": entry, "score_count": count}
 
     async def _user_score(
         self, beatmap_id: int, ruleset: str, viewer: UserAccount
@@ -623,17 +655,23 @@ class ScoreService:
                 score["weight"] = {"percentage": weight * 100, "pp": (score["pp"] or 0.0) * weight}
         return shaped
 
+    async def _forget_profile(self, user_id: int) -> None:
+        if self._near is not None:
+            await self._near.invalidate(PROFILE_REGION, [user_id])
+
     async def pin(self, user_id: int, score_id: int) -> bool:
         """Pin one of the user's own scores; False when it is not theirs."""
         record = await self.repo.score(score_id)
         if record is None or record.user_id != user_id:
             return False
         await self.repo.pin(user_id, score_id, record.ruleset)
+        await self._forget_profile(user_id)  # scores_pinned_count
         return True
 
     async def unpin(self, user_id: int, score_id: int) -> None:
         """Unpin a score."""
         await self.repo.unpin(user_id, score_id)
+        await self._forget_profile(user_id)
 
     async def reorder_pin(
         self, user_id: int, score_id: int, after: int | None, before: int | None
@@ -732,7 +770,12 @@ def score_shape(
 
 
 def build_score_service(
-    settings: Any, db: Database, redis: Any, users: UserRepository, beatmaps: BeatmapService
+    settings: Any,
+    db: Database,
+    redis: Any,
+    users: UserRepository,
+    beatmaps: BeatmapService,
+    near: NearCache | None = None,
 ) -> ScoreService:
     """The score service for these settings (no I/O)."""
     repo = ScoreRepository(db)
@@ -741,11 +784,12 @@ def build_score_service(
         repo,
         users,
         beatmaps,
-        Leaderboards(repo, redis),
+        Leaderboards(repo, redis, near),
         corepp.PpCache(),
         redis,
         relax_enabled=settings.enable_relax_rulesets,
         all_statuses=settings.leaderboards_for_all_statuses,
         submission_enabled=settings.score_submission_enabled,
         token_seconds=settings.score_token_seconds,
+        near=near,
     )

@@ -3,8 +3,9 @@
 Access tokens are HS256 JWTs carrying Passport's claims (`aud`, `jti`, `iat`, `nbf`, `exp`,
 `sub`, `scopes`), because third-party clients such as aiosu read `sub` and `scopes` from
 them. A valid signature is never enough: every use is checked against storage (S-TOK-1),
-through a short Redis cache that revocation clears, so the database is not hit per request.
-Only SHA-256 hashes of tokens are stored (S-TOK-3).
+through a short Redis cache that revocation clears, so the database is not hit per request,
+and in front of it the process's near cache (server/near_cache.py), which revocation clears
+on every instance before it returns. Only SHA-256 hashes of tokens are stored (S-TOK-3).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import msgspec
 from redis.exceptions import RedisError
 
 from server.db import Database
+from server.near_cache import NearCache
 from server.repositories.oauth import OAuthRepository
 
 ALL_SCOPES = "*"
@@ -41,6 +43,7 @@ KNOWN_SCOPES = frozenset(
 )
 _ALGORITHM = "HS256"
 _CACHE_PREFIX = "oauth:access:"
+_REGION = "oauth-token"
 
 
 def token_sha256(token: str) -> str:
@@ -96,6 +99,7 @@ class TokenService:
         access_seconds: int,
         refresh_seconds: int,
         cache_seconds: int,
+        near: NearCache | None = None,
     ) -> None:
         self._db = db
         self._repo = OAuthRepository(db)
@@ -104,6 +108,8 @@ class TokenService:
         self._access_seconds = access_seconds
         self._refresh_seconds = refresh_seconds
         self._cache_seconds = cache_seconds
+        self._near = near
+        self._local = near.region(_REGION, cache_seconds) if near and cache_seconds > 0 else None
 
     async def issue(
         self,
@@ -155,6 +161,14 @@ class TokenService:
 
     async def authenticate(self, token: str) -> Session | None:
         """The session a bearer token stands for, or None when it is not valid now."""
+        digest = token_sha256(token)
+        stamp = 0
+        if self._local is not None:
+            # Only a token that passed every check below was kept under its exact digest.
+            known: tuple[Session, int] | None = self._local.get(digest)
+            if known is not None:
+                return known[0] if known[1] > time.time() else None
+            stamp = self._local.stamp()
         try:
             claims = jwt.decode(
                 token,
@@ -164,7 +178,6 @@ class TokenService:
             )
         except jwt.PyJWTError:
             return None
-        digest = token_sha256(token)
         now = int(time.time())
         cached = await self._cache_get(digest)
         if cached is None:
@@ -186,7 +199,10 @@ class TokenService:
             return None
         if str(claims.get("aud")) != str(cached.client_id):
             return None
-        return Session(cached.user_id, cached.client_id, cached.scopes, digest, cached.family_id)
+        session = Session(cached.user_id, cached.client_id, cached.scopes, digest, cached.family_id)
+        if self._local is not None:
+            self._local.put(digest, (session, cached.expires_at), stamp)
+        return session
 
     async def revoke_family(self, family_id: str) -> None:
         """Revoke a sign-in family everywhere (storage first, then the cache)."""
@@ -224,3 +240,5 @@ class TokenService:
         # A failed eviction would leave a revoked token usable for up to the cache TTL, so
         # this one is not swallowed: the caller's request fails instead.
         await self._redis.delete(*(_CACHE_PREFIX + d for d in digests))
+        if self._near is not None:
+            await self._near.invalidate(_REGION, list(digests), strict=True)

@@ -304,8 +304,9 @@ async def test_checked_tokens_are_served_from_the_cache(
     player: SignedIn,
     services,  # type: ignore[no-untyped-def]
 ) -> None:
-    """The database is not hit per request: once checked, a token is answered from Redis
-    (deleting its row behind the cache's back does not log the user out until the TTL)."""
+    """The database is not hit per request: once checked, a token is answered from the
+    process's near cache and Redis (deleting its row behind the caches' back does not log
+    the user out until the TTL); with both layers dropped, storage answers again."""
     assert (await _me(client, player.access_token)).status_code == 200
     digest = hashlib.sha256(player.access_token.encode()).hexdigest()
     await services.db.execute_raw(
@@ -313,4 +314,6 @@ async def test_checked_tokens_are_served_from_the_cache(
     )
     assert (await _me(client, player.access_token)).status_code == 200
     await services.redis.delete(f"oauth:access:{digest}")
+    assert (await _me(client, player.access_token)).status_code == 200  # the near cache
+    services.near.region_drop("oauth-token", [digest])
     assert (await _me(client, player.access_token)).status_code == 401

@@ -1,0 +1,257 @@
+"""An in-process cache in front of Redis and SQL for the hot reads, coherent across instances.
+
+lazer asks for the same few things over and over (its own token on every request, the
+beatmap and leaderboard it is looking at, its own profile after every play). Even a cached
+answer costs Redis and SQL round trips, and each round trip costs more Python than the
+whole rest of the request. So hot answers are also kept in this process.
+
+Coherence: a change is invalidated here at once and published on one Redis channel before
+the change's request returns; every instance listens and drops what it holds. An instance
+caches only while its subscription is live: losing it (Redis restarted, network cut) clears
+everything and bypasses the cache until the subscription is back, so a missed message can
+never leave a stale entry. A read that raced an invalidation cannot store what it read
+(`stamp`/`put`). Every entry also has a lifetime, the bound for data that changes without an
+invalidation (global ranks move when other players submit; online flags).
+
+In the embedded default the channel runs through the in-process Redis stand-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Hashable
+from typing import Any, Final
+
+import msgspec
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+CHANNEL: Final = "near-cache:invalidate"
+_POLL_SECONDS: Final = 0.05
+_MAX_BACKOFF_SECONDS: Final = 5.0
+# Per-key invalidation marks kept to refuse racing puts; past this many, the whole region's
+# older reads are refused instead (cheap and still correct).
+_MAX_MARKS: Final = 10_000
+
+
+class _Invalidation(msgspec.Struct, frozen=True, array_like=True):
+    origin: str
+    region: str
+    keys: list[Any] | None  # msgpack-able keys (lists for tuples); None: the whole region
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(_Invalidation)
+
+
+def _wire_key(key: Hashable) -> Any:
+    return list(key) if isinstance(key, tuple) else key
+
+
+def _local_key(raw: Any) -> Hashable:
+    return tuple(raw) if isinstance(raw, list) else raw
+
+
+class Region:
+    """One named keyspace: entries of `field → value` under a key, with a lifetime.
+
+    A key groups what one invalidation drops together (a leaderboard's pages for every
+    limit and every viewer's own entry; a user's profile for every ruleset)."""
+
+    def __init__(self, owner: NearCache, name: str, ttl: float, max_keys: int) -> None:
+        self._owner = owner
+        self.name = name
+        self._ttl = ttl
+        self._max_keys = max_keys
+        self._max_fields = 1024
+        self._entries: dict[Hashable, tuple[float, dict[Hashable, Any]]] = {}
+        self._version = 0
+        self._marks: dict[Hashable, int] = {}
+        self._floor = 0  # reads stamped before this version may not store
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable, field: Hashable = None) -> Any | None:
+        """The cached value, or None (missing, expired, or the cache is not live)."""
+        entry = self._entries.get(key)
+        if entry is None or not self._owner.live:
+            self.misses += 1
+            return None
+        expires, fields = entry
+        if expires <= time.monotonic():
+            del self._entries[key]
+            self.misses += 1
+            return None
+        value = fields.get(field)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def stamp(self) -> int:
+        """Take before reading the source; pass to `put` so a racing invalidation wins."""
+        return self._version
+
+    def put(self, key: Hashable, value: Any, stamp: int, field: Hashable = None) -> None:
+        """Keep `value` unless the key was invalidated after `stamp` was taken."""
+        if not self._owner.live or stamp < self._floor or self._marks.get(key, -1) > stamp:
+            return
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= now:
+            if len(self._entries) >= self._max_keys:
+                # Oldest first: dicts keep insertion order.
+                del self._entries[next(iter(self._entries))]
+            entry = (now + self._ttl, {})
+            self._entries[key] = entry
+        fields = entry[1]
+        if len(fields) >= self._max_fields:
+            fields.clear()
+        fields[field] = value
+
+    def drop(self, keys: list[Hashable]) -> None:
+        """Forget these keys here (no publishing: see NearCache.invalidate)."""
+        self._version += 1
+        for key in keys:
+            self._entries.pop(key, None)
+            self._marks[key] = self._version
+        if len(self._marks) > _MAX_MARKS:
+            self._marks.clear()
+            self._floor = self._version
+
+    def clear(self) -> None:
+        """Forget everything and refuse every read already under way."""
+        self._version += 1
+        self._entries.clear()
+        self._marks.clear()
+        self._floor = self._version
+
+
+class NearCache:
+    """The regions of one process and the Redis subscription that keeps them coherent."""
+
+    def __init__(self, redis: Any, enabled: bool = True) -> None:
+        self._redis = redis
+        self._enabled = enabled
+        self._regions: dict[str, Region] = {}
+        self.instance_id = secrets.token_hex(8)
+        self.live = False
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._subscribed = asyncio.Event()
+
+    def region(self, name: str, ttl: float, max_keys: int = 10_000) -> Region:
+        """The region called `name` (created on first use)."""
+        region = self._regions.get(name)
+        if region is None:
+            region = self._regions[name] = Region(self, name, ttl, max_keys)
+        return region
+
+    async def start(self) -> None:
+        """Subscribe; caching starts once the subscription is live."""
+        if not self._enabled:
+            return
+        self._task = asyncio.create_task(self._listen(), name="near-cache-listen")
+        # Normally immediate; a Redis that is down must not hold up start-up.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), 2)
+
+    async def stop(self) -> None:
+        """Stop listening and stop caching."""
+        self._stopping = True
+        self._set_live(False)
+        if self._task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), 2 * _POLL_SECONDS + 1)
+            self._task.cancel()
+            await asyncio.wait([self._task], timeout=2)
+            self._task = None
+
+    async def invalidate(self, region: str, keys: list[Hashable], *, strict: bool = False) -> None:
+        """Drop `keys` here and on every other instance, before the caller's change returns.
+
+        After a commit, failures are logged, not raised (strict=False): an instance that
+        cannot publish can usually not be heard by the others' subscriptions either, and
+        those bypass their caches while cut off; the entries' lifetime bounds the rest.
+        Revocation passes strict=True and fails its request instead."""
+        if not keys:
+            return
+        self.region_drop(region, keys)
+        message = _Invalidation(self.instance_id, region, [_wire_key(k) for k in keys])
+        await self._publish(message, region, strict=strict)
+
+    async def _publish(self, message: _Invalidation, region: str, *, strict: bool) -> None:
+        data = _encoder.encode(message)
+        try:
+            try:
+                await self._redis.publish(CHANNEL, data)
+            except (RedisError, OSError):
+                # A pool may hold a connection Redis closed; one retry gets a fresh one.
+                await self._redis.publish(CHANNEL, data)
+        except (RedisError, OSError):
+            if strict:
+                raise
+            log.warning("near cache: could not publish an invalidation of %s", region)
+
+    async def invalidate_region(self, region: str) -> None:
+        """Drop a whole region here and on every other instance (bulk changes: recalc)."""
+        self.region_drop(region, None)
+        await self._publish(_Invalidation(self.instance_id, region, None), region, strict=False)
+
+    def region_drop(self, region: str, keys: list[Hashable] | None) -> None:
+        """Drop keys (None: all) from a region of this process only."""
+        found = self._regions.get(region)
+        if found is None:
+            return
+        if keys is None:
+            found.clear()
+        else:
+            found.drop(keys)
+
+    def _set_live(self, live: bool) -> None:
+        # Both ways the slate is wiped: while cut off, invalidations may have been missed.
+        for region in self._regions.values():
+            region.clear()
+        self.live = live
+
+    async def _listen(self) -> None:
+        backoff = 0.2
+        while not self._stopping:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(CHANNEL)
+                self._set_live(True)
+                self._subscribed.set()
+                backoff = 0.2
+                while not self._stopping:
+                    message = await pubsub.get_message(timeout=_POLL_SECONDS)
+                    if message is not None and message.get("type") == "message":
+                        self._on_message(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a dead Redis must never end the listener
+                if self.live:
+                    log.warning("near cache: subscription lost (%s); bypassing the cache", exc)
+                self._set_live(False)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
+            finally:
+                self._set_live(False)
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    def _on_message(self, data: bytes) -> None:
+        try:
+            message = _decoder.decode(data)
+        except msgspec.DecodeError:
+            log.warning("near cache: undecodable invalidation")
+            return
+        if message.origin != self.instance_id:
+            keys = None if message.keys is None else [_local_key(k) for k in message.keys]
+            self.region_drop(message.region, keys)
