@@ -48,20 +48,21 @@ def both(path: str, endpoint: Endpoint, methods: list[str]) -> list[BaseRoute]:
 
 
 class _BySegment:
-    """Routes grouped by their literal first path segment, each group its own Router.
+    """Routes grouped by literal first path segment and segment count, each group its own
+    Router (one to three routes), so a request is matched against its few candidates.
 
-    Only the route path below a Mount is looked at; a request for a segment no route has
-    is a 404 from an empty Router (the app's HTTPException handler shapes it)."""
+    Only the route path below a Mount is looked at; a request no group takes is a 404 from
+    an empty Router (the app's HTTPException handler shapes it)."""
 
     def __init__(self, routes: list[BaseRoute]) -> None:
-        groups: dict[str, list[BaseRoute]] = defaultdict(list)
+        groups: dict[tuple[str, int], list[BaseRoute]] = defaultdict(list)
         for route in routes:
-            assert isinstance(route, Route)
-            segment = route.path.split("/")[1]
-            assert segment and "{" not in segment, f"{route.path}: needs a literal first segment"
-            groups[segment].append(route)
+            assert isinstance(route, Route) and ":path}" not in route.path
+            segments = route.path.split("/")[1:]
+            assert "{" not in segments[0], f"{route.path}: needs a literal first segment"
+            groups[segments[0], len(segments)].append(route)
         self._routers = {
-            segment: Router(group, redirect_slashes=False) for segment, group in groups.items()
+            key: Router(group, redirect_slashes=False) for key, group in groups.items()
         }
         self._none = Router([], redirect_slashes=False)
 
@@ -72,8 +73,9 @@ class _BySegment:
         root: str = scope.get("root_path", "")
         if path.startswith(root):
             path = path[len(root) :]
-        segment = path.split("/", 2)[1] if path.startswith("/") else ""
-        await self._routers.get(segment, self._none)(scope, receive, send)
+        segments = path.removesuffix("/").split("/")[1:]
+        router = self._routers.get((segments[0], len(segments))) if segments else None
+        await (router or self._none)(scope, receive, send)
 
 
 API_V2: list[BaseRoute] = [
@@ -120,6 +122,8 @@ API_V2: list[BaseRoute] = [
 ]
 
 ROUTES: list[BaseRoute] = [
+    # First: nearly every request is an API call, and no other route starts with /api/v2.
+    Mount("/api/v2", app=_BySegment(API_V2)),
     *both("/oauth/token", auth.issue_token, ["POST"]),
     *both("/users", auth.register, ["POST"]),
     *both("/health", session.health, ["GET"]),
@@ -127,5 +131,4 @@ ROUTES: list[BaseRoute] = [
     WebSocketRoute("/notifications", notification_socket.notification_socket),
     Route("/signalr/{hub}/negotiate", hubs.negotiate, methods=["POST"]),
     WebSocketRoute("/signalr/{hub}", hubs.hub_socket),
-    Mount("/api/v2", app=_BySegment(API_V2)),
 ]

@@ -107,8 +107,9 @@ async def beatmap_scores(request: Request) -> Response:
     """GET beatmaps/{beatmap}/scores: the leaderboard (APIScoresCollection)."""
     _, account = await require_user(request, "public")
     beatmap_id = _path_id(request, "beatmap")
-    svc = services(request).scores
-    beatmap = await services(request).beatmaps.repo.cached_beatmap(beatmap_id)
+    found = services(request)
+    svc = found.scores
+    beatmap = await found.beatmaps.repo.cached_beatmap(beatmap_id)
     if beatmap is None:
         fail(404, "Specified beatmap difficulty couldn't be found.")
     query = request.query_params

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
+from redis.exceptions import RedisError
 
 from server.models.rulesets import RULESETS
 from server.models.users import (
@@ -173,7 +174,10 @@ class ProfileService:
     async def _online(self, user_ids: list[int]) -> set[int]:
         if not user_ids:
             return set()
-        values = await self._redis.mget([f"{_ONLINE_PREFIX}{uid}" for uid in user_ids])
+        try:
+            values = await self._redis.mget([f"{_ONLINE_PREFIX}{uid}" for uid in user_ids])
+        except (RedisError, OSError):  # presence is Redis-only: shown offline while it is down
+            return set()
         return {uid for uid, value in zip(user_ids, values, strict=True) if value is not None}
 
     async def _statistics(

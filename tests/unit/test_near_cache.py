@@ -1,0 +1,142 @@
+"""The near cache's rules, on the in-process Redis stand-in: caching only while subscribed,
+racing reads never store, invalidations cross instances, losing Redis wipes and bypasses."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import fakeredis
+import pytest
+import redis.exceptions
+
+from server.near_cache import NearCache
+
+
+async def _eventually(check: Callable[[], bool], seconds: float = 2.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "condition never held"
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def redis_server() -> fakeredis.FakeServer:
+    return fakeredis.FakeServer()
+
+
+@pytest.fixture
+async def cache(redis_server: fakeredis.FakeServer) -> AsyncIterator[NearCache]:
+    near = NearCache(fakeredis.FakeAsyncRedis(server=redis_server))
+    await near.start()
+    yield near
+    await near.stop()
+
+
+async def test_nothing_is_kept_until_the_subscription_is_live(
+    redis_server: fakeredis.FakeServer,
+) -> None:
+    near = NearCache(fakeredis.FakeAsyncRedis(server=redis_server))
+    region = near.region("r", ttl=60)
+    region.put("k", "v", region.stamp())
+    assert region.get("k") is None
+    await near.start()
+    try:
+        assert near.live
+        region.put("k", "v", region.stamp())
+        assert region.get("k") == "v"
+    finally:
+        await near.stop()
+    assert region.get("k") is None  # stopped: not live, wiped
+
+
+async def test_a_read_that_raced_an_invalidation_cannot_store(cache: NearCache) -> None:
+    region = cache.region("r", ttl=60)
+    stamp = region.stamp()  # a reader starts reading the source...
+    await cache.invalidate("r", ["k"])  # ...a writer changes it meanwhile...
+    region.put("k", "old", stamp)  # ...the reader's stale value is refused
+    assert region.get("k") is None
+    region.put("k", "new", region.stamp())  # a read begun after the change may store
+    assert region.get("k") == "new"
+    # Other keys are not affected by the invalidation of "k".
+    region.put("other", 1, stamp)
+    assert region.get("other") == 1
+
+
+async def test_fields_under_a_key_are_dropped_together(cache: NearCache) -> None:
+    region = cache.region("boards", ttl=60)
+    stamp = region.stamp()
+    region.put((1, "osu"), b"page", stamp, ("page", 50))
+    region.put((1, "osu"), b"mine", stamp, ("user", 7))
+    region.put((2, "osu"), b"page2", stamp, ("page", 50))
+    assert region.get((1, "osu"), ("user", 7)) == b"mine"
+    await cache.invalidate("boards", [(1, "osu")])
+    assert region.get((1, "osu"), ("page", 50)) is None
+    assert region.get((1, "osu"), ("user", 7)) is None
+    assert region.get((2, "osu"), ("page", 50)) == b"page2"
+
+
+async def test_entries_expire(cache: NearCache) -> None:
+    region = cache.region("short", ttl=0.05)
+    region.put("k", "v", region.stamp())
+    assert region.get("k") == "v"
+    await asyncio.sleep(0.08)
+    assert region.get("k") is None
+
+
+async def test_a_full_region_evicts_its_oldest_key(cache: NearCache) -> None:
+    region = cache.region("small", ttl=60, max_keys=3)
+    for key in range(4):
+        region.put(key, key + 100, region.stamp())
+    assert region.get(0) is None
+    assert [region.get(k) for k in (1, 2, 3)] == [101, 102, 103]
+
+
+async def test_invalidations_reach_every_instance(redis_server: fakeredis.FakeServer) -> None:
+    a = NearCache(fakeredis.FakeAsyncRedis(server=redis_server))
+    b = NearCache(fakeredis.FakeAsyncRedis(server=redis_server))
+    await a.start()
+    await b.start()
+    try:
+        region_a, region_b = a.region("r", ttl=60), b.region("r", ttl=60)
+        region_a.put((1, "osu"), "a's", region_a.stamp())
+        region_b.put((1, "osu"), "b's", region_b.stamp())
+        region_b.put("kept", "b's", region_b.stamp())
+        await a.invalidate("r", [(1, "osu")])  # tuple keys survive the wire
+        assert region_a.get((1, "osu")) is None  # at once on the publisher
+        await _eventually(lambda: region_b.get((1, "osu")) is None)
+        assert region_b.get("kept") == "b's"
+        await a.invalidate_region("r")
+        await _eventually(lambda: region_b.get("kept") is None)
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+async def test_losing_redis_wipes_and_bypasses_until_resubscribed(
+    cache: NearCache, redis_server: fakeredis.FakeServer
+) -> None:
+    region = cache.region("r", ttl=60)
+    region.put("k", "v", region.stamp())
+    redis_server.connected = False
+    await _eventually(lambda: not cache.live)
+    assert region.get("k") is None
+    region.put("k", "v", region.stamp())  # an outage: invalidations could be missed
+    assert region.get("k") is None
+    redis_server.connected = True
+    await _eventually(lambda: cache.live, seconds=5)
+    region.put("k", "v2", region.stamp())
+    assert region.get("k") == "v2"
+
+
+async def test_strict_invalidation_fails_when_it_cannot_publish(
+    cache: NearCache, redis_server: fakeredis.FakeServer
+) -> None:
+    """Revocation must not report success if other instances may not have heard of it."""
+    region = cache.region("r", ttl=60)
+    redis_server.connected = False
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await cache.invalidate("r", ["k"], strict=True)
+    await cache.invalidate("r", ["k"])  # after a commit: logged, not raised
+    assert region.get("k") is None
