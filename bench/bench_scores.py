@@ -27,14 +27,17 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 import httpx  # noqa: E402
+import msgspec  # noqa: E402
 from _server import LAZER_CLIENT_ID, LAZER_SECRET, ServerProcess  # noqa: E402
 from bench_api import WrkResult, median_result, run_wrk  # noqa: E402
 
@@ -122,6 +125,56 @@ class Client:
         )
         r.raise_for_status()
         return dict(r.json())
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User plus system CPU seconds a process has used so far (Linux /proc), or None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def local_database_pid(database_url: str | None) -> int | None:
+    """The MariaDB/MySQL server's pid when it runs on this machine (for its CPU time)."""
+    if not database_url or not any(h in database_url for h in ("@127.0.0.1", "@localhost")):
+        return None
+    for name in ("mariadbd", "mysqld"):
+        found = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout
+        if found.split():
+            return int(found.split()[0])
+    return None
+
+
+class CpuShare(msgspec.Struct):
+    """Where a run's CPU went: the server process and the database, per request."""
+
+    wall_seconds: float = 0.0
+    server_seconds: float = 0.0
+    database_seconds: float | None = None
+    requests: int = 0
+
+    def add(self, wall: float, server: float, database: float | None, requests: int) -> None:
+        """Accumulate one run."""
+        self.wall_seconds += wall
+        self.server_seconds += server
+        if database is not None:
+            self.database_seconds = (self.database_seconds or 0.0) + database
+        self.requests += requests
+
+    def line(self) -> str:
+        """One human line."""
+        per = 1000 / max(self.requests, 1)
+        text = (
+            f"submit CPU: server process {self.server_seconds / self.wall_seconds:.0%} of one "
+            f"core, {self.server_seconds * per:.2f} ms per request"
+        )
+        if self.database_seconds is not None:
+            text += f"; database {self.database_seconds * per:.2f} ms per request"
+        return text
 
 
 def submission_script(path: Path, beatmap_id: int, plan: list[tuple[str, int]], body: str) -> None:
@@ -225,6 +278,11 @@ def main() -> int:
                 800_000,
             )
             results: dict[str, list[WrkResult]] = {name: [] for name in [*reads, "submit"]}
+            # Is submission bounded by the database or by the server's Python? CPU time of
+            # both during the submission runs tells: a server process short of a full core
+            # while requests queue is waiting on the database.
+            cpu = CpuShare()
+            database_pid = local_database_pid(args.database_url)
             created = 0
             for round_number in range(args.rounds):
                 for name, path in reads.items():
@@ -236,8 +294,17 @@ def main() -> int:
                 ]
                 script = maps_dir / f"submit{round_number}.lua"
                 submission_script(script, submit_map, plan, json.dumps(body))
+                before = (time.monotonic(), cpu_seconds(server.pid), cpu_seconds(database_pid))
                 result = run_wrk(server.url + "/", args, {}, script)
+                after = (time.monotonic(), cpu_seconds(server.pid), cpu_seconds(database_pid))
                 results["submit"].append(result)
+                if before[1] is not None and after[1] is not None:
+                    database = (
+                        after[2] - before[2]
+                        if before[2] is not None and after[2] is not None
+                        else None
+                    )
+                    cpu.add(after[0] - before[0], after[1] - before[1], database, result.requests)
                 created += min(result.requests, len(plan))
                 if result.requests > len(plan):
                     print(
@@ -272,6 +339,7 @@ def main() -> int:
                     "ratio": {
                         k: round(v.requests_per_second / floor, 3) for k, v in summary.items()
                     },
+                    "submit_cpu": msgspec.to_builtins(cpu),
                 },
                 indent=2,
             )
@@ -288,6 +356,8 @@ def main() -> int:
                 f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.requests:>10}{r.non_2xx + r.socket_errors:>8}"
             )
         print(f"scores created by the submission runs: {created}")
+        if cpu.requests:
+            print(cpu.line())
     if failed:
         print("some requests failed: the figures above are not valid", file=sys.stderr)
     for name in missed:

@@ -60,8 +60,11 @@ def unauthenticated() -> NoReturn:
 
 
 def services(request: Request) -> Services:
-    """The services the lifespan opened (typed access to request state)."""
-    return request.state.services  # type: ignore[no-any-return]
+    """The services the lifespan opened (typed access to request state).
+
+    Read from the scope's state dict directly: `request.state` wraps it in a new object
+    per request, and every handler asks several times."""
+    return request.scope["state"]["services"]  # type: ignore[no-any-return]
 
 
 def client_ip(request: Request, trusted_hops: int) -> str:
@@ -166,12 +169,13 @@ async def require_session(request: Request, scope: str = "public") -> Session:
 async def require_user(request: Request, scope: str = "identify") -> tuple[Session, UserAccount]:
     """The signed-in user behind the token (a client-credentials token has none: 401)."""
     token = bearer_token(request)
-    session = await services(request).tokens.authenticate(token) if token else None
+    found = services(request)
+    session = await found.tokens.authenticate(token) if token else None
     if session is None or session.user_id is None:
         unauthenticated()
     if not session.allows(scope):
         fail(403, f"This action requires the `{scope}` scope.")
-    account = await services(request).users.cached_by_id(session.user_id)
+    account = await found.users.cached_by_id(session.user_id)
     if account is None:
         unauthenticated()
     return session, account
