@@ -39,10 +39,14 @@ _MAX_BACKOFF_SECONDS: Final = 5.0
 _MAX_MARKS: Final = 10_000
 
 
-class _Invalidation(msgspec.Struct, frozen=True, array_like=True):
-    origin: str
+class _Drop(msgspec.Struct, frozen=True, array_like=True):
     region: str
     keys: list[Any] | None  # msgpack-able keys (lists for tuples); None: the whole region
+
+
+class _Invalidation(msgspec.Struct, frozen=True, array_like=True):
+    origin: str
+    drops: list[_Drop]
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -180,13 +184,30 @@ class NearCache:
         cannot publish can usually not be heard by the others' subscriptions either, and
         those bypass their caches while cut off; the entries' lifetime bounds the rest.
         Revocation passes strict=True and fails its request instead."""
-        if not keys:
-            return
-        self.region_drop(region, keys)
-        message = _Invalidation(self.instance_id, region, [_wire_key(k) for k in keys])
-        await self._publish(message, region, strict=strict)
+        await self.invalidate_many([(region, keys)], strict=strict)
 
-    async def _publish(self, message: _Invalidation, region: str, *, strict: bool) -> None:
+    async def invalidate_many(
+        self, drops: list[tuple[str, list[Hashable]]], *, strict: bool = False
+    ) -> None:
+        """Several regions' keys in one message (a submission changes a board, a beatmap's
+        play count and a profile at once)."""
+        wanted = [(region, keys) for region, keys in drops if keys]
+        if not wanted:
+            return
+        for region, keys in wanted:
+            self.region_drop(region, keys)
+        message = _Invalidation(
+            self.instance_id,
+            [_Drop(region, [_wire_key(k) for k in keys]) for region, keys in wanted],
+        )
+        await self._publish(message, strict=strict)
+
+    async def invalidate_region(self, region: str) -> None:
+        """Drop a whole region here and on every other instance (bulk changes: recalc)."""
+        self.region_drop(region, None)
+        await self._publish(_Invalidation(self.instance_id, [_Drop(region, None)]), strict=False)
+
+    async def _publish(self, message: _Invalidation, *, strict: bool) -> None:
         data = _encoder.encode(message)
         try:
             try:
@@ -197,12 +218,8 @@ class NearCache:
         except (RedisError, OSError):
             if strict:
                 raise
-            log.warning("near cache: could not publish an invalidation of %s", region)
-
-    async def invalidate_region(self, region: str) -> None:
-        """Drop a whole region here and on every other instance (bulk changes: recalc)."""
-        self.region_drop(region, None)
-        await self._publish(_Invalidation(self.instance_id, region, None), region, strict=False)
+            regions = ", ".join(drop.region for drop in message.drops)
+            log.warning("near cache: could not publish an invalidation of %s", regions)
 
     def region_drop(self, region: str, keys: list[Hashable] | None) -> None:
         """Drop keys (None: all) from a region of this process only."""
@@ -253,5 +270,6 @@ class NearCache:
             log.warning("near cache: undecodable invalidation")
             return
         if message.origin != self.instance_id:
-            keys = None if message.keys is None else [_local_key(k) for k in message.keys]
-            self.region_drop(message.region, keys)
+            for drop in message.drops:
+                keys = None if drop.keys is None else [_local_key(k) for k in drop.keys]
+                self.region_drop(drop.region, keys)

@@ -119,6 +119,7 @@ API_V2: list[BaseRoute] = [
     *both("/beatmapsets/{beatmapset}/download", beatmaps.download_beatmapset, ["GET"]),
     *both("/beatmapsets/{beatmapset}/favourites", beatmaps.favourite_beatmapset, ["POST"]),
     *both("/scores/{score}/download", replays.download_replay, ["GET"]),
+    *both("/oauth/tokens/current", auth.revoke_current_token, ["DELETE"]),
 ]
 
 ROUTES: list[BaseRoute] = [

@@ -6,7 +6,16 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http import JSONResponse, client_ip, fail, read_fields, read_token_fields, services
+from server.http import (
+    JSONResponse,
+    client_ip,
+    fail,
+    optional_session,
+    read_fields,
+    read_token_fields,
+    services,
+    unauthenticated,
+)
 from server.services.accounts import RegistrationInput, RegistrationRejected
 from server.services.countries import normalise_country
 from server.services.limits import LimiterUnavailable
@@ -93,3 +102,15 @@ async def register(request: Request) -> Response:
         return JSONResponse({"form_error": {"user": outcome.errors}}, status_code=422)
     users = await svc.profiles.compact_many([outcome.user])
     return JSONResponse(users[0])
+
+
+async def revoke_current_token(request: Request) -> Response:
+    """DELETE /api/v2/oauth/tokens/current: sign out (ossapi's revoke_token, bots, sites).
+
+    osu-web revokes the token and its refresh token; here the whole sign-in family goes,
+    which is the same set plus the already-rotated ones."""
+    session = await optional_session(request)  # any scope may sign itself out
+    if session is None:
+        unauthenticated()
+    await services(request).tokens.revoke_family(session.family_id)
+    return Response(status_code=204)

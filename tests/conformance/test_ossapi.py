@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -225,3 +226,22 @@ def test_pre_issued_lazer_token_reads_me(
     taiko = bounded(lambda: api.get_me(GameMode.TAIKO))
     assert taiko.id == live_account.id
     assert taiko.statistics is not None
+
+
+def test_revoke_token_signs_ossapi_out(
+    live_server: LiveServer, live_account: Account, tmp_path: Path
+) -> None:
+    """ossapi's revoke_token (DELETE oauth/tokens/current) ends the sign-in: the same
+    token is refused afterwards."""
+    tokens = _lazer_tokens(live_server, live_account)
+    api = _lazer_ossapi(live_server, tokens, tmp_path)
+    assert bounded(api.get_me).id == live_account.id
+    # ossapi then deletes its saved token file, which a pre-issued token never had.
+    with contextlib.suppress(FileNotFoundError):
+        bounded(api.revoke_token)
+    response = requests.get(
+        f"{live_server.url}/api/v2/me",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 401

@@ -184,6 +184,24 @@ async def test_revocation_reaches_a_cached_token(
     assert (await _me(client, player.access_token)).status_code == 401
 
 
+async def test_revoking_the_current_token_signs_out_that_sign_in_only(
+    client: httpx.AsyncClient, player: SignedIn
+) -> None:
+    """DELETE oauth/tokens/current (osu-web's "Revoke current token"): 204, then neither
+    the access token nor its refresh token works; another sign-in of the user survives."""
+    other = await sign_in(client, player.account)
+    assert (await _me(client, player.access_token)).status_code == 200  # now cached
+    anonymous = await client.delete("/api/v2/oauth/tokens/current")
+    assert anonymous.status_code == 401
+    revoked = await client.delete("/api/v2/oauth/tokens/current", headers=player.headers)
+    assert revoked.status_code == 204 and revoked.content == b""
+    assert (await _me(client, player.access_token)).status_code == 401
+    assert (await refresh_grant(client, player.refresh_token)).status_code == 401
+    assert (await _me(client, other.access_token)).status_code == 200
+    again = await client.delete("/api/v2/oauth/tokens/current/", headers=player.headers)
+    assert again.status_code == 401
+
+
 async def _third_party_client(services, password_client: bool = False) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
