@@ -19,7 +19,7 @@ from server.db import Database
 from server.db.migrations import migrate, pending_count
 from server.http import ApiError, JSONResponse
 from server.hubs import Realtime
-from server.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from server.middleware import AccessLogMiddleware, ApiRateLimitMiddleware, BodyLimitMiddleware
 from server.near_cache import NearCache
 from server.redis_store import open_redis
 from server.repositories.beatmaps import BeatmapRepository
@@ -35,7 +35,7 @@ from server.services.beatmap_files import LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
-from server.services.limits import FixedWindowLimiter, LoginGuard
+from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
@@ -69,6 +69,7 @@ class Services:
     chat: ChatService
     notifications: NotificationService
     token_limiter: FixedWindowLimiter
+    api_limiter: ApiRateLimiter
     registration_limiter: FixedWindowLimiter
     beatmaps: BeatmapService
     scores: ScoreService
@@ -166,6 +167,9 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         token_limiter=FixedWindowLimiter(
             redis, "oauth-token", settings.token_rate_limit_per_minute, 60
         ),
+        api_limiter=ApiRateLimiter(
+            redis, settings.api_rate_limit_per_minute, instances=settings.web_concurrency
+        ),
         registration_limiter=FixedWindowLimiter(
             redis,
             "register",
@@ -243,6 +247,7 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
         middleware=[
             Middleware(AccessLogMiddleware),
+            Middleware(ApiRateLimitMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers={

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware (no BaseHTTPMiddleware): body size limit and request logging."""
+"""Pure ASGI middleware (no BaseHTTPMiddleware): body size limit, the API rate limit and
+request logging."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import re
 import time
 from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.http import client_ip
 
 log = logging.getLogger("server.access")
 
@@ -105,7 +109,60 @@ class AccessLogMiddleware:
             )
 
 
-async def _send_error(send: Send, status: int, body: bytes) -> None:
+class ApiRateLimitMiddleware:
+    """S-RL-1 on every /api/ request: osu-web's X-RateLimit-Limit and X-RateLimit-Remaining
+    headers, and 429 with Retry-After past the limit. Keyed by bearer token (see
+    TokenService.rate_key), by client IP without a valid-looking one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        services = scope.get("state", {}).get("services")
+        if scope["type"] != "http" or services is None or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        limiter = services.api_limiter
+        if not limiter.enabled:
+            await self.app(scope, receive, send)
+            return
+        allowance = await limiter.hit(_rate_key(scope, services))
+        limit_headers = [
+            (b"x-ratelimit-limit", str(allowance.limit).encode()),
+            (b"x-ratelimit-remaining", str(allowance.remaining).encode()),
+        ]
+        if not allowance.allowed:
+            await _send_error(
+                send,
+                429,
+                b'{"error":"Too Many Attempts."}',
+                [*limit_headers, (b"retry-after", str(allowance.retry_after).encode())],
+            )
+            return
+
+        async def with_limit_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *limit_headers]
+            await send(message)
+
+        await self.app(scope, receive, with_limit_headers)
+
+
+def _rate_key(scope: Scope, services: Any) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                digest = services.tokens.rate_key(token.strip())
+                if digest is not None:
+                    return f"token:{digest}"
+            break
+    return f"ip:{client_ip(Request(scope), services.settings.trusted_proxy_hops)}"
+
+
+async def _send_error(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -113,6 +170,7 @@ async def _send_error(send: Send, status: int, body: bytes) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *(headers or []),
             ],
         }
     )

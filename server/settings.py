@@ -56,6 +56,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_accounts: int = 50
     login_window_seconds: int = 600
     token_rate_limit_per_minute: int = 60
+    api_rate_limit_per_minute: int = 1200
+    web_concurrency: int = 1
     registration_rate_limit: int = 60
     registration_window_seconds: int = 600
     registration_enabled: bool = True
@@ -248,6 +250,8 @@ def load_settings(
         refresh_token_seconds=_env_int(env, "REFRESH_TOKEN_SECONDS", 90 * 86_400, minimum=120),
         token_cache_seconds=_env_int(env, "TOKEN_CACHE_SECONDS", 300, minimum=0),
         near_cache=_env_bool(env, "NEAR_CACHE", True),
+        api_rate_limit_per_minute=_env_int(env, "API_RATE_LIMIT_PER_MINUTE", 1200, minimum=0),
+        web_concurrency=_env_int(env, "WEB_CONCURRENCY", 1, minimum=1),
         profile_cache_seconds=_env_int(env, "PROFILE_CACHE_SECONDS", 10, minimum=0),
         login_max_failures=_env_int(env, "LOGIN_MAX_FAILURES", 10, minimum=1),
         login_max_accounts=_env_int(env, "LOGIN_MAX_ACCOUNTS", 50, minimum=1),

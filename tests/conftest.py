@@ -44,6 +44,7 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
         # The whole suite signs in from one address; the limits have their own tests.
         "TOKEN_RATE_LIMIT_PER_MINUTE": "1000000",
         "REGISTRATION_RATE_LIMIT": "1000000",
+        "API_RATE_LIMIT_PER_MINUTE": "1000000",
     }
     if TEST_DATABASE_URL:
         env["DATABASE_URL"] = TEST_DATABASE_URL

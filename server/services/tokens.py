@@ -204,6 +204,24 @@ class TokenService:
             self._local.put(digest, (session, cached.expires_at), stamp)
         return session
 
+    def rate_key(self, token: str) -> str | None:
+        """What the API rate limit counts a bearer token as: its digest when it is one of
+        ours (checked before, or its signature verifies), else None (count the IP), so
+        made-up tokens cannot each get an allowance of their own."""
+        digest = token_sha256(token)
+        if self._local is not None and self._local.get(digest) is not None:
+            return digest
+        try:
+            jwt.decode(
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                options={"verify_exp": False, "verify_aud": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        return digest
+
     async def revoke_family(self, family_id: str) -> None:
         """Revoke a sign-in family everywhere (storage first, then the cache)."""
         hashes = await self._repo.revoke_family(family_id)

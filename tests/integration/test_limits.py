@@ -131,3 +131,62 @@ async def test_security_limiters_fail_closed_without_redis(
         response = await password_grant(cut_off, account.username, account.password)
         assert response.status_code == 503
         assert "temporarily unavailable" in response.json()["error"]
+
+
+async def _wait_clear_of_minute_edge() -> None:
+    # The API limit is per clock minute; a test that straddles one sees a fresh allowance.
+    import asyncio
+    import time
+
+    if time.time() % 60 > 55:
+        await asyncio.sleep(60 - time.time() % 60 + 0.05)
+
+
+async def test_api_rate_limit_per_token_with_osu_web_headers(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
+    """S-RL-1: X-RateLimit-Limit/Remaining on API answers, 429 with Retry-After past the
+    limit, per token (another sign-in has its own), and /health is not an API route."""
+    from tests.helpers import sign_in
+
+    account = await signup(client)
+    settings = make_settings(data_dir, API_RATE_LIMIT_PER_MINUTE="5")
+    await _wait_clear_of_minute_edge()
+    async with app_client(settings, _ip()) as limited:
+        first = await sign_in(limited, account)
+        second = await sign_in(limited, account)
+        seen = []
+        for _ in range(5):
+            response = await limited.get("/api/v2/me", headers=first.headers)
+            assert response.status_code == 200
+            assert response.headers["x-ratelimit-limit"] == "5"
+            seen.append(int(response.headers["x-ratelimit-remaining"]))
+        assert seen == [4, 3, 2, 1, 0]
+        refused = await limited.get("/api/v2/me", headers=first.headers)
+        assert refused.status_code == 429
+        assert refused.json() == {"error": "Too Many Attempts."}
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert refused.headers["x-ratelimit-remaining"] == "0"
+        assert (await limited.get("/api/v2/me", headers=second.headers)).status_code == 200
+        for _ in range(6):
+            assert (await limited.get("/health")).status_code == 200
+
+
+async def test_made_up_tokens_count_against_the_ip(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
+    """A flood with a fresh fake bearer token each time cannot dodge the limit: tokens that
+    are not ours count against the caller's IP, like anonymous requests."""
+    settings = make_settings(data_dir, API_RATE_LIMIT_PER_MINUTE="3")
+    await _wait_clear_of_minute_edge()
+    async with app_client(settings, _ip()) as flooder:
+        statuses = [
+            (
+                await flooder.get(
+                    "/api/v2/me", headers={"Authorization": f"Bearer fake.{secrets.token_hex(8)}"}
+                )
+            ).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429]
+        assert (await flooder.get("/api/v2/seasonal-backgrounds")).status_code == 429
