@@ -153,13 +153,17 @@ class ApiRateLimiter:
         limit: int,
         *,
         window: int = 60,
-        chunk: int = 20,
+        chunk: int | None = None,
         instances: int = 1,
         max_keys: int = 100_000,
     ) -> None:
         self._redis = redis
         self.limit = limit
         self._window = window
+        # A sixtieth of the limit (20 for osu-web's 1200), within [20, 1000]: a client at
+        # full speed costs one claim a second, and N instances refuse at most N chunks early.
+        if chunk is None:
+            chunk = min(max(limit // 60, 20), 1000)
         self._chunk = max(1, min(chunk, limit))
         self._fallback_limit = max(1, limit // max(1, instances))
         self._max_keys = max_keys
