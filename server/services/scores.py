@@ -31,6 +31,7 @@ from server.repositories.scores import (
     StatisticsDelta,
 )
 from server.repositories.users import UserAccount, UserRepository
+from server.services import mods as lazer_mods
 from server.services import scoring
 from server.services.beatmaps import BeatmapService, awards_pp, has_leaderboard
 from server.services.countries import country_name
@@ -49,6 +50,9 @@ LEADERBOARD_DEFAULT: Final = 50
 LEADERBOARD_MAX: Final = 100
 # Grade columns of user_statistics that count the bests' grades.
 _GRADE_COLUMNS: Final = {"XH": "ssh", "X": "ss", "SH": "sh", "S": "s", "A": "a"}
+# Slack for the play-time check: the last object can be hit early by its hit window, and
+# total_length is whole seconds.
+_PLAY_TIME_TOLERANCE: Final = 2.0
 # MySQL deadlock / lock wait timeout: the whole transaction is safe to run again.
 _RETRYABLE_MYSQL: Final = frozenset({1213, 1205})
 
@@ -69,6 +73,7 @@ class SubmitRejected(Enum):
     EXPIRED = "expired token"
     BEATMAP_CHANGED = "beatmapset state has been updated"
     FILE_MISSING = "beatmap file unavailable"
+    TOO_SOON = "score submitted sooner than the beatmap can be played"
 
 
 class Submitted(msgspec.Struct, frozen=True):
@@ -233,17 +238,26 @@ class ScoreService:
         attrs = await self._difficulty(beatmap, token.ruleset_id, mods_probe)
         if not isinstance(attrs, corepp.DifficultyAttributes):
             return attrs
-        checked = scoring.check_submission(submitted, token.ruleset_id, attrs.max_combo)
+        difficulty = lazer_mods.BaseDifficulty(
+            cs=beatmap.cs, ar=beatmap.ar, od=beatmap.od, hp=beatmap.hp
+        )
+        checked = scoring.check_submission(submitted, token.ruleset_id, attrs.max_combo, difficulty)
         if isinstance(checked, scoring.Rejected):
             return checked
-        objects = attrs.n_circles + attrs.n_sliders + attrs.n_spinners
-        if token.ruleset_id == 0 and scoring.judged_objects(checked.maximum_statistics) != objects:
+        if scoring.maximum_mismatch(token.ruleset_id, checked.maximum_statistics, attrs):
             return scoring.Rejected.MAXIMUM_MISMATCH
         if checked.passed and scoring.judged_objects(checked.statistics) != scoring.judged_objects(
             checked.maximum_statistics
         ):
             # S-SC-8: a pass judges every object.
             return scoring.Rejected.OVER_MAXIMUM
+        if checked.passed and (now - token.created_at).total_seconds() < (
+            beatmap.total_length / lazer_mods.fastest_rate(checked.mods) - _PLAY_TIME_TOLERANCE
+        ):
+            # S-SC-8 [beyond ref: osu-web has no such check]: a pass cannot arrive before the
+            # map could be played through at the fastest rate its mods reach. total_length runs
+            # from the first object to the last, so lead-in and loading only add to the wait.
+            return SubmitRejected.TOO_SOON
         return await self._store(account, beatmap, token.id, token.created_at, checked, attrs, now)
 
     async def _store(
@@ -257,9 +271,12 @@ class ScoreService:
         now: datetime,
     ) -> Submitted | scoring.Rejected:
         ruleset_id = attrs.mode
-        unranked = checked.has_unranked_mods or (
-            not self._relax and bool({"RX", "AP"} & set(checked.acronyms))
-        )
+        # A mod lazer does not rank makes the play unranked: no pp, no ranked score, no
+        # leaderboard entry. osu-web itself stores such a play as ranked and only
+        # osu-queue-score-statistics withholds its pp (AllModsValidForPerformance); keeping it
+        # off the boards and out of ranked score is our choice. With relax rulesets on, RX and
+        # AP plays are ranked on their own boards.
+        unranked = bool(set(checked.unranked_mods) - ({"RX", "AP"} if self._relax else set()))
         ruleset = ruleset_key(ruleset_id, checked.acronyms, self._relax)
         status = beatmap.status
         ranked = (
@@ -284,7 +301,18 @@ class ScoreService:
             score_input = corepp.ScoreInput(statistics=stats, max_combo=checked.max_combo)
             pp = corepp.performance(attrs, checked.mods, score_input).pp
         awards = ranked and pp is not None and awards_pp(status, self._all_statuses)
-        counted = scoring.play_counts(checked, (now - started_at).total_seconds())
+        totals = scoring.play_totals(
+            ruleset_id=ruleset_id,
+            passed=checked.passed,
+            total_score=checked.total_score,
+            statistics=checked.statistics,
+            maximum=checked.maximum_statistics,
+            max_combo=checked.max_combo,
+            mods=checked.mods,
+            seconds_played=(now - started_at).total_seconds(),
+            total_length=beatmap.total_length,
+            beatmap_status=beatmap.status,
+        )
         record = NewScore(
             user_id=account.id,
             beatmap_id=beatmap.id,
@@ -294,7 +322,7 @@ class ScoreService:
             build_id=None,
             passed=checked.passed,
             ranked=ranked,
-            play_counted=counted,
+            play_counted=totals.play_count > 0,
             total_score=checked.total_score,
             total_score_without_mods=checked.total_score_without_mods,
             accuracy=checked.accuracy,
@@ -314,7 +342,7 @@ class ScoreService:
         await self.repo.ensure_statistics(account.id, ruleset)
         for attempt in range(5):
             try:
-                outcome = await self._transaction(record, beatmap, awards)
+                outcome = await self._transaction(record, beatmap, awards, totals)
                 break
             except Exception as exc:
                 if attempt == 4 or not _is_retryable(exc):
@@ -325,7 +353,7 @@ class ScoreService:
         return Submitted(outcome.score_id, outcome.created)
 
     async def _transaction(
-        self, record: NewScore, beatmap: BeatmapRecord, awards: bool
+        self, record: NewScore, beatmap: BeatmapRecord, awards: bool, totals: scoring.PlayTotals
     ) -> _Outcome:
         async with self._db.transaction():
             # Both locks come before any plain read: InnoDB's REPEATABLE READ fixes the
@@ -373,31 +401,19 @@ class ScoreService:
                         record.user_id, record.ruleset, record.beatmap_id, score_id, record.pp
                     )
             top = await self.repo.top_pp(record.user_id, record.ruleset)
-            statistics_hits = msgspec.json.decode(record.statistics)
             delta = StatisticsDelta(
                 ranked_score_delta=ranked_delta,
-                total_score=record.total_score if record.play_counted else 0,
-                play_count=1 if record.play_counted else 0,
-                play_time=0,
-                total_hits=sum(statistics_hits.get(k, 0) for k in scoring.HIT_KINDS),
-                max_combo=record.max_combo,
+                total_score=totals.total_score,
+                play_count=totals.play_count,
+                play_time=totals.play_time,
+                total_hits=totals.total_hits,
+                max_combo=totals.max_combo,
                 pp=scoring.weighted_pp([p for p, _ in top]),
                 hit_accuracy=scoring.weighted_accuracy([a for _, a in top]),
                 **grades,
             )
-            if record.play_counted:
-                delta = msgspec.structs.replace(delta, play_time=self._play_time(record, beatmap))
             await self.repo.apply_play(record.user_id, record.ruleset, delta)
         return _Outcome(score_id, True, new_best, old_best_id)
-
-    @staticmethod
-    def _play_time(record: NewScore, beatmap: BeatmapRecord) -> int:
-        mods = msgspec.json.decode(record.mods)
-        length = beatmap.total_length / scoring.rate_of(mods)
-        seconds = (
-            (record.ended_at - record.started_at).total_seconds() if record.started_at else length
-        )
-        return int(max(0, min(seconds, length)))
 
     def on_processed(self, listener: Callable[[int, int], None]) -> None:
         """Call `listener(user_id, score_id)` after each score commits (the spectator hub's

@@ -12,7 +12,7 @@ import msgspec
 
 from server.services.scores import SCORE_PROCESSED_CHANNEL, build_score_service
 from tests.helpers import sign_in, signup
-from tests.score_play import play, play_body, stored_map, token_for
+from tests.score_play import age_token, play, play_body, stored_map, token_for
 
 
 def _plain(board: Any) -> Any:
@@ -47,6 +47,7 @@ async def test_submission_and_leaderboard_without_redis(
     other = await sign_in(client, await signup(client))
     earlier = await play(client, other, beatmap, total_score_without_mods=700_000)
     token = await token_for(client, player, beatmap)
+    await age_token(services.db, token, beatmap.total_length + 5)  # played through
     # The same database and beatmaps, but a Redis that is gone.
     broken = build_score_service(
         services.settings, services.db, _FailingRedis(), services.users, services.beatmaps
@@ -142,6 +143,7 @@ async def test_board_missed_during_outage_is_dropped_when_redis_returns(
     built = _plain(await svc.leaderboard(record, "osu", "global", [], 50, account))  # builds it
     assert len(built["scores"]) == 1
     token = await token_for(client, player, beatmap)
+    await age_token(services.db, token, beatmap.total_length + 5)  # played through
     flaky.down = True
     body = msgspec.json.encode(play_body(beatmap, total_score_without_mods=950_000))
     outcome = await svc.submit(account, beatmap.id, token, body)
