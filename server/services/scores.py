@@ -25,6 +25,7 @@ from server.db import Database
 from server.models.rulesets import RULESETS
 from server.repositories.beatmaps import BeatmapRecord
 from server.repositories.scores import (
+    BoardFilter,
     NewScore,
     ScoreRecord,
     ScoreRepository,
@@ -526,25 +527,40 @@ class ScoreService:
                 "user_score": msgspec.Raw(entry),
                 "score_count": count,
             }
-        if mod_filtered:
+        if scope == "team":
+            # osu-web's team scope is the caller's team members; this schema has no teams, so
+            # the board is empty (lazer shows "no scores") rather than a stand-in group.
+            return {"scores": [], "user_score": None, "score_count": 0}
+        board = BoardFilter(
+            beatmap_id=beatmap.id,
+            ruleset=ruleset,
             # NM alone selects plays without mods; several mods select that exact set.
-            ids = await self.repo.board_mods(beatmap.id, ruleset, ",".join(acronyms), limit)
-            count = len(ids)
-        elif scope == "country":
-            ids = await self.repo.board_country(beatmap.id, ruleset, viewer.country_code, limit)
-            count = len(ids)
-        elif scope == "friend":
-            ids = await self.repo.board_friends(beatmap.id, ruleset, viewer.id, limit)
-            count = len(ids)
-        else:
-            # Teams do not exist here: the team scope is empty (lazer shows "no scores").
-            ids, count = [], 0
+            mods_key=",".join(acronyms) if mod_filtered else None,
+            country_code=viewer.country_code if scope == "country" else None,
+            friends_of=viewer.id if scope == "friend" else None,
+        )
+        ids = await self.repo.filtered_board(board, limit)
         scores = await self.shape_many(await self.repo.scores_by_ids(ids))
         return {
             "scores": scores,
-            "user_score": await self._user_score(beatmap.id, ruleset, viewer),
-            "score_count": count,
+            "user_score": await self._filtered_user_score(board, viewer),
+            # The board's real size (osu-web UserRank::getCount), not the rows returned.
+            "score_count": await self.repo.filtered_board_count(board),
         }
+
+    async def _filtered_user_score(
+        self, board: BoardFilter, viewer: UserAccount
+    ) -> dict[str, Any] | None:
+        """The caller's entry on a filtered board with its position there (osu-web
+        BeatmapScores::userBest and ::rank use the board's own filters)."""
+        if viewer.is_restricted:
+            return None
+        entry = await self.repo.filtered_board_entry(board, viewer.id)
+        record = await self.repo.score(entry[0]) if entry else None
+        if entry is None or record is None:
+            return None
+        position = await self.repo.filtered_board_position(board, entry[1], entry[0])
+        return {"position": position, "score": score_shape(record, viewer)}
 
     async def _user_score(
         self, beatmap_id: int, ruleset: str, viewer: UserAccount

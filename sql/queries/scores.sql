@@ -125,31 +125,6 @@ SELECT b.score_id, b.total_score FROM score_bests b JOIN users u ON u.id = b.use
 WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
 ORDER BY b.total_score DESC, b.score_id ASC;
 
--- name: fetch_board_country(beatmap_id, ruleset, country_code, limit)
--- The bests of one country's players on a beatmap.
-SELECT b.score_id FROM score_bests b JOIN users u ON u.id = b.user_id
-WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.country_code = :country_code
-  AND u.is_restricted = 0
-ORDER BY b.total_score DESC, b.score_id ASC LIMIT :limit;
-
--- name: fetch_board_friends(beatmap_id, ruleset, user_id, limit)
--- The bests of a user and their friends on a beatmap.
-SELECT b.score_id FROM score_bests b JOIN users u ON u.id = b.user_id
-WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
-  AND (b.user_id = :user_id OR b.user_id IN (
-        SELECT target_id FROM user_relations WHERE user_id = :user_id AND kind = 'friend'))
-ORDER BY b.total_score DESC, b.score_id ASC LIMIT :limit;
-
--- name: fetch_board_mods(beatmap_id, ruleset, mods_key, limit)
--- Each user's best with exactly these mods on a beatmap (mod-filtered leaderboard).
-SELECT id AS score_id FROM (
-    SELECT s.id, s.total_score,
-           ROW_NUMBER() OVER (PARTITION BY s.user_id ORDER BY s.total_score DESC, s.id ASC) AS n
-    FROM scores s JOIN users u ON u.id = s.user_id
-    WHERE s.beatmap_id = :beatmap_id AND s.ruleset = :ruleset AND s.mods_key = :mods_key
-      AND s.ranked = 1 AND u.is_restricted = 0
-) ranked_scores WHERE n = 1 ORDER BY total_score DESC, id ASC LIMIT :limit;
-
 -- name: count_board(beatmap_id, ruleset)$
 -- How many users have a best on a beatmap.
 SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
