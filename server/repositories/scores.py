@@ -68,6 +68,15 @@ class BestRecord(msgspec.Struct, frozen=True, kw_only=True):
     grade: str
 
 
+class ScoreCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """A user's profile counts in one ruleset."""
+
+    best: int = 0
+    pinned: int = 0
+    firsts: int = 0
+    recent: int = 0
+
+
 class StatisticsDelta(msgspec.Struct, frozen=True, kw_only=True):
     """One play's change to a user's statistics; pp and accuracy are the new values."""
 
@@ -491,10 +500,10 @@ class ScoreRepository:
             )
         )
 
-    async def user_score_counts(self, user_id: int, ruleset: str) -> tuple[int, int]:
-        """(top plays, pins) of a user in a ruleset."""
-        row = await self._db.one("count_user_scores", user_id=user_id, ruleset=ruleset)
-        return (int(row["best"]), int(row["pinned"])) if row else (0, 0)
+    async def user_score_counts(self, user_id: int, ruleset: str, since: datetime) -> ScoreCounts:
+        """A user's profile score counts in a ruleset (recent: passes since `since`)."""
+        row = await self._db.one("count_user_scores", user_id=user_id, ruleset=ruleset, since=since)
+        return msgspec.convert(row or {}, ScoreCounts, strict=False)
 
     async def pin(self, user_id: int, score_id: int, ruleset: str) -> None:
         """Pin a score at the end of the user's list."""

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE: Final = 50
 MAX_PAGES: Final = 200
 HISTORY_DAYS: Final = 90
+_MAX_BEST: Final = 200
 _SNAPSHOT_KEY = "rank-history:snapshot:"
 _PAGE_KEY = "rankings:page:"
 _PAGE_SECONDS = 30
@@ -156,10 +157,14 @@ class RankingService:
         """What the full user gains from scores: rank history and score counts."""
         await self.snapshot_once_today(ruleset)
         history = await self.history(account, ruleset, statistics.global_rank)
-        best, pinned = await self._repo.user_score_counts(account.id, ruleset)
+        since = (datetime.now(UTC) - timedelta(hours=24)).replace(tzinfo=None)
+        counts = await self._repo.user_score_counts(account.id, ruleset, since)
         return {
             "rank_history": history,
             "rankHistory": history,
-            "scores_best_count": best,
-            "scores_pinned_count": pinned,
+            # osu-web lists at most 200 top plays (UserScoreable::beatmapBestScoreIds).
+            "scores_best_count": min(counts.best, _MAX_BEST),
+            "scores_first_count": counts.firsts,
+            "scores_pinned_count": counts.pinned,
+            "scores_recent_count": counts.recent,
         }

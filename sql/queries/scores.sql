@@ -169,10 +169,22 @@ ORDER BY b.score_id DESC LIMIT :limit OFFSET :offset;
 SELECT score_id FROM score_pins WHERE user_id = :user_id AND ruleset = :ruleset
 ORDER BY display_order ASC, score_id ASC LIMIT :limit OFFSET :offset;
 
--- name: count_user_scores(user_id, ruleset)^
--- Counts for a profile: top plays, firsts and pins.
+-- name: count_user_scores(user_id, ruleset, since)^
+-- Counts for a profile, as osu-web's ProfileCount: top plays (one per beatmap with pp),
+-- first places, pins of scores on a known beatmap, and passes since a time (recent).
 SELECT (SELECT COUNT(*) FROM score_pp_bests WHERE user_id = :user_id AND ruleset = :ruleset) AS best,
-       (SELECT COUNT(*) FROM score_pins WHERE user_id = :user_id AND ruleset = :ruleset) AS pinned;
+       (SELECT COUNT(*) FROM score_pins p JOIN scores s ON s.id = p.score_id
+          JOIN beatmaps m ON m.id = s.beatmap_id
+        WHERE p.user_id = :user_id AND p.ruleset = :ruleset) AS pinned,
+       (SELECT COUNT(*) FROM score_bests b
+        WHERE b.user_id = :user_id AND b.ruleset = :ruleset AND NOT EXISTS (
+            SELECT 1 FROM score_bests o JOIN users u ON u.id = o.user_id
+            WHERE o.beatmap_id = b.beatmap_id AND o.ruleset = b.ruleset AND u.is_restricted = 0
+              AND (o.total_score > b.total_score
+                   OR (o.total_score = b.total_score AND o.score_id < b.score_id)))) AS firsts,
+       (SELECT COUNT(*) FROM scores s JOIN beatmaps m ON m.id = s.beatmap_id
+        WHERE s.user_id = :user_id AND s.ruleset = :ruleset AND s.ended_at >= :since
+          AND s.passed = 1) AS recent;
 
 -- name: fetch_pin_order_max(user_id, ruleset)$
 -- The largest display order among a user's pins of one ruleset.
