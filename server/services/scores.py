@@ -4,9 +4,11 @@ scores back (leaderboards, score pages, profile lists, pins).
 Submission (lazer-protocol.md §5.1, reliability.md S-SC-1..10 and §2):
 validate everything that needs no lock, compute pp in a worker thread, then in one
 transaction lock the token row, return the existing score if the token was used, else lock
-the user's statistics row, insert the score, link the token, move the bests and apply the
-play to the statistics. The transaction commits before the response; what follows (Redis
-leaderboard, pub/sub for the spectator hub) is best effort and cannot fail the request.
+the user's statistics row, insert the score, link the token, move the bests, apply the
+play to the statistics and queue the `score:processed` message in the outbox. The
+transaction commits before the response; what follows (Redis leaderboard, publishing the
+message, the spectator hub) is best effort and cannot fail the request, and a message that
+could not be published is published later by the outbox relay.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from server.core import pp as corepp
 from server.db import Database
 from server.models.rulesets import RULESETS
 from server.repositories.beatmaps import BeatmapRecord
+from server.repositories.outbox import OutboxRepository
 from server.repositories.scores import (
     BoardFilter,
     NewScore,
@@ -37,6 +40,7 @@ from server.services import scoring
 from server.services.beatmaps import BeatmapService, awards_pp, has_leaderboard
 from server.services.countries import country_name
 from server.services.leaderboards import Leaderboards
+from server.services.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +120,7 @@ class ScoreService:
         leaderboards: Leaderboards,
         pp_cache: corepp.PpCache,
         redis: Any,
+        outbox: Outbox,
         *,
         relax_enabled: bool,
         all_statuses: bool,
@@ -130,6 +135,7 @@ class ScoreService:
         self._pp = pp_cache
         self.pp_cache = pp_cache
         self._redis = redis
+        self.outbox = outbox
         self._processed_listeners: list[Callable[[int, int], None]] = []
         self._relax = relax_enabled
         self._all_statuses = all_statuses
@@ -414,7 +420,11 @@ class ScoreService:
                 **grades,
             )
             await self.repo.apply_play(record.user_id, record.ruleset, delta)
-        return _Outcome(score_id, True, new_best, old_best_id)
+            # Published after the commit; the outbox row makes a lost publish come again.
+            outbox_id = await self.outbox.add(
+                SCORE_PROCESSED_CHANNEL, _processed_message(record.user_id, score_id)
+            )
+        return _Outcome(score_id, True, new_best, old_best_id, outbox_id)
 
     def on_processed(self, listener: Callable[[int, int], None]) -> None:
         """Call `listener(user_id, score_id)` after each score commits (the spectator hub's
@@ -431,17 +441,11 @@ class ScoreService:
                 outcome.score_id,
                 record.total_score,
             )
-        try:
-            await self._redis.publish(
+        if outcome.outbox_id is not None:
+            await self.outbox.deliver(
+                outcome.outbox_id,
                 SCORE_PROCESSED_CHANNEL,
-                msgspec.json.encode({"user_id": record.user_id, "score_id": outcome.score_id}),
-            )
-        except Exception:
-            log.warning(
-                "publishing %s failed for score %s",
-                SCORE_PROCESSED_CHANNEL,
-                outcome.score_id,
-                exc_info=True,
+                _processed_message(record.user_id, outcome.score_id),
             )
         for listener in self._processed_listeners:
             try:
@@ -686,6 +690,12 @@ class _Outcome(msgspec.Struct, frozen=True):
     created: bool
     new_best: bool = False
     old_best_id: int | None = None
+    outbox_id: int | None = None
+
+
+def _processed_message(user_id: int, score_id: int) -> bytes:
+    """The `score:processed` message (what osu-queue-score-statistics publishes, trimmed)."""
+    return msgspec.json.encode({"user_id": user_id, "score_id": score_id})
 
 
 def user_shape(account: UserAccount) -> dict[str, Any]:
@@ -776,6 +786,7 @@ def build_score_service(
         Leaderboards(repo, redis),
         corepp.PpCache(),
         redis,
+        Outbox(OutboxRepository(db), redis),
         relax_enabled=settings.enable_relax_rulesets,
         all_statuses=settings.leaderboards_for_all_statuses,
         submission_enabled=settings.score_submission_enabled,
