@@ -77,6 +77,34 @@ class ScoreCounts(msgspec.Struct, frozen=True, kw_only=True):
     recent: int = 0
 
 
+class StoredPlay(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored play as recalc sums it (mods and statistics are JSON texts)."""
+
+    id: int
+    ruleset_id: int
+    passed: bool
+    play_counted: bool
+    total_score: int
+    max_combo: int
+    mods: str
+    statistics: str
+    maximum_statistics: str
+    started_at: datetime | None
+    ended_at: datetime
+    beatmap_status: int | None
+    total_length: int | None
+
+
+class PlayCounters(msgspec.Struct, frozen=True, kw_only=True):
+    """The statistics summed from every play of a user in a ruleset."""
+
+    play_count: int = 0
+    total_score: int = 0
+    total_hits: int = 0
+    maximum_combo: int = 0
+    play_time: int = 0
+
+
 class StatisticsDelta(msgspec.Struct, frozen=True, kw_only=True):
     """One play's change to a user's statistics; pp and accuracy are the new values."""
 
@@ -592,6 +620,26 @@ class ScoreRepository:
         """(total, grade, beatmap status) of a user's leaderboard bests."""
         rows = await self._db.all("fetch_user_bests_summary", user_id=user_id, ruleset=ruleset)
         return [(int(r["total_score"]), str(r["grade"]), int(r["status"])) for r in rows]
+
+    async def user_plays(self, user_id: int, ruleset: str) -> list[StoredPlay]:
+        """Every play of a user in a ruleset, oldest first."""
+        rows = await self._db.all("fetch_user_plays", user_id=user_id, ruleset=ruleset)
+        return [msgspec.convert(row, StoredPlay, strict=False) for row in rows]
+
+    async def set_play_counted(self, score_id: int, counted: bool) -> None:
+        """Record whether a play counts for play tracking."""
+        await self._db.execute(
+            "set_score_play_counted", score_id=score_id, play_counted=int(counted)
+        )
+
+    async def set_play_counters(self, user_id: int, ruleset: str, counters: PlayCounters) -> None:
+        """Overwrite the statistics summed from plays."""
+        await self._db.execute(
+            "set_play_totals",
+            user_id=user_id,
+            ruleset=ruleset,
+            **msgspec.structs.asdict(counters),
+        )
 
     async def statistics_rows(self, user_id: int) -> list[dict[str, Any]]:
         """A user's statistics rows as stored (recalc compares before and after)."""

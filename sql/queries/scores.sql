@@ -314,3 +314,23 @@ SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
 WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
   AND u.country_code = :country_code
   AND (b.total_score > :total_score OR (b.total_score = :total_score AND b.score_id < :score_id));
+
+-- name: fetch_user_plays(user_id, ruleset)
+-- Every play of a user in a ruleset with its beatmap's status and length (recalc sums the
+-- play counters from these); a play whose beatmap is gone keeps null status and length.
+SELECT s.id, s.ruleset_id, s.passed, s.play_counted, s.total_score, s.max_combo, s.mods,
+       s.statistics, s.maximum_statistics, s.started_at, s.ended_at,
+       m.status AS beatmap_status, m.total_length
+FROM scores s LEFT JOIN beatmaps m ON m.id = s.beatmap_id
+WHERE s.user_id = :user_id AND s.ruleset = :ruleset
+ORDER BY s.id ASC;
+
+-- name: set_score_play_counted(score_id, play_counted)!
+-- Record whether a play counts for play tracking (recalc, when the rule judges it anew).
+UPDATE scores SET play_counted = :play_counted WHERE id = :score_id;
+
+-- name: set_play_totals(user_id, ruleset, play_count, total_score, total_hits, maximum_combo, play_time)!
+-- Overwrite the statistics summed from every play (recalc).
+UPDATE user_statistics SET play_count = :play_count, total_score = :total_score,
+    total_hits = :total_hits, maximum_combo = :maximum_combo, play_time = :play_time
+WHERE user_id = :user_id AND ruleset = :ruleset;
