@@ -22,16 +22,16 @@ async def test_positions_and_counts_are_those_of_the_scope(
     client: httpx.AsyncClient, services: Any
 ) -> None:
     beatmap = await stored_map(services)
-    names = ("me", "friend", "quiet_friend", "kiwi_above", "kiwi_below", "stranger")
+    names = ("me", "friend", "quiet_friend", "local_above", "local_below", "stranger")
     users = {name: await sign_in(client, await signup(client)) for name in names}
     me = users["me"]
     for name, country in (
-        ("me", "NZ"),
-        ("friend", "DE"),
-        ("quiet_friend", "NZ"),
-        ("kiwi_above", "NZ"),
-        ("kiwi_below", "NZ"),
-        ("stranger", "DE"),
+        ("me", "FJ"),
+        ("friend", "IS"),
+        ("quiet_friend", "FJ"),
+        ("local_above", "FJ"),
+        ("local_below", "FJ"),
+        ("stranger", "IS"),
     ):
         await _in(services, users[name], country)
     for name in ("friend", "quiet_friend"):
@@ -39,10 +39,10 @@ async def test_positions_and_counts_are_those_of_the_scope(
         assert response.status_code == 200
     totals = {
         "stranger": 950_000,
-        "kiwi_above": 900_000,
+        "local_above": 900_000,
         "friend": 880_000,
         "me": 850_000,
-        "kiwi_below": 800_000,
+        "local_below": 800_000,
         "quiet_friend": 600_000,
     }
     ids = {
@@ -73,9 +73,9 @@ async def test_positions_and_counts_are_those_of_the_scope(
 
     country = await board("type=country")
     assert [s["id"] for s in country["scores"]] == [
-        ids["kiwi_above"],
+        ids["local_above"],
         ids["me"],
-        ids["kiwi_below"],
+        ids["local_below"],
         ids["quiet_friend"],
     ]
     assert country["user_score"]["position"] == 2
@@ -89,7 +89,7 @@ async def test_positions_and_counts_are_those_of_the_scope(
     assert friends["score_count"] == 3  # me and two friends
     assert friends["user_score"]["position"] == 2
 
-    # Mods and scope combine: the HD board, then the HD board of New Zealand.
+    # Mods and scope combine: the HD board, then the HD board of Fiji.
     hd = await board("mods[]=HD&limit=1")
     assert [s["id"] for s in hd["scores"]] == [hidden["stranger"]]
     assert hd["score_count"] == 2
@@ -110,10 +110,10 @@ async def test_positions_and_counts_are_those_of_the_scope(
     assert team == {"scores": [], "user_score": None, "score_count": 0}
 
     # Someone with no score on a filtered board has no entry there.
-    other = users["kiwi_below"]
+    other = users["local_below"]
     response = await client.get(f"{url}?type=friend", headers=other.headers)
     body = response.json()
-    assert [s["id"] for s in body["scores"]] == [ids["kiwi_below"]]
+    assert [s["id"] for s in body["scores"]] == [ids["local_below"]]
     assert body["user_score"]["position"] == 1 and body["score_count"] == 1
     response = await client.get(f"{url}?mods[]=HD", headers=other.headers)
     assert response.json()["user_score"] is None
