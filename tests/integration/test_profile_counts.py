@@ -54,6 +54,11 @@ async def test_profile_score_counts(client: httpx.AsyncClient, services: Any) ->
             await client.get(f"/api/v2/users/{a.id}/scores/{kind}?mode=osu", headers=a.headers)
         ).json()
         assert len(listed) == (await _counts(client, a))[key], kind
-    # A restricted rival above a no longer takes the first place from a.
-    await services.db.execute_raw("UPDATE users SET is_restricted = 1 WHERE id = :u", u=b.id)
-    assert (await _counts(client, a))["scores_first_count"] == 3
+    # A restricted player's score above does not take the first place.
+    other_map = await stored_map(services, seed=3)
+    c = await sign_in(client, await signup(client))
+    cheat = await sign_in(client, await signup(client))
+    await play(client, c, other_map, total_score_without_mods=500_000)
+    await play(client, cheat, other_map, total_score_without_mods=990_000)
+    await services.db.execute_raw("UPDATE users SET is_restricted = 1 WHERE id = :u", u=cheat.id)
+    assert (await _counts(client, c))["scores_first_count"] == 1
