@@ -521,3 +521,21 @@ CREATE TABLE rank_history (
     `rank` INT NOT NULL,
     PRIMARY KEY (user_id, ruleset, day)
 );
+
+-- Outbox (0005): messages written in the transaction of the change they announce, deleted
+-- once published; a relay publishes what is left (at-least-once delivery).
+-- dialect: mysql
+CREATE TABLE outbox (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    channel VARCHAR(64) NOT NULL,
+    payload TEXT NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: sqlite
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel VARCHAR(64) NOT NULL,
+    payload TEXT NOT NULL,
+    created_at DATETIME NOT NULL
+);

@@ -19,6 +19,7 @@ from server.db import Database
 from server.db.migrations import migrate, pending_count
 from server.http import ApiError, JSONResponse
 from server.hubs import Realtime
+from server.jobs import start_scheduler
 from server.middleware import AccessLogMiddleware, ApiRateLimitMiddleware, BodyLimitMiddleware
 from server.near_cache import NearCache
 from server.redis_store import open_redis
@@ -140,7 +141,9 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     )
     beatmaps = build_beatmap_service(settings, db, redis, near)
     scores = build_score_service(settings, db, redis, users, beatmaps, near)
-    rankings = RankingService(scores.repo, users, redis)
+    rankings = RankingService(
+        scores.repo, users, redis, snapshot_on_activity=not settings.rank_history_snapshot
+    )
     profiles = ProfileService(
         users, redis, rankings.profile_extras, near, settings.profile_cache_seconds
     )
@@ -235,9 +238,12 @@ def create_app(settings: Settings) -> Starlette:
         services = build_services(settings, db, redis)
         await services.near.start()
         await services.realtime.start()
+        scheduler = start_scheduler(settings, services)
         try:
-            yield {"services": services}
+            yield {"services": services, "scheduler": scheduler}
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             await services.aclose()
             await redis.aclose()
             await db.disconnect()

@@ -85,6 +85,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Scores: the submission switch (S-SC-1) and how long a score token stays usable.
     score_submission_enabled: bool = True
     score_token_seconds: int = 86_400
+    # Scheduled jobs (server/jobs.py): the daily rank-history snapshot and the outbox relay.
+    rank_history_snapshot: bool = True
+    outbox_relay_seconds: int = 10
     hub_keepalive_seconds: float = 15.0
     hub_client_timeout_seconds: float = 30.0
     hub_handshake_timeout_seconds: float = 15.0
@@ -272,6 +275,8 @@ def load_settings(
         **_beatmap_settings(env),
         score_submission_enabled=_env_bool(env, "SCORE_SUBMISSION_ENABLED", True),
         score_token_seconds=_env_int(env, "SCORE_TOKEN_SECONDS", 86_400, minimum=60),
+        rank_history_snapshot=_env_bool(env, "RANK_HISTORY_SNAPSHOT", True),
+        outbox_relay_seconds=_env_int(env, "OUTBOX_RELAY_SECONDS", 10, minimum=0),
         hub_keepalive_seconds=_env_int(env, "HUB_KEEPALIVE_SECONDS", 15, minimum=1),
         hub_client_timeout_seconds=_env_int(env, "HUB_CLIENT_TIMEOUT_SECONDS", 30, minimum=2),
         hub_handshake_timeout_seconds=_env_int(env, "HUB_HANDSHAKE_TIMEOUT_SECONDS", 15, minimum=1),

@@ -1,10 +1,15 @@
 """Playing a beatmap as lazer does, for score tests: store a map, get a token, build the
-SoloScoreInfo.ForSubmission body from the map's own counts, and PUT it."""
+SoloScoreInfo.ForSubmission body from the map's own counts, and PUT it.
+
+Between the token and the PUT lazer plays the map through, and the server refuses a pass that
+arrives sooner than that. Tests do not wait: `submit` ages the token by the map's length
+instead (as the time passing would), unless told the play did not happen."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,6 +29,8 @@ class StoredMap:
     checksum: str
     ruleset_id: int
     attrs: DifficultyAttributes
+    total_length: int = 0
+    db: Any = None
 
 
 async def stored_map(
@@ -35,25 +42,47 @@ async def stored_map(
         status=status,
         difficulties=[{"ruleset": ruleset, "n_objects": n_objects, **extra}],
     )
+    # Ranked a day ago, not at the moment of import: tokens aged by `submit` must still come
+    # after the ranking (a token older than the ranking is refused, S-SC-4).
+    await services.db.execute_raw(
+        "UPDATE beatmapsets SET ranked_date = :d WHERE id = :s AND ranked_date IS NOT NULL",
+        d=(datetime.now(UTC) - timedelta(days=1)).replace(tzinfo=None, microsecond=0),
+        s=set_id,
+    )
     record = await services.beatmaps.repo.beatmap(ids[0])
     data = await services.beatmaps.files.get("osu", record.checksum)
     with Beatmap.parse(data) as parsed:
         attrs = parsed.difficulty(RULESET_NAMES[ruleset])
-    return StoredMap(record.id, set_id, record.checksum, RULESET_NAMES[ruleset], attrs)
+    return StoredMap(
+        record.id,
+        set_id,
+        record.checksum,
+        RULESET_NAMES[ruleset],
+        attrs,
+        record.total_length,
+        services.db,
+    )
 
 
 def maximum_statistics(attrs: DifficultyAttributes) -> dict[str, int]:
-    """What lazer puts in maximum_statistics for an osu! map (the other rulesets: basic only)."""
+    """What lazer puts in maximum_statistics for a map (the results its judgements top out
+    at; bonus results left out)."""
     if attrs.mode == 0:
         counts = {
             "great": attrs.n_circles + attrs.n_sliders + attrs.n_spinners,
             "large_tick_hit": attrs.n_large_ticks,
             "slider_tail_hit": attrs.n_sliders,
         }
-    elif attrs.mode == 3:
-        counts = {"perfect": attrs.n_objects}
+    elif attrs.mode == 1:
+        counts = {"great": attrs.max_combo}  # one per hit; drum rolls and swells are bonus
+    elif attrs.mode == 2:
+        counts = {
+            "great": attrs.n_fruits,
+            "large_tick_hit": attrs.n_droplets,
+            "small_tick_hit": attrs.n_tiny_droplets,
+        }
     else:
-        counts = {"great": attrs.n_objects or attrs.max_combo}
+        counts = {"perfect": attrs.n_objects + attrs.n_hold_notes}  # hold notes: head and tail
     return {k: v for k, v in counts.items() if v}
 
 
@@ -121,14 +150,29 @@ async def token_for(client: httpx.AsyncClient, player: SignedIn, beatmap: Stored
     return int(response.json()["id"])
 
 
+async def age_token(db: Any, token: int, seconds: float) -> None:
+    """Make a token at least `seconds` old (an older one keeps its age)."""
+    issued = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=seconds)
+    await db.execute_raw(
+        "UPDATE score_tokens SET created_at = :t WHERE id = :id AND created_at > :t",
+        t=issued.replace(microsecond=0),
+        id=token,
+    )
+
+
 async def submit(
     client: httpx.AsyncClient,
     player: SignedIn,
     beatmap: StoredMap,
     token: int,
-    body: dict[str, Any],
+    body: Any,
+    *,
+    played: bool = True,
 ) -> httpx.Response:
-    """PUT beatmaps/{id}/solo/scores/{token} with a raw JSON body."""
+    """PUT beatmaps/{id}/solo/scores/{token} with a raw JSON body; a pass comes after the map
+    was played through (at half speed, the slowest rate a mod sets) unless `played` is off."""
+    if played and isinstance(body, dict) and body.get("passed") and beatmap.db is not None:
+        await age_token(beatmap.db, token, beatmap.total_length * 2 + 5)
     return await client.put(
         f"/api/v2/beatmaps/{beatmap.id}/solo/scores/{token}",
         content=json.dumps(body).encode(),

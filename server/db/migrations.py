@@ -8,6 +8,7 @@ lock keeps two instances that start together from migrating at once.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 from pathlib import Path
@@ -71,12 +72,17 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
                 checksum=hashlib.sha256(path.read_bytes()).hexdigest(),
             )
         )
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
+    # Versions must be unique and increasing, not consecutive: branches developed side by side
+    # reserve their numbers ahead (0005 may land before 0004), and `migrate` applies whatever
+    # is not applied yet, so a late lower number still runs once.
+    for previous, migration in itertools.pairwise(found):
+        if migration.version == previous.version:
             raise SqlFileError(
-                f"{migration.path}:1: expected migration {expected:04d} here (versions are "
-                "consecutive from 0001)"
+                f"{migration.path}:1: migration {migration.version:04d} is also "
+                f"{previous.path.name} (versions are unique)"
             )
+    if found and found[0].version < 1:
+        raise SqlFileError(f"{found[0].path}:1: migration versions start at 0001")
     return found
 
 

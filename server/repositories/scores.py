@@ -8,6 +8,9 @@ from typing import Any
 
 import msgspec
 from pypika import MySQLQuery, Order, Parameter, SQLLiteQuery, Table
+from pypika import analytics as an
+from pypika import functions as fn
+from pypika.queries import QueryBuilder
 
 from server.db import Database
 
@@ -65,6 +68,43 @@ class BestRecord(msgspec.Struct, frozen=True, kw_only=True):
     grade: str
 
 
+class ScoreCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """A user's profile counts in one ruleset."""
+
+    best: int = 0
+    pinned: int = 0
+    firsts: int = 0
+    recent: int = 0
+
+
+class StoredPlay(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored play as recalc sums it (mods and statistics are JSON texts)."""
+
+    id: int
+    ruleset_id: int
+    passed: bool
+    play_counted: bool
+    total_score: int
+    max_combo: int
+    mods: str
+    statistics: str
+    maximum_statistics: str
+    started_at: datetime | None
+    ended_at: datetime
+    beatmap_status: int | None
+    total_length: int | None
+
+
+class PlayCounters(msgspec.Struct, frozen=True, kw_only=True):
+    """The statistics summed from every play of a user in a ruleset."""
+
+    play_count: int = 0
+    total_score: int = 0
+    total_hits: int = 0
+    maximum_combo: int = 0
+    play_time: int = 0
+
+
 class StatisticsDelta(msgspec.Struct, frozen=True, kw_only=True):
     """One play's change to a user's statistics; pp and accuracy are the new values."""
 
@@ -108,6 +148,22 @@ _SCORE_COLUMNS = [
     "ended_at",
 ]
 _scores = Table("scores")
+_bests = Table("score_bests")
+_users = Table("users")
+_relations = Table("user_relations")
+
+
+class BoardFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """A filtered leaderboard: one beatmap and ruleset, each user's best among the scores that
+    pass the filters (osu-web's ScoreSearch with `mods` and `type`)."""
+
+    beatmap_id: int
+    ruleset: str
+    # Exactly this mod set ("" for no mods); None for any mods (the user's overall best).
+    mods_key: str | None = None
+    country_code: str | None = None
+    # The user and their friends.
+    friends_of: int | None = None
 
 
 def _ids(rows: list[dict[str, Any]]) -> list[int]:
@@ -258,48 +314,6 @@ class ScoreRepository:
         rows = await self._db.all("fetch_board", beatmap_id=beatmap_id, ruleset=ruleset)
         return [(int(r["score_id"]), int(r["total_score"])) for r in rows]
 
-    async def board_country(
-        self, beatmap_id: int, ruleset: str, country_code: str, limit: int
-    ) -> list[int]:
-        """Score ids of one country's bests."""
-        return _ids(
-            await self._db.all(
-                "fetch_board_country",
-                beatmap_id=beatmap_id,
-                ruleset=ruleset,
-                country_code=country_code,
-                limit=limit,
-            )
-        )
-
-    async def board_friends(
-        self, beatmap_id: int, ruleset: str, user_id: int, limit: int
-    ) -> list[int]:
-        """Score ids of a user's and their friends' bests."""
-        return _ids(
-            await self._db.all(
-                "fetch_board_friends",
-                beatmap_id=beatmap_id,
-                ruleset=ruleset,
-                user_id=user_id,
-                limit=limit,
-            )
-        )
-
-    async def board_mods(
-        self, beatmap_id: int, ruleset: str, mods_key: str, limit: int
-    ) -> list[int]:
-        """Score ids of each user's best with exactly these mods."""
-        return _ids(
-            await self._db.all(
-                "fetch_board_mods",
-                beatmap_id=beatmap_id,
-                ruleset=ruleset,
-                mods_key=mods_key,
-                limit=limit,
-            )
-        )
-
     async def board_count(self, beatmap_id: int, ruleset: str) -> int:
         """How many users have a best on a beatmap."""
         return int(await self._db.value("count_board", beatmap_id=beatmap_id, ruleset=ruleset))
@@ -330,6 +344,120 @@ class ScoreRepository:
             country_code=country_code,
         )
         return int(above) + 1
+
+    def _filtered(self, flt: BoardFilter, params: dict[str, Any]) -> QueryBuilder:
+        """The filtered board as a derived table (score_id, user_id, total_score), built with
+        pypika: scope and mod filters combine freely, every value a bound parameter."""
+        query_class = MySQLQuery if self._db.dialect == "mysql" else SQLLiteQuery
+        params.update(beatmap_id=flt.beatmap_id, ruleset=flt.ruleset)
+        if flt.mods_key is None:
+            source = _bests
+            query = query_class.from_(_bests).select(
+                _bests.score_id, _bests.user_id, _bests.total_score
+            )
+        else:
+            # Each user's best score with exactly these mods (the earlier on equal totals).
+            source = _scores
+            params["mods_key"] = flt.mods_key
+            rank = (
+                an.RowNumber()  # type: ignore[no-untyped-call]
+                .over(_scores.user_id)
+                .orderby(_scores.total_score, order=Order.desc)
+                .orderby(_scores.id, order=Order.asc)
+            )
+            query = (
+                query_class.from_(_scores)
+                .select(
+                    _scores.id.as_("score_id"),
+                    _scores.user_id,
+                    _scores.total_score,
+                    rank.as_("n"),
+                )
+                .where(_scores.mods_key == Parameter(":mods_key"))
+                .where(_scores.ranked == 1)
+            )
+        query = (
+            query.join(_users)
+            .on(_users.id == source.user_id)
+            .where(source.beatmap_id == Parameter(":beatmap_id"))
+            .where(source.ruleset == Parameter(":ruleset"))
+            .where(_users.is_restricted == 0)
+        )
+        if flt.country_code is not None:
+            params["country_code"] = flt.country_code
+            query = query.where(_users.country_code == Parameter(":country_code"))
+        if flt.friends_of is not None:
+            params["friends_of"] = flt.friends_of
+            friends = (
+                query_class.from_(_relations)
+                .select(_relations.target_id)
+                .where(_relations.user_id == Parameter(":friends_of"))
+                .where(_relations.kind == "friend")
+            )
+            query = query.where(
+                (source.user_id == Parameter(":friends_of")) | source.user_id.isin(friends)
+            )
+        if flt.mods_key is not None:
+            query = (
+                query_class.from_(query)
+                .select(query.score_id, query.user_id, query.total_score)
+                .where(query.n == 1)
+            )
+        return query
+
+    def _over(self, board: QueryBuilder) -> QueryBuilder:
+        query_class = MySQLQuery if self._db.dialect == "mysql" else SQLLiteQuery
+        return query_class.from_(board)
+
+    async def filtered_board(self, flt: BoardFilter, limit: int) -> list[int]:
+        """Score ids of a filtered board's first `limit` entries, best first."""
+        params: dict[str, Any] = {"limit": limit}
+        board = self._filtered(flt, params)
+        query = (
+            self._over(board)
+            .select(board.score_id)
+            .orderby(board.total_score, order=Order.desc)
+            .orderby(board.score_id, order=Order.asc)
+        )
+        return _ids(await self._db.all_dynamic(str(query) + " LIMIT :limit", **params))
+
+    async def filtered_board_count(self, flt: BoardFilter) -> int:
+        """How many users a filtered board holds (osu-web UserRank::getCount)."""
+        params: dict[str, Any] = {}
+        board = self._filtered(flt, params)
+        query = self._over(board).select(fn.Count("*").as_("n"))
+        rows = await self._db.all_dynamic(str(query), **params)
+        return int(rows[0]["n"])
+
+    async def filtered_board_position(
+        self, flt: BoardFilter, total_score: int, score_id: int
+    ) -> int:
+        """1-based position a best with this total and id has on a filtered board."""
+        params: dict[str, Any] = {"total_score": total_score, "score_id": score_id}
+        board = self._filtered(flt, params)
+        total = Parameter(":total_score")
+        query = (
+            self._over(board)
+            .select(fn.Count("*").as_("n"))
+            .where(
+                (board.total_score > total)
+                | ((board.total_score == total) & (board.score_id < Parameter(":score_id")))
+            )
+        )
+        rows = await self._db.all_dynamic(str(query), **params)
+        return int(rows[0]["n"]) + 1
+
+    async def filtered_board_entry(self, flt: BoardFilter, user_id: int) -> tuple[int, int] | None:
+        """(score id, total) of a user's entry on a filtered board."""
+        params: dict[str, Any] = {"entry_user": user_id}
+        board = self._filtered(flt, params)
+        query = (
+            self._over(board)
+            .select(board.score_id, board.total_score)
+            .where(board.user_id == Parameter(":entry_user"))
+        )
+        rows = await self._db.all_dynamic(str(query), **params)
+        return (int(rows[0]["score_id"]), int(rows[0]["total_score"])) if rows else None
 
     async def user_scores_on_beatmap(
         self, beatmap_id: int, ruleset: str, user_id: int
@@ -400,10 +528,10 @@ class ScoreRepository:
             )
         )
 
-    async def user_score_counts(self, user_id: int, ruleset: str) -> tuple[int, int]:
-        """(top plays, pins) of a user in a ruleset."""
-        row = await self._db.one("count_user_scores", user_id=user_id, ruleset=ruleset)
-        return (int(row["best"]), int(row["pinned"])) if row else (0, 0)
+    async def user_score_counts(self, user_id: int, ruleset: str, since: datetime) -> ScoreCounts:
+        """A user's profile score counts in a ruleset (recent: passes since `since`)."""
+        row = await self._db.one("count_user_scores", user_id=user_id, ruleset=ruleset, since=since)
+        return msgspec.convert(row or {}, ScoreCounts, strict=False)
 
     async def pin(self, user_id: int, score_id: int, ruleset: str) -> None:
         """Pin a score at the end of the user's list."""
@@ -492,6 +620,26 @@ class ScoreRepository:
         """(total, grade, beatmap status) of a user's leaderboard bests."""
         rows = await self._db.all("fetch_user_bests_summary", user_id=user_id, ruleset=ruleset)
         return [(int(r["total_score"]), str(r["grade"]), int(r["status"])) for r in rows]
+
+    async def user_plays(self, user_id: int, ruleset: str) -> list[StoredPlay]:
+        """Every play of a user in a ruleset, oldest first."""
+        rows = await self._db.all("fetch_user_plays", user_id=user_id, ruleset=ruleset)
+        return [msgspec.convert(row, StoredPlay, strict=False) for row in rows]
+
+    async def set_play_counted(self, score_id: int, counted: bool) -> None:
+        """Record whether a play counts for play tracking."""
+        await self._db.execute(
+            "set_score_play_counted", score_id=score_id, play_counted=int(counted)
+        )
+
+    async def set_play_counters(self, user_id: int, ruleset: str, counters: PlayCounters) -> None:
+        """Overwrite the statistics summed from plays."""
+        await self._db.execute(
+            "set_play_totals",
+            user_id=user_id,
+            ruleset=ruleset,
+            **msgspec.structs.asdict(counters),
+        )
 
     async def statistics_rows(self, user_id: int) -> list[dict[str, Any]]:
         """A user's statistics rows as stored (recalc compares before and after)."""

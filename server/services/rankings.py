@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
@@ -21,7 +22,14 @@ log = logging.getLogger(__name__)
 PAGE_SIZE: Final = 50
 MAX_PAGES: Final = 200
 HISTORY_DAYS: Final = 90
+_MAX_BEST: Final = 200
 _SNAPSHOT_KEY = "rank-history:snapshot:"
+_SNAPSHOT_LOCK_SECONDS = 600
+# KEYS: lock. ARGV: token. Deletes the lock only if the caller still holds it.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 _PAGE_KEY = "rankings:page:"
 _PAGE_SECONDS = 30
 
@@ -29,10 +37,21 @@ _PAGE_SECONDS = 30
 class RankingService:
     """Ranking pages and rank history."""
 
-    def __init__(self, repo: ScoreRepository, users: UserRepository, redis: Any) -> None:
+    def __init__(
+        self,
+        repo: ScoreRepository,
+        users: UserRepository,
+        redis: Any,
+        *,
+        snapshot_on_activity: bool = True,
+    ) -> None:
         self._repo = repo
         self._users = users
         self._redis = redis
+        self._release = redis.register_script(_RELEASE)
+        # Without the scheduled job (RANK_HISTORY_SNAPSHOT off), profile views take the day's
+        # snapshot instead, so the history still fills.
+        self._snapshot_on_activity = snapshot_on_activity
 
     async def users(self, ruleset: str, kind: str, page: int, country: str | None) -> msgspec.Raw:
         """`{"ranking": [UserStatistics + user], "cursor", "total"}` for one page, cached in
@@ -121,18 +140,37 @@ class RankingService:
         """Record every ranked user's global rank for a day (idempotent)."""
         await self._repo.snapshot_ranks(ruleset, day)
 
-    async def snapshot_once_today(self, ruleset: str) -> None:
-        """Take today's snapshot once across all instances (a Redis NX key is the lock);
-        called on activity, so a server with no scheduler still keeps the history."""
+    async def snapshot_once_today(self, ruleset: str) -> bool:
+        """Take today's snapshot of a ruleset unless some instance already has; True when this
+        call took it. A Redis lock (token-checked release) lets one instance work at a time and
+        a marker set after success makes the rest skip the day; a run that failed leaves no
+        marker, so the next one tries again. Never raises."""
         today = datetime.now(UTC).date()
+        done = f"{_SNAPSHOT_KEY}{ruleset}:{today}"
+        lock = f"{done}:lock"
+        token = secrets.token_hex(16)
         try:
-            claimed = await self._redis.set(
-                f"{_SNAPSHOT_KEY}{ruleset}:{today}", b"1", nx=True, ex=2 * 86_400
-            )
-            if claimed:
-                await self.snapshot(ruleset, today)
+            if await self._redis.exists(done):
+                return False
+            if not await self._redis.set(lock, token, nx=True, ex=_SNAPSHOT_LOCK_SECONDS):
+                return False
+        except Exception:
+            log.warning("rank history snapshot: Redis unavailable", exc_info=True)
+            return False
+        try:
+            if await self._redis.exists(done):  # finished by another instance meanwhile
+                return False
+            await self.snapshot(ruleset, today)
+            await self._redis.set(done, b"1", ex=2 * 86_400)
+            return True
         except Exception:
             log.warning("rank history snapshot failed for %s", ruleset, exc_info=True)
+            return False
+        finally:
+            try:
+                await self._release(keys=[lock], args=[token])
+            except Exception:  # the lock expires by itself
+                log.warning("rank history snapshot: could not release its lock", exc_info=True)
 
     async def history(
         self, account: UserAccount, ruleset: str, current_rank: int | None
@@ -154,12 +192,17 @@ class RankingService:
         self, account: UserAccount, ruleset: str, statistics: UserStatistics
     ) -> dict[str, Any]:
         """What the full user gains from scores: rank history and score counts."""
-        await self.snapshot_once_today(ruleset)
+        if self._snapshot_on_activity:
+            await self.snapshot_once_today(ruleset)
         history = await self.history(account, ruleset, statistics.global_rank)
-        best, pinned = await self._repo.user_score_counts(account.id, ruleset)
+        since = (datetime.now(UTC) - timedelta(hours=24)).replace(tzinfo=None)
+        counts = await self._repo.user_score_counts(account.id, ruleset, since)
         return {
             "rank_history": history,
             "rankHistory": history,
-            "scores_best_count": best,
-            "scores_pinned_count": pinned,
+            # osu-web lists at most 200 top plays (UserScoreable::beatmapBestScoreIds).
+            "scores_best_count": min(counts.best, _MAX_BEST),
+            "scores_first_count": counts.firsts,
+            "scores_pinned_count": counts.pinned,
+            "scores_recent_count": counts.recent,
         }

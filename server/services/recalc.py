@@ -1,5 +1,7 @@
 """Recalculation: pp of stored scores through the core (batched per beatmap, ruleset and
-mods), then each affected user's bests and derived statistics, then the leaderboards.
+mods), then each affected user's bests and statistics (pp, accuracy, ranked score and grades
+from the bests; play count, total score, hits, max combo and play time summed from every
+play), then the leaderboards.
 
 Two phases, each resumable from a state file: `pp` walks scores in id order and records
 the last id it finished; `users` rebuilds bests and statistics one (user, ruleset) at a time
@@ -23,7 +25,7 @@ from server import core
 from server.core import pp as corepp
 from server.db import Database
 from server.repositories.beatmaps import BeatmapRecord
-from server.repositories.scores import ScoreRecord, ScoreRepository
+from server.repositories.scores import PlayCounters, ScoreRecord, ScoreRepository
 from server.services import scoring
 from server.services.beatmaps import BeatmapService, awards_pp
 from server.services.leaderboards import Leaderboards
@@ -49,17 +51,24 @@ class RecalcReport(msgspec.Struct, kw_only=True):
     bests_changed: int = 0
     users_changed: int = 0
     largest_user_pp_change: float = 0.0
+    # Users whose play count, total score, hits, max combo or play time changed, and how
+    # many users each of those fields changed for.
+    counters_changed: int = 0
+    counter_fields: dict[str, int] = msgspec.field(default_factory=dict)
     examples: list[str] = msgspec.field(default_factory=list)
 
     def lines(self, dry_run: bool) -> list[str]:
         """A human summary."""
         verb = "would change" if dry_run else "changed"
+        fields = ", ".join(f"{k} {v}" for k, v in sorted(self.counter_fields.items()))
         return [
             f"scores examined: {self.scores_seen}",
             f"score pp {verb}: {self.pp_changed}",
             f"bests {verb}: {self.bests_changed}",
             f"users whose statistics {verb}: {self.users_changed}"
             f" (largest pp change {self.largest_user_pp_change:+.2f})",
+            f"users whose play counters {verb}: {self.counters_changed}"
+            + (f" ({fields})" if fields else ""),
             *self.examples[:20],
         ]
 
@@ -308,6 +317,8 @@ class Recalculator:
                     if grade in _GRADE_COLUMNS:
                         grades[_GRADE_COLUMNS[grade]] += 1
                 accuracy = scoring.weighted_accuracy([a for _, a in top])
+                counters = await self._recount_plays(user_id, ruleset)
+                await self._repo.set_play_counters(user_id, ruleset, counters)
                 await self._repo.set_derived_statistics(
                     user_id,
                     ruleset,
@@ -317,10 +328,27 @@ class Recalculator:
                     grades=grades,
                 )
                 old_pp = float(old["pp"]) if old else 0.0
-                changed = old is None or not (
-                    _same(old_pp, new_pp)
-                    and int(old["ranked_score"]) == ranked_score
-                    and all(int(old[f"count_{k}"]) == v for k, v in grades.items())
+                moved = {
+                    name: (int(old[name]) if old else 0, new)
+                    for name, new in msgspec.structs.asdict(counters).items()
+                    if (int(old[name]) if old else 0) != new
+                }
+                if moved:
+                    counts.counters_changed += 1
+                    for name in moved:
+                        counts.counter_fields[name] = counts.counter_fields.get(name, 0) + 1
+                    counts.examples.append(
+                        f"user {user_id} {ruleset}: "
+                        + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in moved.items())
+                    )
+                changed = (
+                    old is None
+                    or bool(moved)
+                    or not (
+                        _same(old_pp, new_pp)
+                        and int(old["ranked_score"]) == ranked_score
+                        and all(int(old[f"count_{k}"]) == v for k, v in grades.items())
+                    )
                 )
                 if changed:
                     counts.users_changed += 1
@@ -331,9 +359,54 @@ class Recalculator:
             pass
         report.bests_changed += counts.bests_changed
         report.users_changed += counts.users_changed
+        report.counters_changed += counts.counters_changed
+        for name, n in counts.counter_fields.items():
+            report.counter_fields[name] = report.counter_fields.get(name, 0) + n
+        report.examples.extend(counts.examples[: max(0, 20 - len(report.examples))])
         if abs(counts.largest_user_pp_change) > abs(report.largest_user_pp_change):
             report.largest_user_pp_change = counts.largest_user_pp_change
         return boards
+
+    async def _recount_plays(self, user_id: int, ruleset: str) -> PlayCounters:
+        """Play count, total score, total hits, max combo and play time summed from every
+        stored play as submission adds them (scoring.play_totals, after the official
+        processors); a play whose validity the rule now judges differently is re-marked."""
+        play_count = total_score = total_hits = maximum_combo = play_time = 0
+        for play in await self._repo.user_plays(user_id, ruleset):
+            mods = msgspec.json.decode(play.mods)
+            seconds = (
+                (play.ended_at - play.started_at).total_seconds()
+                if play.started_at is not None
+                else float(play.total_length or 0)
+            )
+            totals = scoring.play_totals(
+                ruleset_id=play.ruleset_id,
+                passed=play.passed,
+                total_score=play.total_score,
+                statistics=msgspec.json.decode(play.statistics),
+                maximum=msgspec.json.decode(play.maximum_statistics),
+                max_combo=play.max_combo,
+                mods=mods,
+                seconds_played=seconds,
+                # A play whose beatmap is gone: no length to cap its time, and no status, so
+                # no max combo (as on a pending map).
+                total_length=play.total_length if play.total_length is not None else 2**31,
+                beatmap_status=play.beatmap_status if play.beatmap_status is not None else 0,
+            )
+            if (totals.play_count > 0) != play.play_counted:
+                await self._repo.set_play_counted(play.id, totals.play_count > 0)
+            play_count += totals.play_count
+            total_score += totals.total_score
+            total_hits += totals.total_hits
+            maximum_combo = max(maximum_combo, totals.max_combo)
+            play_time += totals.play_time
+        return PlayCounters(
+            play_count=play_count,
+            total_score=total_score,
+            total_hits=total_hits,
+            maximum_combo=maximum_combo,
+            play_time=play_time,
+        )
 
     async def _rebuild_bests(self, user_id: int, ruleset: str, beatmap_id: int) -> bool:
         """Make the stored bests of one user on one beatmap match its scores; True when the

@@ -4,9 +4,11 @@ scores back (leaderboards, score pages, profile lists, pins).
 Submission (lazer-protocol.md §5.1, reliability.md S-SC-1..10 and §2):
 validate everything that needs no lock, compute pp in a worker thread, then in one
 transaction lock the token row, return the existing score if the token was used, else lock
-the user's statistics row, insert the score, link the token, move the bests and apply the
-play to the statistics. The transaction commits before the response; what follows (Redis
-leaderboard, pub/sub for the spectator hub) is best effort and cannot fail the request.
+the user's statistics row, insert the score, link the token, move the bests, apply the
+play to the statistics and queue the `score:processed` message in the outbox. The
+transaction commits before the response; what follows (Redis leaderboard, publishing the
+message, the spectator hub) is best effort and cannot fail the request, and a message that
+could not be published is published later by the outbox relay.
 """
 
 from __future__ import annotations
@@ -25,17 +27,21 @@ from server.db import Database
 from server.models.rulesets import RULESETS
 from server.near_cache import NearCache
 from server.repositories.beatmaps import BeatmapRecord
+from server.repositories.outbox import OutboxRepository
 from server.repositories.scores import (
+    BoardFilter,
     NewScore,
     ScoreRecord,
     ScoreRepository,
     StatisticsDelta,
 )
 from server.repositories.users import UserAccount, UserRepository
+from server.services import mods as lazer_mods
 from server.services import scoring
 from server.services.beatmaps import BeatmapService, awards_pp, has_leaderboard
 from server.services.countries import country_name
 from server.services.leaderboards import Leaderboards
+from server.services.outbox import Outbox
 from server.services.profiles import PROFILE_REGION
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,9 @@ LEADERBOARD_DEFAULT: Final = 50
 LEADERBOARD_MAX: Final = 100
 # Grade columns of user_statistics that count the bests' grades.
 _GRADE_COLUMNS: Final = {"XH": "ssh", "X": "ss", "SH": "sh", "S": "s", "A": "a"}
+# Slack for the play-time check: the last object can be hit early by its hit window, and
+# total_length is whole seconds.
+_PLAY_TIME_TOLERANCE: Final = 2.0
 # MySQL deadlock / lock wait timeout: the whole transaction is safe to run again.
 _RETRYABLE_MYSQL: Final = frozenset({1213, 1205})
 
@@ -71,6 +80,7 @@ class SubmitRejected(Enum):
     EXPIRED = "expired token"
     BEATMAP_CHANGED = "beatmapset state has been updated"
     FILE_MISSING = "beatmap file unavailable"
+    TOO_SOON = "score submitted sooner than the beatmap can be played"
 
 
 class Submitted(msgspec.Struct, frozen=True):
@@ -112,6 +122,7 @@ class ScoreService:
         leaderboards: Leaderboards,
         pp_cache: corepp.PpCache,
         redis: Any,
+        outbox: Outbox,
         *,
         relax_enabled: bool,
         all_statuses: bool,
@@ -128,6 +139,7 @@ class ScoreService:
         self._pp = pp_cache
         self.pp_cache = pp_cache
         self._redis = redis
+        self.outbox = outbox
         self._processed_listeners: list[Callable[[int, int], None]] = []
         self._relax = relax_enabled
         self._all_statuses = all_statuses
@@ -237,17 +249,26 @@ class ScoreService:
         attrs = await self._difficulty(beatmap, token.ruleset_id, mods_probe)
         if not isinstance(attrs, corepp.DifficultyAttributes):
             return attrs
-        checked = scoring.check_submission(submitted, token.ruleset_id, attrs.max_combo)
+        difficulty = lazer_mods.BaseDifficulty(
+            cs=beatmap.cs, ar=beatmap.ar, od=beatmap.od, hp=beatmap.hp
+        )
+        checked = scoring.check_submission(submitted, token.ruleset_id, attrs.max_combo, difficulty)
         if isinstance(checked, scoring.Rejected):
             return checked
-        objects = attrs.n_circles + attrs.n_sliders + attrs.n_spinners
-        if token.ruleset_id == 0 and scoring.judged_objects(checked.maximum_statistics) != objects:
+        if scoring.maximum_mismatch(token.ruleset_id, checked.maximum_statistics, attrs):
             return scoring.Rejected.MAXIMUM_MISMATCH
         if checked.passed and scoring.judged_objects(checked.statistics) != scoring.judged_objects(
             checked.maximum_statistics
         ):
             # S-SC-8: a pass judges every object.
             return scoring.Rejected.OVER_MAXIMUM
+        if checked.passed and (now - token.created_at).total_seconds() < (
+            beatmap.total_length / lazer_mods.fastest_rate(checked.mods) - _PLAY_TIME_TOLERANCE
+        ):
+            # S-SC-8 [beyond ref: osu-web has no such check]: a pass cannot arrive before the
+            # map could be played through at the fastest rate its mods reach. total_length runs
+            # from the first object to the last, so lead-in and loading only add to the wait.
+            return SubmitRejected.TOO_SOON
         return await self._store(account, beatmap, token.id, token.created_at, checked, attrs, now)
 
     async def _store(
@@ -261,9 +282,12 @@ class ScoreService:
         now: datetime,
     ) -> Submitted | scoring.Rejected:
         ruleset_id = attrs.mode
-        unranked = checked.has_unranked_mods or (
-            not self._relax and bool({"RX", "AP"} & set(checked.acronyms))
-        )
+        # A mod lazer does not rank makes the play unranked: no pp, no ranked score, no
+        # leaderboard entry. osu-web itself stores such a play as ranked and only
+        # osu-queue-score-statistics withholds its pp (AllModsValidForPerformance); keeping it
+        # off the boards and out of ranked score is our choice. With relax rulesets on, RX and
+        # AP plays are ranked on their own boards.
+        unranked = bool(set(checked.unranked_mods) - ({"RX", "AP"} if self._relax else set()))
         ruleset = ruleset_key(ruleset_id, checked.acronyms, self._relax)
         status = beatmap.status
         ranked = (
@@ -288,7 +312,18 @@ class ScoreService:
             score_input = corepp.ScoreInput(statistics=stats, max_combo=checked.max_combo)
             pp = corepp.performance(attrs, checked.mods, score_input).pp
         awards = ranked and pp is not None and awards_pp(status, self._all_statuses)
-        counted = scoring.play_counts(checked, (now - started_at).total_seconds())
+        totals = scoring.play_totals(
+            ruleset_id=ruleset_id,
+            passed=checked.passed,
+            total_score=checked.total_score,
+            statistics=checked.statistics,
+            maximum=checked.maximum_statistics,
+            max_combo=checked.max_combo,
+            mods=checked.mods,
+            seconds_played=(now - started_at).total_seconds(),
+            total_length=beatmap.total_length,
+            beatmap_status=beatmap.status,
+        )
         record = NewScore(
             user_id=account.id,
             beatmap_id=beatmap.id,
@@ -298,7 +333,7 @@ class ScoreService:
             build_id=None,
             passed=checked.passed,
             ranked=ranked,
-            play_counted=counted,
+            play_counted=totals.play_count > 0,
             total_score=checked.total_score,
             total_score_without_mods=checked.total_score_without_mods,
             accuracy=checked.accuracy,
@@ -318,7 +353,7 @@ class ScoreService:
         await self.repo.ensure_statistics(account.id, ruleset)
         for attempt in range(5):
             try:
-                outcome = await self._transaction(record, beatmap, awards)
+                outcome = await self._transaction(record, beatmap, awards, totals)
                 break
             except Exception as exc:
                 if attempt == 4 or not _is_retryable(exc):
@@ -329,7 +364,7 @@ class ScoreService:
         return Submitted(outcome.score_id, outcome.created)
 
     async def _transaction(
-        self, record: NewScore, beatmap: BeatmapRecord, awards: bool
+        self, record: NewScore, beatmap: BeatmapRecord, awards: bool, totals: scoring.PlayTotals
     ) -> _Outcome:
         async with self._db.transaction():
             # Both locks come before any plain read: InnoDB's REPEATABLE READ fixes the
@@ -377,31 +412,23 @@ class ScoreService:
                         record.user_id, record.ruleset, record.beatmap_id, score_id, record.pp
                     )
             top = await self.repo.top_pp(record.user_id, record.ruleset)
-            statistics_hits = msgspec.json.decode(record.statistics)
             delta = StatisticsDelta(
                 ranked_score_delta=ranked_delta,
-                total_score=record.total_score if record.play_counted else 0,
-                play_count=1 if record.play_counted else 0,
-                play_time=0,
-                total_hits=sum(statistics_hits.get(k, 0) for k in scoring.HIT_KINDS),
-                max_combo=record.max_combo,
+                total_score=totals.total_score,
+                play_count=totals.play_count,
+                play_time=totals.play_time,
+                total_hits=totals.total_hits,
+                max_combo=totals.max_combo,
                 pp=scoring.weighted_pp([p for p, _ in top]),
                 hit_accuracy=scoring.weighted_accuracy([a for _, a in top]),
                 **grades,
             )
-            if record.play_counted:
-                delta = msgspec.structs.replace(delta, play_time=self._play_time(record, beatmap))
             await self.repo.apply_play(record.user_id, record.ruleset, delta)
-        return _Outcome(score_id, True, new_best, old_best_id)
-
-    @staticmethod
-    def _play_time(record: NewScore, beatmap: BeatmapRecord) -> int:
-        mods = msgspec.json.decode(record.mods)
-        length = beatmap.total_length / scoring.rate_of(mods)
-        seconds = (
-            (record.ended_at - record.started_at).total_seconds() if record.started_at else length
-        )
-        return int(max(0, min(seconds, length)))
+            # Published after the commit; the outbox row makes a lost publish come again.
+            outbox_id = await self.outbox.add(
+                SCORE_PROCESSED_CHANNEL, _processed_message(record.user_id, score_id)
+            )
+        return _Outcome(score_id, True, new_best, old_best_id, outbox_id)
 
     def on_processed(self, listener: Callable[[int, int], None]) -> None:
         """Call `listener(user_id, score_id)` after each score commits (the spectator hub's
@@ -422,17 +449,11 @@ class ScoreService:
                 outcome.score_id,
                 record.total_score,
             )
-        try:
-            await self._redis.publish(
+        if outcome.outbox_id is not None:
+            await self.outbox.deliver(
+                outcome.outbox_id,
                 SCORE_PROCESSED_CHANNEL,
-                msgspec.json.encode({"user_id": record.user_id, "score_id": outcome.score_id}),
-            )
-        except Exception:
-            log.warning(
-                "publishing %s failed for score %s",
-                SCORE_PROCESSED_CHANNEL,
-                outcome.score_id,
-                exc_info=True,
+                _processed_message(record.user_id, outcome.score_id),
             )
         for listener in self._processed_listeners:
             try:
@@ -500,24 +521,25 @@ class ScoreService:
         mod_filtered = bool(mods)
         if scope == "global" and not mod_filtered:
             return await self._global_board(beatmap.id, ruleset, limit, viewer)
-        if mod_filtered:
+        if scope == "team":
+            # osu-web's team scope is the caller's team members; this schema has no teams, so
+            # the board is empty (lazer shows "no scores") rather than a stand-in group.
+            return {"scores": [], "user_score": None, "score_count": 0}
+        board = BoardFilter(
+            beatmap_id=beatmap.id,
+            ruleset=ruleset,
             # NM alone selects plays without mods; several mods select that exact set.
-            ids = await self.repo.board_mods(beatmap.id, ruleset, ",".join(acronyms), limit)
-            count = len(ids)
-        elif scope == "country":
-            ids = await self.repo.board_country(beatmap.id, ruleset, viewer.country_code, limit)
-            count = len(ids)
-        elif scope == "friend":
-            ids = await self.repo.board_friends(beatmap.id, ruleset, viewer.id, limit)
-            count = len(ids)
-        else:
-            # Teams do not exist here: the team scope is empty (lazer shows "no scores").
-            ids, count = [], 0
+            mods_key=",".join(acronyms) if mod_filtered else None,
+            country_code=viewer.country_code if scope == "country" else None,
+            friends_of=viewer.id if scope == "friend" else None,
+        )
+        ids = await self.repo.filtered_board(board, limit)
         scores = await self.shape_many(await self.repo.scores_by_ids(ids))
         return {
             "scores": scores,
-            "user_score": await self._user_score(beatmap.id, ruleset, viewer),
-            "score_count": count,
+            "user_score": await self._filtered_user_score(board, viewer),
+            # The board's real size (osu-web UserRank::getCount), not the rows returned.
+            "score_count": await self.repo.filtered_board_count(board),
         }
 
     async def _global_board(
@@ -561,6 +583,20 @@ class ScoreService:
                 rendered.put(board, entry, stamp, ("user", viewer.id))
         count, raw_scores = page
         return {"scores": raw_scores, "user_score": entry, "score_count": count}
+
+    async def _filtered_user_score(
+        self, board: BoardFilter, viewer: UserAccount
+    ) -> dict[str, Any] | None:
+        """The caller's entry on a filtered board with its position there (osu-web
+        BeatmapScores::userBest and ::rank use the board's own filters)."""
+        if viewer.is_restricted:
+            return None
+        entry = await self.repo.filtered_board_entry(board, viewer.id)
+        record = await self.repo.score(entry[0]) if entry else None
+        if entry is None or record is None:
+            return None
+        position = await self.repo.filtered_board_position(board, entry[1], entry[0])
+        return {"position": position, "score": score_shape(record, viewer)}
 
     async def _user_score(
         self, beatmap_id: int, ruleset: str, viewer: UserAccount
@@ -692,6 +728,12 @@ class _Outcome(msgspec.Struct, frozen=True):
     created: bool
     new_best: bool = False
     old_best_id: int | None = None
+    outbox_id: int | None = None
+
+
+def _processed_message(user_id: int, score_id: int) -> bytes:
+    """The `score:processed` message (what osu-queue-score-statistics publishes, trimmed)."""
+    return msgspec.json.encode({"user_id": user_id, "score_id": score_id})
 
 
 def user_shape(account: UserAccount) -> dict[str, Any]:
@@ -787,6 +829,7 @@ def build_score_service(
         Leaderboards(repo, redis, near),
         corepp.PpCache(),
         redis,
+        Outbox(OutboxRepository(db), redis),
         relax_enabled=settings.enable_relax_rulesets,
         all_statuses=settings.leaderboards_for_all_statuses,
         submission_enabled=settings.score_submission_enabled,

@@ -11,9 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
+
+from server.services import mods as lazer_mods
+
+if TYPE_CHECKING:
+    from server.core.pp import DifficultyAttributes
 
 # HitResult names as lazer's score JSON spells them (lazer-protocol.md §4.5); an unknown
 # key makes lazer's reader throw, so nothing else is accepted or stored.
@@ -55,6 +60,14 @@ _ACCURACY_RESULTS: Final = frozenset(
     }
 )
 _BONUS_RESULTS: Final = frozenset({"small_bonus", "large_bonus"})
+# Judgements of whole objects (not ticks, tails or bonus).
+BASIC_RESULTS: Final = ("miss", "meh", "ok", "good", "great", "perfect")
+# lazer's HitResult.IsScorable: miss..large_bonus, plus combo breaks, slider tails and the
+# legacy combo increase; not none or the ignore results.
+SCORABLE_RESULTS: Final = frozenset(
+    set(HIT_RESULTS[HIT_RESULTS.index("miss") : HIT_RESULTS.index("large_bonus") + 1])
+    | {"combo_break", "slider_tail_hit", "legacy_combo_increase"}
+)
 # Results that are hits (total_hits in user statistics; the client's "any hit" check).
 HIT_KINDS: Final = frozenset({"meh", "ok", "good", "great", "perfect"})
 MAX_SCORE: Final = 2**31 - 1
@@ -135,140 +148,6 @@ def rank_for(
     return rank
 
 
-# Mods: multipliers from each ruleset's ScoreMultiplierCalculator (the current V2 for osu!).
-# Settings-dependent ones are functions of the mod's settings; combinations that osu! prices
-# jointly (HD with other visibility mods) are approximated by the product.
-def _rate_osu(speed: float) -> float:
-    if speed < 1:
-        return int(speed * 20) / 20.0 * 1.4 - 0.5
-    value = int(speed * 10) / 10.0
-    return (value - 1) * 0.46 + 1 - (0.01 if value not in (1.5, 1.0) else 0.0)
-
-
-def _rate_other(speed: float) -> float:
-    value = int(speed * 10) / 10.0 - 1
-    return 1 + value / 5 if speed >= 1 else 0.6 + value
-
-
-_DEFAULT_SPEED: Final = {"DT": 1.5, "NC": 1.5, "HT": 0.75, "DC": 0.75}
-_RATE_MODS: Final = frozenset(_DEFAULT_SPEED)
-_SPEED_BOUNDS: Final = {"DT": (1.01, 2.0), "NC": (1.01, 2.0), "HT": (0.5, 0.99), "DC": (0.5, 0.99)}
-
-_FIXED: Final[dict[int, dict[str, float]]] = {
-    0: {
-        "NF": 0.5,
-        "HR": 1.09,
-        "TC": 1.02,
-        "BL": 1.24,
-        "TP": 0.01,
-        "RD": 0.7,
-        "RX": 0.1,
-        "AP": 0.1,
-        "SO": 0.95,
-        "AD": 0.7,
-        "AS": 0.1,
-        "SY": 0.99,
-        "DA": 1.0,
-        "CL": 0.96,
-    },
-    1: {
-        "EZ": 0.5,
-        "NF": 0.5,
-        "SR": 0.6,
-        "HR": 1.06,
-        "HD": 1.06,
-        "FL": 1.12,
-        "DA": 0.5,
-        "CL": 1.0,
-        "CS": 0.9,
-        "RX": 0.1,
-        "WU": 0.5,
-        "WD": 0.5,
-        "AS": 0.5,
-    },
-    2: {
-        "EZ": 0.5,
-        "NF": 0.5,
-        "HR": 1.12,
-        "HD": 1.06,
-        "FL": 1.12,
-        "DA": 0.5,
-        "CL": 1.0,
-        "RX": 0.1,
-        "WU": 0.5,
-        "WD": 0.5,
-        "SY": 0.8,
-    },
-    3: {
-        "EZ": 0.5,
-        "NF": 0.5,
-        "NR": 0.9,
-        "DA": 0.5,
-        "CL": 1.0,
-        "CS": 0.9,
-        "HO": 0.9,
-        "WU": 0.5,
-        "WD": 0.5,
-        "AS": 0.5,
-        **{f"{k}K": 0.9 for k in range(1, 11)},
-    },
-}
-# Mods that make a play an automated one: never ranked, never on a leaderboard.
-UNRANKED_MODS: Final = frozenset({"AT", "CN", "TP"})
-# Pairs osu! refuses together (ModUtils.CheckCompatibleSet, the common cases).
-_EXCLUSIVE: Final = (
-    frozenset({"EZ", "HR"}),
-    frozenset({"DT", "HT"}),
-    frozenset({"NC", "DC"}),
-    frozenset({"DT", "NC"}),
-    frozenset({"HT", "DC"}),
-    frozenset({"DT", "DC"}),
-    frozenset({"NC", "HT"}),
-    frozenset({"NF", "SD"}),
-    frozenset({"NF", "PF"}),
-    frozenset({"SD", "PF"}),
-    frozenset({"RX", "AP"}),
-    frozenset({"AT", "RX"}),
-    frozenset({"AT", "AP"}),
-    frozenset({"AT", "CN"}),
-)
-
-
-def _setting(mod: Mapping[str, Any], name: str, default: Any) -> Any:
-    settings = mod.get("settings") or {}
-    return settings.get(name, default) if isinstance(settings, dict) else default
-
-
-def mod_multiplier(ruleset_id: int, mods: Sequence[Mapping[str, Any]]) -> float:
-    """The score multiplier lazer applies for these mods on this ruleset."""
-    result = 1.0
-    acronyms = {m["acronym"] for m in mods}
-    for mod in mods:
-        acronym = mod["acronym"]
-        if acronym in _RATE_MODS:
-            speed = float(_setting(mod, "speed_change", _DEFAULT_SPEED[acronym]))
-            result *= _rate_osu(speed) if ruleset_id == 0 else _rate_other(speed)
-        elif ruleset_id == 0 and acronym == "EZ":
-            retries = int(_setting(mod, "retries", 2))
-            result *= max(0.4, 0.8 - max(0, 0.1 * (retries - 2)))
-        elif ruleset_id == 0 and acronym == "HD":
-            if "BL" in acronyms:
-                continue  # HD+BL is priced as BL alone
-            value = 1.04 - (0.02 if _setting(mod, "only_fade_approach_circles", False) else 0)
-            result *= value
-        elif ruleset_id == 0 and acronym == "FL":
-            size = float(_setting(mod, "size_multiplier", 1.0))
-            value = max(1.02, min(1.2, 1.2 - 0.2 * (size - 1)))
-            if not _setting(mod, "combo_based_size", True):
-                value = 1 + (value - 1) / 5
-            result *= value
-        elif ruleset_id in (1, 2) and mod.get("settings") and acronym in ("HR", "HD", "FL"):
-            continue  # taiko/catch price a customised HR/HD/FL at 1.0
-        else:
-            result *= _FIXED.get(ruleset_id, {}).get(acronym, 1.0)
-    return result
-
-
 class Rejected(Enum):
     """Why a submission is refused (each maps to a 422 with this text)."""
 
@@ -338,7 +217,9 @@ class CheckedScore(msgspec.Struct, frozen=True, kw_only=True):
     acronyms: list[str]
     statistics: dict[str, int]
     maximum_statistics: dict[str, int]
-    has_unranked_mods: bool
+    # Why the play cannot be ranked: its mods that lazer does not rank (Mod.Ranked) or that no
+    # player can choose (UserPlayable), or a missing no-mods total.
+    unranked_mods: list[str]
 
 
 def _clean_counts(counts: Mapping[str, int]) -> dict[str, int] | Rejected:
@@ -356,7 +237,10 @@ def _clean_counts(counts: Mapping[str, int]) -> dict[str, int] | Rejected:
 
 
 def check_submission(
-    score: SubmittedScore, ruleset_id: int, beatmap_max_combo: int
+    score: SubmittedScore,
+    ruleset_id: int,
+    beatmap_max_combo: int,
+    difficulty: lazer_mods.BaseDifficulty,
 ) -> CheckedScore | Rejected:
     """osu-web's field checks plus ours (S-SC-6, S-SC-7, S-SC-8); recompute what we can."""
     if score.ruleset_id != ruleset_id:
@@ -382,7 +266,7 @@ def check_submission(
     # share the basic maximum, ticks theirs, and so on (a result can never be judged more
     # often than there were objects to judge).
     for group in (
-        ("miss", "meh", "ok", "good", "great", "perfect"),
+        BASIC_RESULTS,
         ("large_tick_hit", "large_tick_miss"),
         ("small_tick_hit", "small_tick_miss"),
         ("slider_tail_hit",),
@@ -395,40 +279,27 @@ def check_submission(
             return Rejected.OVER_MAXIMUM
     if score.max_combo < 0 or score.max_combo > beatmap_max_combo:
         return Rejected.COMBO
-    seen: dict[str, dict[str, Any]] = {}
-    for mod in score.mods:
-        if not mod.acronym or len(mod.acronym) > 4 or not mod.acronym.isalnum():
-            return Rejected.MODS
-        speed = mod.settings.get("speed_change") if mod.acronym.upper() in _RATE_MODS else None
-        if speed is not None:
-            # lazer's bounds for the rate mods' speed_change (ModDoubleTime, ModHalfTime).
-            low, high = _SPEED_BOUNDS[mod.acronym.upper()]
-            if (
-                not isinstance(speed, (int, float))
-                or isinstance(speed, bool)
-                or not low <= speed <= high
-            ):
-                return Rejected.MODS
-        # osu-web collapses repeated acronyms to one.
-        seen.setdefault(
-            mod.acronym.upper(),
-            {
-                "acronym": mod.acronym.upper(),
-                **({"settings": mod.settings} if mod.settings else {}),
-            },
-        )
-    acronyms = sorted(seen)
-    for pair in _EXCLUSIVE:
-        if pair <= set(acronyms):
-            return Rejected.MODS_INCOMPATIBLE
-    mods = list(seen.values())
+    mods = _checked_mods(score.mods, ruleset_id)
+    if isinstance(mods, Rejected):
+        return mods
+    acronyms = sorted(m["acronym"] for m in mods)
     acc = accuracy(ruleset_id, statistics, maximum)
-    multiplier = mod_multiplier(ruleset_id, mods)
+    multiplier = lazer_mods.score_multiplier(ruleset_id, mods, difficulty)
+    unranked = [
+        m["acronym"]
+        for m in mods
+        if not lazer_mods.is_ranked(ruleset_id, m)
+        or not lazer_mods.MODS[ruleset_id][m["acronym"]].playable
+    ]
     if without_mods is None:
-        # Old clients send only the total: derive the no-mods total from our multiplier.
+        # Old clients send only the total: derive the no-mods total from our multiplier. Such
+        # a score with mods is unranked, as osu-queue-score-statistics' ScoreMultiplierValidator
+        # aborts processing (and unranks) when the no-mods total is missing.
         without_mods = (
             round(score.total_score / multiplier) if multiplier > 0 else score.total_score
         )
+        if mods:
+            unranked.append("total_score_without_mods")
     bonus = sum(base_score(ruleset_id, r) * n for r, n in statistics.items() if r in _BONUS_RESULTS)
     if without_mods > _STANDARDISED_MAX + bonus * 10:
         return Rejected.TOTAL_TOO_HIGH
@@ -444,33 +315,151 @@ def check_submission(
         acronyms=acronyms,
         statistics=statistics,
         maximum_statistics=maximum,
-        has_unranked_mods=bool(UNRANKED_MODS & set(acronyms)),
+        unranked_mods=sorted(unranked),
     )
+
+
+def _checked_mods(inputs: Sequence[ModInput], ruleset_id: int) -> list[dict[str, Any]] | Rejected:
+    """The mods as stored: known to the ruleset with known settings, numbers in lazer's bounds,
+    repeats collapsed (osu-web Mods::parseInputArray), no two exclusive (ModUtils)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for mod in inputs:
+        acronym = mod.acronym.upper()
+        found = lazer_mods.definition(ruleset_id, acronym)
+        if found is None:
+            return Rejected.MODS
+        for name, value in mod.settings.items():
+            if name not in found.settings:
+                return Rejected.MODS  # osu-web: "unknown setting for {mod}"
+            bounds = lazer_mods.SETTING_BOUNDS.get((acronym, name))
+            if bounds is not None and (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or not bounds[0] <= value <= bounds[1]
+            ):
+                return Rejected.MODS
+        seen.setdefault(
+            acronym, {"acronym": acronym, **({"settings": mod.settings} if mod.settings else {})}
+        )
+    if lazer_mods.incompatible_pair(ruleset_id, seen):
+        return Rejected.MODS_INCOMPATIBLE
+    return list(seen.values())
 
 
 def judged_objects(statistics: Mapping[str, int]) -> int:
     """How many basic objects were judged (hits and misses)."""
-    return sum(statistics.get(r, 0) for r in ("miss", "meh", "ok", "good", "great", "perfect"))
+    return sum(statistics.get(r, 0) for r in BASIC_RESULTS)
 
 
-def play_counts(score: CheckedScore, seconds_played: float) -> bool:
-    """Whether the play increments play count (osu-queue-score-statistics' PlayValidityHelper:
-    a fail in its first 8 s, a total under 5000, or judging fewer than min(10 %, 20) of the
-    map's objects does not count)."""
-    objects = judged_objects(score.maximum_statistics)
-    if not score.passed and seconds_played < 8:
+def maximum_mismatch(
+    ruleset_id: int, maximum: Mapping[str, int], attrs: DifficultyAttributes
+) -> bool:
+    """Whether a play's maximum_statistics disagree with the beatmap's objects, as lazer
+    judges them per ruleset (each ruleset's Judgement.MaxResult):
+
+    - osu!: circles, slider heads and spinners are basic (great);
+    - taiko: every hit is basic (great); drum-roll ticks, strong hits and swells are bonus;
+    - catch: fruits are basic (great), droplets large ticks, tiny droplets small ticks;
+    - mania: notes, hold-note heads and tails are basic (perfect).
+    """
+    basic = judged_objects(maximum)
+    if ruleset_id == 0:
+        return basic != attrs.n_circles + attrs.n_sliders + attrs.n_spinners
+    if ruleset_id == 1:
+        return basic != attrs.max_combo
+    if ruleset_id == 2:
+        large = maximum.get("large_tick_hit", 0) + maximum.get("large_tick_miss", 0)
+        small = maximum.get("small_tick_hit", 0) + maximum.get("small_tick_miss", 0)
+        return (basic, large, small) != (attrs.n_fruits, attrs.n_droplets, attrs.n_tiny_droplets)
+    return basic != attrs.n_objects + attrs.n_hold_notes
+
+
+def scorable_objects(statistics: Mapping[str, int]) -> int:
+    """How many judgements affect score (lazer's HitResult.IsScorable)."""
+    return sum(n for r, n in statistics.items() if r in SCORABLE_RESULTS)
+
+
+def play_counts(
+    passed: bool,
+    total_score: int,
+    statistics: Mapping[str, int],
+    maximum: Mapping[str, int],
+    seconds_played: float,
+) -> bool:
+    """Whether the play counts for play count, play time, total score and hits
+    (osu-queue-score-statistics PlayValidityHelper.IsValidForPlayTracking): a pass always
+    does; a fail does unless it ended within 8 s, scored under 5000 or judged fewer than
+    min(10 %, 20) of the scorable judgements."""
+    if passed:
+        return True
+    if seconds_played < 8:
         return False
-    if score.total_score < 5000:
-        return False
-    return judged_objects(score.statistics) >= min(objects * 0.1, 20)
+    return total_score >= 5000 and scorable_objects(statistics) >= min(
+        0.1 * scorable_objects(maximum), 20
+    )
 
 
-def rate_of(mods: Sequence[Mapping[str, Any]]) -> float:
-    """The playback rate the mods set (1.0 without a rate mod)."""
-    for mod in mods:
-        if mod["acronym"] in _RATE_MODS:
-            return float(_setting(mod, "speed_change", _DEFAULT_SPEED[mod["acronym"]]))
-    return 1.0
+def play_length(total_length: int, mods: Sequence[Mapping[str, Any]], seconds_played: float) -> int:
+    """Seconds a play adds to play time: the time it took, at most the map's length at the
+    mods' rate (PlayValidityHelper.GetPlayLength)."""
+    return int(max(0.0, min(total_length / lazer_mods.clock_rate(mods), seconds_played)))
+
+
+def hit_count(ruleset_id: int, statistics: Mapping[str, int]) -> int:
+    """Hits for the user's total_hits: osu-queue-score-statistics' HitStatisticsProcessor
+    counts great/perfect, ok/good and meh as 300s, 100s and 50s (catch adds droplets as 100s
+    and tiny droplets as 50s), and osu-web's total_hits is their sum."""
+    kinds = HIT_KINDS | ({"large_tick_hit", "small_tick_hit"} if ruleset_id == 2 else set())
+    return sum(n for r, n in statistics.items() if r in kinds)
+
+
+# Beatmap statuses whose plays can set the user's max combo (MaxComboProcessor: approved >=
+# Ranked, i.e. ranked, approved, qualified and loved).
+_MAX_COMBO_STATUSES: Final = frozenset({1, 2, 3, 4})
+
+
+class PlayTotals(msgspec.Struct, frozen=True, kw_only=True):
+    """What one play adds to a user's statistics counters (max_combo: a candidate maximum)."""
+
+    play_count: int = 0
+    total_score: int = 0
+    total_hits: int = 0
+    max_combo: int = 0
+    play_time: int = 0
+
+
+def play_totals(
+    *,
+    ruleset_id: int,
+    passed: bool,
+    total_score: int,
+    statistics: Mapping[str, int],
+    maximum: Mapping[str, int],
+    max_combo: int,
+    mods: Sequence[Mapping[str, Any]],
+    seconds_played: float,
+    total_length: int,
+    beatmap_status: int,
+) -> PlayTotals:
+    """A play's share of play count, total score, total hits, max combo and play time, as the
+    official processors add them: nothing for a play that is not valid for play tracking; max
+    combo only from passes on ranked, approved, qualified or loved maps without automation
+    mods. Total score here is the standardised total (osu! adds the classic-scoring total and
+    caps unranked maps' share by play length; we keep one scoring mode throughout)."""
+    if not play_counts(passed, total_score, statistics, maximum, seconds_played):
+        return PlayTotals()
+    automation = any(
+        (found := lazer_mods.definition(ruleset_id, m["acronym"])) is not None and found.automation
+        for m in mods
+    )
+    combo_counts = passed and not automation and beatmap_status in _MAX_COMBO_STATUSES
+    return PlayTotals(
+        play_count=1,
+        total_score=total_score,
+        total_hits=hit_count(ruleset_id, statistics),
+        max_combo=max_combo if combo_counts else 0,
+        play_time=play_length(total_length, mods, seconds_played),
+    )
 
 
 def weighted_pp(pps: Sequence[float]) -> float:

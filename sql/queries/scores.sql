@@ -125,31 +125,6 @@ SELECT b.score_id, b.total_score FROM score_bests b JOIN users u ON u.id = b.use
 WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
 ORDER BY b.total_score DESC, b.score_id ASC;
 
--- name: fetch_board_country(beatmap_id, ruleset, country_code, limit)
--- The bests of one country's players on a beatmap.
-SELECT b.score_id FROM score_bests b JOIN users u ON u.id = b.user_id
-WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.country_code = :country_code
-  AND u.is_restricted = 0
-ORDER BY b.total_score DESC, b.score_id ASC LIMIT :limit;
-
--- name: fetch_board_friends(beatmap_id, ruleset, user_id, limit)
--- The bests of a user and their friends on a beatmap.
-SELECT b.score_id FROM score_bests b JOIN users u ON u.id = b.user_id
-WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
-  AND (b.user_id = :user_id OR b.user_id IN (
-        SELECT target_id FROM user_relations WHERE user_id = :user_id AND kind = 'friend'))
-ORDER BY b.total_score DESC, b.score_id ASC LIMIT :limit;
-
--- name: fetch_board_mods(beatmap_id, ruleset, mods_key, limit)
--- Each user's best with exactly these mods on a beatmap (mod-filtered leaderboard).
-SELECT id AS score_id FROM (
-    SELECT s.id, s.total_score,
-           ROW_NUMBER() OVER (PARTITION BY s.user_id ORDER BY s.total_score DESC, s.id ASC) AS n
-    FROM scores s JOIN users u ON u.id = s.user_id
-    WHERE s.beatmap_id = :beatmap_id AND s.ruleset = :ruleset AND s.mods_key = :mods_key
-      AND s.ranked = 1 AND u.is_restricted = 0
-) ranked_scores WHERE n = 1 ORDER BY total_score DESC, id ASC LIMIT :limit;
-
 -- name: count_board(beatmap_id, ruleset)$
 -- How many users have a best on a beatmap.
 SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
@@ -194,10 +169,22 @@ ORDER BY b.score_id DESC LIMIT :limit OFFSET :offset;
 SELECT score_id FROM score_pins WHERE user_id = :user_id AND ruleset = :ruleset
 ORDER BY display_order ASC, score_id ASC LIMIT :limit OFFSET :offset;
 
--- name: count_user_scores(user_id, ruleset)^
--- Counts for a profile: top plays, firsts and pins.
+-- name: count_user_scores(user_id, ruleset, since)^
+-- Counts for a profile, as osu-web's ProfileCount: top plays (one per beatmap with pp),
+-- first places, pins of scores on a known beatmap, and passes since a time (recent).
 SELECT (SELECT COUNT(*) FROM score_pp_bests WHERE user_id = :user_id AND ruleset = :ruleset) AS best,
-       (SELECT COUNT(*) FROM score_pins WHERE user_id = :user_id AND ruleset = :ruleset) AS pinned;
+       (SELECT COUNT(*) FROM score_pins p JOIN scores s ON s.id = p.score_id
+          JOIN beatmaps m ON m.id = s.beatmap_id
+        WHERE p.user_id = :user_id AND p.ruleset = :ruleset) AS pinned,
+       (SELECT COUNT(*) FROM score_bests b
+        WHERE b.user_id = :user_id AND b.ruleset = :ruleset AND NOT EXISTS (
+            SELECT 1 FROM score_bests o JOIN users u ON u.id = o.user_id
+            WHERE o.beatmap_id = b.beatmap_id AND o.ruleset = b.ruleset AND u.is_restricted = 0
+              AND (o.total_score > b.total_score
+                   OR (o.total_score = b.total_score AND o.score_id < b.score_id)))) AS firsts,
+       (SELECT COUNT(*) FROM scores s JOIN beatmaps m ON m.id = s.beatmap_id
+        WHERE s.user_id = :user_id AND s.ruleset = :ruleset AND s.ended_at >= :since
+          AND s.passed = 1) AS recent;
 
 -- name: fetch_pin_order_max(user_id, ruleset)$
 -- The largest display order among a user's pins of one ruleset.
@@ -327,3 +314,23 @@ SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
 WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
   AND u.country_code = :country_code
   AND (b.total_score > :total_score OR (b.total_score = :total_score AND b.score_id < :score_id));
+
+-- name: fetch_user_plays(user_id, ruleset)
+-- Every play of a user in a ruleset with its beatmap's status and length (recalc sums the
+-- play counters from these); a play whose beatmap is gone keeps null status and length.
+SELECT s.id, s.ruleset_id, s.passed, s.play_counted, s.total_score, s.max_combo, s.mods,
+       s.statistics, s.maximum_statistics, s.started_at, s.ended_at,
+       m.status AS beatmap_status, m.total_length
+FROM scores s LEFT JOIN beatmaps m ON m.id = s.beatmap_id
+WHERE s.user_id = :user_id AND s.ruleset = :ruleset
+ORDER BY s.id ASC;
+
+-- name: set_score_play_counted(score_id, play_counted)!
+-- Record whether a play counts for play tracking (recalc, when the rule judges it anew).
+UPDATE scores SET play_counted = :play_counted WHERE id = :score_id;
+
+-- name: set_play_totals(user_id, ruleset, play_count, total_score, total_hits, maximum_combo, play_time)!
+-- Overwrite the statistics summed from every play (recalc).
+UPDATE user_statistics SET play_count = :play_count, total_score = :total_score,
+    total_hits = :total_hits, maximum_combo = :maximum_combo, play_time = :play_time
+WHERE user_id = :user_id AND ruleset = :ruleset;

@@ -10,7 +10,7 @@ import pytest
 
 from server.services.recalc import RecalcFilter, Recalculator
 from tests.helpers import SignedIn, sign_in, signup
-from tests.score_play import play, stored_map
+from tests.score_play import age_token, play, play_body, stored_map, submit, token_for
 
 
 def _recalculator(services: Any) -> Recalculator:
@@ -189,4 +189,64 @@ async def test_recalc_cli_dry_run(client: httpx.AsyncClient, services: Any, sett
         if args[0] == "recalc":
             text = out.decode()
             assert "scores examined: 3" in text and "score pp would change: 3" in text
+            assert "users whose play counters would change: 0" in text
     assert await _snapshot(services, player.id) == corrupted
+
+
+_COUNTERS = "play_count, total_score, total_hits, maximum_combo, play_time"
+
+
+async def _counters(services: Any, user_id: int) -> dict[str, Any]:
+    rows = await services.db.fetch_raw(
+        f"SELECT {_COUNTERS} FROM user_statistics WHERE user_id = :u AND ruleset = 'osu'",
+        u=user_id,
+    )
+    return {k: int(v) for k, v in rows[0].items()}
+
+
+async def test_recalc_restores_play_counters(client: httpx.AsyncClient, services: Any) -> None:
+    """Play count, total score, hits, max combo and play time are summed again from the
+    stored plays, with the submission's rules (a dry run reports it, a run restores it)."""
+    player, scores = await _played(client, services)
+    beatmap = await stored_map(services, status=4)  # loved: sets max combo, no pp
+    loved = await play(client, player, beatmap, total_score_without_mods=500_000)
+    quick_fail = await play(client, player, beatmap, passed=False, misses=30)
+    token = await token_for(client, player, beatmap)
+    await age_token(services.db, token, 60)
+    body = play_body(beatmap, passed=False, misses=20, total_score_without_mods=50_000)
+    counted_fail = (await submit(client, player, beatmap, token, body)).json()
+    before = await _counters(services, player.id)
+    assert before["play_count"] == 5 and before["play_time"] > 0
+    assert before["maximum_combo"] >= beatmap.attrs.max_combo > 5
+    await services.db.execute_raw(
+        "UPDATE user_statistics SET play_count = 99, total_score = 1, total_hits = 0,"
+        " maximum_combo = 5, play_time = 0 WHERE user_id = :u",
+        u=player.id,
+    )
+    await services.db.execute_raw(
+        "UPDATE scores SET play_counted = 1 WHERE id = :i", i=quick_fail["id"]
+    )
+    corrupted = await _counters(services, player.id)
+    recalc = _recalculator(services)
+
+    dry = await recalc.run(RecalcFilter(user_id=player.id), dry_run=True)
+    assert dry.counters_changed == 1 and dry.users_changed == 1
+    assert dry.counter_fields == dict.fromkeys(_COUNTERS.split(", "), 1)
+    assert f"user {player.id} osu: play_count 99 -> 5" in "\n".join(dry.lines(True))
+    assert await _counters(services, player.id) == corrupted  # a dry run writes nothing
+
+    done = await recalc.run(RecalcFilter(user_id=player.id), dry_run=False)
+    assert done.counters_changed == 1
+    assert await _counters(services, player.id) == before
+    flags = await services.db.fetch_raw(
+        "SELECT id, play_counted FROM scores WHERE user_id = :u ORDER BY id", u=player.id
+    )
+    counted = {int(r["id"]): bool(r["play_counted"]) for r in flags}
+    assert counted == {
+        **{s["id"]: True for s in scores},
+        loved["id"]: True,
+        quick_fail["id"]: False,
+        counted_fail["id"]: True,
+    }
+    again = await recalc.run(RecalcFilter(user_id=player.id), dry_run=True)
+    assert again.counters_changed == 0 and again.users_changed == 0

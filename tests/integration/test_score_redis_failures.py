@@ -12,7 +12,7 @@ import msgspec
 
 from server.services.scores import SCORE_PROCESSED_CHANNEL, build_score_service
 from tests.helpers import sign_in, signup
-from tests.score_play import play, play_body, stored_map, token_for
+from tests.score_play import age_token, play, play_body, stored_map, token_for
 
 
 def _plain(board: Any) -> Any:
@@ -47,6 +47,7 @@ async def test_submission_and_leaderboard_without_redis(
     other = await sign_in(client, await signup(client))
     earlier = await play(client, other, beatmap, total_score_without_mods=700_000)
     token = await token_for(client, player, beatmap)
+    await age_token(services.db, token, beatmap.total_length + 5)  # played through
     # The same database and beatmaps, but a Redis that is gone.
     broken = build_score_service(
         services.settings, services.db, _FailingRedis(), services.users, services.beatmaps
@@ -142,6 +143,7 @@ async def test_board_missed_during_outage_is_dropped_when_redis_returns(
     built = _plain(await svc.leaderboard(record, "osu", "global", [], 50, account))  # builds it
     assert len(built["scores"]) == 1
     token = await token_for(client, player, beatmap)
+    await age_token(services.db, token, beatmap.total_length + 5)  # played through
     flaky.down = True
     body = msgspec.json.encode(play_body(beatmap, total_score_without_mods=950_000))
     outcome = await svc.submit(account, beatmap.id, token, body)
@@ -150,3 +152,84 @@ async def test_board_missed_during_outage_is_dropped_when_redis_returns(
     board = _plain(await svc.leaderboard(record, "osu", "global", [], 50, account))
     assert board["scores"][0]["id"] == outcome.score_id
     svc.aclose()
+
+
+async def _messages(pubsub: Any, want: int, rounds: int = 50) -> list[Any]:
+    """Decoded messages until one is for score `want` (or the rounds run out)."""
+    seen = []
+    for _ in range(rounds):
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+        if message is not None:
+            seen.append(msgspec.json.decode(message["data"]))
+            if seen[-1]["score_id"] == want:
+                break
+    return seen
+
+
+async def _outbox_rows(services: Any, score_id: int) -> list[Any]:
+    payload = msgspec.json.encode({"user_id": 0, "score_id": score_id}).decode()
+    prefix = payload.split(",")[1]  # '"score_id":N}'
+    rows = await services.db.fetch_raw("SELECT id, payload FROM outbox")
+    return [r for r in rows if r["payload"].endswith(prefix)]
+
+
+async def test_lost_score_processed_is_published_by_the_outbox_relay(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    """reliability.md §2.1: the message is queued in the submission's transaction; Redis down
+    at the commit leaves it queued, and the relay publishes it once Redis is back."""
+    beatmap = await stored_map(services)
+    player = await sign_in(client, await signup(client))
+    flaky = _FlakyRedis(services.redis)
+    svc = build_score_service(
+        services.settings, services.db, flaky, services.users, services.beatmaps
+    )
+    account = await services.users.by_id(player.id)
+    token = await token_for(client, player, beatmap)
+    await age_token(services.db, token, beatmap.total_length + 5)
+    flaky.down = True
+    outcome = await svc.submit(account, beatmap.id, token, msgspec.json.encode(play_body(beatmap)))
+    assert outcome.created
+    assert len(await _outbox_rows(services, outcome.score_id)) == 1
+    # Still down: the relay publishes nothing and keeps the message.
+    assert await svc.outbox.relay(older_than=0) == 0
+    assert len(await _outbox_rows(services, outcome.score_id)) == 1
+
+    pubsub = services.redis.pubsub()
+    await pubsub.subscribe(SCORE_PROCESSED_CHANNEL)
+    try:
+        flaky.down = False
+        # Another instance's relay holds the lock: this one leaves the work to it.
+        await services.redis.set("outbox:relay", b"elsewhere", ex=60)
+        assert await svc.outbox.relay(older_than=0) == 0
+        await services.redis.delete("outbox:relay")
+        # A message younger than the grace is left to its writer.
+        assert await svc.outbox.relay(older_than=3600) == 0
+        assert await svc.outbox.relay(older_than=0) >= 1
+        seen = await _messages(pubsub, outcome.score_id)
+        assert {"user_id": player.id, "score_id": outcome.score_id} in seen
+    finally:
+        await pubsub.unsubscribe(SCORE_PROCESSED_CHANNEL)
+        await pubsub.aclose()
+    assert await _outbox_rows(services, outcome.score_id) == []
+    assert await services.redis.get("outbox:relay") is None  # the relay released its lock
+    svc.aclose()
+
+
+async def test_published_message_leaves_no_outbox_row(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    beatmap = await stored_map(services)
+    player = await sign_in(client, await signup(client))
+    score = await play(client, player, beatmap)
+    assert await _outbox_rows(services, score["id"]) == []
+    # A repeated PUT of the same token queues nothing more.
+    rows = await services.db.fetch_raw("SELECT COUNT(*) AS n FROM outbox")
+    token = (
+        await services.db.fetch_raw("SELECT token_id FROM scores WHERE id = :i", i=score["id"])
+    )[0]["token_id"]
+    from tests.score_play import submit
+
+    again = await submit(client, player, beatmap, int(token), play_body(beatmap))
+    assert again.json()["id"] == score["id"]
+    assert await services.db.fetch_raw("SELECT COUNT(*) AS n FROM outbox") == rows

@@ -16,6 +16,7 @@ from server.core import pp as corepp
 from tests.helpers import SignedIn, sign_in, signup
 from tests.score_play import (
     StoredMap,
+    age_token,
     maximum_statistics,
     play,
     play_body,
@@ -465,16 +466,32 @@ async def test_map_ranked_after_token_is_rejected(
 
 
 async def test_play_count_validity(
-    client: httpx.AsyncClient, player: SignedIn, ranked_map: StoredMap
+    client: httpx.AsyncClient, player: SignedIn, ranked_map: StoredMap, services: Any
 ) -> None:
-    """osu-queue-score-statistics PlayValidityHelper: tiny fails and scores do not count."""
+    """osu-queue-score-statistics PlayValidityHelper: a pass always counts (a low total too);
+    a fail counts only after 8 s, with 5000 score and min(10 %, 20) judgements."""
     quick_fail = await play(
         client, player, ranked_map, passed=False, misses=38, total_score_without_mods=20_000
     )
-    low = await play(client, player, ranked_map, total_score_without_mods=4_000)
-    assert quick_fail["id"] and low["id"]
+    low_pass = await play(client, player, ranked_map, total_score_without_mods=4_000)
+    token = await token_for(client, player, ranked_map)
+    await age_token(services.db, token, 30)
+    body = play_body(ranked_map, passed=False, misses=38, total_score_without_mods=20_000)
+    long_fail = await submit(client, player, ranked_map, token, body)
+    assert long_fail.status_code == 200
+    rows = await services.db.fetch_raw(
+        "SELECT id, play_counted FROM scores WHERE user_id = :u ORDER BY id", u=player.id
+    )
+    assert [(r["id"], bool(r["play_counted"])) for r in rows] == [
+        (quick_fail["id"], False),
+        (low_pass["id"], True),
+        (long_fail.json()["id"], True),
+    ]
     stats = await _statistics(client, player)
-    assert stats["play_count"] == 0 and stats["total_score"] == 0
+    assert stats["play_count"] == 2 and stats["total_score"] == 4_000 + 20_000
+    # Hits count only from counted plays; max combo only from the pass.
+    assert stats["total_hits"] == 40 + 2
+    assert stats["maximum_combo"] == ranked_map.attrs.max_combo
 
 
 async def test_score_pins(

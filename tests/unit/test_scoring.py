@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from server.services import scoring
+from server.services.mods import BaseDifficulty
 from server.services.scoring import SubmittedScore
+
+_MAP = BaseDifficulty(cs=4, ar=9, od=8, hp=5)
 
 
 def test_accuracy_uses_each_rulesets_base_scores() -> None:
@@ -57,22 +60,6 @@ def test_rank(
     assert scoring.rank_for(ruleset, acc, stats, mods, passed) == rank
 
 
-def test_mod_multipliers() -> None:
-    assert scoring.mod_multiplier(0, []) == 1.0
-    assert scoring.mod_multiplier(0, [{"acronym": "HD"}, {"acronym": "HR"}]) == pytest.approx(
-        1.04 * 1.09
-    )
-    assert scoring.mod_multiplier(0, [{"acronym": "DT"}]) == pytest.approx(1.23)
-    assert scoring.mod_multiplier(0, [{"acronym": "HT"}]) == pytest.approx(0.55)
-    assert scoring.mod_multiplier(0, [{"acronym": "EZ"}, {"acronym": "NF"}]) == pytest.approx(0.4)
-    assert scoring.mod_multiplier(1, [{"acronym": "DT"}]) == pytest.approx(1.1)
-    assert scoring.mod_multiplier(1, [{"acronym": "HR", "settings": {"x": 1}}]) == 1.0
-    assert scoring.mod_multiplier(3, [{"acronym": "4K"}]) == pytest.approx(0.9)
-    assert scoring.mod_multiplier(
-        0, [{"acronym": "FL", "settings": {"combo_based_size": False}}]
-    ) == pytest.approx(1.04)
-
-
 def _submitted(**changes: object) -> SubmittedScore:
     base: dict[str, object] = {
         "ruleset_id": 0,
@@ -91,32 +78,76 @@ def _submitted(**changes: object) -> SubmittedScore:
 
 def test_check_submission_recomputes_and_collapses_mods() -> None:
     checked = scoring.check_submission(
-        _submitted(mods=[scoring.ModInput("hd"), scoring.ModInput("HD")]), 0, 10
+        _submitted(mods=[scoring.ModInput("hd"), scoring.ModInput("HD")]), 0, 10, _MAP
     )
     assert isinstance(checked, scoring.CheckedScore)
     assert checked.acronyms == ["HD"] and checked.rank == "XH"
     assert checked.total_score == round(500_000 * 1.04)
-    old_client = scoring.check_submission(_submitted(total_score_without_mods=None), 0, 10)
+    old_client = scoring.check_submission(
+        _submitted(total_score_without_mods=None, mods=[scoring.ModInput("HD")]), 0, 10, _MAP
+    )
     assert isinstance(old_client, scoring.CheckedScore)
-    assert old_client.total_score_without_mods == 500_000
-    assert scoring.check_submission(
-        _submitted(mods=[scoring.ModInput("AT")]), 0, 10
-    ).has_unranked_mods  # type: ignore[union-attr]
+    assert old_client.total_score_without_mods == round(500_000 / 1.04)
+    # ScoreMultiplierValidator: a play with mods and no no-mods total is unranked.
+    assert old_client.unranked_mods == ["total_score_without_mods"]
+    autoplay = scoring.check_submission(_submitted(mods=[scoring.ModInput("AT")]), 0, 10, _MAP)
+    assert isinstance(autoplay, scoring.CheckedScore) and autoplay.unranked_mods == ["AT"]
 
 
 def test_play_validity() -> None:
-    checked = scoring.check_submission(_submitted(), 0, 10)
-    assert isinstance(checked, scoring.CheckedScore)
-    assert scoring.play_counts(checked, 1.0)  # a pass counts however quick
-    failed = scoring.check_submission(
-        _submitted(passed=False, statistics={"great": 5, "miss": 5}), 0, 10
+    """PlayValidityHelper.IsValidForPlayTracking: a pass always counts; a fail needs 8 s,
+    5000 score and min(10 %, 20) of the scorable judgements."""
+    great = {"great": 10}
+    assert scoring.play_counts(True, 4000, great, great, 1.0)
+    half = {"great": 5, "miss": 5}
+    assert not scoring.play_counts(False, 20_000, half, great, 5.0)
+    assert scoring.play_counts(False, 20_000, half, great, 9.0)
+    assert not scoring.play_counts(False, 4000, half, great, 60)
+    assert not scoring.play_counts(False, 20_000, {"great": 19}, {"great": 300}, 60)
+    assert scoring.play_counts(False, 20_000, {"great": 20}, {"great": 500}, 60)  # capped at 20
+    # Ticks and tails are scorable judgements too; ignore results are not.
+    assert scoring.play_counts(
+        False, 20_000, {"great": 1, "large_tick_hit": 1}, {"great": 10, "large_tick_hit": 10}, 60
     )
-    assert isinstance(failed, scoring.CheckedScore)
-    assert not scoring.play_counts(failed, 5.0) and scoring.play_counts(failed, 9.0)
-    low = scoring.check_submission(
-        _submitted(total_score=4000, total_score_without_mods=4000), 0, 10
+    assert not scoring.play_counts(
+        False, 20_000, {"great": 1, "ignore_hit": 9}, {"great": 20, "ignore_hit": 9}, 60
     )
-    assert isinstance(low, scoring.CheckedScore) and not scoring.play_counts(low, 60)
+
+
+def test_play_totals_follow_the_official_processors() -> None:
+    def totals(**changes: object) -> scoring.PlayTotals:
+        base: dict[str, object] = {
+            "ruleset_id": 0,
+            "passed": True,
+            "total_score": 600_000,
+            "statistics": {"great": 8, "ok": 1, "meh": 1},
+            "maximum": {"great": 10},
+            "max_combo": 12,
+            "mods": [],
+            "seconds_played": 100.0,
+            "total_length": 60,
+            "beatmap_status": 1,
+        }
+        base.update(changes)
+        return scoring.play_totals(**base)  # type: ignore[arg-type]
+
+    assert totals() == scoring.PlayTotals(
+        play_count=1, total_score=600_000, total_hits=10, max_combo=12, play_time=60
+    )
+    # Play time: the time taken, at most the map's length at the mods' rate.
+    assert totals(seconds_played=30.0).play_time == 30
+    assert totals(mods=[{"acronym": "DT"}]).play_time == 40
+    # Max combo only from passes on ranked..loved maps without automation mods.
+    assert totals(beatmap_status=0).max_combo == 0
+    assert totals(beatmap_status=4).max_combo == 12
+    assert totals(mods=[{"acronym": "RX"}]).max_combo == 0
+    assert totals(mods=[{"acronym": "SO"}]).max_combo == 0
+    assert totals(passed=False, total_score=20_000).max_combo == 0
+    # Catch counts droplets and tiny droplets as hits.
+    catch = totals(ruleset_id=2, statistics={"great": 5, "large_tick_hit": 2, "small_tick_hit": 3})
+    assert catch.total_hits == 10
+    # An invalid play adds nothing.
+    assert totals(passed=False, total_score=100, seconds_played=2.0) == scoring.PlayTotals()
 
 
 def test_weighted_pp_and_accuracy() -> None:

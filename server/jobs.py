@@ -1,0 +1,77 @@
+"""APScheduler wiring: the scheduled jobs, each a plain async function, and the scheduler the
+app's lifespan starts.
+
+Every instance runs the scheduler; the jobs themselves take Redis locks, so with several
+instances each job's work is done once (reliability.md §2.5: APScheduler 3 has no
+cross-process coordination of its own). Each job has max_instances=1, coalesces missed runs
+and has an explicit misfire grace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC
+from typing import TYPE_CHECKING, Final
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+
+from server.models.rulesets import known_rulesets
+from server.services.outbox import Outbox
+from server.services.rankings import RankingService
+from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.app import Services
+
+log = logging.getLogger(__name__)
+
+RANK_HISTORY_JOB: Final = "rank-history-snapshot"
+OUTBOX_RELAY_JOB: Final = "outbox-relay"
+
+
+async def snapshot_rank_history(rankings: RankingService, rulesets: Sequence[str]) -> list[str]:
+    """Record today's global ranks of every ruleset that no instance has recorded yet;
+    returns the rulesets this run recorded. Scheduled hourly: the first run of a UTC day
+    takes the snapshot, the later ones (and other instances) find it done, and an instance
+    that was down at midnight still catches up."""
+    taken = [ruleset for ruleset in rulesets if await rankings.snapshot_once_today(ruleset)]
+    if taken:
+        log.info("rank history recorded for %s", ", ".join(taken))
+    return taken
+
+
+async def relay_outbox(outbox: Outbox) -> int:
+    """Publish outbox messages whose writer could not (server/services/outbox.py)."""
+    return await outbox.relay()
+
+
+def start_scheduler(settings: Settings, services: Services) -> AsyncIOScheduler | None:
+    """Start the jobs these settings enable (None when there are none)."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    if settings.rank_history_snapshot:
+        scheduler.add_job(
+            snapshot_rank_history,
+            CronTrigger(minute=5, timezone=UTC),
+            args=[services.rankings, known_rulesets(settings.enable_relax_rulesets)],
+            id=RANK_HISTORY_JOB,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3000,
+        )
+    if settings.outbox_relay_seconds > 0:
+        scheduler.add_job(
+            relay_outbox,
+            IntervalTrigger(seconds=settings.outbox_relay_seconds, timezone=UTC),
+            args=[services.scores.outbox],
+            id=OUTBOX_RELAY_JOB,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, settings.outbox_relay_seconds),
+        )
+    if not scheduler.get_jobs():
+        return None
+    scheduler.start()
+    return scheduler
