@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import secrets
 import time
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 from typing import Any, Final
 
 import msgspec
@@ -51,6 +52,11 @@ class _Invalidation(msgspec.Struct, frozen=True, array_like=True):
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(_Invalidation)
+# The invalidations a task is collecting into one message (see NearCache.batched); per
+# task, so a batch never holds back another request's invalidations.
+_batch: contextvars.ContextVar[list[_Drop] | None] = contextvars.ContextVar(
+    "near_cache_batch", default=None
+)
 
 
 def _wire_key(key: Hashable) -> Any:
@@ -196,11 +202,28 @@ class NearCache:
             return
         for region, keys in wanted:
             self.region_drop(region, keys)
-        message = _Invalidation(
-            self.instance_id,
-            [_Drop(region, [_wire_key(k) for k in keys]) for region, keys in wanted],
-        )
-        await self._publish(message, strict=strict)
+        wire = [_Drop(region, [_wire_key(k) for k in keys]) for region, keys in wanted]
+        pending = _batch.get()
+        if pending is not None and not strict:
+            pending.extend(wire)
+            return
+        await self._publish(_Invalidation(self.instance_id, wire), strict=strict)
+
+    @contextlib.asynccontextmanager
+    async def batched(self) -> AsyncIterator[None]:
+        """Collect this task's invalidations and publish them as one message at the end
+        (local drops still happen at once). For a change that touches several regions."""
+        if _batch.get() is not None:
+            yield
+            return
+        pending: list[_Drop] = []
+        token = _batch.set(pending)
+        try:
+            yield
+        finally:
+            _batch.reset(token)
+            if pending:
+                await self._publish(_Invalidation(self.instance_id, pending), strict=False)
 
     async def invalidate_region(self, region: str) -> None:
         """Drop a whole region here and on every other instance (bulk changes: recalc)."""

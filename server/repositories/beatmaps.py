@@ -162,6 +162,7 @@ SORT_COLUMNS: dict[str, Term] = {
 
 
 _REGION = "beatmap"
+_SET_REGION = "beatmapset"
 # Every committed change invalidates at once (BeatmapIngest.forget_cached, score
 # submission's play counts); the lifetime bounds edits made by hand in SQL.
 _CACHE_SECONDS = 60
@@ -174,6 +175,7 @@ class BeatmapRepository:
         self._db = db
         self._near = near
         self._cached = near.region(_REGION, _CACHE_SECONDS) if near else None
+        self._cached_sets = near.region(_SET_REGION, _CACHE_SECONDS) if near else None
 
     def _query(self) -> type[MySQLQuery] | type[SQLLiteQuery]:
         return MySQLQuery if self._db.dialect == "mysql" else SQLLiteQuery
@@ -189,8 +191,9 @@ class BeatmapRepository:
         return None if row is None else msgspec.convert(row, BeatmapRecord, strict=False)
 
     async def cached_beatmap(self, beatmap_id: int) -> BeatmapRecord | None:
-        """One beatmap by id through the near cache: for reads that only show it (a
-        leaderboard); anything that decides a write (ingest, submission) uses beatmap."""
+        """One beatmap by id through the near cache, which every committed change through
+        the app invalidates on all instances: for leaderboards and the play loop (tokens,
+        submission). Ingest, which compares against what is stored, uses beatmap."""
         if self._cached is None:
             return await self.beatmap(beatmap_id)
         found: BeatmapRecord | None = self._cached.get(beatmap_id)
@@ -202,10 +205,26 @@ class BeatmapRepository:
             self._cached.put(beatmap_id, record, stamp)
         return record
 
-    async def forget(self, beatmap_ids: list[int]) -> None:
-        """Drop beatmaps from every instance's near cache (after a committed change)."""
+    async def cached_beatmapset(self, beatmapset_id: int) -> BeatmapsetRecord | None:
+        """One set by id through the near cache (see cached_beatmap)."""
+        if self._cached_sets is None:
+            return await self.beatmapset(beatmapset_id)
+        found: BeatmapsetRecord | None = self._cached_sets.get(beatmapset_id)
+        if found is not None:
+            return found
+        stamp = self._cached_sets.stamp()
+        record = await self.beatmapset(beatmapset_id)
+        if record is not None:
+            self._cached_sets.put(beatmapset_id, record, stamp)
+        return record
+
+    async def forget(self, beatmap_ids: list[int], beatmapset_ids: Sequence[int] = ()) -> None:
+        """Drop beatmaps and sets from every instance's near cache (after a committed
+        change)."""
         if self._near is not None:
-            await self._near.invalidate(_REGION, list(beatmap_ids))
+            await self._near.invalidate_many(
+                [(_REGION, list(beatmap_ids)), (_SET_REGION, list(beatmapset_ids))]
+            )
 
     async def beatmap_by_checksum(self, checksum: str) -> BeatmapRecord | None:
         """One beatmap by .osu MD5."""

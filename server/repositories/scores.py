@@ -206,9 +206,12 @@ class ScoreRepository:
         )
         return None if row is None else msgspec.convert(row, ScoreToken, strict=False)
 
-    async def lock_token(self, token_id: int) -> None:
-        """Lock the token row until the transaction ends."""
-        await self._db.execute("lock_score_token", token_id=token_id)
+    async def lock_token(self, token_id: int, user_id: int, beatmap_id: int) -> ScoreToken | None:
+        """Lock this user's token for this beatmap until the transaction ends, and read it."""
+        row = await self._db.one(
+            "lock_score_token", token_id=token_id, user_id=user_id, beatmap_id=beatmap_id
+        )
+        return None if row is None else msgspec.convert(row, ScoreToken, strict=False)
 
     async def link_token(self, token_id: int, score_id: int) -> int:
         """Mark the token used; returns 1, or 0 when it already was."""

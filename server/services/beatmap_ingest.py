@@ -204,7 +204,10 @@ class BeatmapIngest:
 
         keys = []
         beatmaps = list(beatmaps)
-        await self._repo.forget([beatmap.id for beatmap in beatmaps])
+        await self._repo.forget(
+            [beatmap.id for beatmap in beatmaps],
+            sorted({beatmap.beatmapset_id for beatmap in beatmaps}),
+        )
         for beatmap in beatmaps:
             keys += [
                 f"{LOOKUP_CACHE_PREFIX}id:{beatmap.id}",

@@ -13,6 +13,7 @@ could not be published is published later by the outbox relay.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -164,7 +165,9 @@ class ScoreService:
         """Issue a token for one play of a beatmap (S-SC-1)."""
         if not self._enabled:
             return TokenRejected.DISABLED
-        beatmap = await self._beatmaps.beatmap_by_id(beatmap_id)
+        beatmap = await self._beatmaps.repo.cached_beatmap(
+            beatmap_id
+        ) or await self._beatmaps.beatmap_by_id(beatmap_id)
         if beatmap is None:
             return TokenRejected.NOT_FOUND
         if not beatmap_hash or beatmap_hash.lower() != beatmap.checksum:
@@ -231,10 +234,12 @@ class ScoreService:
         now = datetime.now(UTC)
         if now - token.created_at > self._token_ttl:
             return SubmitRejected.EXPIRED
-        beatmap = await self._beatmaps.repo.beatmap(beatmap_id)
+        # Near-cached rows: every change to a map or set through this server (import,
+        # upstream sync, status) invalidates them on all instances before it returns.
+        beatmap = await self._beatmaps.repo.cached_beatmap(beatmap_id)
         if beatmap is None:
             return SubmitRejected.NOT_FOUND
-        beatmapset = await self._beatmaps.repo.beatmapset(beatmap.beatmapset_id)
+        beatmapset = await self._beatmaps.repo.cached_beatmapset(beatmap.beatmapset_id)
         if beatmap.checksum != token.beatmap_hash or (
             # S-SC-4: ranked after the token was issued.
             beatmapset is not None
@@ -371,9 +376,8 @@ class ScoreService:
             # snapshot at the first non-locking read, and a snapshot taken before the
             # statistics lock was granted would miss the bests another submission of this
             # user just committed. Lock order is always token, then statistics.
-            await self.repo.lock_token(record.token_id)
+            token = await self.repo.lock_token(record.token_id, record.user_id, record.beatmap_id)
             await self.repo.lock_statistics(record.user_id, record.ruleset)
-            token = await self.repo.token(record.token_id, record.user_id, record.beatmap_id)
             if token is not None and token.score_id is not None:
                 return _Outcome(token.score_id, False)
             score_id = await self.repo.insert_score(record)
@@ -438,17 +442,19 @@ class ScoreService:
     async def _after_commit(self, record: NewScore, outcome: _Outcome) -> None:
         """Best effort after the commit: leaderboard, then the spectator hub's seam."""
         # Play and pass counts changed: no instance may go on showing the old beatmap row,
-        # nor the player's profile without this play.
-        await self._beatmaps.repo.forget([record.beatmap_id])
-        await self._forget_profile(record.user_id)
-        if outcome.new_best:
-            await self.leaderboards.record_best(
-                record.beatmap_id,
-                record.ruleset,
-                outcome.old_best_id,
-                outcome.score_id,
-                record.total_score,
-            )
+        # the player's profile without this play, or the board without a new best. One
+        # invalidation message for all three.
+        async with self._batched():
+            await self._beatmaps.repo.forget([record.beatmap_id])
+            await self._forget_profile(record.user_id)
+            if outcome.new_best:
+                await self.leaderboards.record_best(
+                    record.beatmap_id,
+                    record.ruleset,
+                    outcome.old_best_id,
+                    outcome.score_id,
+                    record.total_score,
+                )
         if outcome.outbox_id is not None:
             await self.outbox.deliver(
                 outcome.outbox_id,
@@ -690,6 +696,9 @@ class ScoreService:
                 weight = 0.95 ** (offset + i)
                 score["weight"] = {"percentage": weight * 100, "pp": (score["pp"] or 0.0) * weight}
         return shaped
+
+    def _batched(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._near.batched() if self._near is not None else contextlib.nullcontext()
 
     async def _forget_profile(self, user_id: int) -> None:
         if self._near is not None:

@@ -140,3 +140,38 @@ async def test_strict_invalidation_fails_when_it_cannot_publish(
         await cache.invalidate("r", ["k"], strict=True)
     await cache.invalidate("r", ["k"])  # after a commit: logged, not raised
     assert region.get("k") is None
+
+
+async def test_a_batch_publishes_once_and_only_its_own_task(
+    redis_server: fakeredis.FakeServer,
+) -> None:
+    """A submission's three invalidations go out as one message at the end of its batch;
+    another task's invalidation meanwhile is not held back by it."""
+    a = NearCache(fakeredis.FakeAsyncRedis(server=redis_server))
+    b = NearCache(fakeredis.FakeAsyncRedis(server=redis_server))
+    await a.start()
+    await b.start()
+    try:
+        regions = [b.region(name, ttl=60) for name in ("x", "y", "z")]
+        for region in regions:
+            region.put(1, "v", region.stamp())
+        release = asyncio.Event()
+
+        async def batch() -> None:
+            async with a.batched():
+                await a.invalidate("x", [1])
+                await a.invalidate("y", [1])
+                await release.wait()
+
+        task = asyncio.create_task(batch())
+        await asyncio.sleep(0.2)
+        assert regions[0].get(1) == "v"  # collected, not yet published
+        await a.invalidate("z", [1])  # another task: published at once
+        await _eventually(lambda: regions[2].get(1) is None)
+        assert regions[0].get(1) == "v"
+        release.set()
+        await task
+        await _eventually(lambda: regions[0].get(1) is None and regions[1].get(1) is None)
+    finally:
+        await a.stop()
+        await b.stop()
