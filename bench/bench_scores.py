@@ -129,15 +129,17 @@ class Client:
         return dict(r.json())
 
 
-def cpu_seconds(pid: int | None) -> float | None:
-    """User plus system CPU seconds a process has used so far (Linux /proc), or None."""
+def cpu_seconds(pid: int | None, kernel_only: bool = False) -> float | None:
+    """User plus system (or only system) CPU seconds a process has used so far (Linux
+    /proc), or None."""
     if pid is None:
         return None
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[12]) if kernel_only else int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def local_database_pid(database_url: str | None) -> int | None:
@@ -156,13 +158,17 @@ class CpuShare(msgspec.Struct):
 
     wall_seconds: float = 0.0
     server_seconds: float = 0.0
+    server_kernel_seconds: float = 0.0  # system time: mostly socket I/O to the database
     database_seconds: float | None = None
     requests: int = 0
 
-    def add(self, wall: float, server: float, database: float | None, requests: int) -> None:
+    def add(
+        self, wall: float, server: float, kernel: float, database: float | None, requests: int
+    ) -> None:
         """Accumulate one run."""
         self.wall_seconds += wall
         self.server_seconds += server
+        self.server_kernel_seconds += kernel
         if database is not None:
             self.database_seconds = (self.database_seconds or 0.0) + database
         self.requests += requests
@@ -172,7 +178,8 @@ class CpuShare(msgspec.Struct):
         per = 1000 / max(self.requests, 1)
         text = (
             f"submit CPU: server process {self.server_seconds / self.wall_seconds:.0%} of one "
-            f"core, {self.server_seconds * per:.2f} ms per request"
+            f"core, {self.server_seconds * per:.2f} ms per request "
+            f"({self.server_kernel_seconds * per:.2f} ms of it in the kernel)"
         )
         if self.database_seconds is not None:
             text += f"; database {self.database_seconds * per:.2f} ms per request"
@@ -307,9 +314,19 @@ def main() -> int:
                 played_through(issued, lengths[1])
                 script = maps_dir / f"submit{round_number}.lua"
                 submission_script(script, submit_map, plan, json.dumps(body))
-                before = (time.monotonic(), cpu_seconds(server.pid), cpu_seconds(database_pid))
+                before = (
+                    time.monotonic(),
+                    cpu_seconds(server.pid),
+                    cpu_seconds(database_pid),
+                    cpu_seconds(server.pid, kernel_only=True),
+                )
                 result = run_wrk(server.url + "/", args, {}, script)
-                after = (time.monotonic(), cpu_seconds(server.pid), cpu_seconds(database_pid))
+                after = (
+                    time.monotonic(),
+                    cpu_seconds(server.pid),
+                    cpu_seconds(database_pid),
+                    cpu_seconds(server.pid, kernel_only=True),
+                )
                 results["submit"].append(result)
                 if before[1] is not None and after[1] is not None:
                     database = (
@@ -317,7 +334,14 @@ def main() -> int:
                         if before[2] is not None and after[2] is not None
                         else None
                     )
-                    cpu.add(after[0] - before[0], after[1] - before[1], database, result.requests)
+                    kernel = (after[3] or 0.0) - (before[3] or 0.0)
+                    cpu.add(
+                        after[0] - before[0],
+                        after[1] - before[1],
+                        kernel,
+                        database,
+                        result.requests,
+                    )
                 created += min(result.requests, len(plan))
                 if result.requests > len(plan):
                     print(

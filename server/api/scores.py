@@ -112,6 +112,10 @@ async def beatmap_scores(request: Request) -> Response:
     beatmap = await found.beatmaps.repo.cached_beatmap(beatmap_id)
     if beatmap is None:
         fail(404, "Specified beatmap difficulty couldn't be found.")
+    raw_query: bytes = request.scope["query_string"]
+    if (kept := svc.board_response(beatmap, raw_query, account.id)) is not None:
+        return Response(kept, media_type="application/json")
+    stamp = svc.board_response_stamp()
     query = request.query_params
     mode = _mode(request, query.get("mode") or query.get("ruleset"), RULESETS[beatmap.mode])
     scope = query.get("type") or query.get("scope") or "global"
@@ -120,7 +124,10 @@ async def beatmap_scores(request: Request) -> Response:
     mods = [m.upper() for m in query.getlist("mods[]") + query.getlist("mods") if m]
     limit = _limit(query.get("limit"), LEADERBOARD_DEFAULT, LEADERBOARD_MAX)
     board = await svc.leaderboard(beatmap, mode, scope, mods, limit, account)
-    return JSONResponse(board)
+    response = JSONResponse(board)
+    if scope == "global" and not mods:
+        svc.keep_board_response(beatmap, raw_query, account.id, bytes(response.body), stamp)
+    return response
 
 
 async def beatmap_user_score(request: Request) -> Response:

@@ -77,8 +77,8 @@ class Leaderboards:
         self._repo = repo
         self._redis = redis
         self._near = near
-        # Rendered pages (field ("page", limit)) and viewers' own entries (("user", id)),
-        # under the board's key (beatmap id, ruleset).
+        # Rendered pages, viewers' own entries and whole responses, under the beatmap id:
+        # a change to any of its boards drops them all.
         self.rendered: Region | None = near.region(_REGION, _PAGE_TTL) if near else None
         self._update = redis.register_script(_UPDATE)
         # Boards whose update or invalidation failed (Redis unreachable after a commit):
@@ -118,7 +118,7 @@ class Leaderboards:
 
     async def _forget_rendered(self, beatmap_id: int, ruleset: str) -> None:
         if self._near is not None:
-            await self._near.invalidate(_REGION, [(beatmap_id, ruleset)])
+            await self._near.invalidate(_REGION, [beatmap_id])
 
     async def invalidate(self, beatmap_id: int, ruleset: str) -> None:
         """Forget a board: the next read rebuilds it from SQL (never raises)."""

@@ -548,6 +548,32 @@ class ScoreService:
             "score_count": await self.repo.filtered_board_count(board),
         }
 
+    def board_response_stamp(self) -> int:
+        """Take before building a leaderboard response that keep_board_response may keep."""
+        rendered = self.leaderboards.rendered
+        return rendered.stamp() if rendered is not None else 0
+
+    def board_response(self, beatmap: BeatmapRecord, query: bytes, viewer_id: int) -> bytes | None:
+        """A whole global leaderboard response kept for this exact request and viewer: the
+        song-select hot path answers without parsing or encoding anything. Keyed by the
+        map's checksum and status too, so a changed map never serves an old answer."""
+        rendered = self.leaderboards.rendered
+        if rendered is None:
+            return None
+        found: bytes | None = rendered.get(
+            beatmap.id, ("response", query, viewer_id, beatmap.status, beatmap.checksum)
+        )
+        return found
+
+    def keep_board_response(
+        self, beatmap: BeatmapRecord, query: bytes, viewer_id: int, body: bytes, stamp: int
+    ) -> None:
+        """Keep a global, unfiltered leaderboard response (see board_response)."""
+        rendered = self.leaderboards.rendered
+        if rendered is not None:
+            field = ("response", query, viewer_id, beatmap.status, beatmap.checksum)
+            rendered.put(beatmap.id, body, stamp, field)
+
     async def _global_board(
         self, beatmap_id: int, ruleset: str, limit: int, viewer: UserAccount
     ) -> dict[str, Any]:
@@ -556,13 +582,13 @@ class ScoreService:
         lazer asks for this after every play and on every song-select move, so a hit does no
         I/O at all and never decodes the page (it is kept as raw JSON)."""
         rendered = self.leaderboards.rendered
-        board = (beatmap_id, ruleset)
+        board = beatmap_id
         page: tuple[int, msgspec.Raw] | None = None
         entry: msgspec.Raw | None = None
         stamp = 0
         if rendered is not None:
-            page = rendered.get(board, ("page", limit))
-            entry = rendered.get(board, ("user", viewer.id))
+            page = rendered.get(board, (ruleset, "page", limit))
+            entry = rendered.get(board, (ruleset, "user", viewer.id))
             stamp = rendered.stamp()
         if page is None or entry is None:
             generation, stored_page, stored_entry = await self.leaderboards.cached_page(
@@ -585,8 +611,8 @@ class ScoreService:
             page = _page_decoder.decode(stored_page)
             entry = msgspec.Raw(stored_entry)
             if rendered is not None:
-                rendered.put(board, page, stamp, ("page", limit))
-                rendered.put(board, entry, stamp, ("user", viewer.id))
+                rendered.put(board, page, stamp, (ruleset, "page", limit))
+                rendered.put(board, entry, stamp, (ruleset, "user", viewer.id))
         count, raw_scores = page
         return {"scores": raw_scores, "user_score": entry, "score_count": count}
 

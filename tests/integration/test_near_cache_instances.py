@@ -164,3 +164,31 @@ async def test_a_redis_outage_bypasses_the_near_cache(
         for _ in range(2):
             assert (await on_a.get("/api/v2/me", headers=signed.headers)).status_code == 200
         assert tokens.hits > hits
+
+
+async def test_a_status_change_is_not_hidden_by_a_kept_leaderboard_response(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    """The whole global board response is kept per request and viewer; a map that leaves
+    ranked status (re-imported as graveyard) answers an empty board at once."""
+    from tests.beatmap_data import store_set
+
+    beatmap = await stored_map(services, n_objects=40)
+    player = await sign_in(client, await signup(client))
+    await play(client, player, beatmap)
+    path = f"/api/v2/beatmaps/{beatmap.id}/scores?type=global"
+    for _ in range(2):  # the second answer is the kept one
+        assert len((await client.get(path, headers=player.headers)).json()["scores"]) == 1
+    rendered = services.near.region("leaderboard", 0)
+    hits = rendered.hits
+    assert len((await client.get(path, headers=player.headers)).json()["scores"]) == 1
+    assert rendered.hits > hits
+
+    await store_set(
+        services,
+        beatmapset_id=beatmap.set_id,
+        status=-2,
+        difficulties=[{"beatmap_id": beatmap.id, "n_objects": 40}],
+    )
+    after = (await client.get(path, headers=player.headers)).json()
+    assert after == {"scores": [], "user_score": None, "score_count": 0}
