@@ -127,6 +127,7 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
 
     from server.app import build_beatmap_service, open_database
     from server.models.beatmaps import STATUS_IDS
+    from server.near_cache import NearCache
     from server.redis_store import open_redis
     from server.services.beatmap_import import BeatmapImporter, load_mapping
 
@@ -141,7 +142,9 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     db = await open_database(settings)
     redis = open_redis(settings)
-    beatmaps = build_beatmap_service(settings, db, redis)
+    # A near cache that never starts: it caches nothing here, but publishes the import's
+    # invalidations to running servers, which drop the old rows at once.
+    beatmaps = build_beatmap_service(settings, db, redis, NearCache(redis))
     try:
         importer = BeatmapImporter(beatmaps.ingest, beatmaps.upstream)
         summary = await importer.run(

@@ -5,6 +5,9 @@ and on the instance that made the change it shows at once."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from server.near_cache import NearCache
-from tests.conftest import _LifespanStateTransport
+from tests.beatmap_data import make_osu
+from tests.conftest import TEST_DATABASE_URL, TEST_SECRET_KEY, _LifespanStateTransport
 from tests.helpers import SignedIn, refresh_grant, sign_in, signup
 from tests.integration.test_hub_scale_out import PrivateRedis, instance, private_redis
 from tests.score_play import play, stored_map
@@ -192,3 +197,54 @@ async def test_a_status_change_is_not_hidden_by_a_kept_leaderboard_response(
     )
     after = (await client.get(path, headers=player.headers)).json()
     assert after == {"scores": [], "user_score": None, "score_count": 0}
+
+
+_GRAVEYARD = ("--status", "graveyard", "--quiet")
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL,
+    reason="the embedded default's Redis is in-process: a CLI process cannot reach a server",
+)
+async def test_a_cli_import_reaches_a_running_server(
+    services: Any, data_dir: Path, tmp_path: Path, private_redis: PrivateRedis
+) -> None:
+    """`python -m server beatmaps import` in another process publishes its invalidations: a
+    running instance stops showing the board of a map the import sent to the graveyard."""
+    beatmap = await stored_map(services, n_objects=40)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    data = make_osu(
+        beatmap_id=beatmap.id, beatmapset_id=beatmap.set_id, version="Diff 0", n_objects=40
+    )
+    (maps / f"{beatmap.id}.osu").write_bytes(data)
+    async with instance(data_dir, private_redis.url) as a, _client(a) as on_a:
+        player = await sign_in(on_a, await signup(on_a))
+        await play(on_a, player, beatmap)
+        path = f"/api/v2/beatmaps/{beatmap.id}/scores"
+        for _ in range(2):
+            assert len((await on_a.get(path, headers=player.headers)).json()["scores"]) == 1
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DATA_DIR": str(data_dir),
+            "DATABASE_URL": TEST_DATABASE_URL,
+            "REDIS_URL": private_redis.url,
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "LOG_LEVEL": "warning",
+        }
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "server", "beatmaps", "import", str(maps), *_GRAVEYARD],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "1 updated" in done.stdout, done.stdout
+
+        async def emptied() -> bool:
+            response = await on_a.get(path, headers=player.headers)
+            return response.json()["scores"] == []
+
+        assert await _eventually(emptied) < 1.0
