@@ -24,13 +24,14 @@ import contextvars
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Hashable
-from typing import Any, Final
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from typing import Any, Final, TypeVar
 
 import msgspec
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHANNEL: Final = "near-cache:invalidate"
 _POLL_SECONDS: Final = 0.05
@@ -102,6 +103,20 @@ class Region:
             self.misses += 1
         else:
             self.hits += 1
+        return value
+
+    async def through(
+        self, key: Hashable, load: Callable[[], Awaitable[T | None]], field: Hashable = None
+    ) -> T | None:
+        """The cached value, else `load()`'s, kept unless an invalidation raced the load
+        (None is never kept: a miss stays a miss)."""
+        found: T | None = self.get(key, field)
+        if found is not None:
+            return found
+        stamp = self.stamp()
+        value = await load()
+        if value is not None:
+            self.put(key, value, stamp, field)
         return value
 
     def stamp(self) -> int:

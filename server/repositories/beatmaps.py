@@ -196,27 +196,15 @@ class BeatmapRepository:
         submission). Ingest, which compares against what is stored, uses beatmap."""
         if self._cached is None:
             return await self.beatmap(beatmap_id)
-        found: BeatmapRecord | None = self._cached.get(beatmap_id)
-        if found is not None:
-            return found
-        stamp = self._cached.stamp()
-        record = await self.beatmap(beatmap_id)
-        if record is not None:
-            self._cached.put(beatmap_id, record, stamp)
-        return record
+        return await self._cached.through(beatmap_id, lambda: self.beatmap(beatmap_id))
 
     async def cached_beatmapset(self, beatmapset_id: int) -> BeatmapsetRecord | None:
         """One set by id through the near cache (see cached_beatmap)."""
         if self._cached_sets is None:
             return await self.beatmapset(beatmapset_id)
-        found: BeatmapsetRecord | None = self._cached_sets.get(beatmapset_id)
-        if found is not None:
-            return found
-        stamp = self._cached_sets.stamp()
-        record = await self.beatmapset(beatmapset_id)
-        if record is not None:
-            self._cached_sets.put(beatmapset_id, record, stamp)
-        return record
+        return await self._cached_sets.through(
+            beatmapset_id, lambda: self.beatmapset(beatmapset_id)
+        )
 
     async def forget(self, beatmap_ids: list[int], beatmapset_ids: Sequence[int] = ()) -> None:
         """Drop beatmaps and sets from every instance's near cache (after a committed

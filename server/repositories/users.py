@@ -102,14 +102,7 @@ class UserRepository:
         authenticated request asks); anything that decides a write uses by_id."""
         if self._cached is None:
             return await self.by_id(user_id)
-        found: UserAccount | None = self._cached.get(user_id)
-        if found is not None:
-            return found
-        stamp = self._cached.stamp()
-        account = await self.by_id(user_id)
-        if account is not None:
-            self._cached.put(user_id, account, stamp)
-        return account
+        return await self._cached.through(user_id, lambda: self.by_id(user_id))
 
     async def forget(self, user_id: int) -> None:
         """Drop an account from every instance's near cache (after a committed change)."""

@@ -149,15 +149,13 @@ class ProfileService:
         field: tuple[str, str | None],
         build: Callable[[], Awaitable[Any]],
     ) -> msgspec.Raw:
-        stamp = 0
-        if self._rendered is not None:
-            found: msgspec.Raw | None = self._rendered.get(account.id, field)
-            if found is not None:
-                return found
-            stamp = self._rendered.stamp()
-        rendered = msgspec.Raw(_json.encode(await build()))
-        if self._rendered is not None:
-            self._rendered.put(account.id, rendered, stamp, field)
+        async def render() -> msgspec.Raw:
+            return msgspec.Raw(_json.encode(await build()))
+
+        if self._rendered is None:
+            return await render()
+        rendered = await self._rendered.through(account.id, render, field)
+        assert rendered is not None  # render never answers None
         return rendered
 
     async def mark_online(self, user_id: int, seconds: int = 180) -> None:

@@ -175,3 +175,30 @@ async def test_a_batch_publishes_once_and_only_its_own_task(
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_read_through_keeps_a_load_unless_an_invalidation_raced_it(
+    cache: NearCache,
+) -> None:
+    region = cache.region("r", ttl=60)
+    loads = 0
+
+    async def load() -> str:
+        nonlocal loads
+        loads += 1
+        return f"v{loads}"
+
+    async def racing_load() -> str:
+        await cache.invalidate("r", ["raced"])  # the source changed while we read it
+        return "stale"
+
+    assert await region.through("k", load) == "v1"
+    assert await region.through("k", load) == "v1"  # kept: no second load
+    assert await region.through("raced", racing_load) == "stale"  # answered, not kept
+    assert region.get("raced") is None
+
+    async def missing() -> None:
+        return None
+
+    assert await region.through("absent", missing) is None
+    assert region.get("absent") is None
