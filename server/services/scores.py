@@ -817,7 +817,7 @@ def score_shape(
         "accuracy": record.accuracy,
         "build_id": record.build_id,
         "ended_at": record.ended_at,
-        "has_replay": False,
+        "has_replay": record.has_replay,
         "is_perfect_combo": False,
         "legacy_perfect": False,
         "legacy_score_id": None,
@@ -828,7 +828,7 @@ def score_shape(
         "ruleset_id": record.ruleset_id,
         "started_at": record.started_at,
         "total_score": record.total_score,
-        "replay": False,
+        "replay": record.has_replay,  # osu-web sends both
         "current_user_attributes": {
             "pin": {"is_pinned": True, "score_id": record.id}
             if pins and record.id in pins
