@@ -20,7 +20,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from server.app import create_app
+from server.app import Services, create_app
 from tests.conftest import make_settings
 from tests.helpers import sign_in, signup
 from tests.integration.hubs import connect
@@ -210,3 +210,43 @@ async def test_redis_restart_drops_no_connection(
         for hub in (player, near, far):
             assert (await hub.call("EndWatchingUser", ["int"], [1])).error is None
             await hub.wire.close()
+
+
+async def test_replay_when_the_score_is_submitted_to_another_instance(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    services: Services,
+    data_dir: Path,
+    private_redis: PrivateRedis,
+) -> None:
+    """The frames are on instance A, the PUT lands on instance B: the submission crosses
+    the bus to A, which writes the replay; B then serves it."""
+    from tests.conftest import _LifespanStateTransport
+    from tests.integration.test_replays import download, eventually_has_replay, started
+    from tests.score_play import play_body, stored_map, submit, token_for
+
+    user = await sign_in(client, await signup(client))
+    beatmap = await stored_map(services)
+    token = await token_for(client, user, beatmap)
+    async with (
+        instance(data_dir, private_redis.url) as a,
+        instance(data_dir, private_redis.url) as b,
+        httpx.AsyncClient(
+            transport=_LifespanStateTransport(b), base_url="http://testserver"
+        ) as http_b,
+    ):
+        player = await connect(a, "spectator", user)
+        await started(player, token, beatmap)
+        await player.wire.send(send_frames(token, frame_bundle(0.0)))
+        await player.wire.send(_end(token))
+        await player.completion("e")
+        await _subscribed(b)
+        response = await submit(http_b, user, beatmap, token, play_body(beatmap))
+        assert response.status_code == 200, response.text
+        score_id = response.json()["id"]
+        assert (await eventually_has_replay(http_b, user, score_id))["has_replay"] is True
+        replays_a = a.state.lifespan_state["services"].realtime.replays
+        assert not replays_a.owns(user.id, token)
+        got = await download(http_b, user, score_id)
+        assert got.status_code == 200
+        await player.wire.close()
