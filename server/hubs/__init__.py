@@ -48,7 +48,7 @@ class Realtime:
             max_bytes=settings.replay_max_bytes,
             on_written=replay_service.stored,
         )
-        self.spectator = SpectatorHub(self.bus, redis, self.replays)
+        self.spectator = SpectatorHub(self.bus, redis, self.replays, replay_service)
         self.metadata = MetadataHub(self.bus, redis, relations, profiles)
         self.transport = HubTransport(
             settings, tokens, users, self.bus, [self.spectator, self.metadata]

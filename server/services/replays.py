@@ -433,7 +433,8 @@ class ReplayDownload(msgspec.Struct, frozen=True):
 
 
 class ReplayService:
-    """Stored replays: the flag once a file is durable, and downloads."""
+    """Stored replays: the flag once a file is durable, downloads, and the play tokens the
+    spectator hub records under."""
 
     def __init__(
         self,
@@ -473,3 +474,9 @@ class ReplayService:
         # osu-web ScoresController::download names solo replays this way.
         name = f"solo-replay-{RULESETS[record.ruleset_id]}_{record.beatmap_id}_{record.id}.osr"
         return ReplayDownload(name, data)
+
+    async def play_token_usable(self, user_id: int, token_id: int) -> bool:
+        """Whether a play may be recorded under `token_id` (S-RT-7, beyond the reference
+        server): the token exists, is this user's, and no score has used it yet."""
+        token = await self._repo.play_token(token_id)
+        return token is not None and token.user_id == user_id and token.score_id is None

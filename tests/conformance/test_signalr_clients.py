@@ -152,11 +152,12 @@ async def _aiosignalr_run(live_server: LiveServer) -> None:
     started = await asyncio.wait_for(seen("spectator", player_token, "UserStartedWatching"), 5)
     assert list(started) == [[[watcher_account.id, watcher_account.username]]]
     state = [129891, 0, [["DT", []]], 1, {}]
-    await player.invoke("BeginPlaySessionV2", 8080, state)
+    # No score token: relayed, not recorded (a replay needs an issued token, S-RT-7).
+    await player.invoke("BeginPlaySessionV2", None, state)
     began = await asyncio.wait_for(seen("spectator", watcher_token, "UserBeganPlaying"), 5)
     assert list(began) == [player_account.id, state]
     header = [1, 1.0, 1, 1, {}, [0.0, 0.0, 0, 0.0, 0.0], [msgpack.Timestamp(0), 0], [], None, None]
-    await player.send("SendFrameDataV2", 8080, [header, [[0.0, 1.0, 2.0, 1]]])
+    await player.send("SendFrameDataV2", None, [header, [[0.0, 1.0, 2.0, 1]]])
     frames = await asyncio.wait_for(seen("spectator", watcher_token, "UserSentFrames"), 5)
     assert frames[0] == player_account.id
 

@@ -3,7 +3,7 @@ EndPlaySession and the PUT submission in either order give `has_replay: true`, a
 GET scores/{id}/download serves an `.osr` that osrparse (an independent reader from PyPI)
 reads back with the player, beatmap, counts, mods and frames. Plays that cannot make a
 replay (no frames, frames lost, no submission in time, a score without one) leave
-`has_replay` false.
+`has_replay` false; BeginPlaySession refuses tokens that are not the caller's to use.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from tests.integration.test_spectator_hub import (
     spectator_state,
 )
 from tests.score_play import StoredMap, play, play_body, stored_map, submit, token_for
+
+BAD_TOKEN = "InvalidStateException: Incorrect score token supplied."
 
 
 def end(token: int | None, ident: str = "e") -> bytes:
@@ -194,6 +196,62 @@ async def test_scores_that_keep_no_replay(
         assert not services.realtime.replays.owns(user.id, token)
         assert (await show(client, user, response.json()["id"])).json()["has_replay"] is False
         await hub.wire.close()
+
+
+async def test_begin_play_refuses_tokens_not_the_callers_to_use(
+    app: Starlette, client: httpx.AsyncClient, services: Services
+) -> None:
+    """S-RT-7: an unknown token, another user's token and an already used token are refused
+    (hub error, nothing buffered, nothing broadcast); a null token is relayed unrecorded."""
+    player = await sign_in(client, await signup(client))
+    owner = await sign_in(client, await signup(client))
+    watcher_user = await sign_in(client, await signup(client))
+    beatmap = await stored_map(services)
+    foreign = await token_for(client, owner, beatmap)
+    used = await token_for(client, player, beatmap)
+    assert (await submit(client, player, beatmap, used, play_body(beatmap))).status_code == 200
+    unknown = used + 10_000_000
+
+    hub = await connect(app, "spectator", player)
+    watcher = await connect(app, "spectator", watcher_user)
+    await watcher.call("StartWatchingUser", ["int"], [player.id])
+    for token in (unknown, foreign, used):
+        await hub.wire.send(begin(token, spectator_state(beatmap.id, PLAYING), "b"))
+        refused = await hub.completion("b")
+        assert refused.error is not None and refused.error.endswith(BAD_TOKEN), refused.error
+        assert not services.realtime.replays.owns(player.id, token)
+    await watcher.no_message()
+
+    await hub.wire.send(begin(None, spectator_state(beatmap.id, PLAYING), "n"))
+    assert (await hub.completion("n")).error is None
+    await watcher.call_to("UserBeganPlaying")
+    await hub.wire.send(send_frames(None, frame_bundle(0.0)))
+    await watcher.call_to("UserSentFrames")
+    assert all(p.user_id != player.id for p in services.realtime.replays._plays.values())
+    await hub.wire.close()
+    await watcher.wire.close()
+
+
+async def test_a_play_resumed_after_its_score_is_in_still_records(
+    app: Starlette, client: httpx.AsyncClient, services: Services
+) -> None:
+    """The hub connection drops between the submission and the end of play; lazer begins
+    the play again on reconnect, with the token its score has now used: the buffer holds
+    the play for this user, so it resumes, and the end writes the replay."""
+    user = await sign_in(client, await signup(client))
+    beatmap = await stored_map(services)
+    token = await token_for(client, user, beatmap)
+    hub = await connect(app, "spectator", user, session_id="game")
+    await started(hub, token, beatmap)
+    await hub.wire.send(send_frames(token, frame_bundle(0.0)))
+    response = await submit(client, user, beatmap, token, play_body(beatmap))
+    score_id = response.json()["id"]
+    await hub.wire.close()
+    again = await connect(app, "spectator", user, session_id="game")
+    await started(again, token, beatmap)
+    await ended(again, token)
+    assert (await eventually_has_replay(client, user, score_id))["has_replay"] is True
+    await again.wire.close()
 
 
 async def test_a_play_without_frames_stores_no_replay(

@@ -63,13 +63,15 @@ try {
   await watcher.invoke("StartWatchingUser", playerId);
   result.startedWatching = (await started)[0];
   const began = waitFor(watcher, "UserBeganPlaying");
-  await player.invoke("BeginPlaySessionV2", 5150, state(1));
+  // No score token: relayed as the official server does, not recorded (a replay needs a
+  // token the server issued, reliability.md S-RT-7).
+  await player.invoke("BeginPlaySessionV2", null, state(1));
   result.began = await began;
   const frames = waitFor(watcher, "UserSentFrames");
-  await player.send("SendFrameDataV2", 5150, bundle); // non-blocking: no completion
+  await player.send("SendFrameDataV2", null, bundle); // non-blocking: no completion
   result.frames = await frames;
   const finished = waitFor(watcher, "UserFinishedPlaying");
-  await player.invoke("EndPlaySessionV2", 5150, 3);
+  await player.invoke("EndPlaySessionV2", null, 3);
   result.finished = await finished;
   try {
     await player.invoke("NoSuchMethod");
