@@ -158,6 +158,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     scores.on_processed(realtime.spectator.score_processed)
     # The play's frames become its replay once the score for its token exists.
     scores.on_stored(realtime.score_stored)
+    # lazer refreshes the sets it holds when the metadata hub says they changed.
+    beatmaps.ingest.on_sets_changed(realtime.metadata.beatmap_sets_updated)
     return Services(
         settings=settings,
         db=db,

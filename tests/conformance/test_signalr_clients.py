@@ -89,7 +89,7 @@ def _check_node(process: subprocess.Popen[bytes], player: Account, watcher: Acco
     seen = json.loads(stdout.decode().strip().splitlines()[-1])
     assert seen["dailyChallenge"] is None
     assert seen["presenceEcho"] == [player.id, [None, 2]]
-    assert seen["changes"] == [[], 0]
+    assert seen["changes"] == [[], seen["latestQueueId"]]
     assert seen["startedWatching"] == [[watcher.id, watcher.username]]
     assert seen["began"] == [player.id, [1816113, 0, [["HD", []]], 1, {}]]
     user_id, (header, frames) = seen["frames"]
@@ -98,7 +98,7 @@ def _check_node(process: subprocess.Popen[bytes], player: Account, watcher: Acco
     assert seen["finished"][1][3] == 3
     assert "Method does not exist" in seen["unknownMethodError"]
     assert seen["statesAfterSilence"] == ["Connected"] * 3
-    assert seen["changesAfterSilence"] == [[], 0]
+    assert seen["changesAfterSilence"] == [[], seen["latestQueueId"]]
 
 
 async def _aiosignalr_run(live_server: LiveServer) -> None:
@@ -144,7 +144,10 @@ async def _aiosignalr_run(live_server: LiveServer) -> None:
     assert await metadata.invoke("UpdateStatus", 2) is None
     echo = await asyncio.wait_for(seen("metadata", player_token, "UserPresenceUpdated"), 5)
     assert list(echo) == [player_account.id, [None, 2]]
-    assert await metadata.invoke("GetChangesSince", 0) == [[], 0]
+    # Everything queued so far (sets other tests stored), then nothing after the latest id.
+    sets, latest = await metadata.invoke("GetChangesSince", 0)
+    assert isinstance(sets, list) and isinstance(latest, int)
+    assert await metadata.invoke("GetChangesSince", latest) == [[], latest]
 
     player = await open_hub("spectator", player_token, False)
     watcher = await open_hub("spectator", watcher_token, True)
@@ -164,7 +167,7 @@ async def _aiosignalr_run(live_server: LiveServer) -> None:
     await asyncio.sleep(SILENCE_SECONDS)
     for connection in (metadata, player, watcher):
         assert connection.state.name == "CONNECTED"
-    assert await metadata.invoke("GetChangesSince", 0) == [[], 0]
+    assert await metadata.invoke("GetChangesSince", latest) == [[], latest]
     for connection in (metadata, player, watcher):
         await connection.stop()
 

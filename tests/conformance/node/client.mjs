@@ -52,7 +52,9 @@ try {
   result.dailyChallenge = (await daily)[0];
   await metadata.invoke("UpdateStatus", 2);
   result.presenceEcho = await echo;
-  result.changes = await metadata.invoke("GetChangesSince", 0);
+  // Everything queued so far, then nothing after the latest id (lazer loops until empty).
+  result.latestQueueId = (await metadata.invoke("GetChangesSince", 0))[1];
+  result.changes = await metadata.invoke("GetChangesSince", result.latestQueueId);
 
   // Spectator: the player negotiates, the watcher skips negotiation.
   const player = connect("spectator", playerToken, false);
@@ -82,7 +84,7 @@ try {
   // Silence: no application messages; server pings must keep every connection up.
   await new Promise((r) => setTimeout(r, silenceMs));
   result.statesAfterSilence = [metadata.state, player.state, watcher.state];
-  result.changesAfterSilence = await metadata.invoke("GetChangesSince", 0);
+  result.changesAfterSilence = await metadata.invoke("GetChangesSince", result.latestQueueId);
   await Promise.all([metadata.stop(), player.stop(), watcher.stop()]);
   console.log(JSON.stringify(result));
 } catch (error) {
