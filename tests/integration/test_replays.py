@@ -79,6 +79,16 @@ async def settled(services: Services) -> None:
     await services.realtime.replays.drain()
 
 
+async def board(
+    client: httpx.AsyncClient, user: SignedIn, beatmap: StoredMap
+) -> list[dict[str, Any]]:
+    """The beatmap's global leaderboard scores."""
+    response = await client.get(f"/api/v2/beatmaps/{beatmap.id}/scores", headers=user.headers)
+    assert response.status_code == 200, response.text
+    scores: list[dict[str, Any]] = response.json()["scores"]
+    return scores
+
+
 async def download(client: httpx.AsyncClient, user: SignedIn, score_id: int) -> httpx.Response:
     return await client.get(f"/api/v2/scores/{score_id}/download", headers=user.headers)
 
@@ -104,12 +114,15 @@ async def test_full_loop_stores_a_replay_osrparse_reads(
         response = await submit(client, user, beatmap, token, body)
         assert response.status_code == 200, response.text
         assert response.json()["has_replay"] is False  # the play has not ended yet
+        assert (await board(client, user, beatmap))[0]["has_replay"] is False  # now cached
         await ended(hub, token)
     assert response.status_code == 200, response.text
     score_id = response.json()["id"]
 
     shaped = await eventually_has_replay(client, user, score_id)
     assert shaped["has_replay"] is True and shaped["replay"] is True
+    # The leaderboard page cached before the replay was stored does not outlive it.
+    assert (await board(client, user, beatmap))[0]["has_replay"] is True
     got = await download(client, user, score_id)
     assert got.status_code == 200, got.text
     assert got.headers["content-type"] == "application/x-osu-replay"
