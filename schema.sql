@@ -410,7 +410,8 @@ CREATE TABLE score_tokens (
 
 -- `ruleset` is the statistics key ("osu", or "osurx" for relax when that setting is on);
 -- `mods_key` the sorted acronyms joined with commas, for mod-filtered leaderboards. The
--- pp value always comes with the algorithm version that produced it.
+-- pp value always comes with the algorithm version that produced it. `has_replay` is set
+-- once the `.osr` built from the play's spectator frames is durably stored.
 CREATE TABLE scores (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     user_id INT NOT NULL,
@@ -434,7 +435,8 @@ CREATE TABLE scores (
     pp DOUBLE NULL,
     pp_version VARCHAR(64) NULL,
     started_at DATETIME NULL,
-    ended_at DATETIME NOT NULL
+    ended_at DATETIME NOT NULL,
+    has_replay TINYINT(1) NOT NULL DEFAULT 0
 );
 
 -- dialect: sqlite
@@ -472,7 +474,8 @@ CREATE TABLE scores (
     pp DOUBLE NULL,
     pp_version VARCHAR(64) NULL,
     started_at DATETIME NULL,
-    ended_at DATETIME NOT NULL
+    ended_at DATETIME NOT NULL,
+    has_replay TINYINT(1) NOT NULL DEFAULT 0
 );
 
 -- dialect: all

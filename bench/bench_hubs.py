@@ -6,17 +6,21 @@ Run: python bench/bench_hubs.py [--bundles N] [--connections N] [--json]
 
 The server runs as a child process (embedded SQLite, in-process Redis) on a loopback port;
 the clients (websockets, one asyncio loop) run in this process, so on a small machine they
-compete with the server for CPU: compare the two variants within one run.
+compete with the server for CPU: compare the two variants within one run. The player plays
+under a real score token (one synthetic ranked map is imported first), so the server buffers
+every bundle for the replay as it would for lazer.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import secrets
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,14 +29,18 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.beatmap_data
 from _server import LAZER_CLIENT_ID, LAZER_SECRET, ServerProcess
 from bench_msgpack import bundle
 
 from server.core import msgpack as m
+from tests.beatmap_data import make_osu
+from tests.helpers import lazer_multipart
 
 HANDSHAKE = b'{"protocol":"messagepack","version":1}\x1e'
 PING = b"\x02\x91\x06"
-TOKEN = 9_876_543
+TOKEN = 9_876_543  # only for sizing the bundle message in the summary
+BEATMAP_ID = 990_001
 SERVER_ENV = {
     "BCRYPT_ROUNDS": "4",
     "REGISTRATION_RATE_LIMIT": "1000000",
@@ -111,19 +119,44 @@ async def call(ws: ClientConnection, target: str, args: bytes) -> None:
                 return
 
 
+def import_map(server: ServerProcess) -> str:
+    """Import one synthetic ranked map through the CLI; its checksum."""
+    data = make_osu(beatmap_id=BEATMAP_ID, beatmapset_id=BEATMAP_ID, version="bench", seed=1)
+    with tempfile.TemporaryDirectory() as directory:
+        (Path(directory) / f"{BEATMAP_ID}.osu").write_bytes(data)
+        server.cli("beatmaps", "import", directory, "--status", "ranked", "--quiet")
+    return hashlib.md5(data).hexdigest()
+
+
+async def score_token(url: str, bearer: str, checksum: str) -> int:
+    """A fresh score token for the bench map: plays are recorded only under real ones."""
+    body, headers = lazer_multipart(
+        {"beatmap_hash": checksum, "ruleset_id": "0", "version_hash": "bench"}
+    )
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        response = await http.post(
+            f"/api/v2/beatmaps/{BEATMAP_ID}/solo/scores",
+            content=body,
+            headers={**headers, "Authorization": f"Bearer {bearer}"},
+        )
+    response.raise_for_status()
+    return int(response.json()["id"])
+
+
 async def relay_round(
-    url: str, player: tuple[int, str], watchers: list[tuple[int, str]], bundles: int
+    url: str, player: tuple[int, str], watchers: list[tuple[int, str]], bundles: int, checksum: str
 ) -> dict[str, float]:
     """One player streams `bundles` bundles; wait until every watcher has all of them."""
     player_id, player_token = player
-    sockets = [await open_hub(url, "spectator", token) for _, token in watchers]
+    token = await score_token(url, player_token, checksum)
+    sockets = [await open_hub(url, "spectator", bearer) for _, bearer in watchers]
     for ws in sockets:
         await call(ws, "StartWatchingUser", b"\x91" + m.encode("int", player_id))
     source = await open_hub(url, "spectator", player_token)
     state = {"BeatmapID": 1, "RulesetID": 0, "Mods": [], "State": 1, "MaximumStatistics": {}}
-    await call(source, "BeginPlaySessionV2", m.encode("long?,SpectatorState", [TOKEN, state]))
+    await call(source, "BeginPlaySessionV2", m.encode("long?,SpectatorState", [token, state]))
     frame = m.encode_invocation(
-        "SendFrameDataV2", m.encode("long?,FrameDataBundle", [TOKEN, bundle(True)])
+        "SendFrameDataV2", m.encode("long?,FrameDataBundle", [token, bundle(True)])
     )
 
     async def drain(ws: ClientConnection) -> None:
@@ -179,11 +212,14 @@ async def run_variant(
 ) -> dict[str, Any]:
     server = ServerProcess(command=command, extra_env=SERVER_ENV)
     with server:
+        checksum = import_map(server)
         users = await make_users(server.url, max(101, args.connections // 2))
         results: dict[str, Any] = {"variant": name, "relay": []}
         for count in (1, 10, 100):
             results["relay"].append(
-                await relay_round(server.url, users[0], users[1 : 1 + count], args.bundles)
+                await relay_round(
+                    server.url, users[0], users[1 : 1 + count], args.bundles, checksum
+                )
             )
         results["held"] = await hold_connections(server, users[: args.connections // 2])
     return results

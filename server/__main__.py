@@ -123,9 +123,11 @@ def _parser() -> argparse.ArgumentParser:
 async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from redis.exceptions import RedisError
     from tqdm import tqdm
 
     from server.app import build_beatmap_service, open_database
+    from server.hubs.metadata import announce_beatmap_updates
     from server.models.beatmaps import STATUS_IDS
     from server.near_cache import NearCache
     from server.redis_store import open_redis
@@ -145,6 +147,12 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
     # A near cache that never starts: it caches nothing here, but publishes the import's
     # invalidations to running servers, which drop the old rows at once.
     beatmaps = build_beatmap_service(settings, db, redis, NearCache(redis))
+    changed: list[int] = []
+
+    async def collect(set_ids: list[int]) -> None:
+        changed.extend(set_ids)
+
+    beatmaps.ingest.on_sets_changed(collect)
     try:
         importer = BeatmapImporter(beatmaps.ingest, beatmaps.upstream)
         summary = await importer.run(
@@ -155,6 +163,13 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
                 list(items), unit="file", desc="importing", disable=args.quiet, file=sys.stderr
             ),
         )
+        if changed and settings.redis_url:
+            # Running servers sharing this Redis tell their clients (BeatmapSetsUpdated);
+            # the embedded default's in-process Redis reaches no server.
+            try:
+                await announce_beatmap_updates(redis, changed)
+            except (RedisError, OSError) as exc:
+                print(f"connected clients were not told of the changes: {exc}", file=sys.stderr)
     finally:
         await beatmaps.aclose()
         await redis.aclose()

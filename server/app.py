@@ -29,6 +29,7 @@ from server.repositories.favourites import FavouriteRepository
 from server.repositories.notifications import NotificationRepository
 from server.repositories.oauth import OAuthRepository
 from server.repositories.relations import RelationRepository
+from server.repositories.replays import ReplayRepository
 from server.repositories.users import UserRepository
 from server.routes import ROUTES
 from server.services.accounts import AccountService
@@ -43,6 +44,7 @@ from server.services.passwords import PasswordHasher
 from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
+from server.services.replays import FileReplaySink, ReplayService
 from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
@@ -75,6 +77,7 @@ class Services:
     beatmaps: BeatmapService
     scores: ScoreService
     rankings: RankingService
+    replays: ReplayService
 
     realtime: Realtime
 
@@ -147,9 +150,16 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     profiles = ProfileService(
         users, redis, rankings.profile_extras, near, settings.profile_cache_seconds
     )
-    realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles)
+    replays = ReplayService(
+        FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
+    )
+    realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
+    # The play's frames become its replay once the score for its token exists.
+    scores.on_stored(realtime.score_stored)
+    # lazer refreshes the sets it holds when the metadata hub says they changed.
+    beatmaps.ingest.on_sets_changed(realtime.metadata.beatmap_sets_updated)
     return Services(
         settings=settings,
         db=db,
@@ -182,6 +192,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         beatmaps=beatmaps,
         scores=scores,
         rankings=rankings,
+        replays=replays,
         realtime=realtime,
     )
 

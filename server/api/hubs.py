@@ -12,16 +12,18 @@ from server.http import JSONResponse, fail, services
 async def negotiate(request: Request) -> Response:
     """Negotiate: a connection id/token and the one transport offered (WebSockets, Binary)."""
     transport = services(request).realtime.transport
-    if not transport.has_hub(request.path_params["hub"]):
+    hub = request.path_params["hub"]
+    if not transport.has_hub(hub):
         fail(404, "Not found")
-    if await transport.authenticate(request.headers, request.query_params) is None:
+    user_id = await transport.authenticate(request.headers, request.query_params)
+    if user_id is None:
         # The client retries negotiation with backoff; it does not log out (§6.1).
         fail(401, "Unauthorized")
     try:
         version = int(request.query_params.get("negotiateVersion", "0"))
     except ValueError:
         version = 0
-    return JSONResponse(transport.negotiate(version))
+    return JSONResponse(transport.negotiate(version, hub, user_id))
 
 
 async def hub_socket(websocket: WebSocket) -> None:

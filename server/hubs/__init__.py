@@ -12,15 +12,19 @@ from server.hubs.spectator import SpectatorHub
 from server.hubs.transport import HubTransport
 from server.repositories.relations import RelationRepository
 from server.repositories.users import UserRepository
-from server.services.limits import FixedWindowLimiter
 from server.services.profiles import ProfileService
-from server.services.replays import SUBMITTED_CHANNEL, FileReplaySink, ReplayStore
+from server.services.replays import (
+    SUBMITTED_CHANNEL,
+    ReplayService,
+    ReplayStore,
+    announce_submission,
+    replay_header,
+)
+from server.services.scores import StoredScore
 from server.services.tokens import TokenService
 from server.settings import Settings
 
 _SWEEP_SECONDS = 30
-# Replay downloads per user per minute: each is a file read, and osu-web throttles them too.
-_REPLAY_DOWNLOADS_PER_MINUTE = 30
 
 
 class Realtime:
@@ -34,32 +38,27 @@ class Realtime:
         users: UserRepository,
         relations: RelationRepository,
         profiles: ProfileService,
+        replay_service: ReplayService,
     ) -> None:
         self.bus = HubBus(redis)
-        self.replay_sink = FileReplaySink(settings.data_dir / "replays")
         self.replays = ReplayStore(
-            self.replay_sink,
+            replay_service.sink,
             idle_seconds=settings.replay_idle_seconds,
             submit_wait_seconds=settings.replay_submit_wait_seconds,
             max_bytes=settings.replay_max_bytes,
+            on_written=replay_service.stored,
         )
-        self.spectator = SpectatorHub(self.bus, redis, self.replays)
+        self.spectator = SpectatorHub(self.bus, redis, self.replays, replay_service)
         self.metadata = MetadataHub(self.bus, redis, relations, profiles)
         self.transport = HubTransport(
             settings, tokens, users, self.bus, [self.spectator, self.metadata]
         )
-        self.replay_downloads = FixedWindowLimiter(
-            redis, "replay-download", _REPLAY_DOWNLOADS_PER_MINUTE, 60
-        )
         self._sweeper: asyncio.Task[None] | None = None
 
-    async def replay_file(self, score_id: int) -> bytes | None:
-        """A stored replay's bytes, if there is one."""
-        path = self.replay_sink.path(score_id)
-        try:
-            return await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
-            return None
+    def score_stored(self, stored: StoredScore) -> None:
+        """A score committed (any instance may hold its play's frames): announce it to the
+        replay buffers through the bus. Never blocks the submission."""
+        announce_submission(self.bus, stored.score.token_id, replay_header(stored))
 
     async def start(self) -> None:
         """Start the bus, the presence refresher and the replay sweeper."""
@@ -69,12 +68,13 @@ class Realtime:
         self._sweeper = asyncio.create_task(self._sweep(), name="replay-sweeper")
 
     async def stop(self) -> None:
-        """Close every connection ("Server is shutting down."), then stop the tasks."""
+        """Close every connection ("Server is shutting down."), write the replays whose
+        scores came (reliability.md §3.4 F7), then stop the tasks."""
         await self.transport.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
-        await self.replays.drain()
+        await self.replays.flush()
         await self.metadata.stop()
         await self.bus.stop()
 

@@ -125,6 +125,12 @@ class HubBus:
         except asyncio.QueueFull:
             self.dropped += 1
 
+    async def publish_remote(self, channel: str, frame: bytes) -> None:
+        """Publish to the other instances through Redis at once, raising when Redis does:
+        for a process that serves no connections (the CLI) and has no outbox running."""
+        message = BusMessage(self.instance_id, frame)
+        await self._redis.publish(_PREFIX + channel, _encoder.encode(message))
+
     def _deliver_local(self, channel: str, message: BusMessage) -> None:
         members = self._local.get(channel)
         if not members:

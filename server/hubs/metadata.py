@@ -212,16 +212,9 @@ class MetadataHub:
         return Returned(codec.encode("BeatmapUpdates", value))
 
     async def beatmap_sets_updated(self, set_ids: list[int]) -> None:
-        """Tell every connected client that these beatmap sets changed (the seam for
-        beatmap imports and edits)."""
-        latest = 0
-        for set_id in set_ids:
-            latest = int(await self._redis.incr(_QUEUE_KEY))
-            await self._redis.lpush(_UPDATES_KEY, f"{latest}:{set_id}")
-        await self._redis.ltrim(_UPDATES_KEY, 0, _MAX_UPDATES_KEPT - 1)
-        value = {"BeatmapSetIDs": set_ids, "LastProcessedQueueID": latest}
-        args = b"\x91" + codec.encode("BeatmapUpdates", value)
-        self._bus.publish(EVERYONE, codec.encode_invocation("BeatmapSetsUpdated", args))
+        """Tell every connected client, on every instance, that these beatmap sets changed
+        (beatmap ingest calls this after storing a set)."""
+        self._bus.publish(EVERYONE, await queue_beatmap_updates(self._redis, set_ids))
 
     async def begin_watching_room(self, connection: HubConnection, args: list[Any]) -> HubResult:
         # No daily challenge rooms yet: no playlist item statistics.
@@ -237,6 +230,25 @@ class MetadataHub:
                 if _visible(presence):
                     with contextlib.suppress(RedisError, OSError):
                         await self._profiles.mark_online(user_id, _ONLINE_TTL_SECONDS)
+
+
+async def queue_beatmap_updates(redis: Any, set_ids: list[int]) -> bytes:
+    """Queue changed sets for GetChangesSince; the BeatmapSetsUpdated call announcing them."""
+    latest = 0
+    for set_id in set_ids:
+        latest = int(await redis.incr(_QUEUE_KEY))
+        await redis.lpush(_UPDATES_KEY, f"{latest}:{set_id}")
+    await redis.ltrim(_UPDATES_KEY, 0, _MAX_UPDATES_KEPT - 1)
+    value = {"BeatmapSetIDs": set_ids, "LastProcessedQueueID": latest}
+    args = b"\x91" + codec.encode("BeatmapUpdates", value)
+    return codec.encode_invocation("BeatmapSetsUpdated", args)
+
+
+async def announce_beatmap_updates(redis: Any, set_ids: list[int]) -> None:
+    """BeatmapSetsUpdated from a process without hubs (`beatmaps import`): reaches the
+    clients of every running instance that shares this Redis. Raises when Redis does."""
+    frame = await queue_beatmap_updates(redis, set_ids)
+    await HubBus(redis).publish_remote(EVERYONE, frame)
 
 
 def _presence_call(target: str, user_id: int, encoded: bytes | None) -> bytes:

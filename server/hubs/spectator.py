@@ -13,7 +13,7 @@ import enum
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
@@ -50,6 +50,14 @@ def watch_group(user_id: int) -> str:
     return group_channel(NAME, f"watch:{user_id}")
 
 
+class PlayTokens(Protocol):
+    """Where the hub checks the score tokens plays are recorded under."""
+
+    async def play_token_usable(self, user_id: int, token_id: int) -> bool:
+        """Whether `token_id` exists, is `user_id`'s and has not produced a score yet."""
+        ...
+
+
 class Play:
     """A user's current play as this instance holds it."""
 
@@ -67,10 +75,11 @@ class SpectatorHub:
 
     name = NAME
 
-    def __init__(self, bus: HubBus, redis: Any, replays: ReplayStore) -> None:
+    def __init__(self, bus: HubBus, redis: Any, replays: ReplayStore, tokens: PlayTokens) -> None:
         self._bus = bus
         self._redis = redis
         self.replays = replays
+        self._tokens = tokens
         self._plays: dict[int, Play] = {}
         self.methods: Mapping[str, HubMethod] = {
             "BeginPlaySessionV2": HubMethod(("long?", "SpectatorState"), self.begin_play),
@@ -99,8 +108,8 @@ class SpectatorHub:
         token, state = args
         if not 0 <= state.get("State", 0) <= max(SpectatedUserState):
             return HubFailure("Invalid state.")  # S-RT-6
-        if token is not None and not self.replays.begin(connection.user_id, token):
-            return _BAD_TOKEN  # S-RT-7: another user's token
+        if token is not None and not await self._may_record(connection.user_id, token):
+            return _BAD_TOKEN
         play = Play(connection.id, token, state)
         self._plays[connection.user_id] = play
         encoded = codec.encode("SpectatorState", state)
@@ -112,6 +121,18 @@ class SpectatorHub:
             ),
         )
         return None
+
+    async def _may_record(self, user_id: int, token: int) -> bool:
+        """S-RT-7: a play is recorded only under a token the user was issued and has not
+        used yet (beyond osu-server-spectator, which trusts the token id). A play this
+        buffer already holds for the user resumes after a reconnect without a new check.
+        A null token (no submission, e.g. an unranked map) records nothing but is still
+        relayed, as the official server does."""
+        if not self.replays.owns(user_id, token) and not await self._tokens.play_token_usable(
+            user_id, token
+        ):
+            return False
+        return self.replays.begin(user_id, token)
 
     async def send_frames(self, connection: HubConnection, message: bytes) -> HubResult:
         return await self._relay(connection, message, v2=True)

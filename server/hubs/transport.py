@@ -11,7 +11,10 @@ flood closes that connection only (reliability.md §2.7, §2.8).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -48,6 +51,9 @@ _MAX_HANDSHAKE = 1024
 _PING = codec.encode_ping()
 _DRAIN_SECONDS = 1.0
 _BATCH_BYTES = 64 * 1024
+# A negotiated connection token is good for this long: clients connect right after
+# negotiating, and negotiate again before every reconnect.
+CONNECTION_TOKEN_SECONDS = 300
 
 
 def user_channel(hub: str, user_id: int) -> str:
@@ -66,6 +72,26 @@ def bearer_token(headers: Mapping[str, str], query: Mapping[str, str]) -> str:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return query.get("access_token", "")
+
+
+def connection_token(key: bytes, hub: str, user_id: int, now: float) -> str:
+    """A negotiate `connectionToken`: expiry and nonce, signed for one hub and user."""
+    body = f"{int(now) + CONNECTION_TOKEN_SECONDS}.{secrets.token_urlsafe(12)}"
+    return f"{body}.{_connection_mac(key, hub, user_id, body)}"
+
+
+def connection_token_valid(key: bytes, token: str, hub: str, user_id: int, now: float) -> bool:
+    """Whether `token` was issued by `connection_token` for this hub and user, unexpired."""
+    body, _, mac = token.rpartition(".")
+    expires, _, _ = body.partition(".")
+    if not expires.isdigit() or int(expires) < now:
+        return False
+    return hmac.compare_digest(mac, _connection_mac(key, hub, user_id, body))
+
+
+def _connection_mac(key: bytes, hub: str, user_id: int, body: str) -> str:
+    digest = hmac.new(key, f"{hub}:{user_id}:{body}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
 class Negotiation(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -118,6 +144,11 @@ class HubTransport:
         self.bus = bus
         self._hubs = {hub.name: hub for hub in hubs}
         self.connections: dict[str, HubConnection] = {}
+        # Signed connection tokens need no shared state, so a client may negotiate with one
+        # instance and connect to another; the key is derived, never the secret itself.
+        self._token_key = hmac.new(
+            settings.secret_key.encode(), b"signalr-connection-token", hashlib.sha256
+        ).digest()
 
     def has_hub(self, name: str) -> bool:
         """Whether `name` is a hub served here."""
@@ -133,15 +164,19 @@ class HubTransport:
             return None
         return session.user_id
 
-    def negotiate(self, requested_version: int) -> Negotiation:
-        """The negotiate reply; `negotiateVersion` is always present (signalrcore needs it)."""
+    def negotiate(self, requested_version: int, hub: str, user_id: int) -> Negotiation:
+        """The negotiate reply; `negotiateVersion` is always present (signalrcore needs it).
+
+        The WebSocket then comes with `?id=`: the `connectionToken` from version 1 on, the
+        `connectionId` before it. Either is signed for this hub and user.
+        """
         version = 1 if requested_version >= 1 else 0
-        connection_id = secrets.token_urlsafe(16)
+        token = connection_token(self._token_key, hub, user_id, time.time())
         return Negotiation(
-            connectionId=connection_id,
+            connectionId=secrets.token_urlsafe(16) if version else token,
             negotiateVersion=version,
             availableTransports=[{"transport": "WebSockets", "transferFormats": ["Binary"]}],
-            connectionToken=secrets.token_urlsafe(16) if version else None,
+            connectionToken=token if version else None,
         )
 
     async def stop(self) -> None:
@@ -157,7 +192,19 @@ class HubTransport:
         hub = self._hubs.get(hub_name)
         user_id = await self.authenticate(websocket.headers, websocket.query_params)
         account = await self._users.by_id(user_id) if user_id is not None else None
-        if hub is None or account is None:
+        # A negotiated client sends the token it was given; one that skipped negotiation
+        # (lazer can, and so can other clients) sends none and needs none.
+        negotiated = websocket.query_params.get("id")
+        if (
+            hub is None
+            or account is None
+            or (
+                negotiated is not None
+                and not connection_token_valid(
+                    self._token_key, negotiated, hub.name, account.id, time.time()
+                )
+            )
+        ):
             await websocket.close(code=1008)  # before accept: the upgrade is refused (403)
             return
         await websocket.accept()

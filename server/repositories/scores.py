@@ -55,9 +55,11 @@ class NewScore(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ScoreRecord(NewScore, frozen=True, kw_only=True):
-    """A stored score: what was inserted, plus its id. Mods and statistics are JSON texts."""
+    """A stored score: what was inserted, plus its id and whether its replay is stored.
+    Mods and statistics are JSON texts."""
 
     id: int
+    has_replay: bool = False
 
 
 class BestRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -146,6 +148,7 @@ _SCORE_COLUMNS = [
     "pp_version",
     "started_at",
     "ended_at",
+    "has_replay",
 ]
 _scores = Table("scores")
 _bests = Table("score_bests")

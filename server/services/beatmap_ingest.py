@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -197,6 +197,19 @@ class BeatmapIngest:
         self._files = files
         self._redis = redis
         self._semaphore = asyncio.Semaphore(_ANALYSIS_CONCURRENCY)
+        self._changed_listeners: list[Callable[[list[int]], Awaitable[None]]] = []
+
+    def on_sets_changed(self, listener: Callable[[list[int]], Awaitable[None]]) -> None:
+        """Await `listener(set_ids)` after a set is added or changed (the metadata hub's
+        BeatmapSetsUpdated); a failing listener is logged, never the store's error."""
+        self._changed_listeners.append(listener)
+
+    async def _announce(self, set_ids: list[int]) -> None:
+        for listener in self._changed_listeners:
+            try:
+                await listener(set_ids)
+            except Exception:
+                log.warning("beatmap sets %s: change listener failed", set_ids, exc_info=True)
 
     async def forget_cached(self, beatmaps: Iterable[BeatmapRecord]) -> None:
         """Drop cached lookups of these beatmaps (after a change, once committed)."""
@@ -389,6 +402,7 @@ class BeatmapIngest:
         if set_change is not Change.UNCHANGED:
             # Old checksums too: a lookup by a replaced file's MD5 must miss from now on.
             await self.forget_cached([*stored.values(), *(r for r, _ in new_records.values())])
+            await self._announce([entry.beatmapset_id])
         return StoreOutcome(entry.beatmapset_id, set_change, changes, rejected)
 
     def _set_record(

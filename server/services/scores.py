@@ -91,6 +91,16 @@ class Submitted(msgspec.Struct, frozen=True):
     created: bool
 
 
+class StoredScore(msgspec.Struct, frozen=True, kw_only=True):
+    """A score that has just committed, as after-commit listeners (the replay writer) see it."""
+
+    score_id: int
+    score: NewScore
+    username: str
+    beatmap_checksum: str
+    beatmap_has_leaderboard: bool
+
+
 def ruleset_key(ruleset_id: int, acronyms: Sequence[str], relax_enabled: bool) -> str:
     """The statistics/leaderboard key: the ruleset name, or its relax/autopilot variant."""
     name = RULESETS[ruleset_id]
@@ -142,6 +152,7 @@ class ScoreService:
         self._redis = redis
         self.outbox = outbox
         self._processed_listeners: list[Callable[[int, int], None]] = []
+        self._stored_listeners: list[Callable[[StoredScore], None]] = []
         self._relax = relax_enabled
         self._all_statuses = all_statuses
         self._enabled = submission_enabled
@@ -365,7 +376,7 @@ class ScoreService:
                     raise
                 log.info("retrying score transaction after %s", exc)
         if outcome.created:
-            await self._after_commit(record, outcome)
+            await self._after_commit(record, outcome, account, beatmap)
         return Submitted(outcome.score_id, outcome.created)
 
     async def _transaction(
@@ -439,8 +450,19 @@ class ScoreService:
         UserScoreProcessed); a failing listener is logged, never the submission's error."""
         self._processed_listeners.append(listener)
 
-    async def _after_commit(self, record: NewScore, outcome: _Outcome) -> None:
-        """Best effort after the commit: leaderboard, then the spectator hub's seam."""
+    def on_stored(self, listener: Callable[[StoredScore], None]) -> None:
+        """Call `listener(stored)` after each new score commits (the replay writer's seam); a
+        failing listener is logged, never the submission's error."""
+        self._stored_listeners.append(listener)
+
+    async def _after_commit(
+        self,
+        record: NewScore,
+        outcome: _Outcome,
+        account: UserAccount,
+        beatmap: BeatmapRecord,
+    ) -> None:
+        """Best effort after the commit: caches, leaderboard, then the spectator hub's seams."""
         # Play and pass counts changed: no instance may go on showing the old beatmap row,
         # the player's profile without this play, or the board without a new best. One
         # invalidation message for all three.
@@ -468,12 +490,33 @@ class ScoreService:
                 log.warning(
                     "score-processed listener failed for %s", outcome.score_id, exc_info=True
                 )
+        stored = StoredScore(
+            score_id=outcome.score_id,
+            score=record,
+            username=account.username,
+            beatmap_checksum=beatmap.checksum,
+            beatmap_has_leaderboard=has_leaderboard(beatmap.status, self._all_statuses),
+        )
+        for stored_listener in self._stored_listeners:
+            try:
+                stored_listener(stored)
+            except Exception:
+                log.warning("score-stored listener failed for %s", outcome.score_id, exc_info=True)
 
     # -- reading ---------------------------------------------------------------------------
 
     async def score(self, score_id: int) -> ScoreRecord | None:
         """One score."""
         return await self.repo.score(score_id)
+
+    async def visible_score(self, score_id: int) -> ScoreRecord | None:
+        """One score as reads show it: hidden when its player is restricted (osu-web's
+        `visibleUsers()`; this server has no admins to exempt)."""
+        record = await self.repo.score(score_id)
+        if record is None:
+            return None
+        owner = await self._users.by_id(record.user_id)
+        return record if owner is not None and not owner.is_restricted else None
 
     async def position(self, score: ScoreRecord) -> int | None:
         """Position of a ranked score on its beatmap's global board (as if it were the best)."""
@@ -666,7 +709,7 @@ class ScoreService:
 
     async def show(self, score_id: int, viewer_id: int | None) -> dict[str, Any] | None:
         """GET scores/{id}: the score with beatmap, set, user and rank fields."""
-        record = await self.repo.score(score_id)
+        record = await self.visible_score(score_id)
         if record is None:
             return None
         pins = (
@@ -817,7 +860,7 @@ def score_shape(
         "accuracy": record.accuracy,
         "build_id": record.build_id,
         "ended_at": record.ended_at,
-        "has_replay": False,
+        "has_replay": record.has_replay,
         "is_perfect_combo": False,
         "legacy_perfect": False,
         "legacy_score_id": None,
@@ -828,7 +871,7 @@ def score_shape(
         "ruleset_id": record.ruleset_id,
         "started_at": record.started_at,
         "total_score": record.total_score,
-        "replay": False,
+        "replay": record.has_replay,  # osu-web sends both
         "current_user_attributes": {
             "pin": {"is_pinned": True, "score_id": record.id}
             if pins and record.id in pins

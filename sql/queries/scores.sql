@@ -55,7 +55,8 @@ VALUES (:user_id, :beatmap_id, :ruleset_id, :ruleset, :token_id, :build_id, :pas
 -- One score by id.
 SELECT id, user_id, beatmap_id, ruleset_id, ruleset, token_id, build_id, passed, ranked,
        play_counted, total_score, total_score_without_mods, accuracy, max_combo, `rank` AS grade,
-       mods, mods_key, statistics, maximum_statistics, pp, pp_version, started_at, ended_at
+       mods, mods_key, statistics, maximum_statistics, pp, pp_version, started_at, ended_at,
+       has_replay
 FROM scores WHERE id = :score_id;
 
 -- name: fetch_score_best(beatmap_id, ruleset, user_id)^

@@ -89,7 +89,7 @@ def _check_node(process: subprocess.Popen[bytes], player: Account, watcher: Acco
     seen = json.loads(stdout.decode().strip().splitlines()[-1])
     assert seen["dailyChallenge"] is None
     assert seen["presenceEcho"] == [player.id, [None, 2]]
-    assert seen["changes"] == [[], 0]
+    assert seen["changes"] == [[], seen["latestQueueId"]]
     assert seen["startedWatching"] == [[watcher.id, watcher.username]]
     assert seen["began"] == [player.id, [1816113, 0, [["HD", []]], 1, {}]]
     user_id, (header, frames) = seen["frames"]
@@ -98,7 +98,7 @@ def _check_node(process: subprocess.Popen[bytes], player: Account, watcher: Acco
     assert seen["finished"][1][3] == 3
     assert "Method does not exist" in seen["unknownMethodError"]
     assert seen["statesAfterSilence"] == ["Connected"] * 3
-    assert seen["changesAfterSilence"] == [[], 0]
+    assert seen["changesAfterSilence"] == [[], seen["latestQueueId"]]
 
 
 async def _aiosignalr_run(live_server: LiveServer) -> None:
@@ -144,7 +144,10 @@ async def _aiosignalr_run(live_server: LiveServer) -> None:
     assert await metadata.invoke("UpdateStatus", 2) is None
     echo = await asyncio.wait_for(seen("metadata", player_token, "UserPresenceUpdated"), 5)
     assert list(echo) == [player_account.id, [None, 2]]
-    assert await metadata.invoke("GetChangesSince", 0) == [[], 0]
+    # Everything queued so far (sets other tests stored), then nothing after the latest id.
+    sets, latest = await metadata.invoke("GetChangesSince", 0)
+    assert isinstance(sets, list) and isinstance(latest, int)
+    assert await metadata.invoke("GetChangesSince", latest) == [[], latest]
 
     player = await open_hub("spectator", player_token, False)
     watcher = await open_hub("spectator", watcher_token, True)
@@ -152,18 +155,19 @@ async def _aiosignalr_run(live_server: LiveServer) -> None:
     started = await asyncio.wait_for(seen("spectator", player_token, "UserStartedWatching"), 5)
     assert list(started) == [[[watcher_account.id, watcher_account.username]]]
     state = [129891, 0, [["DT", []]], 1, {}]
-    await player.invoke("BeginPlaySessionV2", 8080, state)
+    # No score token: relayed, not recorded (a replay needs an issued token, S-RT-7).
+    await player.invoke("BeginPlaySessionV2", None, state)
     began = await asyncio.wait_for(seen("spectator", watcher_token, "UserBeganPlaying"), 5)
     assert list(began) == [player_account.id, state]
     header = [1, 1.0, 1, 1, {}, [0.0, 0.0, 0, 0.0, 0.0], [msgpack.Timestamp(0), 0], [], None, None]
-    await player.send("SendFrameDataV2", 8080, [header, [[0.0, 1.0, 2.0, 1]]])
+    await player.send("SendFrameDataV2", None, [header, [[0.0, 1.0, 2.0, 1]]])
     frames = await asyncio.wait_for(seen("spectator", watcher_token, "UserSentFrames"), 5)
     assert frames[0] == player_account.id
 
     await asyncio.sleep(SILENCE_SECONDS)
     for connection in (metadata, player, watcher):
         assert connection.state.name == "CONNECTED"
-    assert await metadata.invoke("GetChangesSince", 0) == [[], 0]
+    assert await metadata.invoke("GetChangesSince", latest) == [[], latest]
     for connection in (metadata, player, watcher):
         await connection.stop()
 

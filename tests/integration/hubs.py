@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 
 from tests.helpers import SignedIn
 from tests.hub_client import AsgiSocket, HubClient
+from tests.score_play import stored_map, token_for
 
 
 def lazer_headers(user: SignedIn, session_id: str | None = None) -> dict[str, str]:
@@ -29,3 +32,9 @@ async def connect(
     client = HubClient(socket)
     await client.handshake()
     return client
+
+
+async def play_token(client: httpx.AsyncClient, services: Any, user: SignedIn) -> int:
+    """A fresh score token of `user` (on a newly stored map): BeginPlaySession records a
+    play only under a token the user was issued and has not used (S-RT-7)."""
+    return await token_for(client, user, await stored_map(services))

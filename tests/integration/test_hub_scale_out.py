@@ -20,10 +20,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from server.app import create_app
+from server.app import Services, create_app
 from tests.conftest import make_settings
 from tests.helpers import sign_in, signup
-from tests.integration.hubs import connect
+from tests.integration.hubs import connect, play_token
 from tests.integration.test_spectator_hub import (
     PLAYING,
     begin,
@@ -107,19 +107,24 @@ async def _subscribed(application: Starlette) -> None:
 
 
 async def test_watcher_on_another_instance(
-    app: Starlette, client: httpx.AsyncClient, data_dir: Path, private_redis: PrivateRedis
+    app: Starlette,
+    client: httpx.AsyncClient,
+    services: Services,
+    data_dir: Path,
+    private_redis: PrivateRedis,
 ) -> None:
     """A player on instance A, a watcher on instance B: the play already under way is
     announced, frames and the end cross over, and the player hears of the watcher."""
     player_user = await sign_in(client, await signup(client))
     watcher_user = await sign_in(client, await signup(client))
+    token = await play_token(client, services, player_user)
     async with (
         instance(data_dir, private_redis.url) as a,
         instance(data_dir, private_redis.url) as b,
     ):
         player = await connect(a, "spectator", player_user)
         await _subscribed(a)
-        await player.wire.send(begin(606, spectator_state(3, PLAYING), "b"))
+        await player.wire.send(begin(token, spectator_state(3, PLAYING), "b"))
         await player.completion("b")
 
         watcher = await connect(b, "spectator", watcher_user)
@@ -129,10 +134,10 @@ async def test_watcher_on_another_instance(
         await _subscribed(b)
 
         bundle = frame_bundle(0.0)
-        await player.wire.send(send_frames(606, bundle))
+        await player.wire.send(send_frames(token, bundle))
         relayed = await watcher.call_to("UserSentFrames")
         assert bundle in relayed.raw
-        await player.wire.send(b"".join([_end(606)]))
+        await player.wire.send(b"".join([_end(token)]))
         await watcher.call_to("UserFinishedPlaying")
 
         # S-RT-3 across instances: a second client instance on B logs out the one on A.
@@ -174,13 +179,18 @@ async def test_presence_crosses_instances(
 
 
 async def test_redis_restart_drops_no_connection(
-    app: Starlette, client: httpx.AsyncClient, data_dir: Path, private_redis: PrivateRedis
+    app: Starlette,
+    client: httpx.AsyncClient,
+    services: Services,
+    data_dir: Path,
+    private_redis: PrivateRedis,
 ) -> None:
     """§2.1: with Redis gone, connected players stay connected and a watcher on the same
     instance still gets frames; once Redis is back, the other instance gets them again."""
     player_user = await sign_in(client, await signup(client))
     near_user = await sign_in(client, await signup(client))
     far_user = await sign_in(client, await signup(client))
+    token = await play_token(client, services, player_user)
     async with (
         instance(data_dir, private_redis.url) as a,
         instance(data_dir, private_redis.url) as b,
@@ -188,7 +198,7 @@ async def test_redis_restart_drops_no_connection(
         player = await connect(a, "spectator", player_user)
         near = await connect(a, "spectator", near_user)
         far = await connect(b, "spectator", far_user)
-        await player.wire.send(begin(707, spectator_state(3, PLAYING), "b"))
+        await player.wire.send(begin(token, spectator_state(3, PLAYING), "b"))
         await player.completion("b")
         for watcher in (near, far):
             await watcher.call("StartWatchingUser", ["int"], [player_user.id])
@@ -196,7 +206,7 @@ async def test_redis_restart_drops_no_connection(
 
         private_redis.stop()
         await asyncio.sleep(0.3)
-        await player.wire.send(send_frames(707, frame_bundle(0.0)))
+        await player.wire.send(send_frames(token, frame_bundle(0.0)))
         await near.call_to("UserSentFrames")
         assert (await player.call("EndWatchingUser", ["int"], [1])).error is None
 
@@ -204,9 +214,49 @@ async def test_redis_restart_drops_no_connection(
         await _wait_connected(a)
         await _wait_connected(b)
         await asyncio.sleep(1.2)  # the publisher's pause after a failure
-        await player.wire.send(send_frames(707, frame_bundle(100.0)))
+        await player.wire.send(send_frames(token, frame_bundle(100.0)))
         await far.call_to("UserSentFrames", timeout=10)
         await near.call_to("UserSentFrames")
         for hub in (player, near, far):
             assert (await hub.call("EndWatchingUser", ["int"], [1])).error is None
             await hub.wire.close()
+
+
+async def test_replay_when_the_score_is_submitted_to_another_instance(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    services: Services,
+    data_dir: Path,
+    private_redis: PrivateRedis,
+) -> None:
+    """The frames are on instance A, the PUT lands on instance B: the submission crosses
+    the bus to A, which writes the replay; B then serves it."""
+    from tests.conftest import _LifespanStateTransport
+    from tests.integration.test_replays import download, eventually_has_replay, started
+    from tests.score_play import play_body, stored_map, submit, token_for
+
+    user = await sign_in(client, await signup(client))
+    beatmap = await stored_map(services)
+    token = await token_for(client, user, beatmap)
+    async with (
+        instance(data_dir, private_redis.url) as a,
+        instance(data_dir, private_redis.url) as b,
+        httpx.AsyncClient(
+            transport=_LifespanStateTransport(b), base_url="http://testserver"
+        ) as http_b,
+    ):
+        player = await connect(a, "spectator", user)
+        await started(player, token, beatmap)
+        await player.wire.send(send_frames(token, frame_bundle(0.0)))
+        await player.wire.send(_end(token))
+        await player.completion("e")
+        await _subscribed(b)
+        response = await submit(http_b, user, beatmap, token, play_body(beatmap))
+        assert response.status_code == 200, response.text
+        score_id = response.json()["id"]
+        assert (await eventually_has_replay(http_b, user, score_id))["has_replay"] is True
+        replays_a = a.state.lifespan_state["services"].realtime.replays
+        assert not replays_a.owns(user.id, token)
+        got = await download(http_b, user, score_id)
+        assert got.status_code == 200
+        await player.wire.close()

@@ -48,6 +48,43 @@ async def test_negotiate_requires_a_token_and_a_known_hub(
     assert missing.status_code == 404
 
 
+async def test_a_negotiated_connection_id_must_be_one_issued_to_the_user(
+    app: Starlette, client: httpx.AsyncClient, player: SignedIn
+) -> None:
+    """§6.1: after negotiating, the client connects with `?id=`: the connectionToken
+    (negotiateVersion 1) or the connectionId (version 0) it was given. An id that was never
+    issued, was issued to another user or for another hub, is refused before the upgrade;
+    a client that skipped negotiation sends none and connects."""
+    headers = lazer_headers(player)
+    negotiated = await client.post(
+        "/signalr/spectator/negotiate?negotiateVersion=1", headers=player.headers
+    )
+    token = negotiated.json()["connectionToken"]
+    socket = AsgiSocket(app, "/signalr/spectator", headers, query=f"id={token}")
+    assert await socket.open()
+    hub = HubClient(socket)
+    await hub.handshake()
+    assert (await hub.call("StartWatchingUser", ["int"], [player.id])).error is None
+    await socket.close()
+    legacy = await client.post("/signalr/metadata/negotiate", headers=player.headers)
+    legacy_id = legacy.json()["connectionId"]
+    socket = AsgiSocket(app, "/signalr/metadata", headers, query=f"id={legacy_id}")
+    assert await socket.open()
+    await socket.close()
+
+    other = await sign_in(client, await signup(client))
+    forged = token.rsplit(".", 1)[0] + ".AAAAAAAAAAAAAAAAAAAAAAAA"
+    for path, who, query in (
+        ("/signalr/spectator", headers, "id=made-up"),
+        ("/signalr/spectator", headers, f"id={forged}"),
+        ("/signalr/spectator", lazer_headers(other), f"id={token}"),  # another user's
+        ("/signalr/metadata", headers, f"id={token}"),  # another hub's
+    ):
+        refused = AsgiSocket(app, path, who, query=query)
+        assert not await refused.open(), query
+        assert refused.close_code == 1008
+
+
 async def test_upgrade_is_refused_without_a_valid_token(app: Starlette, player: SignedIn) -> None:
     """S-RT-1: authentication happens before the upgrade."""
     socket = AsgiSocket(app, "/signalr/spectator", {"Authorization": "Bearer wrong"})
@@ -87,7 +124,8 @@ async def test_messages_after_the_handshake_in_the_same_frame_are_read(
     socket = AsgiSocket(app, "/signalr/metadata", lazer_headers(player))
     assert await socket.open()
     first = invocation("UpdateStatus", arguments(["UserStatus?"], [2]), "a")
-    second = invocation("GetChangesSince", arguments(["int"], [5]), "b")
+    # A queue id past every update: the answer is fixed, whatever other tests queued.
+    second = invocation("GetChangesSince", arguments(["int"], [2_000_000_000]), "b")
     await socket.send(HANDSHAKE + first + second)
     hub = HubClient(socket)
     assert await socket.recv() == b"{}\x1e"
@@ -96,7 +134,7 @@ async def test_messages_after_the_handshake_in_the_same_frame_are_read(
     assert done.completion_kind is codec.CompletionKind.RESULT
     assert codec.decode("BeatmapUpdates", done.payload or b"") == {
         "BeatmapSetIDs": [],
-        "LastProcessedQueueID": 5,
+        "LastProcessedQueueID": 2_000_000_000,
     }
     await socket.close()
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from server.app import Services
 from server.core import msgpack as codec
+from tests.beatmap_data import fresh_id, make_osu, store_set
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, TEST_SECRET_KEY
 from tests.helpers import lazer_multipart, sign_in, signup
 from tests.integration.hubs import connect
 
@@ -139,3 +145,64 @@ async def test_beatmap_updates_and_daily_challenge_stubs(
     assert (await hub.call("RefreshFriends", [], [])).error is None
     await hub.wire.close()
     await asyncio.sleep(0)
+
+
+async def test_storing_sets_tells_connected_clients(
+    app: Starlette, client: httpx.AsyncClient, services: Services
+) -> None:
+    """Beatmap ingest (imports, upstream syncs) announces each added or changed set with
+    BeatmapSetsUpdated, which lazer answers with GetChangesSince; storing the same files
+    again announces nothing."""
+    user = await sign_in(client, await signup(client))
+    hub = await connect(app, "metadata", user)
+    await hub.call_to("DailyChallengeUpdated")
+    set_id, ids, _ = await store_set(services, status=0)
+    update = await hub.args_of("BeatmapSetsUpdated", "BeatmapUpdates")
+    assert update["BeatmapSetIDs"] == [set_id]
+    changed = await hub.call("GetChangesSince", ["int"], [update["LastProcessedQueueID"] - 1])
+    assert codec.decode("BeatmapUpdates", changed.payload or b"")["BeatmapSetIDs"] == [set_id]
+
+    again = [{"beatmap_id": ids[0]}]
+    await store_set(services, beatmapset_id=set_id, status=0, difficulties=again)
+    await hub.no_message()
+    await store_set(services, beatmapset_id=set_id, status=1, difficulties=again)  # ranked
+    update = await hub.args_of("BeatmapSetsUpdated", "BeatmapUpdates")
+    assert update["BeatmapSetIDs"] == [set_id]
+    await hub.wire.close()
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="the CLI reaches a server only through Redis")
+async def test_cli_import_tells_clients_of_a_running_server(
+    app: Starlette, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """`python -m server beatmaps import` is another process: it announces the sets it
+    stored through the Redis the running server shares."""
+    user = await sign_in(client, await signup(client))
+    hub = await connect(app, "metadata", user)
+    await hub.call_to("DailyChallengeUpdated")
+    set_id = fresh_id()
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "cli.osu").write_bytes(make_osu(beatmap_id=fresh_id(), beatmapset_id=set_id))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATA_DIR": str(tmp_path / "data"),
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "REDIS_URL": TEST_REDIS_URL,
+        "LOG_LEVEL": "warning",
+    }
+    if TEST_DATABASE_URL:
+        env["DATABASE_URL"] = TEST_DATABASE_URL
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "server", "beatmaps", "import", str(maps), "--quiet"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    update = await hub.args_of("BeatmapSetsUpdated", "BeatmapUpdates", timeout=10)
+    assert update["BeatmapSetIDs"] == [set_id]
+    await hub.wire.close()

@@ -15,7 +15,7 @@ from server.app import Services
 from server.core import msgpack as codec
 from tests.helpers import SignedIn, sign_in, signup
 from tests.hub_client import HubClient, invocation
-from tests.integration.hubs import connect
+from tests.integration.hubs import connect, play_token
 
 PLAYING, PASSED, QUIT = 1, 3, 5
 
@@ -99,15 +99,18 @@ async def two_users(client: httpx.AsyncClient) -> tuple[SignedIn, SignedIn]:
     )
 
 
-async def test_watcher_sees_a_play_byte_for_byte(app: Starlette, client: httpx.AsyncClient) -> None:
+async def test_watcher_sees_a_play_byte_for_byte(
+    app: Starlette, client: httpx.AsyncClient, services: Services
+) -> None:
     """§7.1: a watcher arriving mid-play is told about it, frames are relayed as sent, and
     the end carries the final state; the player hears about watchers coming and going."""
     player_user, watcher_user = await two_users(client)
+    token = await play_token(client, services, player_user)
     player = await connect(app, "spectator", player_user)
     watcher = await connect(app, "spectator", watcher_user)
     state = spectator_state(1816113, PLAYING)
 
-    await player.wire.send(begin(9001, state, "b"))
+    await player.wire.send(begin(token, state, "b"))
     assert (await player.completion("b")).completion_kind is codec.CompletionKind.VOID
 
     assert (await watcher.call("StartWatchingUser", ["int"], [player_user.id])).error is None
@@ -118,13 +121,15 @@ async def test_watcher_sees_a_play_byte_for_byte(app: Starlette, client: httpx.A
     assert started.raw == server_call("UserStartedWatching", b"\x91\x91" + watcher_entry)
 
     bundle = frame_bundle(1000.0)
-    await player.wire.send(send_frames(9001, bundle))
+    await player.wire.send(send_frames(token, bundle))
     relayed = await watcher.call_to("UserSentFrames")
     assert relayed.raw == server_call("UserSentFrames", b"\x92" + pack(player_user.id) + bundle)
     decoded = codec.decode("int,FrameDataBundle", b"\x92" + pack(player_user.id) + bundle)
     assert decoded[1]["Header"]["Mods"] == [{"Acronym": "DT", "Settings": {"speed_change": 1.5}}]
 
-    await player.wire.send(invocation("EndPlaySessionV2", b"\x92" + pack(9001) + pack(PASSED), "e"))
+    await player.wire.send(
+        invocation("EndPlaySessionV2", b"\x92" + pack(token) + pack(PASSED), "e")
+    )
     assert (await player.completion("e")).error is None
     finished = await watcher.call_to("UserFinishedPlaying")
     assert finished.raw == server_call(
@@ -162,24 +167,27 @@ async def test_watching_before_the_play_and_v1_aliases(
     await player.wire.close()
 
 
-async def test_frames_need_the_players_own_token(app: Starlette, client: httpx.AsyncClient) -> None:
+async def test_frames_need_the_players_own_token(
+    app: Starlette, client: httpx.AsyncClient, services: Services
+) -> None:
     """S-RT-7: frames only for the token this user began; another user's token is refused;
     an invalid bundle never reaches watchers (validated relay)."""
     player_user, watcher_user = await two_users(client)
+    token = await play_token(client, services, player_user)
     player = await connect(app, "spectator", player_user)
     watcher = await connect(app, "spectator", watcher_user)
     await watcher.call("StartWatchingUser", ["int"], [player_user.id])
     await player.wire.send(send_frames(1, frame_bundle(0)))  # no play begun
-    await player.wire.send(begin(777, spectator_state(1, PLAYING), "b"))
+    await player.wire.send(begin(token, spectator_state(1, PLAYING), "b"))
     await player.completion("b")
     await watcher.call_to("UserBeganPlaying")
-    await player.wire.send(send_frames(778, frame_bundle(0)))  # wrong token
-    await player.wire.send(send_frames(777, b"\x92\x90\x90"))  # header is not a FrameHeader
+    await player.wire.send(send_frames(token + 1, frame_bundle(0)))  # wrong token
+    await player.wire.send(send_frames(token, b"\x92\x90\x90"))  # header is not a FrameHeader
     await watcher.no_message()
 
     # Another user cannot begin a play on that token.
     thief = await connect(app, "spectator", watcher_user)
-    await thief.wire.send(begin(777, spectator_state(1, PLAYING), "t"))
+    await thief.wire.send(begin(token, spectator_state(1, PLAYING), "t"))
     refused = await thief.completion("t")
     assert refused.error is not None and refused.error.endswith(
         "InvalidStateException: Incorrect score token supplied."
@@ -189,15 +197,18 @@ async def test_frames_need_the_players_own_token(app: Starlette, client: httpx.A
     await player.wire.close()
 
 
-async def test_end_states_are_checked(app: Starlette, player: SignedIn) -> None:
+async def test_end_states_are_checked(
+    app: Starlette, client: httpx.AsyncClient, player: SignedIn, services: Services
+) -> None:
     """S-RT-6: ending while claiming Playing becomes Quit; out-of-range states are refused."""
+    token = await play_token(client, services, player)
     hub = await connect(app, "spectator", player)
-    await hub.wire.send(begin(55, spectator_state(1, PLAYING), "b"))
+    await hub.wire.send(begin(token, spectator_state(1, PLAYING), "b"))
     await hub.completion("b")
-    await hub.wire.send(invocation("EndPlaySessionV2", b"\x92" + pack(55) + pack(99), "x"))
+    await hub.wire.send(invocation("EndPlaySessionV2", b"\x92" + pack(token) + pack(99), "x"))
     assert (await hub.completion("x")).error is not None
     await hub.call("StartWatchingUser", ["int"], [player.id])  # watch ourselves to see the end
-    await hub.wire.send(invocation("EndPlaySessionV2", b"\x92" + pack(55) + pack(PLAYING), "e"))
+    await hub.wire.send(invocation("EndPlaySessionV2", b"\x92" + pack(token) + pack(PLAYING), "e"))
     assert (await hub.completion("e")).error is None
     finished = await hub.args_of("UserFinishedPlaying", "int,SpectatorState")
     assert finished[1]["State"] == QUIT
@@ -210,13 +221,14 @@ async def test_player_cut_mid_play(
     """§2.3: a player's socket dropping ends the play as Quit for watchers, cleans the
     connection's state, and keeps the frames so a reconnect with the same token resumes."""
     player_user, watcher_user = await two_users(client)
+    token = await play_token(client, services, player_user)
     realtime = services.realtime
     player = await connect(app, "spectator", player_user, session_id="game")
     watcher = await connect(app, "spectator", watcher_user)
     await watcher.call("StartWatchingUser", ["int"], [player_user.id])
-    await player.wire.send(begin(4242, spectator_state(9, PLAYING), "b"))
+    await player.wire.send(begin(token, spectator_state(9, PLAYING), "b"))
     await player.completion("b")
-    await player.wire.send(send_frames(4242, frame_bundle(0)))
+    await player.wire.send(send_frames(token, frame_bundle(0)))
     await watcher.call_to("UserSentFrames")
     before = len(realtime.transport.connections)
 
@@ -229,14 +241,14 @@ async def test_player_cut_mid_play(
         await asyncio.sleep(0.02)
     assert len(realtime.transport.connections) == before - 1
     assert realtime.bus.local_count(f"spectator:user:{player_user.id}") == 0
-    assert realtime.replays.owns(player_user.id, 4242)
+    assert realtime.replays.owns(player_user.id, token)
 
     again = await connect(app, "spectator", player_user, session_id="game")
-    await again.wire.send(begin(4242, spectator_state(9, PLAYING), "b"))
+    await again.wire.send(begin(token, spectator_state(9, PLAYING), "b"))
     await again.completion("b")
-    await again.wire.send(send_frames(4242, frame_bundle(100)))
+    await again.wire.send(send_frames(token, frame_bundle(100)))
     await watcher.call_to("UserSentFrames")
-    assert len(realtime.replays._plays[4242].bundles) == 2
+    assert len(realtime.replays._plays[token].bundles) == 2
     await again.wire.close()
     await watcher.wire.close()
 
@@ -317,63 +329,13 @@ async def test_hub_client_is_usable(app: Starlette, player: SignedIn) -> None:
     await hub.wire.close()
 
 
-async def test_replay_from_spectated_frames_is_downloadable(
-    app: Starlette,
-    client: httpx.AsyncClient,
-    services: Services,
-) -> None:
-    """§8.2 #9: frames buffered per token become an .osr once the score for the token is
-    submitted (announced on the bus, as score submission will), served by
-    GET scores/{id}/download and readable by osrparse."""
-    from datetime import UTC, datetime
-
-    import osrparse  # type: ignore[import-untyped]
-
-    from server.services.osr import ReplayScore
-    from server.services.replays import announce_submission
-
-    user = await sign_in(client, await signup(client))
-    hub = await connect(app, "spectator", user)
-    await hub.wire.send(begin(31337, spectator_state(1, PLAYING), "b"))
-    await hub.completion("b")
-    for i in range(3):
-        await hub.wire.send(send_frames(31337, frame_bundle(i * 48.0)))
-    score_id = 10_000 + user.id
-    score = ReplayScore(
-        score_id=score_id,
-        ruleset_id=0,
-        beatmap_md5="f" * 32,
-        username=user.account.username,
-        statistics={"great": 9},
-        total_score=123456,
-        max_combo=12,
-        perfect=True,
-        mods=["DT"],
-        ended_at=datetime.now(UTC),
-    )
-    # Submission arrives before the end of play: the replay waits for the end.
-    announce_submission(services.realtime.bus, 31337, score)
-    await hub.wire.send(invocation("EndPlaySessionV2", b"\x92" + pack(31337) + pack(PASSED), "e"))
-    await hub.completion("e")
-    for _ in range(100):
-        response = await client.get(f"/api/v2/scores/{score_id}/download", headers=user.headers)
-        if response.status_code == 200:
-            break
-        await asyncio.sleep(0.02)
-    assert response.status_code == 200, response.text
-    replay = osrparse.Replay.from_string(response.content)
-    assert replay.replay_id == score_id and replay.username == user.account.username
-    assert len(replay.replay_data) == 9
-    missing = await client.get("/api/v2/scores/1/download", headers=user.headers)
-    assert missing.status_code == 404
-    await hub.wire.close()
-
-
 async def test_replay_downloads_are_rate_limited(client: httpx.AsyncClient) -> None:
     """Downloads are limited per user (30 a minute)."""
     user = await sign_in(client, await signup(client))
     statuses = [
-        (await client.get("/api/v2/scores/1/download", headers=user.headers)).status_code
+        (
+            await client.get("/api/v2/scores/4611686018427387904/download", headers=user.headers)
+        ).status_code
         for _ in range(31)
     ]
     assert statuses[:30] == [404] * 30 and statuses[30] == 429

@@ -6,13 +6,16 @@ from __future__ import annotations
 import lzma
 from datetime import UTC, datetime
 
+import msgspec
 import osrparse  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.core import msgpack as codec
+from server.repositories.scores import NewScore
 from server.services.osr import ReplayFrame, ReplayScore, encode_osr, frame_text, legacy_mods
-from server.services.replays import ReplayOutcome, ReplayStore
+from server.services.replays import ReplayOutcome, ReplayStore, replay_header
+from server.services.scores import StoredScore
 
 
 class _MemorySink:
@@ -21,6 +24,28 @@ class _MemorySink:
 
     async def save(self, score_id: int, data: bytes) -> None:
         self.saved[score_id] = data
+
+
+class _FailingSink:
+    async def save(self, score_id: int, data: bytes) -> None:
+        raise OSError("disk full")
+
+
+class _Flags:
+    """Records `has_replay` being set; fails the first `failures` calls."""
+
+    def __init__(self, sink: _MemorySink | None = None, failures: int = 0) -> None:
+        self.marked: list[int] = []
+        self.sink = sink
+        self.failures = failures
+
+    async def __call__(self, score_id: int) -> None:
+        if self.sink is not None:
+            assert score_id in self.sink.saved  # only once the file is stored
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("database went away")
+        self.marked.append(score_id)
 
 
 class _Clock:
@@ -72,8 +97,17 @@ def _bundle(start: float, count: int = 4) -> bytes:
     return codec.encode("FrameDataBundle", {"Header": header, "Frames": frames})
 
 
-def _store(sink: _MemorySink, clock: _Clock) -> ReplayStore:
-    return ReplayStore(sink, idle_seconds=300, submit_wait_seconds=600, max_bytes=4096, clock=clock)
+def _store(
+    sink: _MemorySink | _FailingSink, clock: _Clock, flags: _Flags | None = None
+) -> ReplayStore:
+    return ReplayStore(
+        sink,
+        idle_seconds=300,
+        submit_wait_seconds=600,
+        max_bytes=4096,
+        on_written=flags,
+        clock=clock,
+    )
 
 
 async def test_play_ended_then_score_submitted_writes_a_parsable_replay() -> None:
@@ -181,3 +215,125 @@ def test_osr_round_trips_through_osrparse(
     assert length == len(compressed) and data[-8 - length : -8] == compressed
     text = lzma.decompress(compressed).decode()
     assert text == frame_text(frames) and text.endswith("-12345|0|0|0")
+
+
+async def test_the_flag_is_set_only_after_the_file_is_stored() -> None:
+    """S-INT-3: has_replay after a durable write; a database hiccup is retried; a failed
+    write never sets it."""
+    sink, clock = _MemorySink(), _Clock()
+    flags = _Flags(sink, failures=1)
+    store = _store(sink, clock, flags)
+    store.begin(5, 200)
+    store.add(5, 200, _bundle(0.0))
+    store.end(5, 200)
+    assert await store.on_score_submitted(200, _score(90)) is ReplayOutcome.WRITTEN
+    assert flags.marked == [90]
+
+    failing_flags = _Flags()
+    failing = _store(_FailingSink(), clock, failing_flags)
+    failing.begin(5, 201)
+    failing.add(5, 201, _bundle(0.0))
+    failing.end(5, 201)
+    assert await failing.on_score_submitted(201, _score(91)) is ReplayOutcome.FAILED
+    assert failing_flags.marked == []
+
+
+async def test_lost_frames_make_a_play_incomplete_but_skips_and_pauses_do_not() -> None:
+    """reliability.md §2.3: a jump of over 5 s of gameplay with frames also not arriving
+    for over a second is lost data; the same jump arriving at once is a skip (seek), and a
+    pause in arrival without a jump is the player pausing."""
+    sink, clock = _MemorySink(), _Clock()
+    flags = _Flags(sink)
+    store = _store(sink, clock, flags)
+
+    async def play(token: int, steps: list[tuple[float, float]]) -> ReplayOutcome:
+        store.begin(5, token)
+        for wait, start in steps:
+            clock.now += wait
+            store.add(5, token, _bundle(start, 2))
+        store.end(5, token)
+        return await store.on_score_submitted(token, _score(token))
+
+    assert await play(1, [(0, 0.0), (0.2, 33.0), (0.2, 20_000.0)]) is ReplayOutcome.WRITTEN
+    assert await play(2, [(0, 0.0), (0.2, 33.0), (60.0, 66.0)]) is ReplayOutcome.WRITTEN
+    assert await play(3, [(0, 0.0), (0.2, 33.0), (8.0, 8_000.0)]) is ReplayOutcome.INCOMPLETE
+    assert await play(4, []) is ReplayOutcome.INCOMPLETE  # no frames at all
+    store.begin(5, 6)
+    for _ in range(100):
+        store.add(5, 6, _bundle(0.0))
+    store.end(5, 6)
+    assert await store.on_score_submitted(6, _score(6)) is ReplayOutcome.INCOMPLETE  # truncated
+    assert sorted(sink.saved) == [1, 2] and flags.marked == [1, 2]
+    assert store.incomplete == 3
+
+
+async def test_a_score_without_a_replay_drops_the_frames() -> None:
+    store = _store(_MemorySink(), _Clock())
+    store.begin(5, 300)
+    store.add(5, 300, _bundle(0.0))
+    assert await store.on_score_submitted(300, None) is ReplayOutcome.NOT_KEPT
+    assert len(store) == 0
+
+
+async def test_flush_writes_plays_whose_score_came_and_drops_the_rest() -> None:
+    sink, clock = _MemorySink(), _Clock()
+    store = _store(sink, clock)
+    store.begin(5, 400)
+    store.add(5, 400, _bundle(0.0))
+    assert await store.on_score_submitted(400, _score(95)) is ReplayOutcome.WAITING
+    store.begin(6, 401)
+    store.add(6, 401, _bundle(0.0))
+    store.end(6, 401)
+    await store.flush()
+    assert list(sink.saved) == [95] and len(store) == 0
+
+
+def _stored(**overrides: object) -> StoredScore:
+    maximum = {"great": 100, "large_tick_hit": 20, "slider_tail_hit": 10, "small_tick_hit": 5}
+    score: dict[str, object] = {
+        "user_id": 5,
+        "beatmap_id": 7,
+        "ruleset_id": 0,
+        "ruleset": "osu",
+        "token_id": 11,
+        "build_id": None,
+        "passed": True,
+        "ranked": True,
+        "play_counted": True,
+        "total_score": 800_000,
+        "total_score_without_mods": 800_000,
+        "accuracy": 0.99,
+        "max_combo": 130,
+        "grade": "S",
+        "mods": '[{"acronym":"HD"},{"acronym":"DT"}]',
+        "mods_key": "DT,HD",
+        "statistics": '{"great":98,"ok":2,"large_tick_hit":20,"slider_tail_hit":10}',
+        "maximum_statistics": msgspec.json.encode(maximum).decode(),
+        "pp": None,
+        "pp_version": None,
+        "started_at": None,
+        "ended_at": datetime(2026, 11, 22, 12, 0),
+    }
+    leaderboard = bool(overrides.pop("beatmap_has_leaderboard", True))
+    score.update(overrides)
+    return StoredScore(
+        score_id=42,
+        score=NewScore(**score),  # type: ignore[arg-type]
+        username="peppy",
+        beatmap_checksum="0" * 32,
+        beatmap_has_leaderboard=leaderboard,
+    )
+
+
+def test_which_scores_keep_a_replay_and_their_header() -> None:
+    """As osu-server-spectator: passed scores on maps with a leaderboard, with a hit."""
+    header = replay_header(_stored())
+    assert header is not None
+    assert header.score_id == 42 and header.username == "peppy" and header.beatmap_md5 == "0" * 32
+    assert header.statistics["great"] == 98 and header.mods == ["DT", "HD"]
+    # Max combo 130 = great + large ticks + slider tails (small ticks give no combo).
+    assert header.perfect is True
+    assert replay_header(_stored(max_combo=129)).perfect is False  # type: ignore[union-attr]
+    assert replay_header(_stored(passed=False)) is None
+    assert replay_header(_stored(beatmap_has_leaderboard=False)) is None
+    assert replay_header(_stored(statistics='{"miss":100}')) is None

@@ -52,7 +52,9 @@ try {
   result.dailyChallenge = (await daily)[0];
   await metadata.invoke("UpdateStatus", 2);
   result.presenceEcho = await echo;
-  result.changes = await metadata.invoke("GetChangesSince", 0);
+  // Everything queued so far, then nothing after the latest id (lazer loops until empty).
+  result.latestQueueId = (await metadata.invoke("GetChangesSince", 0))[1];
+  result.changes = await metadata.invoke("GetChangesSince", result.latestQueueId);
 
   // Spectator: the player negotiates, the watcher skips negotiation.
   const player = connect("spectator", playerToken, false);
@@ -63,13 +65,15 @@ try {
   await watcher.invoke("StartWatchingUser", playerId);
   result.startedWatching = (await started)[0];
   const began = waitFor(watcher, "UserBeganPlaying");
-  await player.invoke("BeginPlaySessionV2", 5150, state(1));
+  // No score token: relayed as the official server does, not recorded (a replay needs a
+  // token the server issued, reliability.md S-RT-7).
+  await player.invoke("BeginPlaySessionV2", null, state(1));
   result.began = await began;
   const frames = waitFor(watcher, "UserSentFrames");
-  await player.send("SendFrameDataV2", 5150, bundle); // non-blocking: no completion
+  await player.send("SendFrameDataV2", null, bundle); // non-blocking: no completion
   result.frames = await frames;
   const finished = waitFor(watcher, "UserFinishedPlaying");
-  await player.invoke("EndPlaySessionV2", 5150, 3);
+  await player.invoke("EndPlaySessionV2", null, 3);
   result.finished = await finished;
   try {
     await player.invoke("NoSuchMethod");
@@ -80,7 +84,7 @@ try {
   // Silence: no application messages; server pings must keep every connection up.
   await new Promise((r) => setTimeout(r, silenceMs));
   result.statesAfterSilence = [metadata.state, player.state, watcher.state];
-  result.changesAfterSilence = await metadata.invoke("GetChangesSince", 0);
+  result.changesAfterSilence = await metadata.invoke("GetChangesSince", result.latestQueueId);
   await Promise.all([metadata.stop(), player.stop(), watcher.stop()]);
   console.log(JSON.stringify(result));
 } catch (error) {
