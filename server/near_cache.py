@@ -30,6 +30,8 @@ from typing import Any, Final, TypeVar
 import msgspec
 from redis.exceptions import RedisError
 
+from server.redis_store import channel_prefix
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -163,6 +165,7 @@ class NearCache:
 
     def __init__(self, redis: Any, enabled: bool = True) -> None:
         self._redis = redis
+        self._channel = channel_prefix(redis) + CHANNEL
         self._enabled = enabled
         self._regions: dict[str, Region] = {}
         self.instance_id = secrets.token_hex(8)
@@ -249,10 +252,10 @@ class NearCache:
         data = _encoder.encode(message)
         try:
             try:
-                await self._redis.publish(CHANNEL, data)
+                await self._redis.publish(self._channel, data)
             except (RedisError, OSError):
                 # A pool may hold a connection Redis closed; one retry gets a fresh one.
-                await self._redis.publish(CHANNEL, data)
+                await self._redis.publish(self._channel, data)
         except (RedisError, OSError):
             if strict:
                 raise
@@ -280,7 +283,7 @@ class NearCache:
         while not self._stopping:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self._channel)
                 self._set_live(True)
                 self._subscribed.set()
                 backoff = 0.2

@@ -27,3 +27,15 @@ def open_redis(settings: Settings) -> Any:
     import fakeredis  # imported lazily: production never needs it
 
     return fakeredis.FakeAsyncRedis()
+
+
+def channel_prefix(redis: Any) -> str:
+    """What this server's pub/sub channel names start with.
+
+    Redis pub/sub ignores the database number: two deployments (or test runs) sharing a
+    Redis server on /0 and /1 would hear each other's hub messages and invalidations. On a
+    database other than 0 every channel is prefixed `db<N>:`; on 0 the names are bare, as
+    other tools listening for `score:processed` expect."""
+    pool = getattr(redis, "connection_pool", None)
+    database = int(getattr(pool, "connection_kwargs", {}).get("db", 0) or 0)
+    return f"db{database}:" if database else ""

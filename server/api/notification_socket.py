@@ -40,7 +40,7 @@ async def notification_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     chat_started = asyncio.Event()
     pubsub = services.redis.pubsub()
-    await pubsub.subscribe(user_channel(session.user_id))
+    await pubsub.subscribe(user_channel(services.redis, session.user_id))
     relay = asyncio.create_task(_relay(websocket, pubsub, chat_started))
     try:
         while True:

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 import msgspec
 from redis.exceptions import RedisError
 
+from server.redis_store import channel_prefix
+
 log = logging.getLogger(__name__)
 
 _PREFIX = "signalr:"
@@ -55,6 +57,7 @@ class HubBus:
 
     def __init__(self, redis: Any) -> None:
         self._redis = redis
+        self._prefix = channel_prefix(redis) + _PREFIX
         self.instance_id = secrets.token_hex(8)
         self._local: dict[str, dict[str, Subscriber]] = {}
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(_OUTBOX_SIZE)
@@ -129,7 +132,7 @@ class HubBus:
         """Publish to the other instances through Redis at once, raising when Redis does:
         for a process that serves no connections (the CLI) and has no outbox running."""
         message = BusMessage(self.instance_id, frame)
-        await self._redis.publish(_PREFIX + channel, _encoder.encode(message))
+        await self._redis.publish(self._prefix + channel, _encoder.encode(message))
 
     def _deliver_local(self, channel: str, message: BusMessage) -> None:
         members = self._local.get(channel)
@@ -144,11 +147,11 @@ class HubBus:
             channel, data = await self._outbox.get()
             try:
                 try:
-                    await self._redis.publish(_PREFIX + channel, data)
+                    await self._redis.publish(self._prefix + channel, data)
                 except (RedisError, OSError):
                     # After a Redis restart the pool still holds dead connections; the one
                     # that failed is discarded, so one retry usually gets a fresh one.
-                    await self._redis.publish(_PREFIX + channel, data)
+                    await self._redis.publish(self._prefix + channel, data)
             except (RedisError, OSError) as exc:
                 self.dropped += 1
                 log.warning("hub bus: publish failed (%s); dropping realtime messages", exc)
@@ -172,7 +175,7 @@ class HubBus:
             subscribed: set[str] = set()
             try:
                 await pubsub.subscribe(
-                    _PREFIX + "bus:hello"
+                    self._prefix + "bus:hello"
                 )  # keeps the connection in subscribe mode
                 self.connected = True
                 backoff = 0.2
@@ -199,7 +202,7 @@ class HubBus:
                     await pubsub.aclose()
 
     async def _sync(self, pubsub: Any, subscribed: set[str]) -> set[str]:
-        wanted = {_PREFIX + channel for channel in self._local}
+        wanted = {self._prefix + channel for channel in self._local}
         if added := wanted - subscribed:
             await pubsub.subscribe(*added)
         if removed := subscribed - wanted:
@@ -214,4 +217,4 @@ class HubBus:
             return
         if message.origin == self.instance_id:
             return
-        self._deliver_local(raw_channel.decode().removeprefix(_PREFIX), message)
+        self._deliver_local(raw_channel.decode().removeprefix(self._prefix), message)

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from server.models.chat import Notification, NotificationBundle
+from server.redis_store import channel_prefix
 from server.repositories.notifications import NotificationRepository
 from server.repositories.users import UserAccount
 
@@ -15,9 +16,9 @@ _PAGE = 50
 _encoder = msgspec.json.Encoder()
 
 
-def user_channel(user_id: int) -> str:
+def user_channel(redis: Any, user_id: int) -> str:
     """The Redis pub/sub channel carrying one user's socket events."""
-    return f"notifications:user:{user_id}"
+    return f"{channel_prefix(redis)}notifications:user:{user_id}"
 
 
 class SocketEvent(msgspec.Struct, frozen=True):
@@ -40,7 +41,7 @@ class NotificationService:
         """Send an event to the user's open sockets on every instance; returns listeners."""
         return int(
             await self._redis.publish(
-                user_channel(user_id), _encoder.encode(SocketEvent(event, data))
+                user_channel(self._redis, user_id), _encoder.encode(SocketEvent(event, data))
             )
         )
 

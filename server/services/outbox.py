@@ -16,6 +16,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from server.redis_store import channel_prefix
 from server.repositories.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Outbox:
     def __init__(self, repo: OutboxRepository, redis: Any) -> None:
         self._repo = repo
         self._redis = redis
+        self._prefix = channel_prefix(redis)
         self._release = redis.register_script(_RELEASE)
 
     async def add(self, channel: str, payload: bytes) -> int:
@@ -49,7 +51,7 @@ class Outbox:
         """Publish a committed message and forget it; on failure it stays for the relay
         (never raises: the change it announces is already committed)."""
         try:
-            await self._redis.publish(channel, payload)
+            await self._redis.publish(self._prefix + channel, payload)
         except Exception:
             log.warning("publishing %s failed; the outbox relay will retry", channel, exc_info=True)
             return False

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import msgspec
 
+from server.redis_store import channel_prefix
 from server.services.scores import SCORE_PROCESSED_CHANNEL, build_score_service
 from tests.helpers import sign_in, signup
 from tests.score_play import age_token, play, play_body, stored_map, token_for
@@ -74,7 +75,7 @@ async def test_score_processed_is_published_after_commit(
     beatmap = await stored_map(services)
     player = await sign_in(client, await signup(client))
     pubsub = services.redis.pubsub()
-    await pubsub.subscribe(SCORE_PROCESSED_CHANNEL)
+    await pubsub.subscribe(channel_prefix(services.redis) + SCORE_PROCESSED_CHANNEL)
     try:
         score = await play(client, player, beatmap)
         message = None
@@ -89,7 +90,7 @@ async def test_score_processed_is_published_after_commit(
             "score_id": score["id"],
         }
     finally:
-        await pubsub.unsubscribe(SCORE_PROCESSED_CHANNEL)
+        await pubsub.unsubscribe(channel_prefix(services.redis) + SCORE_PROCESSED_CHANNEL)
         await pubsub.aclose()
 
 
@@ -99,6 +100,7 @@ class _FlakyRedis:
     def __init__(self, real: Any) -> None:
         self.real = real
         self.down = False
+        self.connection_pool = real.connection_pool  # same database, same channel names
 
     def register_script(self, script: str) -> Any:
         real = self.real.register_script(script)
@@ -196,7 +198,7 @@ async def test_lost_score_processed_is_published_by_the_outbox_relay(
     assert len(await _outbox_rows(services, outcome.score_id)) == 1
 
     pubsub = services.redis.pubsub()
-    await pubsub.subscribe(SCORE_PROCESSED_CHANNEL)
+    await pubsub.subscribe(channel_prefix(services.redis) + SCORE_PROCESSED_CHANNEL)
     try:
         flaky.down = False
         # Another instance's relay holds the lock: this one leaves the work to it.
@@ -209,7 +211,7 @@ async def test_lost_score_processed_is_published_by_the_outbox_relay(
         seen = await _messages(pubsub, outcome.score_id)
         assert {"user_id": player.id, "score_id": outcome.score_id} in seen
     finally:
-        await pubsub.unsubscribe(SCORE_PROCESSED_CHANNEL)
+        await pubsub.unsubscribe(channel_prefix(services.redis) + SCORE_PROCESSED_CHANNEL)
         await pubsub.aclose()
     assert await _outbox_rows(services, outcome.score_id) == []
     assert await services.redis.get("outbox:relay") is None  # the relay released its lock

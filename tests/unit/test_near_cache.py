@@ -202,3 +202,26 @@ async def test_read_through_keeps_a_load_unless_an_invalidation_raced_it(
 
     assert await region.through("absent", missing) is None
     assert region.get("absent") is None
+
+
+async def test_deployments_on_other_redis_databases_do_not_hear_each_other(
+    redis_server: fakeredis.FakeServer,
+) -> None:
+    """Redis pub/sub ignores the database number; our channels carry it (db<N>:), so a
+    server on /2 never drops entries because a server on /1 changed something."""
+    one = NearCache(fakeredis.FakeAsyncRedis(server=redis_server, db=1))
+    one_again = NearCache(fakeredis.FakeAsyncRedis(server=redis_server, db=1))
+    two = NearCache(fakeredis.FakeAsyncRedis(server=redis_server, db=2))
+    for near in (one, one_again, two):
+        await near.start()
+    try:
+        same, other = one_again.region("r", ttl=60), two.region("r", ttl=60)
+        same.put("k", "v", same.stamp())
+        other.put("k", "v", other.stamp())
+        await one.invalidate("r", ["k"])
+        await _eventually(lambda: same.get("k") is None)
+        await asyncio.sleep(0.2)
+        assert other.get("k") == "v"
+    finally:
+        for near in (one, one_again, two):
+            await near.stop()
