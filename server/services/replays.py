@@ -65,9 +65,9 @@ _MIN_ARRIVAL_GAP_SECONDS: Final = 1.0
 # Setting `has_replay` after the file is written: tries, and the first wait between them.
 _MARK_ATTEMPTS: Final = 4
 _MARK_BACKOFF_SECONDS: Final = 0.5
-# Replay downloads per user per minute: each is a file read. osu-web allows 10
-# (`scores_download`); lazer's replay screen asks once per replay watched.
-REPLAY_DOWNLOADS_PER_MINUTE: Final = 30
+# Replay downloads per user per minute, osu-web's `scores_download` throttle (S-RL-1):
+# each is a file read, and lazer's replay screen asks once per replay watched.
+REPLAY_DOWNLOADS_PER_MINUTE: Final = 10
 # The HitResults that count towards the maximum achievable combo (lazer's AffectsCombo),
 # by their JSON names: the legacy header's "perfect" is max combo == that sum.
 _COMBO_RESULTS: Final = frozenset(

@@ -330,12 +330,12 @@ async def test_hub_client_is_usable(app: Starlette, player: SignedIn) -> None:
 
 
 async def test_replay_downloads_are_rate_limited(client: httpx.AsyncClient) -> None:
-    """Downloads are limited per user (30 a minute)."""
+    """Downloads are limited per user, 10 a minute as osu-web (S-RL-1)."""
     user = await sign_in(client, await signup(client))
     statuses = [
         (
             await client.get("/api/v2/scores/4611686018427387904/download", headers=user.headers)
         ).status_code
-        for _ in range(31)
+        for _ in range(11)
     ]
-    assert statuses[:30] == [404] * 30 and statuses[30] == 429
+    assert statuses[:10] == [404] * 10 and statuses[10] == 429
