@@ -114,7 +114,7 @@ async def beatmap_scores(request: Request) -> Response:
         fail(404, "Specified beatmap difficulty couldn't be found.")
     raw_query: bytes = request.scope["query_string"]
     if (kept := svc.board_response(beatmap, raw_query, account.id)) is not None:
-        return Response(kept, media_type="application/json")
+        return JSONResponse(kept)
     stamp = svc.board_response_stamp()
     query = request.query_params
     mode = _mode(request, query.get("mode") or query.get("ruleset"), RULESETS[beatmap.mode])
@@ -124,10 +124,9 @@ async def beatmap_scores(request: Request) -> Response:
     mods = [m.upper() for m in query.getlist("mods[]") + query.getlist("mods") if m]
     limit = _limit(query.get("limit"), LEADERBOARD_DEFAULT, LEADERBOARD_MAX)
     board = await svc.leaderboard(beatmap, mode, scope, mods, limit, account)
-    response = JSONResponse(board)
     if scope == "global" and not mods:
-        svc.keep_board_response(beatmap, raw_query, account.id, bytes(response.body), stamp)
-    return response
+        svc.keep_board_response(beatmap, raw_query, account.id, board, stamp)
+    return JSONResponse(board)
 
 
 async def beatmap_user_score(request: Request) -> Response:

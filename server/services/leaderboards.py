@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 _ID_SPACE: Final = 10**15
 _PAGE_TTL: Final = 300
 _REGION: Final = "leaderboard"
+_RENDERED_BEATMAPS: Final = 2000
 
 # KEYS: board, marker, generation. ARGV: old member or "", new member, new total.
 _UPDATE = """
@@ -79,7 +80,10 @@ class Leaderboards:
         self._near = near
         # Rendered pages, viewers' own entries and whole responses, under the beatmap id:
         # a change to any of its boards drops them all.
-        self.rendered: Region | None = near.region(_REGION, _PAGE_TTL) if near else None
+        # Bounded: a 50-score page is about 54 KB, kept once per beatmap, ruleset and limit.
+        self.rendered: Region | None = (
+            near.region(_REGION, _PAGE_TTL, max_keys=_RENDERED_BEATMAPS) if near else None
+        )
         self._update = redis.register_script(_UPDATE)
         # Boards whose update or invalidation failed (Redis unreachable after a commit):
         # dropped again as soon as Redis answers. The built marker's TTL bounds what another

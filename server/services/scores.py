@@ -596,26 +596,35 @@ class ScoreService:
         rendered = self.leaderboards.rendered
         return rendered.stamp() if rendered is not None else 0
 
-    def board_response(self, beatmap: BeatmapRecord, query: bytes, viewer_id: int) -> bytes | None:
-        """A whole global leaderboard response kept for this exact request and viewer: the
-        song-select hot path answers without parsing or encoding anything. Keyed by the
-        map's checksum and status too, so a changed map never serves an old answer."""
+    def board_response(
+        self, beatmap: BeatmapRecord, query: bytes, viewer_id: int
+    ) -> dict[str, Any] | None:
+        """The global leaderboard answer kept for this exact request and viewer: the
+        song-select hot path answers without parsing the query or building the board. It
+        holds the shared raw page and the viewer's small entry, not a copy of the page per
+        viewer. Keyed by the map's checksum and status too, so a changed map never serves
+        an old answer."""
         rendered = self.leaderboards.rendered
         if rendered is None:
             return None
-        found: bytes | None = rendered.get(
+        found: dict[str, Any] | None = rendered.get(
             beatmap.id, ("response", query, viewer_id, beatmap.status, beatmap.checksum)
         )
         return found
 
     def keep_board_response(
-        self, beatmap: BeatmapRecord, query: bytes, viewer_id: int, body: bytes, stamp: int
+        self,
+        beatmap: BeatmapRecord,
+        query: bytes,
+        viewer_id: int,
+        board: dict[str, Any],
+        stamp: int,
     ) -> None:
-        """Keep a global, unfiltered leaderboard response (see board_response)."""
+        """Keep a global, unfiltered leaderboard answer (see board_response)."""
         rendered = self.leaderboards.rendered
         if rendered is not None:
             field = ("response", query, viewer_id, beatmap.status, beatmap.checksum)
-            rendered.put(beatmap.id, body, stamp, field)
+            rendered.put(beatmap.id, board, stamp, field)
 
     async def _global_board(
         self, beatmap_id: int, ruleset: str, limit: int, viewer: UserAccount
