@@ -147,18 +147,24 @@ def bearer_token(request: Request) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
+# Scope key under which the API rate limiter leaves (token, SHA-256 digest) it computed, so
+# authentication does not hash the same token again.
+BEARER_DIGEST = "osu.bearer_digest"
+
+
 async def optional_session(request: Request) -> Session | None:
     """The caller's session when a valid bearer token came with the request."""
     token = bearer_token(request)
     if not token:
         return None
-    return await services(request).tokens.authenticate(token)
+    known = request.scope.get(BEARER_DIGEST)
+    digest = known[1] if known is not None and known[0] == token else None
+    return await services(request).tokens.authenticate(token, digest)
 
 
 async def require_session(request: Request, scope: str = "public") -> Session:
     """The caller's session; 401 without a valid token, 403 when a scope is missing."""
-    token = bearer_token(request)
-    session = await services(request).tokens.authenticate(token) if token else None
+    session = await optional_session(request)
     if session is None:
         unauthenticated()
     if not session.allows(scope):
@@ -168,14 +174,12 @@ async def require_session(request: Request, scope: str = "public") -> Session:
 
 async def require_user(request: Request, scope: str = "identify") -> tuple[Session, UserAccount]:
     """The signed-in user behind the token (a client-credentials token has none: 401)."""
-    token = bearer_token(request)
-    found = services(request)
-    session = await found.tokens.authenticate(token) if token else None
+    session = await optional_session(request)
     if session is None or session.user_id is None:
         unauthenticated()
     if not session.allows(scope):
         fail(403, f"This action requires the `{scope}` scope.")
-    account = await found.users.cached_by_id(session.user_id)
+    account = await services(request).users.cached_by_id(session.user_id)
     if account is None:
         unauthenticated()
     return session, account

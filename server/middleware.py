@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.http import client_ip
+from server.http import BEARER_DIGEST, bearer_token, client_ip
 
 log = logging.getLogger("server.access")
 
@@ -149,15 +149,14 @@ class ApiRateLimitMiddleware:
 
 
 def _rate_key(scope: Scope, services: Any) -> str:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                digest = services.tokens.rate_key(token.strip())
-                if digest is not None:
-                    return f"token:{digest}"
-            break
-    return f"ip:{client_ip(Request(scope), services.settings.trusted_proxy_hops)}"
+    request = Request(scope)
+    token = bearer_token(request)
+    if token:
+        digest = services.tokens.rate_key(token)
+        if digest is not None:
+            scope[BEARER_DIGEST] = (token, digest)  # authentication reuses it
+            return f"token:{digest}"
+    return f"ip:{client_ip(request, services.settings.trusted_proxy_hops)}"
 
 
 async def _send_error(

@@ -129,17 +129,24 @@ async def beatmap_scores(request: Request) -> Response:
     return JSONResponse(board)
 
 
-async def beatmap_user_score(request: Request) -> Response:
-    """GET beatmaps/{beatmap}/scores/users/{user}: a user's best with its position."""
+async def _user_on_beatmap(request: Request, mode_keys: tuple[str, ...]) -> tuple[int, str, int]:
+    """(beatmap id, ruleset, user id) of a `beatmaps/{beatmap}/scores/users/{user}` route;
+    404 for an unknown beatmap. The ruleset is the first of `mode_keys` given, else the
+    beatmap's own."""
     await require_session(request, "public")
     beatmap_id = _path_id(request, "beatmap")
     user_id = _path_id(request, "user")
-    svc = services(request).scores
     beatmap = await services(request).beatmaps.repo.beatmap(beatmap_id)
     if beatmap is None:
         fail(404, _NOT_FOUND)
-    mode = _mode(request, request.query_params.get("mode"), RULESETS[beatmap.mode])
-    found = await svc.user_best(beatmap_id, mode, user_id)
+    given = next((v for k in mode_keys if (v := request.query_params.get(k))), None)
+    return beatmap_id, _mode(request, given, RULESETS[beatmap.mode]), user_id
+
+
+async def beatmap_user_score(request: Request) -> Response:
+    """GET beatmaps/{beatmap}/scores/users/{user}: a user's best with its position."""
+    beatmap_id, mode, user_id = await _user_on_beatmap(request, ("mode",))
+    found = await services(request).scores.user_best(beatmap_id, mode, user_id)
     if found is None:
         fail(404, "Score not found")
     return JSONResponse(found)
@@ -147,19 +154,9 @@ async def beatmap_user_score(request: Request) -> Response:
 
 async def beatmap_user_scores(request: Request) -> Response:
     """GET beatmaps/{beatmap}/scores/users/{user}/all: every ranked score of a user there."""
-    await require_session(request, "public")
-    beatmap_id = _path_id(request, "beatmap")
-    user_id = _path_id(request, "user")
-    svc = services(request).scores
-    beatmap = await services(request).beatmaps.repo.beatmap(beatmap_id)
-    if beatmap is None:
-        fail(404, _NOT_FOUND)
-    mode = _mode(
-        request,
-        request.query_params.get("mode") or request.query_params.get("ruleset"),
-        RULESETS[beatmap.mode],
-    )
-    return JSONResponse({"scores": await svc.user_scores_on_beatmap(beatmap_id, mode, user_id)})
+    beatmap_id, mode, user_id = await _user_on_beatmap(request, ("mode", "ruleset"))
+    scores = await services(request).scores.user_scores_on_beatmap(beatmap_id, mode, user_id)
+    return JSONResponse({"scores": scores})
 
 
 async def show_score(request: Request) -> Response:

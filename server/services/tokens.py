@@ -159,9 +159,10 @@ class TokenService:
             )
         return IssuedTokens("Bearer", self._access_seconds, access, refresh)
 
-    async def authenticate(self, token: str) -> Session | None:
-        """The session a bearer token stands for, or None when it is not valid now."""
-        digest = token_sha256(token)
+    async def authenticate(self, token: str, digest: str | None = None) -> Session | None:
+        """The session a bearer token stands for, or None when it is not valid now
+        (`digest`: the token's SHA-256 when the caller already has it)."""
+        digest = digest or token_sha256(token)
         stamp = 0
         if self._local is not None:
             # Only a token that passed every check below was kept under its exact digest.
