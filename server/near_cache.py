@@ -62,6 +62,10 @@ _batch: contextvars.ContextVar[list[_Drop] | None] = contextvars.ContextVar(
 )
 
 
+class _Abandoned(Exception):
+    """A single-flight load whose leader was cancelled before it finished."""
+
+
 def _wire_key(key: Hashable) -> Any:
     return list(key) if isinstance(key, tuple) else key
 
@@ -86,6 +90,7 @@ class Region:
         self._version = 0
         self._marks: dict[Hashable, int] = {}
         self._floor = 0  # reads stamped before this version may not store
+        self._flights: dict[tuple[Hashable, Hashable], asyncio.Future[Any]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -111,15 +116,43 @@ class Region:
         self, key: Hashable, load: Callable[[], Awaitable[T | None]], field: Hashable = None
     ) -> T | None:
         """The cached value, else `load()`'s, kept unless an invalidation raced the load
-        (None is never kept: a miss stays a miss)."""
-        found: T | None = self.get(key, field)
-        if found is not None:
-            return found
-        stamp = self.stamp()
-        value = await load()
-        if value is not None:
-            self.put(key, value, stamp, field)
-        return value
+        (None is never kept: a miss stays a miss).
+
+        Concurrent misses on one entry share one load (single flight): when an entry
+        expires under load, every request for it would otherwise rebuild it at once, and the
+        rebuilds queue behind each other on the event loop (a p99 a hundred times the p50)."""
+        flight = (key, field)
+        while True:
+            found: T | None = self.get(key, field)
+            if found is not None:
+                return found
+            leader = self._flights.get(flight)
+            if leader is None:
+                break
+            try:
+                # Shielded: a follower that gives up must not cancel the leader's load.
+                shared: T | None = await asyncio.shield(leader)
+                return shared
+            except _Abandoned:
+                continue  # the leader was cancelled mid-load; one of us loads instead
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._flights[flight] = future
+        try:
+            stamp = self.stamp()
+            value = await load()
+        except BaseException as exc:
+            # Followers see the leader's error; a cancelled leader hands the load on.
+            future.set_exception(exc if isinstance(exc, Exception) else _Abandoned())
+            future.exception()  # retrieved: nobody may be waiting to read it
+            raise
+        else:
+            future.set_result(value)
+            if value is not None:
+                self.put(key, value, stamp, field)
+            return value
+        finally:
+            if self._flights.get(flight) is future:
+                del self._flights[flight]
 
     def stamp(self) -> int:
         """Take before reading the source; pass to `put` so a racing invalidation wins."""

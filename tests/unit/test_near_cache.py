@@ -225,3 +225,71 @@ async def test_deployments_on_other_redis_databases_do_not_hear_each_other(
     finally:
         for near in (one, one_again, two):
             await near.stop()
+
+
+async def test_concurrent_misses_share_one_load(cache: NearCache) -> None:
+    """Single flight (issue 17): an entry that expires under load is rebuilt once."""
+    region = cache.region("profiles", ttl=60)
+    calls = 0
+    release = asyncio.Event()
+
+    async def load() -> str:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        return f"profile#{calls}"
+
+    readers = [asyncio.create_task(region.through(7, load)) for _ in range(20)]
+    await asyncio.sleep(0.01)
+    release.set()
+    assert await asyncio.gather(*readers) == ["profile#1"] * 20
+    assert calls == 1
+    # Another field of the same key is a different entry with its own load.
+    assert await region.through(7, load, field="osu") == "profile#2"
+
+
+async def test_a_cancelled_leader_hands_the_load_to_a_follower(cache: NearCache) -> None:
+    region = cache.region("r", ttl=60)
+    started = asyncio.Event()
+    calls = 0
+
+    async def load() -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            started.set()
+            await asyncio.sleep(60)  # the leader's client goes away mid-load
+        return "loaded"
+
+    leader = asyncio.create_task(region.through("k", load))
+    await started.wait()
+    follower = asyncio.create_task(region.through("k", load))
+    await asyncio.sleep(0.01)
+    leader.cancel()
+    assert await follower == "loaded"
+    assert calls == 2
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+    assert region.get("k") == "loaded"
+
+
+async def test_a_failed_load_fails_its_followers_and_is_not_remembered(cache: NearCache) -> None:
+    region = cache.region("r", ttl=60)
+    release = asyncio.Event()
+    calls = 0
+
+    async def load() -> str:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        if calls == 1:
+            raise LookupError("database went away")
+        return "fine"
+
+    readers = [asyncio.create_task(region.through("k", load)) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    release.set()
+    results = await asyncio.gather(*readers, return_exceptions=True)
+    assert all(isinstance(r, LookupError) for r in results)
+    assert calls == 1
+    assert await region.through("k", load) == "fine"  # the next miss loads afresh
