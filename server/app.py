@@ -45,6 +45,7 @@ from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.replays import FileReplaySink, ReplayService
+from server.services.score_reads import ScoreReads
 from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
@@ -76,6 +77,7 @@ class Services:
     registration_limiter: FixedWindowLimiter
     beatmaps: BeatmapService
     scores: ScoreService
+    score_reads: ScoreReads
     rankings: RankingService
     replays: ReplayService
 
@@ -191,6 +193,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         ),
         beatmaps=beatmaps,
         scores=scores,
+        score_reads=scores.reads,
         rankings=rankings,
         replays=replays,
         realtime=realtime,

@@ -10,7 +10,6 @@ from redis.exceptions import RedisError
 
 from server.models.rulesets import RULESETS
 from server.models.users import (
-    Country,
     Cover,
     DailyChallengeUserStats,
     GradeCounts,
@@ -25,8 +24,8 @@ from server.models.users import (
     UserStatistics,
 )
 from server.near_cache import NearCache
+from server.presenters.users import user_compact
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
-from server.services.countries import country_name
 
 # osu-web's limits for non-supporters and supporters; everyone is a supporter here by default.
 _MAX_FRIENDS = 500
@@ -89,6 +88,10 @@ def statistics_shape(
         ranked_score=row.ranked_score,
         hit_accuracy=row.hit_accuracy,
         accuracy=row.hit_accuracy / 100,
+        count_100=row.count_100,
+        count_300=row.count_300,
+        count_50=row.count_50,
+        count_miss=row.count_miss,
         play_count=row.play_count,
         play_time=row.play_time,
         total_score=row.total_score,
@@ -200,36 +203,6 @@ class ProfileService:
             is_ranked=ranked,
         )
 
-    def _cover(self, account: UserAccount) -> Cover:
-        return Cover(custom_url=account.cover_url, url=account.cover_url, id=None)
-
-    def _avatar(self, account: UserAccount) -> str:
-        # lazer only loads images from *.ppy.sh (TrustedDomainOnlineStore), so the default
-        # avatar is the official CDN's URL for this id, as osu-web's own fallback.
-        return account.avatar_url or f"https://a.ppy.sh/{account.id}"
-
-    def _compact_fields(
-        self, account: UserAccount, online: bool, statistics: UserStatistics
-    ) -> dict[str, Any]:
-        """The UserCompact part, shared by every user shape."""
-        return {
-            "avatar_url": self._avatar(account),
-            "country_code": account.country_code,
-            "id": account.id,
-            "is_active": True,
-            "is_bot": account.is_bot,
-            "is_online": online,
-            "is_supporter": account.is_supporter,
-            "last_visit": account.last_visit_at,
-            "pm_friends_only": account.pm_friends_only,
-            "profile_colour": account.profile_colour,
-            "username": account.username,
-            "country": Country(account.country_code, country_name(account.country_code)),
-            "cover": self._cover(account),
-            "support_level": 1 if account.is_supporter else 0,
-            "statistics": statistics,
-        }
-
     async def compact_many(
         self, accounts: list[UserAccount], ruleset: str | None = None
     ) -> list[UserCompact]:
@@ -241,7 +214,9 @@ class ProfileService:
             rows = await self._users.statistics(account.id)
             statistics = await self._statistics(account, rows.get(mode), mode)
             result.append(
-                UserCompact(**self._compact_fields(account, account.id in online, statistics))
+                user_compact(
+                    account, online=account.id in online, statistics=statistics, listing=True
+                )
             )
         return result
 
@@ -251,9 +226,10 @@ class ProfileService:
         online = account.id in await self._online([account.id])
         statistics = await self._statistics(account, rows.get(ruleset), ruleset)
         counts = await self._users.profile_counts(account.id)
+        compact = user_compact(account, online=online, statistics=statistics, listing=True)
         return {
-            **self._compact_fields(account, online, statistics),
-            "cover_url": account.cover_url or "",
+            **msgspec.structs.asdict(compact),
+            "cover_url": compact.cover.url if isinstance(compact.cover, Cover) else "",
             "discord": account.discord,
             "has_supported": account.is_supporter,
             "interests": account.interests,

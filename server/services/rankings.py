@@ -14,7 +14,7 @@ from server.repositories.scores import ScoreRepository
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.countries import country_name
 from server.services.profiles import statistics_shape
-from server.services.scores import user_shape
+from server.presenters.users import user_compact
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class RankingService:
                     is_ranked=row.pp > 0,
                 )
             )
-            entry["user"] = user_shape(account)
+            entry["user"] = msgspec.to_builtins(user_compact(account))
             ranking.append(entry)
         total = await self._repo.ranking_count(ruleset)
         more = len(ids) == PAGE_SIZE and page < MAX_PAGES
