@@ -168,6 +168,8 @@ class Beatmap(msgspec.Struct, frozen=True, kw_only=True):
     total_length: int
     user_id: int
     version: str
+    # osu-web marks maps only lazer can play (mechanics stable lacks); aiosu requires it.
+    lazer_only: bool = False
     accuracy: float
     ar: float
     bpm: float
