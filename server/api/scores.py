@@ -168,10 +168,10 @@ async def show_score(request: Request) -> Response:
 
 async def _user(request: Request) -> UserAccount:
     raw = str(request.path_params.get("user", ""))
-    users = services(request).users
-    account = await users.by_id(int(raw)) if raw.isdigit() and len(raw) <= 10 else None
+    profiles = services(request).profiles
+    account = await profiles.account(int(raw)) if raw.isdigit() and len(raw) <= 10 else None
     if account is None:
-        account = await users.by_username(raw.removeprefix("@"))
+        account = await profiles.account_named(raw.removeprefix("@"))
     if account is None or account.is_restricted:
         fail(404, "User not found")
     return account

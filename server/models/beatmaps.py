@@ -235,3 +235,21 @@ class DifficultyAttributesOut(msgspec.Struct, frozen=True, kw_only=True, omit_de
     great_hit_window: float | None = None
     ok_hit_window: float | None = None
     meh_hit_window: float | None = None
+
+
+class DifficultyAttributesEnvelope(msgspec.Struct, frozen=True):
+    """POST beatmaps/{id}/attributes: `{"attributes": {...}}`."""
+
+    attributes: DifficultyAttributesOut
+
+
+class FavouriteCount(msgspec.Struct, frozen=True):
+    """POST beatmapsets/{id}/favourites: the set's new favourite count."""
+
+    favourite_count: int
+
+
+class BeatmapsetFavouriteIds(msgspec.Struct, frozen=True):
+    """GET me/beatmapset-favourites: the ids of the sets the user favourited."""
+
+    beatmapset_ids: list[int]

@@ -23,9 +23,9 @@ from server.models.users import (
     UserPage,
     UserStatistics,
 )
-from server.near_cache import NearCache
 from server.presenters.users import user_compact
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
+from server.services.profile_cache import ProfileCache
 
 # osu-web's limits for non-supporters and supporters; everyone is a supporter here by default.
 _MAX_FRIENDS = 500
@@ -40,9 +40,6 @@ _PROFILE_ORDER = [
     "kudosu",
 ]
 _ONLINE_PREFIX = "online:user:"
-# The near-cache region of rendered profiles, keyed by user id: whatever changes what a
-# user's profile shows (their scores, pins, favourites, followers) invalidates it there.
-PROFILE_REGION = "profile"
 _json = msgspec.json.Encoder()
 
 # (account, ruleset, statistics) -> extra fields of the full user shape.
@@ -114,25 +111,31 @@ class ProfileService:
         self,
         users: UserRepository,
         redis: Any,
+        cache: ProfileCache,
         extras: ProfileExtras | None = None,
-        near: NearCache | None = None,
-        cache_seconds: int = 0,
     ) -> None:
         self._users = users
         self._redis = redis
         # Fields other areas add to the full user (scores: rank history, score counts).
         self._extras = extras
-        self._near = near
-        # Global rank and online state change without an invalidation: the lifetime bounds
-        # how late they show. The user's own changes invalidate at once.
-        self._rendered = (
-            near.region(PROFILE_REGION, cache_seconds) if near and cache_seconds > 0 else None
-        )
+        self.cache = cache
+        self._rendered = cache.region
+
+    async def account(self, user_id: int) -> UserAccount | None:
+        """An account by id, through the near cache (reads that only show it)."""
+        return await self._users.cached_by_id(user_id)
+
+    async def account_named(self, username: str) -> UserAccount | None:
+        """An account by username (case and space/underscore insensitive)."""
+        return await self._users.by_username(username)
+
+    async def accounts(self, user_ids: list[int]) -> list[UserAccount]:
+        """The accounts of these ids that exist, by id."""
+        return await self._users.by_ids(user_ids)
 
     async def forget(self, user_id: int) -> None:
         """Drop a user's rendered profiles on every instance (after a committed change)."""
-        if self._near is not None:
-            await self._near.invalidate(PROFILE_REGION, [user_id])
+        await self.cache.forget(user_id)
 
     async def user_json(self, account: UserAccount, ruleset: str | None = None) -> msgspec.Raw:
         """GET users/{id}/{mode} as JSON, rendered once and reused from the near cache."""

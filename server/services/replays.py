@@ -44,7 +44,7 @@ import msgspec
 
 from server.core import CoreError
 from server.core import msgpack as codec
-from server.hubs.bus import BusMessage, HubBus
+from server.hub_bus import BusMessage, HubBus
 from server.models.rulesets import RULESETS
 from server.repositories.replays import ReplayRepository
 from server.services.limits import FixedWindowLimiter

@@ -40,7 +40,7 @@ from server.services import scoring
 from server.services.beatmaps import BeatmapService, awards_pp, has_leaderboard
 from server.services.leaderboards import Leaderboards
 from server.services.outbox import Outbox
-from server.services.profiles import PROFILE_REGION
+from server.services.profile_cache import ProfileCache
 from server.services.score_reads import ScoreReads, relax_ruleset
 
 log = logging.getLogger(__name__)
@@ -120,9 +120,11 @@ class ScoreService:
         submission_enabled: bool,
         token_seconds: int,
         reads: ScoreReads,
+        profiles: ProfileCache,
         near: NearCache | None = None,
     ) -> None:
         self.reads = reads
+        self._profiles = profiles
         self._db = db
         self._near = near
         self.repo = repo
@@ -496,8 +498,7 @@ class ScoreService:
         return self._near.batched() if self._near is not None else contextlib.nullcontext()
 
     async def _forget_profile(self, user_id: int) -> None:
-        if self._near is not None:
-            await self._near.invalidate(PROFILE_REGION, [user_id])
+        await self._profiles.forget(user_id)
 
     async def pin(self, user_id: int, score_id: int) -> bool:
         """Pin one of the user's own scores; False when it is not theirs."""
@@ -547,6 +548,7 @@ def build_score_service(
     users: UserRepository,
     beatmaps: BeatmapService,
     near: NearCache | None = None,
+    profiles: ProfileCache | None = None,
 ) -> ScoreService:
     """The score service for these settings (no I/O)."""
     repo = ScoreRepository(db)
@@ -573,5 +575,6 @@ def build_score_service(
         submission_enabled=settings.score_submission_enabled,
         token_seconds=settings.score_token_seconds,
         reads=reads,
+        profiles=profiles or ProfileCache(near),
         near=near,
     )
