@@ -7,6 +7,7 @@ ingest, everything a player does goes over HTTP to the live server as lazer send
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,8 @@ class SweepData:
     maps: dict[str, StoredMap] = field(default_factory=dict)
     scores: dict[str, int] = field(default_factory=dict)
     favourite_set: int = 0
+    # In every sweep map's tags: a search for it finds exactly the four sets.
+    search_tag: str = ""
     client_scoped_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def account(self, name: str) -> Account:
@@ -42,9 +45,11 @@ async def _scoped_sign_in(client: httpx.AsyncClient, account: Account) -> dict[s
 
 async def build(services: Any, base_url: str) -> SweepData:
     """Store the maps, then play, pin, befriend and favourite over HTTP."""
-    data = SweepData()
+    data = SweepData(search_tag=f"sweep{secrets.token_hex(4)}")
     for ruleset in RULESETS:
-        data.maps[ruleset] = await stored_map(services, ruleset=ruleset, n_objects=30)
+        data.maps[ruleset] = await stored_map(
+            services, ruleset=ruleset, n_objects=30, tags=data.search_tag
+        )
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         for name, country in (("alice", "AU"), ("bob", "JP"), ("carol", "AU")):
             account = await signup(client)

@@ -174,6 +174,9 @@ def test_beatmap_routes_parse_for_every_ruleset(
                     "attributes": await client.get_beatmap_attributes(beatmap.id),
                 }
             found["listed"] = await client.get_beatmaps([m.id for m in sweep.maps.values()])
+            found["search"] = await client.search_beatmapsets(
+                query=sweep.search_tag, category="any"
+            )
             return found
 
     got = run(live_server, body)
@@ -185,3 +188,14 @@ def test_beatmap_routes_parse_for_every_ruleset(
     assert got["mania"]["beatmap"].count_spinners == 0
     assert got["mania"]["beatmap"].count_sliders > 0
     assert len(got["listed"]) == 4
+    assert {s.id for s in got["search"].beatmapsets} == {m.set_id for m in sweep.maps.values()}
+
+
+def test_chat_channels_parse(live_server: LiveServer, sweep: SweepData) -> None:
+    async def body() -> Any:
+        async with _player(live_server, sweep, "bob") as client:
+            return await client.get_channels()
+
+    channels = run(live_server, body)
+    assert isinstance(channels, list)
+    assert channels and all(c.id > 0 and c.type == "PUBLIC" for c in channels)

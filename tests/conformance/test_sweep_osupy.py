@@ -161,3 +161,7 @@ def test_beatmap_routes_parse_for_every_ruleset(
         assert attributes.star_rating >= 0
     listed = bounded(lambda: guest.get_beatmaps([m.id for m in sweep.maps.values()]))
     assert len(listed) == 4
+    found = bounded(lambda: guest.search_beatmapsets({"q": sweep.search_tag, "s": "any"}))
+    assert {s.id for s in found.beatmapsets} == {m.set_id for m in sweep.maps.values()}
+    channels = bounded(_player(live_server, sweep, "bob", None).get_channel_list)
+    assert channels and all(c.channel_id > 0 for c in channels)
