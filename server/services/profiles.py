@@ -10,35 +10,19 @@ from redis.exceptions import RedisError
 
 from server.models.rulesets import RULESETS
 from server.models.users import (
-    Cover,
-    DailyChallengeUserStats,
     GradeCounts,
-    Kudosu,
     Level,
     Me,
     RankCountry,
-    StatisticsRulesets,
     User,
     UserCompact,
-    UserPage,
     UserStatistics,
 )
-from server.presenters.users import user_compact
+from server.presenters.users import full_user, user_compact
+from server.presenters.users import me as present_me
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.profile_cache import ProfileCache
 
-# osu-web's limits for non-supporters and supporters; everyone is a supporter here by default.
-_MAX_FRIENDS = 500
-_MAX_BLOCKS = 100
-_PROFILE_ORDER = [
-    "me",
-    "recent_activity",
-    "top_ranks",
-    "medals",
-    "historical",
-    "beatmaps",
-    "kudosu",
-]
 _ONLINE_PREFIX = "online:user:"
 _json = msgspec.json.Encoder()
 
@@ -223,62 +207,31 @@ class ProfileService:
             )
         return result
 
-    async def _full_fields(
-        self, account: UserAccount, ruleset: str, rows: dict[str, StatisticsRow]
-    ) -> dict[str, Any]:
-        online = account.id in await self._online([account.id])
-        statistics = await self._statistics(account, rows.get(ruleset), ruleset)
-        counts = await self._users.profile_counts(account.id)
-        compact = user_compact(account, online=online, statistics=statistics, listing=True)
-        return {
-            **msgspec.structs.asdict(compact),
-            "cover_url": compact.cover.url if isinstance(compact.cover, Cover) else "",
-            "discord": account.discord,
-            "has_supported": account.is_supporter,
-            "interests": account.interests,
-            "join_date": account.created_at,
-            "location": account.location,
-            "max_blocks": _MAX_BLOCKS,
-            "max_friends": _MAX_FRIENDS,
-            "occupation": account.occupation,
-            "playmode": account.playmode,
-            # osu-web sends null when no play style is set; ossapi cannot parse [].
-            "playstyle": None,
-            "profile_order": list(_PROFILE_ORDER),
-            "title": account.title,
-            "twitter": account.twitter,
-            "website": account.website,
-            "kudosu": Kudosu(available=0, total=0),
-            "daily_challenge_user_stats": DailyChallengeUserStats(user_id=account.id),
-            "favourite_beatmapset_count": counts.favourites,
-            "follower_count": counts.followers,
-            "page": UserPage(html="", raw=""),
-        }
-
-    async def _with_extras(
-        self, account: UserAccount, ruleset: str, fields: dict[str, Any]
-    ) -> dict[str, Any]:
-        if self._extras is not None:
-            fields.update(await self._extras(account, ruleset, fields["statistics"]))
-        return fields
-
     async def user(self, account: UserAccount, ruleset: str | None = None) -> User:
         """The full user for GET users/{id}/{mode}."""
-        rows = await self._users.statistics(account.id)
-        mode = ruleset or account.playmode
-        fields = await self._full_fields(account, mode, rows)
-        return User(**await self._with_extras(account, mode, fields))
+        return await self._full(account, ruleset or account.playmode, None)
 
     async def me(self, account: UserAccount, ruleset: str | None = None) -> Me:
         """APIMe: the full user, statistics for every ruleset, and owner-only fields."""
         rows = await self._users.statistics(account.id)
-        fields = await self._full_fields(account, ruleset or account.playmode, rows)
-        fields = await self._with_extras(account, ruleset or account.playmode, fields)
+        user = await self._full(account, ruleset or account.playmode, rows)
         per_ruleset = {
             name: await self._statistics(account, rows.get(name), name) for name in RULESETS
         }
-        return Me(
-            **fields,
-            is_restricted=account.is_restricted,
-            statistics_rulesets=StatisticsRulesets(**per_ruleset),
+        return present_me(user, account, per_ruleset)
+
+    async def _full(
+        self, account: UserAccount, ruleset: str, rows: dict[str, StatisticsRow] | None
+    ) -> User:
+        rows = rows if rows is not None else await self._users.statistics(account.id)
+        statistics = await self._statistics(account, rows.get(ruleset), ruleset)
+        extras = (
+            await self._extras(account, ruleset, statistics) if self._extras is not None else {}
+        )
+        return full_user(
+            account,
+            online=account.id in await self._online([account.id]),
+            statistics=statistics,
+            counts=await self._users.profile_counts(account.id),
+            extras=extras,
         )
