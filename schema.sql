@@ -187,6 +187,10 @@ CREATE TABLE user_statistics (
     count_sh INT NOT NULL DEFAULT 0,
     count_s INT NOT NULL DEFAULT 0,
     count_a INT NOT NULL DEFAULT 0,
+    count_300 BIGINT NOT NULL DEFAULT 0,
+    count_100 BIGINT NOT NULL DEFAULT 0,
+    count_50 BIGINT NOT NULL DEFAULT 0,
+    count_miss BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, ruleset)
 );
 CREATE INDEX user_statistics_ruleset_pp ON user_statistics (ruleset, pp);

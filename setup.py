@@ -72,6 +72,11 @@ setup(
             "requests>=2.31",
             "requests-oauthlib>=2.0",
             "ossapi==5.3.6",
+            # Two more independent v2 clients for the conformance sweep (clients.md §1):
+            # aiosu 2.5.1 is the newest for Python 3.11; osu.py installs the `osu` module
+            # (never install the unrelated PyPI package `osu` beside it).
+            "aiosu==2.5.1",
+            "osu.py==4.3.1",
             "rosu-pp-py==4.0.2",
             "msgpack>=1.0",
             "osrparse==6.0.2",  # an independent .osr reader for the replay writer's tests

@@ -41,10 +41,12 @@ from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuar
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
+from server.services.profile_cache import ProfileCache
 from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.replays import FileReplaySink, ReplayService
+from server.services.score_reads import ScoreReads
 from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
@@ -76,6 +78,7 @@ class Services:
     registration_limiter: FixedWindowLimiter
     beatmaps: BeatmapService
     scores: ScoreService
+    score_reads: ScoreReads
     rankings: RankingService
     replays: ReplayService
 
@@ -91,7 +94,11 @@ class Services:
 
 
 def build_beatmap_service(
-    settings: Settings, db: Database, redis: Any, near: NearCache | None = None
+    settings: Settings,
+    db: Database,
+    redis: Any,
+    near: NearCache | None = None,
+    profiles: ProfileCache | None = None,
 ) -> BeatmapService:
     """The beatmap service: file store, core cache and upstream fetcher (no I/O)."""
     from server.core.pp import PpCache
@@ -112,6 +119,7 @@ def build_beatmap_service(
         proxy_downloads=settings.beatmapset_download_proxy,
         server_url=settings.server_url,
         near=near,
+        profiles=profiles,
     )
 
 
@@ -142,14 +150,14 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_max_accounts,
         settings.login_window_seconds,
     )
-    beatmaps = build_beatmap_service(settings, db, redis, near)
-    scores = build_score_service(settings, db, redis, users, beatmaps, near)
+    # The one owner of rendered profiles and their invalidation.
+    profile_cache = ProfileCache(near, settings.profile_cache_seconds)
+    beatmaps = build_beatmap_service(settings, db, redis, near, profile_cache)
+    scores = build_score_service(settings, db, redis, users, beatmaps, near, profile_cache)
     rankings = RankingService(
         scores.repo, users, redis, snapshot_on_activity=not settings.rank_history_snapshot
     )
-    profiles = ProfileService(
-        users, redis, rankings.profile_extras, near, settings.profile_cache_seconds
-    )
+    profiles = ProfileService(users, redis, profile_cache, rankings.profile_extras)
     replays = ReplayService(
         FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
     )
@@ -191,6 +199,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         ),
         beatmaps=beatmaps,
         scores=scores,
+        score_reads=scores.reads,
         rankings=rankings,
         replays=replays,
         realtime=realtime,

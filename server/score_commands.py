@@ -47,7 +47,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import build_services, open_database
     from server.models.rulesets import RULESETS
     from server.redis_store import open_redis
-    from server.services.profiles import PROFILE_REGION
     from server.services.recalc import RecalcFilter, Recalculator
 
     db = await open_database(settings)
@@ -88,7 +87,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             )
         if not args.dry_run:
             # Statistics and ranks moved: running servers must not keep showing old profiles.
-            await services.near.invalidate_region(PROFILE_REGION)
+            await services.profiles.cache.forget_everyone()
         print("\n".join(report.lines(args.dry_run)))
         return 0
     finally:

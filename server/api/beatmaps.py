@@ -23,7 +23,12 @@ from server.http import (
     require_user,
     services,
 )
-from server.models.beatmaps import MODE_NAMES, BeatmapsEnvelope
+from server.models.beatmaps import (
+    MODE_NAMES,
+    BeatmapsEnvelope,
+    DifficultyAttributesEnvelope,
+    FavouriteCount,
+)
 from server.services.beatmaps import (
     AttributesRejected,
     FavouriteOutcome,
@@ -203,7 +208,7 @@ async def favourite_beatmapset(request: Request) -> Response:
         fail(404, _SET_MISSING)
     if outcome is FavouriteOutcome.BAD_ACTION:
         fail(422, "action must be favourite or unfavourite")
-    return JSONResponse({"favourite_count": outcome})
+    return JSONResponse(FavouriteCount(outcome))
 
 
 async def _attribute_params(request: Request) -> dict[str, Any]:
@@ -292,7 +297,7 @@ async def beatmap_attributes(request: Request) -> Response:
         fail(422, "this beatmap is too heavy to calculate (flagged suspicious)")
     if outcome is AttributesRejected.FILE_MISSING:
         fail(404, "the beatmap file is not available")
-    return JSONResponse({"attributes": outcome})
+    return JSONResponse(DifficultyAttributesEnvelope(outcome))
 
 
 async def osu_file(request: Request) -> Response:

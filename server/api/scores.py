@@ -15,23 +15,26 @@ from server.http import (
     require_user,
     services,
 )
-from server.models.rulesets import RULESETS, known_rulesets
+from server.models.rulesets import known_rulesets
+from server.models.scores import ScoreFormat, ScoreToken, UserBeatmapScores
 from server.repositories.users import UserAccount
 from server.services import scoring
-from server.services.scores import (
-    LEADERBOARD_DEFAULT,
-    LEADERBOARD_MAX,
-    SubmitRejected,
-    Submitted,
-    TokenRejected,
-    score_shape,
-)
+from server.services.score_reads import LEADERBOARD_DEFAULT, LEADERBOARD_MAX, BoardQuery
+from server.services.scores import SubmitRejected, Submitted, TokenRejected
 
 _MAX_ID = 2**63 - 1
 _NOT_FOUND = "Not found"
 # The PUT body is a SoloScoreInfo: a few hundred bytes; pauses can add a little.
 _MAX_SUBMISSION_BYTES = 64 * 1024
 _USER_SCORE_TYPES = ("best", "recent", "firsts", "pinned")
+
+
+def _score_format(request: Request) -> ScoreFormat:
+    """The score format osu-web's `api_version()` picks: the `x-api-version` header as a
+    number, 0 when it is missing or not a number (so the legacy format)."""
+    raw = request.headers.get("x-api-version", "")
+    version = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0
+    return ScoreFormat.for_api_version(version)
 
 
 def _path_id(request: Request, name: str) -> int:
@@ -60,7 +63,7 @@ async def create_solo_token(request: Request) -> Response:
         fail(403, outcome.value)
     if isinstance(outcome, TokenRejected):
         fail(422, outcome.value)
-    return JSONResponse({"id": outcome})
+    return JSONResponse(ScoreToken(outcome))
 
 
 async def submit_solo_score(request: Request) -> Response:
@@ -78,22 +81,18 @@ async def submit_solo_score(request: Request) -> Response:
     if isinstance(outcome, (SubmitRejected, scoring.Rejected)):
         fail(422, outcome.value)
     assert isinstance(outcome, Submitted)
-    record = await svc.score(outcome.score_id)
-    if record is None:  # committed above: only a concurrent delete could do this
+    if outcome.shown is None:  # committed above: only a concurrent delete could do this
         fail(404, _NOT_FOUND)
-    shaped = score_shape(record, account)
-    try:
-        shaped["position"] = await svc.position(record)
-    except Exception:
-        shaped["position"] = None
-    return JSONResponse(shaped)
+    return JSONResponse(outcome.shown)
 
 
-def _mode(request: Request, value: str | None, default: str) -> str:
-    mode = value or default
-    if mode not in known_rulesets(services(request).settings.enable_relax_rulesets):
+def _mode(request: Request, value: str | None) -> str | None:
+    """A given ruleset name (None: the beatmap's or user's own)."""
+    if not value:
+        return None
+    if value not in known_rulesets(services(request).settings.enable_relax_rulesets):
         fail(422, "invalid mode")
-    return mode
+    return value
 
 
 def _limit(value: str | None, default: int, maximum: int) -> int:
@@ -106,47 +105,40 @@ def _limit(value: str | None, default: int, maximum: int) -> int:
 async def beatmap_scores(request: Request) -> Response:
     """GET beatmaps/{beatmap}/scores: the leaderboard (APIScoresCollection)."""
     _, account = await require_user(request, "public")
-    beatmap_id = _path_id(request, "beatmap")
-    found = services(request)
-    svc = found.scores
-    beatmap = await found.beatmaps.repo.cached_beatmap(beatmap_id)
-    if beatmap is None:
-        fail(404, "Specified beatmap difficulty couldn't be found.")
-    raw_query: bytes = request.scope["query_string"]
-    if (kept := svc.board_response(beatmap, raw_query, account.id)) is not None:
-        return JSONResponse(kept)
-    stamp = svc.board_response_stamp()
     query = request.query_params
-    mode = _mode(request, query.get("mode") or query.get("ruleset"), RULESETS[beatmap.mode])
     scope = query.get("type") or query.get("scope") or "global"
     if scope not in ("global", "country", "friend", "team"):
         fail(422, "invalid scope")
-    mods = [m.upper() for m in query.getlist("mods[]") + query.getlist("mods") if m]
-    limit = _limit(query.get("limit"), LEADERBOARD_DEFAULT, LEADERBOARD_MAX)
-    board = await svc.leaderboard(beatmap, mode, scope, mods, limit, account)
-    if scope == "global" and not mods:
-        svc.keep_board_response(beatmap, raw_query, account.id, board, stamp)
-    return JSONResponse(board)
+    board = BoardQuery(
+        beatmap_id=_path_id(request, "beatmap"),
+        ruleset=_mode(request, query.get("mode") or query.get("ruleset")),
+        scope=scope,
+        mods=tuple(m.upper() for m in query.getlist("mods[]") + query.getlist("mods") if m),
+        limit=_limit(query.get("limit"), LEADERBOARD_DEFAULT, LEADERBOARD_MAX),
+        form=_score_format(request),
+        raw_query=request.scope["query_string"],
+    )
+    found = await services(request).score_reads.beatmap_scores(board, account)
+    if found is None:
+        fail(404, "Specified beatmap difficulty couldn't be found.")
+    return JSONResponse(found)
 
 
-async def _user_on_beatmap(request: Request, mode_keys: tuple[str, ...]) -> tuple[int, str, int]:
-    """(beatmap id, ruleset, user id) of a `beatmaps/{beatmap}/scores/users/{user}` route;
-    404 for an unknown beatmap. The ruleset is the first of `mode_keys` given, else the
-    beatmap's own."""
-    await require_session(request, "public")
+def _user_on_beatmap(request: Request, mode_keys: tuple[str, ...]) -> tuple[int, str | None, int]:
+    """(beatmap id, ruleset or None, user id) of a `beatmaps/{beatmap}/scores/users/{user}`
+    route; the ruleset is the first of `mode_keys` given."""
     beatmap_id = _path_id(request, "beatmap")
     user_id = _path_id(request, "user")
-    beatmap = await services(request).beatmaps.repo.beatmap(beatmap_id)
-    if beatmap is None:
-        fail(404, _NOT_FOUND)
     given = next((v for k in mode_keys if (v := request.query_params.get(k))), None)
-    return beatmap_id, _mode(request, given, RULESETS[beatmap.mode]), user_id
+    return beatmap_id, _mode(request, given), user_id
 
 
 async def beatmap_user_score(request: Request) -> Response:
     """GET beatmaps/{beatmap}/scores/users/{user}: a user's best with its position."""
-    beatmap_id, mode, user_id = await _user_on_beatmap(request, ("mode",))
-    found = await services(request).scores.user_best(beatmap_id, mode, user_id)
+    await require_session(request, "public")
+    beatmap_id, mode, user_id = _user_on_beatmap(request, ("mode",))
+    reads = services(request).score_reads
+    found = await reads.user_best(beatmap_id, mode, user_id, _score_format(request))
     if found is None:
         fail(404, "Score not found")
     return JSONResponse(found)
@@ -154,16 +146,21 @@ async def beatmap_user_score(request: Request) -> Response:
 
 async def beatmap_user_scores(request: Request) -> Response:
     """GET beatmaps/{beatmap}/scores/users/{user}/all: every ranked score of a user there."""
-    beatmap_id, mode, user_id = await _user_on_beatmap(request, ("mode", "ruleset"))
-    scores = await services(request).scores.user_scores_on_beatmap(beatmap_id, mode, user_id)
-    return JSONResponse({"scores": scores})
+    await require_session(request, "public")
+    beatmap_id, mode, user_id = _user_on_beatmap(request, ("mode", "ruleset"))
+    reads = services(request).score_reads
+    found = await reads.user_scores_on_beatmap(beatmap_id, mode, user_id, _score_format(request))
+    if found is None:
+        fail(404, _NOT_FOUND)
+    return JSONResponse(UserBeatmapScores(found))
 
 
 async def show_score(request: Request) -> Response:
     """GET scores/{score}: one score with beatmap, set, user and its global rank."""
     session = await require_session(request, "public")
     score_id = _path_id(request, "score")
-    shaped = await services(request).scores.show(score_id, session.user_id)
+    reads = services(request).score_reads
+    shaped = await reads.show(score_id, session.user_id, _score_format(request))
     if shaped is None:
         fail(404, _NOT_FOUND)
     return JSONResponse(shaped)
@@ -171,10 +168,10 @@ async def show_score(request: Request) -> Response:
 
 async def _user(request: Request) -> UserAccount:
     raw = str(request.path_params.get("user", ""))
-    users = services(request).users
-    account = await users.by_id(int(raw)) if raw.isdigit() and len(raw) <= 10 else None
+    profiles = services(request).profiles
+    account = await profiles.account(int(raw)) if raw.isdigit() and len(raw) <= 10 else None
     if account is None:
-        account = await users.by_username(raw.removeprefix("@"))
+        account = await profiles.account_named(raw.removeprefix("@"))
     if account is None or account.is_restricted:
         fail(404, "User not found")
     return account
@@ -188,12 +185,19 @@ async def user_scores(request: Request) -> Response:
         fail(404, _NOT_FOUND)
     account = await _user(request)
     query = request.query_params
-    mode = _mode(request, query.get("mode"), account.playmode)
+    mode = _mode(request, query.get("mode")) or account.playmode
     limit = _limit(query.get("limit"), 100 if kind == "best" else 50, 100)
     offset = int_param(query.get("offset"), "offset", minimum=0) or 0
     include_fails = query.get("include_fails") in ("1", "true")
-    scores = await services(request).scores.user_scores(
-        account.id, kind, mode, limit, min(offset, 1000), include_fails, session.user_id
+    scores = await services(request).score_reads.user_scores(
+        account.id,
+        kind,
+        mode,
+        limit,
+        min(offset, 1000),
+        include_fails,
+        session.user_id,
+        _score_format(request),
     )
     return JSONResponse(scores)
 

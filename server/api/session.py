@@ -16,13 +16,15 @@ from server.http import (
     require_user,
     services,
 )
+from server.models.beatmaps import BeatmapsetFavouriteIds
+from server.models.seasonal_backgrounds import SeasonalBackground, SeasonalBackgrounds
 
 
 async def beatmapset_favourites(request: Request) -> Response:
     """GET me/beatmapset-favourites: `{"beatmapset_ids": [...]}`."""
     _, user = await require_user(request, "identify")
     ids = await services(request).favourites.beatmapset_ids(user.id)
-    return JSONResponse({"beatmapset_ids": ids})
+    return JSONResponse(BeatmapsetFavouriteIds(ids))
 
 
 async def seasonal_backgrounds(request: Request) -> Response:
@@ -34,9 +36,8 @@ async def seasonal_backgrounds(request: Request) -> Response:
     ends_at = settings.seasonal_backgrounds_ends_at or (
         datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
     )
-    return JSONResponse(
-        {"ends_at": ends_at, "backgrounds": [{"url": url} for url in settings.seasonal_backgrounds]}
-    )
+    backgrounds = [SeasonalBackground(url) for url in settings.seasonal_backgrounds]
+    return JSONResponse(SeasonalBackgrounds(ends_at, backgrounds))
 
 
 async def notifications(request: Request) -> Response:

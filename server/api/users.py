@@ -37,15 +37,15 @@ async def show_user(request: Request) -> Response:
     key = request.query_params.get("key")
     account: UserAccount | None = None
     if raw.startswith("@"):
-        account = await svc.users.by_username(raw[1:])
+        account = await svc.profiles.account_named(raw[1:])
     elif key == "username":
-        account = await svc.users.by_username(raw)
+        account = await svc.profiles.account_named(raw)
     elif raw.isdigit() and len(raw) < 12:
-        account = await svc.users.cached_by_id(int(raw))
+        account = await svc.profiles.account(int(raw))
         if account is None and key != "id":
-            account = await svc.users.by_username(raw)
+            account = await svc.profiles.account_named(raw)
     elif key != "id":
-        account = await svc.users.by_username(raw)
+        account = await svc.profiles.account_named(raw)
     if account is None or account.is_restricted:
         fail(404, "User not found! ;_;")
     return JSONResponse(await svc.profiles.user_json(account, ruleset))
@@ -61,7 +61,7 @@ async def list_users(request: Request) -> Response:
     """GET /users?ids[]=: up to 50 users (multiplayer and lookups)."""
     await require_session(request, "public")
     svc = services(request)
-    accounts = [a for a in await svc.users.by_ids(_ids(request)) if not a.is_restricted]
+    accounts = [a for a in await svc.profiles.accounts(_ids(request)) if not a.is_restricted]
     ruleset_id = int_param(request.query_params.get("ruleset_id"), "ruleset_id", minimum=0)
     ruleset = None
     if ruleset_id is not None:
@@ -81,14 +81,14 @@ async def lookup_users(request: Request) -> Response:
     found: dict[int, UserAccount] = {}
     for value in raw:
         if value.startswith("@"):
-            account = await svc.users.by_username(value[1:])
+            account = await svc.profiles.account_named(value[1:])
             if account is not None:
                 found[account.id] = account
         else:
             number = int_param(value, "ids[]", minimum=1)
             if number is not None:
                 ids.append(number)
-    for account in await svc.users.by_ids(ids):
+    for account in await svc.profiles.accounts(ids):
         found[account.id] = account
     accounts = [a for _, a in sorted(found.items()) if not a.is_restricted]
     return JSONResponse(UsersEnvelope(users=await svc.profiles.compact_many(accounts)))

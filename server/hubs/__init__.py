@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from server.hubs.bus import HubBus
+from server.hub_bus import HubBus
 from server.hubs.metadata import MetadataHub
 from server.hubs.spectator import SpectatorHub
 from server.hubs.transport import HubTransport

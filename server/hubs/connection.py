@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from server.core import msgpack as codec
-from server.hubs.bus import BusMessage, HubBus
+from server.hub_bus import BusMessage, HubBus
 
 # Control words carried on a user's channel (see HubTransport._take_over).
 TAKEOVER = "takeover:"

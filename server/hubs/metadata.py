@@ -20,7 +20,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from server.core import msgpack as codec
-from server.hubs.bus import HubBus
+from server.hub_bus import HubBus
 from server.hubs.connection import HubConnection
 from server.hubs.protocol import HubFailure, HubMethod, HubResult, Returned
 from server.hubs.transport import group_channel

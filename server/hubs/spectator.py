@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from server.core import CoreError
 from server.core import msgpack as codec
-from server.hubs.bus import HubBus
+from server.hub_bus import HubBus
 from server.hubs.connection import HubConnection
 from server.hubs.protocol import HubFailure, HubMethod, HubResult
 from server.hubs.transport import group_channel, user_channel

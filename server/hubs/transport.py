@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from server.core import CoreError, TooLarge
 from server.core import msgpack as codec
-from server.hubs.bus import HubBus
+from server.hub_bus import HubBus
 from server.hubs.connection import TAKEOVER, HubConnection
 from server.hubs.protocol import (
     BadArguments,

@@ -168,6 +168,8 @@ class Beatmap(msgspec.Struct, frozen=True, kw_only=True):
     total_length: int
     user_id: int
     version: str
+    # osu-web marks maps only lazer can play (mechanics stable lacks); aiosu requires it.
+    lazer_only: bool = False
     accuracy: float
     ar: float
     bpm: float
@@ -233,3 +235,21 @@ class DifficultyAttributesOut(msgspec.Struct, frozen=True, kw_only=True, omit_de
     great_hit_window: float | None = None
     ok_hit_window: float | None = None
     meh_hit_window: float | None = None
+
+
+class DifficultyAttributesEnvelope(msgspec.Struct, frozen=True):
+    """POST beatmaps/{id}/attributes: `{"attributes": {...}}`."""
+
+    attributes: DifficultyAttributesOut
+
+
+class FavouriteCount(msgspec.Struct, frozen=True):
+    """POST beatmapsets/{id}/favourites: the set's new favourite count."""
+
+    favourite_count: int
+
+
+class BeatmapsetFavouriteIds(msgspec.Struct, frozen=True):
+    """GET me/beatmapset-favourites: the ids of the sets the user favourited."""
+
+    beatmapset_ids: list[int]

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 
 class Level(msgspec.Struct, frozen=True):
@@ -63,8 +64,10 @@ class Country(msgspec.Struct, frozen=True):
 
 
 class Cover(msgspec.Struct, frozen=True):
+    """osu-web's `cover` include: a custom upload, else one of its eight preset covers."""
+
     custom_url: str | None
-    url: str | None
+    url: str
     id: str | None
 
 
@@ -116,7 +119,9 @@ class StatisticsRulesets(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class UserCompact(msgspec.Struct, frozen=True, kw_only=True):
-    """osu-web's UserCompact with the includes lazer reads in lists (lookups, relations)."""
+    """osu-web's UserCompact, the one user shape inside every other shape (scores, lookups,
+    relations, rankings, chat). Its includes are left out (UNSET) unless the route includes
+    them, as osu-web's transformer includes do."""
 
     avatar_url: str
     country_code: str
@@ -131,18 +136,23 @@ class UserCompact(msgspec.Struct, frozen=True, kw_only=True):
     pm_friends_only: bool
     profile_colour: str | None
     username: str
-    country: Country
-    cover: Cover
-    groups: list[UserGroup] = msgspec.field(default_factory=list)
-    support_level: int = 0
-    statistics: UserStatistics | None = None
-    team: None = None
+    country: Country | UnsetType = UNSET
+    cover: Cover | UnsetType = UNSET
+    groups: list[UserGroup] | UnsetType = UNSET
+    support_level: int | UnsetType = UNSET
+    statistics: UserStatistics | UnsetType = UNSET
+    team: UnsetType | None = UNSET
 
 
 class User(UserCompact, frozen=True, kw_only=True):
     """osu-web's full User (GET users/{id}/{mode}): UserCompact plus the profile; APIMe adds
-    to it. Here `statistics` is always present."""
+    to it. Here the includes lazer's profile reads are always present."""
 
+    country: Country
+    cover: Cover
+    groups: list[UserGroup] = msgspec.field(default_factory=list)
+    support_level: int = 0
+    team: None = None
     cover_url: str
     discord: str | None
     has_supported: bool

@@ -105,6 +105,10 @@ class PlayCounters(msgspec.Struct, frozen=True, kw_only=True):
     total_hits: int = 0
     maximum_combo: int = 0
     play_time: int = 0
+    count_300: int = 0
+    count_100: int = 0
+    count_50: int = 0
+    count_miss: int = 0
 
 
 class StatisticsDelta(msgspec.Struct, frozen=True, kw_only=True):
@@ -123,6 +127,10 @@ class StatisticsDelta(msgspec.Struct, frozen=True, kw_only=True):
     sh: int = 0
     s: int = 0
     a: int = 0
+    count_300: int = 0
+    count_100: int = 0
+    count_50: int = 0
+    count_miss: int = 0
 
 
 _SCORE_COLUMNS = [

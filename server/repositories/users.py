@@ -67,6 +67,10 @@ class StatisticsRow(msgspec.Struct, frozen=True, kw_only=True):
     count_sh: int = 0
     count_s: int = 0
     count_a: int = 0
+    count_300: int = 0
+    count_100: int = 0
+    count_50: int = 0
+    count_miss: int = 0
 
 
 _USER_COLUMNS = [f.name for f in msgspec.structs.fields(UserAccount)]

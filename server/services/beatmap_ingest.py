@@ -335,8 +335,9 @@ class BeatmapIngest:
                 hp=info.hp,
                 bpm=info.bpm,
                 count_circles=info.n_circles,
-                count_sliders=info.n_sliders,
-                count_spinners=info.n_spinners + info.n_holds,
+                # osu-web counts mania hold notes as sliders.
+                count_sliders=info.n_sliders + info.n_holds,
+                count_spinners=info.n_spinners,
                 max_combo=own[1] if own else info.max_combo,
                 difficulty_rating=own[0] if own else 0.0,
                 is_suspicious=info.is_suspicious,

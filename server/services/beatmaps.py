@@ -59,7 +59,7 @@ from server.services.beatmap_ingest import (
     utc_now,
 )
 from server.services.osu_files import OszError, beatmap_filename, read_osz
-from server.services.profiles import PROFILE_REGION
+from server.services.profile_cache import ProfileCache
 from server.services.upstream import Upstream, UpstreamBeatmapset, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -212,9 +212,11 @@ class BeatmapService:
         proxy_downloads: bool = False,
         server_url: str = "",
         near: NearCache | None = None,
+        profiles: ProfileCache | None = None,
     ) -> None:
         self._db = db
         self._near = near
+        self._profiles = profiles or ProfileCache(near)
         self.repo = repo
         self.files = files
         self.ingest = ingest
@@ -827,8 +829,7 @@ class BeatmapService:
             # Recounted from the rows in the same transaction, so the count cannot drift.
             count = await self.repo.recount_favourites(beatmapset_id)
         await self.ingest.forget_cached(await self.repo.beatmaps_of_set(beatmapset_id))
-        if self._near is not None:  # favourite_beatmapset_count
-            await self._near.invalidate(PROFILE_REGION, [user_id])
+        await self._profiles.forget(user_id)  # favourite_beatmapset_count
         return count
 
     # -- difficulty attributes -----------------------------------------------------------

@@ -178,9 +178,10 @@ class Leaderboards:
             log.warning("leaderboard rebuild failed for %s", keys[0], exc_info=True)
 
     async def cached_page(
-        self, beatmap_id: int, ruleset: str, limit: int, user_id: int
+        self, beatmap_id: int, ruleset: str, limit: int, user_id: int, form: str
     ) -> tuple[bytes, bytes | None, bytes | None]:
-        """(current generation, the rendered page and the user's own entry cached for it).
+        """(current generation, the rendered page and the user's own entry cached for it),
+        in one score format.
 
         Pages and entries are cached under the generation they were built from; any change
         to the board bumps the generation, so neither outlives the board it shows."""
@@ -190,8 +191,8 @@ class Leaderboards:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.get(keys[2])
-                pipe.hget(f"{keys[0]}:pages", str(limit))
-                pipe.hget(f"{keys[0]}:users", str(user_id))
+                pipe.hget(f"{keys[0]}:pages", f"{form}:{limit}")
+                pipe.hget(f"{keys[0]}:users", f"{form}:{user_id}")
                 generation, page, entry = await pipe.execute()
         except Exception:  # Redis down: build from SQL
             log.warning("leaderboard page cache read failed", exc_info=True)
@@ -200,20 +201,30 @@ class Leaderboards:
         return generation, _for(generation, page), _for(generation, entry)
 
     async def store_user_entry(
-        self, beatmap_id: int, ruleset: str, user_id: int, generation: bytes, payload: bytes
+        self,
+        beatmap_id: int,
+        ruleset: str,
+        user_id: int,
+        form: str,
+        generation: bytes,
+        payload: bytes,
     ) -> None:
         """Cache a user's own entry (position and best) for a generation (best effort)."""
-        await self._cache(
-            f"{self._keys(beatmap_id, ruleset)[0]}:users", str(user_id), generation, payload
-        )
+        key = f"{self._keys(beatmap_id, ruleset)[0]}:users"
+        await self._cache(key, f"{form}:{user_id}", generation, payload)
 
     async def store_page(
-        self, beatmap_id: int, ruleset: str, limit: int, generation: bytes, payload: bytes
+        self,
+        beatmap_id: int,
+        ruleset: str,
+        limit: int,
+        form: str,
+        generation: bytes,
+        payload: bytes,
     ) -> None:
         """Cache a rendered page for the generation it was built from (best effort)."""
-        await self._cache(
-            f"{self._keys(beatmap_id, ruleset)[0]}:pages", str(limit), generation, payload
-        )
+        key = f"{self._keys(beatmap_id, ruleset)[0]}:pages"
+        await self._cache(key, f"{form}:{limit}", generation, payload)
 
     async def _cache(self, key: str, field: str, generation: bytes, payload: bytes) -> None:
         if not generation:

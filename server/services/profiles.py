@@ -10,40 +10,20 @@ from redis.exceptions import RedisError
 
 from server.models.rulesets import RULESETS
 from server.models.users import (
-    Country,
-    Cover,
-    DailyChallengeUserStats,
     GradeCounts,
-    Kudosu,
     Level,
     Me,
     RankCountry,
-    StatisticsRulesets,
     User,
     UserCompact,
-    UserPage,
     UserStatistics,
 )
-from server.near_cache import NearCache
+from server.presenters.users import full_user, user_compact
+from server.presenters.users import me as present_me
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
-from server.services.countries import country_name
+from server.services.profile_cache import ProfileCache
 
-# osu-web's limits for non-supporters and supporters; everyone is a supporter here by default.
-_MAX_FRIENDS = 500
-_MAX_BLOCKS = 100
-_PROFILE_ORDER = [
-    "me",
-    "recent_activity",
-    "top_ranks",
-    "medals",
-    "historical",
-    "beatmaps",
-    "kudosu",
-]
 _ONLINE_PREFIX = "online:user:"
-# The near-cache region of rendered profiles, keyed by user id: whatever changes what a
-# user's profile shows (their scores, pins, favourites, followers) invalidates it there.
-PROFILE_REGION = "profile"
 _json = msgspec.json.Encoder()
 
 # (account, ruleset, statistics) -> extra fields of the full user shape.
@@ -89,6 +69,10 @@ def statistics_shape(
         ranked_score=row.ranked_score,
         hit_accuracy=row.hit_accuracy,
         accuracy=row.hit_accuracy / 100,
+        count_100=row.count_100,
+        count_300=row.count_300,
+        count_50=row.count_50,
+        count_miss=row.count_miss,
         play_count=row.play_count,
         play_time=row.play_time,
         total_score=row.total_score,
@@ -111,25 +95,31 @@ class ProfileService:
         self,
         users: UserRepository,
         redis: Any,
+        cache: ProfileCache,
         extras: ProfileExtras | None = None,
-        near: NearCache | None = None,
-        cache_seconds: int = 0,
     ) -> None:
         self._users = users
         self._redis = redis
         # Fields other areas add to the full user (scores: rank history, score counts).
         self._extras = extras
-        self._near = near
-        # Global rank and online state change without an invalidation: the lifetime bounds
-        # how late they show. The user's own changes invalidate at once.
-        self._rendered = (
-            near.region(PROFILE_REGION, cache_seconds) if near and cache_seconds > 0 else None
-        )
+        self.cache = cache
+        self._rendered = cache.region
+
+    async def account(self, user_id: int) -> UserAccount | None:
+        """An account by id, through the near cache (reads that only show it)."""
+        return await self._users.cached_by_id(user_id)
+
+    async def account_named(self, username: str) -> UserAccount | None:
+        """An account by username (case and space/underscore insensitive)."""
+        return await self._users.by_username(username)
+
+    async def accounts(self, user_ids: list[int]) -> list[UserAccount]:
+        """The accounts of these ids that exist, by id."""
+        return await self._users.by_ids(user_ids)
 
     async def forget(self, user_id: int) -> None:
         """Drop a user's rendered profiles on every instance (after a committed change)."""
-        if self._near is not None:
-            await self._near.invalidate(PROFILE_REGION, [user_id])
+        await self.cache.forget(user_id)
 
     async def user_json(self, account: UserAccount, ruleset: str | None = None) -> msgspec.Raw:
         """GET users/{id}/{mode} as JSON, rendered once and reused from the near cache."""
@@ -200,36 +190,6 @@ class ProfileService:
             is_ranked=ranked,
         )
 
-    def _cover(self, account: UserAccount) -> Cover:
-        return Cover(custom_url=account.cover_url, url=account.cover_url, id=None)
-
-    def _avatar(self, account: UserAccount) -> str:
-        # lazer only loads images from *.ppy.sh (TrustedDomainOnlineStore), so the default
-        # avatar is the official CDN's URL for this id, as osu-web's own fallback.
-        return account.avatar_url or f"https://a.ppy.sh/{account.id}"
-
-    def _compact_fields(
-        self, account: UserAccount, online: bool, statistics: UserStatistics
-    ) -> dict[str, Any]:
-        """The UserCompact part, shared by every user shape."""
-        return {
-            "avatar_url": self._avatar(account),
-            "country_code": account.country_code,
-            "id": account.id,
-            "is_active": True,
-            "is_bot": account.is_bot,
-            "is_online": online,
-            "is_supporter": account.is_supporter,
-            "last_visit": account.last_visit_at,
-            "pm_friends_only": account.pm_friends_only,
-            "profile_colour": account.profile_colour,
-            "username": account.username,
-            "country": Country(account.country_code, country_name(account.country_code)),
-            "cover": self._cover(account),
-            "support_level": 1 if account.is_supporter else 0,
-            "statistics": statistics,
-        }
-
     async def compact_many(
         self, accounts: list[UserAccount], ruleset: str | None = None
     ) -> list[UserCompact]:
@@ -241,65 +201,37 @@ class ProfileService:
             rows = await self._users.statistics(account.id)
             statistics = await self._statistics(account, rows.get(mode), mode)
             result.append(
-                UserCompact(**self._compact_fields(account, account.id in online, statistics))
+                user_compact(
+                    account, online=account.id in online, statistics=statistics, listing=True
+                )
             )
         return result
 
-    async def _full_fields(
-        self, account: UserAccount, ruleset: str, rows: dict[str, StatisticsRow]
-    ) -> dict[str, Any]:
-        online = account.id in await self._online([account.id])
-        statistics = await self._statistics(account, rows.get(ruleset), ruleset)
-        counts = await self._users.profile_counts(account.id)
-        return {
-            **self._compact_fields(account, online, statistics),
-            "cover_url": account.cover_url or "",
-            "discord": account.discord,
-            "has_supported": account.is_supporter,
-            "interests": account.interests,
-            "join_date": account.created_at,
-            "location": account.location,
-            "max_blocks": _MAX_BLOCKS,
-            "max_friends": _MAX_FRIENDS,
-            "occupation": account.occupation,
-            "playmode": account.playmode,
-            # osu-web sends null when no play style is set; ossapi cannot parse [].
-            "playstyle": None,
-            "profile_order": list(_PROFILE_ORDER),
-            "title": account.title,
-            "twitter": account.twitter,
-            "website": account.website,
-            "kudosu": Kudosu(available=0, total=0),
-            "daily_challenge_user_stats": DailyChallengeUserStats(user_id=account.id),
-            "favourite_beatmapset_count": counts.favourites,
-            "follower_count": counts.followers,
-            "page": UserPage(html="", raw=""),
-        }
-
-    async def _with_extras(
-        self, account: UserAccount, ruleset: str, fields: dict[str, Any]
-    ) -> dict[str, Any]:
-        if self._extras is not None:
-            fields.update(await self._extras(account, ruleset, fields["statistics"]))
-        return fields
-
     async def user(self, account: UserAccount, ruleset: str | None = None) -> User:
         """The full user for GET users/{id}/{mode}."""
-        rows = await self._users.statistics(account.id)
-        mode = ruleset or account.playmode
-        fields = await self._full_fields(account, mode, rows)
-        return User(**await self._with_extras(account, mode, fields))
+        return await self._full(account, ruleset or account.playmode, None)
 
     async def me(self, account: UserAccount, ruleset: str | None = None) -> Me:
         """APIMe: the full user, statistics for every ruleset, and owner-only fields."""
         rows = await self._users.statistics(account.id)
-        fields = await self._full_fields(account, ruleset or account.playmode, rows)
-        fields = await self._with_extras(account, ruleset or account.playmode, fields)
+        user = await self._full(account, ruleset or account.playmode, rows)
         per_ruleset = {
             name: await self._statistics(account, rows.get(name), name) for name in RULESETS
         }
-        return Me(
-            **fields,
-            is_restricted=account.is_restricted,
-            statistics_rulesets=StatisticsRulesets(**per_ruleset),
+        return present_me(user, account, per_ruleset)
+
+    async def _full(
+        self, account: UserAccount, ruleset: str, rows: dict[str, StatisticsRow] | None
+    ) -> User:
+        rows = rows if rows is not None else await self._users.statistics(account.id)
+        statistics = await self._statistics(account, rows.get(ruleset), ruleset)
+        extras = (
+            await self._extras(account, ruleset, statistics) if self._extras is not None else {}
+        )
+        return full_user(
+            account,
+            online=account.id in await self._online([account.id]),
+            statistics=statistics,
+            counts=await self._users.profile_counts(account.id),
+            extras=extras,
         )

@@ -9,12 +9,13 @@ from typing import Any, Final
 
 import msgspec
 
-from server.models.users import RankHistory, UserStatistics
+from server.models.rankings import CountryRanking, RankingCursor, Rankings, UserRanking
+from server.models.users import Country, RankHistory, UserStatistics
+from server.presenters.users import user_compact
 from server.repositories.scores import ScoreRepository
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.countries import country_name
 from server.services.profiles import statistics_shape
-from server.services.scores import user_shape
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +74,11 @@ class RankingService:
 
     async def _users_page(
         self, ruleset: str, kind: str, page: int, country: str | None
-    ) -> dict[str, Any]:
+    ) -> Rankings:
         offset = (page - 1) * PAGE_SIZE
         ids = await self._repo.ranking_user_ids(kind, ruleset, country, PAGE_SIZE, offset)
         accounts = {a.id: a for a in await self._users.by_ids(ids)}
-        ranking: list[dict[str, Any]] = []
+        ranking: list[UserRanking] = []
         for position, user_id in enumerate(ids, start=offset + 1):
             account = accounts.get(user_id)
             if account is None:
@@ -95,46 +96,46 @@ class RankingService:
                     else None
                 )
             country_rank = position if kind == "performance" and country is not None else None
-            entry = msgspec.to_builtins(
-                statistics_shape(
-                    row,
-                    global_rank=global_rank,
-                    country_rank=country_rank,
-                    global_rank_percent=None,
-                    is_ranked=row.pp > 0,
-                )
+            statistics = statistics_shape(
+                row,
+                global_rank=global_rank,
+                country_rank=country_rank,
+                global_rank_percent=None,
+                is_ranked=row.pp > 0,
             )
-            entry["user"] = user_shape(account)
-            ranking.append(entry)
+            ranking.append(
+                UserRanking(**msgspec.structs.asdict(statistics), user=user_compact(account))
+            )
         total = await self._repo.ranking_count(ruleset)
         more = len(ids) == PAGE_SIZE and page < MAX_PAGES
-        return {
-            "cursor": {"page": page + 1} if more else None,
-            "ranking": ranking,
-            "total": min(total, PAGE_SIZE * MAX_PAGES),
-        }
+        return Rankings(
+            cursor=RankingCursor(page + 1) if more else None,
+            ranking=ranking,
+            total=min(total, PAGE_SIZE * MAX_PAGES),
+        )
 
-    async def countries(self, ruleset: str, page: int) -> dict[str, Any]:
+    async def countries(self, ruleset: str, page: int) -> Rankings:
         """Country rankings by total pp."""
         page = max(1, min(page, MAX_PAGES))
         rows = await self._repo.country_rankings(ruleset, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         ranking = [
-            {
-                "code": row["code"],
-                "active_users": int(row["active_users"]),
-                "play_count": int(row["play_count"] or 0),
-                "ranked_score": int(row["ranked_score"] or 0),
-                "performance": float(row["performance"] or 0),
-                "country": {"code": row["code"], "name": country_name(row["code"])},
-            }
+            CountryRanking(
+                code=row["code"],
+                active_users=int(row["active_users"]),
+                play_count=int(row["play_count"] or 0),
+                ranked_score=int(row["ranked_score"] or 0),
+                # osu-web's CountryStatisticsTransformer rounds the sum to an integer.
+                performance=round(float(row["performance"] or 0)),
+                country=Country(row["code"], country_name(row["code"])),
+            )
             for row in rows
         ]
         more = len(rows) == PAGE_SIZE and page < MAX_PAGES
-        return {
-            "cursor": {"page": page + 1} if more else None,
-            "ranking": ranking,
-            "total": len(ranking),
-        }
+        return Rankings(
+            cursor=RankingCursor(page + 1) if more else None,
+            ranking=ranking,
+            total=len(ranking),
+        )
 
     async def snapshot(self, ruleset: str, day: date) -> None:
         """Record every ranked user's global rank for a day (idempotent)."""

@@ -372,6 +372,7 @@ class Recalculator:
         stored play as submission adds them (scoring.play_totals, after the official
         processors); a play whose validity the rule now judges differently is re-marked."""
         play_count = total_score = total_hits = maximum_combo = play_time = 0
+        hits = dict.fromkeys(("count_300", "count_100", "count_50", "count_miss"), 0)
         for play in await self._repo.user_plays(user_id, ruleset):
             mods = msgspec.json.decode(play.mods)
             seconds = (
@@ -400,7 +401,10 @@ class Recalculator:
             total_hits += totals.total_hits
             maximum_combo = max(maximum_combo, totals.max_combo)
             play_time += totals.play_time
+            for name in hits:
+                hits[name] += getattr(totals, name)
         return PlayCounters(
+            **hits,
             play_count=play_count,
             total_score=total_score,
             total_hits=total_hits,

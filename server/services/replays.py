@@ -44,7 +44,7 @@ import msgspec
 
 from server.core import CoreError
 from server.core import msgpack as codec
-from server.hubs.bus import BusMessage, HubBus
+from server.hub_bus import BusMessage, HubBus
 from server.models.rulesets import RULESETS
 from server.repositories.replays import ReplayRepository
 from server.services.limits import FixedWindowLimiter
@@ -454,7 +454,7 @@ class ReplayService:
         """A score's replay file is durable: set `has_replay`, and drop the cached board
         pages that show the score without it."""
         await self._repo.mark_has_replay(score_id)
-        record = await self._scores.score(score_id)
+        record = await self._scores.repo.score(score_id)
         if record is not None and record.ranked:
             await self._scores.leaderboards.invalidate(record.beatmap_id, record.ruleset)
 
@@ -464,7 +464,7 @@ class ReplayService:
         osu-web serves a restricted player's replays too ("for review purpose"); this server
         has no reviewers, so a replay is exactly as visible as its score.
         """
-        record = await self._scores.visible_score(score_id)
+        record = await self._scores.reads.visible_score(score_id)
         if record is None or not record.has_replay:
             return None
         data = await self.sink.load(score_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Final
@@ -25,14 +25,12 @@ import msgspec
 from server import core
 from server.core import pp as corepp
 from server.db import Database
-from server.models.rulesets import RULESETS
+from server.models.scores import SoloScore
 from server.near_cache import NearCache
 from server.repositories.beatmaps import BeatmapRecord
 from server.repositories.outbox import OutboxRepository
 from server.repositories.scores import (
-    BoardFilter,
     NewScore,
-    ScoreRecord,
     ScoreRepository,
     StatisticsDelta,
 )
@@ -40,22 +38,14 @@ from server.repositories.users import UserAccount, UserRepository
 from server.services import mods as lazer_mods
 from server.services import scoring
 from server.services.beatmaps import BeatmapService, awards_pp, has_leaderboard
-from server.services.countries import country_name
 from server.services.leaderboards import Leaderboards
 from server.services.outbox import Outbox
-from server.services.profiles import PROFILE_REGION
+from server.services.profile_cache import ProfileCache
+from server.services.score_reads import ScoreReads, relax_ruleset
 
 log = logging.getLogger(__name__)
 
-# A cached leaderboard page is `[score_count, [scores]]`; the scores stay raw JSON on the way
-# back out, so a cache hit costs no re-encoding.
-_page_encoder = msgspec.json.Encoder()
-_page_decoder = msgspec.json.Decoder(tuple[int, msgspec.Raw])
-
 SCORE_PROCESSED_CHANNEL: Final = "score:processed"
-# osu-web BeatmapsController::scores: limit 1..100, default 50.
-LEADERBOARD_DEFAULT: Final = 50
-LEADERBOARD_MAX: Final = 100
 # Grade columns of user_statistics that count the bests' grades.
 _GRADE_COLUMNS: Final = {"XH": "ssh", "X": "ss", "SH": "sh", "S": "s", "A": "a"}
 # Slack for the play-time check: the last object can be hit early by its hit window, and
@@ -85,10 +75,11 @@ class SubmitRejected(Enum):
 
 
 class Submitted(msgspec.Struct, frozen=True):
-    """A stored score (new or the token's existing one)."""
+    """A stored score (new or the token's existing one) and the answer lazer reads."""
 
     score_id: int
     created: bool
+    shown: SoloScore | None = None
 
 
 class StoredScore(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,17 +90,6 @@ class StoredScore(msgspec.Struct, frozen=True, kw_only=True):
     username: str
     beatmap_checksum: str
     beatmap_has_leaderboard: bool
-
-
-def ruleset_key(ruleset_id: int, acronyms: Sequence[str], relax_enabled: bool) -> str:
-    """The statistics/leaderboard key: the ruleset name, or its relax/autopilot variant."""
-    name = RULESETS[ruleset_id]
-    if relax_enabled:
-        if "RX" in acronyms and ruleset_id in (0, 1, 2):
-            return f"{name}rx"
-        if "AP" in acronyms and ruleset_id == 0:
-            return "osuap"
-    return name
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -139,8 +119,12 @@ class ScoreService:
         all_statuses: bool,
         submission_enabled: bool,
         token_seconds: int,
+        reads: ScoreReads,
+        profiles: ProfileCache,
         near: NearCache | None = None,
     ) -> None:
+        self.reads = reads
+        self._profiles = profiles
         self._db = db
         self._near = near
         self.repo = repo
@@ -238,7 +222,7 @@ class ScoreService:
         if token is None:
             return SubmitRejected.NOT_FOUND
         if token.score_id is not None:
-            return Submitted(token.score_id, created=False)
+            return await self._submitted(token.score_id, False, account)
         submitted = scoring.decode_submission(body)
         if isinstance(submitted, scoring.Rejected):
             return submitted
@@ -304,7 +288,7 @@ class ScoreService:
         # off the boards and out of ranked score is our choice. With relax rulesets on, RX and
         # AP plays are ranked on their own boards.
         unranked = bool(set(checked.unranked_mods) - ({"RX", "AP"} if self._relax else set()))
-        ruleset = ruleset_key(ruleset_id, checked.acronyms, self._relax)
+        ruleset = relax_ruleset(ruleset_id, checked.acronyms, self._relax)
         status = beatmap.status
         ranked = (
             checked.passed
@@ -377,7 +361,10 @@ class ScoreService:
                 log.info("retrying score transaction after %s", exc)
         if outcome.created:
             await self._after_commit(record, outcome, account, beatmap)
-        return Submitted(outcome.score_id, outcome.created)
+        return await self._submitted(outcome.score_id, outcome.created, account)
+
+    async def _submitted(self, score_id: int, created: bool, account: UserAccount) -> Submitted:
+        return Submitted(score_id, created, await self.reads.submitted(score_id, account))
 
     async def _transaction(
         self, record: NewScore, beatmap: BeatmapRecord, awards: bool, totals: scoring.PlayTotals
@@ -436,6 +423,10 @@ class ScoreService:
                 max_combo=totals.max_combo,
                 pp=scoring.weighted_pp([p for p, _ in top]),
                 hit_accuracy=scoring.weighted_accuracy([a for _, a in top]),
+                count_300=totals.count_300,
+                count_100=totals.count_100,
+                count_50=totals.count_50,
+                count_miss=totals.count_miss,
                 **grades,
             )
             await self.repo.apply_play(record.user_id, record.ruleset, delta)
@@ -503,284 +494,11 @@ class ScoreService:
             except Exception:
                 log.warning("score-stored listener failed for %s", outcome.score_id, exc_info=True)
 
-    # -- reading ---------------------------------------------------------------------------
-
-    async def score(self, score_id: int) -> ScoreRecord | None:
-        """One score."""
-        return await self.repo.score(score_id)
-
-    async def visible_score(self, score_id: int) -> ScoreRecord | None:
-        """One score as reads show it: hidden when its player is restricted (osu-web's
-        `visibleUsers()`; this server has no admins to exempt)."""
-        record = await self.repo.score(score_id)
-        if record is None:
-            return None
-        owner = await self._users.by_id(record.user_id)
-        return record if owner is not None and not owner.is_restricted else None
-
-    async def position(self, score: ScoreRecord) -> int | None:
-        """Position of a ranked score on its beatmap's global board (as if it were the best)."""
-        if not score.ranked:
-            return None
-        return await self.leaderboards.position(
-            score.beatmap_id, score.ruleset, score.id, score.total_score
-        )
-
-    async def shape_many(
-        self,
-        records: Sequence[ScoreRecord],
-        *,
-        with_beatmap: bool = False,
-        viewer_pins: set[int] | None = None,
-    ) -> list[dict[str, Any]]:
-        """SoloScoreInfo dicts for scores, with users (and beatmaps) loaded in one query each."""
-        if not records:
-            return []
-        accounts = {a.id: a for a in await self._users.by_ids(sorted({r.user_id for r in records}))}
-        beatmaps: dict[int, Any] = {}
-        if with_beatmap:
-            for shaped in await self._beatmaps.beatmaps_with_sets(
-                sorted({r.beatmap_id for r in records})
-            ):
-                beatmaps[shaped.id] = shaped
-        result = []
-        for record in records:
-            account = accounts.get(record.user_id)
-            result.append(
-                score_shape(record, account, beatmaps.get(record.beatmap_id), viewer_pins)
-            )
-        return result
-
-    async def leaderboard(
-        self,
-        beatmap: BeatmapRecord,
-        mode: str,
-        scope: str,
-        mods: list[str],
-        limit: int,
-        viewer: UserAccount,
-    ) -> dict[str, Any]:
-        """APIScoresCollection for a beatmap: global from Redis, other scopes from SQL."""
-        if not has_leaderboard(beatmap.status, self._all_statuses):
-            return {"scores": [], "user_score": None, "score_count": 0}
-        acronyms = sorted(set(mods) - {"NM"})
-        ruleset = mode
-        if self._relax and mode in RULESETS:
-            ruleset = ruleset_key(RULESETS.index(mode), acronyms, True)
-        mod_filtered = bool(mods)
-        if scope == "global" and not mod_filtered:
-            return await self._global_board(beatmap.id, ruleset, limit, viewer)
-        if scope == "team":
-            # osu-web's team scope is the caller's team members; this schema has no teams, so
-            # the board is empty (lazer shows "no scores") rather than a stand-in group.
-            return {"scores": [], "user_score": None, "score_count": 0}
-        board = BoardFilter(
-            beatmap_id=beatmap.id,
-            ruleset=ruleset,
-            # NM alone selects plays without mods; several mods select that exact set.
-            mods_key=",".join(acronyms) if mod_filtered else None,
-            country_code=viewer.country_code if scope == "country" else None,
-            friends_of=viewer.id if scope == "friend" else None,
-        )
-        ids = await self.repo.filtered_board(board, limit)
-        scores = await self.shape_many(await self.repo.scores_by_ids(ids))
-        return {
-            "scores": scores,
-            "user_score": await self._filtered_user_score(board, viewer),
-            # The board's real size (osu-web UserRank::getCount), not the rows returned.
-            "score_count": await self.repo.filtered_board_count(board),
-        }
-
-    def board_response_stamp(self) -> int:
-        """Take before building a leaderboard response that keep_board_response may keep."""
-        rendered = self.leaderboards.rendered
-        return rendered.stamp() if rendered is not None else 0
-
-    def board_response(
-        self, beatmap: BeatmapRecord, query: bytes, viewer_id: int
-    ) -> dict[str, Any] | None:
-        """The global leaderboard answer kept for this exact request and viewer: the
-        song-select hot path answers without parsing the query or building the board. It
-        holds the shared raw page and the viewer's small entry, not a copy of the page per
-        viewer. Keyed by the map's checksum and status too, so a changed map never serves
-        an old answer."""
-        rendered = self.leaderboards.rendered
-        if rendered is None:
-            return None
-        found: dict[str, Any] | None = rendered.get(
-            beatmap.id, ("response", query, viewer_id, beatmap.status, beatmap.checksum)
-        )
-        return found
-
-    def keep_board_response(
-        self,
-        beatmap: BeatmapRecord,
-        query: bytes,
-        viewer_id: int,
-        board: dict[str, Any],
-        stamp: int,
-    ) -> None:
-        """Keep a global, unfiltered leaderboard answer (see board_response)."""
-        rendered = self.leaderboards.rendered
-        if rendered is not None:
-            field = ("response", query, viewer_id, beatmap.status, beatmap.checksum)
-            rendered.put(beatmap.id, board, stamp, field)
-
-    async def _global_board(
-        self, beatmap_id: int, ruleset: str, limit: int, viewer: UserAccount
-    ) -> dict[str, Any]:
-        """The global board: this process's near cache, then Redis' rendering, then a build.
-
-        lazer asks for this after every play and on every song-select move, so a hit does no
-        I/O at all and never decodes the page (it is kept as raw JSON)."""
-        rendered = self.leaderboards.rendered
-        board = beatmap_id
-        page: tuple[int, msgspec.Raw] | None = None
-        entry: msgspec.Raw | None = None
-        stamp = 0
-        if rendered is not None:
-            page = rendered.get(board, (ruleset, "page", limit))
-            entry = rendered.get(board, (ruleset, "user", viewer.id))
-            stamp = rendered.stamp()
-        if page is None or entry is None:
-            generation, stored_page, stored_entry = await self.leaderboards.cached_page(
-                beatmap_id, ruleset, limit, viewer.id
-            )
-            if stored_page is None:
-                ids, count = await self.leaderboards.top(beatmap_id, ruleset, limit)
-                scores = await self.shape_many(await self.repo.scores_by_ids(ids))
-                stored_page = _page_encoder.encode([count, scores])
-                await self.leaderboards.store_page(
-                    beatmap_id, ruleset, limit, generation, stored_page
-                )
-            if stored_entry is None:
-                stored_entry = _page_encoder.encode(
-                    await self._user_score(beatmap_id, ruleset, viewer)
-                )
-                await self.leaderboards.store_user_entry(
-                    beatmap_id, ruleset, viewer.id, generation, stored_entry
-                )
-            page = _page_decoder.decode(stored_page)
-            entry = msgspec.Raw(stored_entry)
-            if rendered is not None:
-                rendered.put(board, page, stamp, (ruleset, "page", limit))
-                rendered.put(board, entry, stamp, (ruleset, "user", viewer.id))
-        count, raw_scores = page
-        return {"scores": raw_scores, "user_score": entry, "score_count": count}
-
-    async def _filtered_user_score(
-        self, board: BoardFilter, viewer: UserAccount
-    ) -> dict[str, Any] | None:
-        """The caller's entry on a filtered board with its position there (osu-web
-        BeatmapScores::userBest and ::rank use the board's own filters)."""
-        if viewer.is_restricted:
-            return None
-        entry = await self.repo.filtered_board_entry(board, viewer.id)
-        record = await self.repo.score(entry[0]) if entry else None
-        if entry is None or record is None:
-            return None
-        position = await self.repo.filtered_board_position(board, entry[1], entry[0])
-        return {"position": position, "score": score_shape(record, viewer)}
-
-    async def _user_score(
-        self, beatmap_id: int, ruleset: str, viewer: UserAccount
-    ) -> dict[str, Any] | None:
-        """The caller's own best with its global position (APIScoresCollection.user_score)."""
-        best = await self.repo.best(beatmap_id, ruleset, viewer.id)
-        if best is None or viewer.is_restricted:
-            return None
-        record = await self.repo.score(best.score_id)
-        if record is None:
-            return None
-        position = await self.leaderboards.position(
-            beatmap_id, ruleset, record.id, record.total_score
-        )
-        return {"position": position, "score": score_shape(record, viewer)}
-
-    async def user_best(self, beatmap_id: int, ruleset: str, user_id: int) -> dict[str, Any] | None:
-        """`{"position", "score"}` of a user's best on a beatmap."""
-        best = await self.repo.best(beatmap_id, ruleset, user_id)
-        record = await self.repo.score(best.score_id) if best else None
-        if record is None:
-            return None
-        shaped = await self.shape_many([record])
-        position = await self.leaderboards.position(
-            beatmap_id, ruleset, record.id, record.total_score
-        )
-        return {"position": position, "score": shaped[0]}
-
-    async def user_scores_on_beatmap(
-        self, beatmap_id: int, ruleset: str, user_id: int
-    ) -> list[dict[str, Any]]:
-        """Every ranked score of a user on a beatmap, best first."""
-        ids = await self.repo.user_scores_on_beatmap(beatmap_id, ruleset, user_id)
-        return await self.shape_many(await self.repo.scores_by_ids(ids))
-
-    async def show(self, score_id: int, viewer_id: int | None) -> dict[str, Any] | None:
-        """GET scores/{id}: the score with beatmap, set, user and rank fields."""
-        record = await self.visible_score(score_id)
-        if record is None:
-            return None
-        pins = (
-            await self._pins_of(viewer_id, record.ruleset) if viewer_id == record.user_id else None
-        )
-        shaped = (await self.shape_many([record], with_beatmap=True, viewer_pins=pins))[0]
-        shaped["rank_global"] = await self.position(record)
-        shaped["rank_country"] = None
-        owner = await self._users.by_id(record.user_id)
-        if record.ranked and owner is not None:
-            shaped["rank_country"] = await self.repo.board_position_in_country(
-                record.beatmap_id,
-                record.ruleset,
-                record.total_score,
-                record.id,
-                owner.country_code,
-            )
-        return shaped
-
-    async def _pins_of(self, user_id: int | None, ruleset: str) -> set[int]:
-        if user_id is None:
-            return set()
-        return set(await self.repo.user_pinned_ids(user_id, ruleset, 100, 0))
-
-    async def user_scores(
-        self,
-        user_id: int,
-        kind: str,
-        ruleset: str,
-        limit: int,
-        offset: int,
-        include_fails: bool,
-        viewer_id: int | None,
-    ) -> list[dict[str, Any]]:
-        """A user's best, recent, firsts or pinned scores with beatmaps (profile lists)."""
-        if kind == "best":
-            ids = await self.repo.user_best_ids(user_id, ruleset, limit, offset)
-        elif kind == "recent":
-            since = _naive(datetime.now(UTC) - timedelta(hours=24))
-            ids = await self.repo.user_recent_ids(
-                user_id, ruleset, since, include_fails, limit, offset
-            )
-        elif kind == "firsts":
-            ids = await self.repo.user_first_ids(user_id, ruleset, limit, offset)
-        else:
-            ids = await self.repo.user_pinned_ids(user_id, ruleset, limit, offset)
-        records = await self.repo.scores_by_ids(ids)
-        pins = await self._pins_of(viewer_id, ruleset) if viewer_id == user_id else None
-        shaped = await self.shape_many(records, with_beatmap=True, viewer_pins=pins)
-        if kind == "best":
-            for i, score in enumerate(shaped):
-                # osu-web adds the weight each top play counts with.
-                weight = 0.95 ** (offset + i)
-                score["weight"] = {"percentage": weight * 100, "pp": (score["pp"] or 0.0) * weight}
-        return shaped
-
     def _batched(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self._near.batched() if self._near is not None else contextlib.nullcontext()
 
     async def _forget_profile(self, user_id: int) -> None:
-        if self._near is not None:
-            await self._near.invalidate(PROFILE_REGION, [user_id])
+        await self._profiles.forget(user_id)
 
     async def pin(self, user_id: int, score_id: int) -> bool:
         """Pin one of the user's own scores; False when it is not theirs."""
@@ -823,81 +541,6 @@ def _processed_message(user_id: int, score_id: int) -> bytes:
     return msgspec.json.encode({"user_id": user_id, "score_id": score_id})
 
 
-def user_shape(account: UserAccount) -> dict[str, Any]:
-    """The UserCompact a score carries (no statistics: leaderboards stay cheap)."""
-    return {
-        "avatar_url": account.avatar_url or f"https://a.ppy.sh/{account.id}",
-        "country_code": account.country_code,
-        "default_group": "default",
-        "id": account.id,
-        "is_active": True,
-        "is_bot": account.is_bot,
-        "is_deleted": False,
-        "is_online": False,
-        "is_supporter": account.is_supporter,
-        "last_visit": account.last_visit_at,
-        "pm_friends_only": account.pm_friends_only,
-        "profile_colour": account.profile_colour,
-        "username": account.username,
-        "country": {"code": account.country_code, "name": country_name(account.country_code)},
-        "cover": {"custom_url": account.cover_url, "url": account.cover_url, "id": None},
-    }
-
-
-def score_shape(
-    record: ScoreRecord,
-    account: UserAccount | None,
-    beatmap: Any = None,
-    pins: set[int] | None = None,
-) -> dict[str, Any]:
-    """osu-web's solo score JSON (SoloScoreInfo), keys in its order; `beatmap` precedes
-    `beatmapset` (lazer's setter throws otherwise: lazer-protocol.md §4.5)."""
-    shaped: dict[str, Any] = {
-        "ranked": record.ranked,
-        "preserve": True,
-        "processed": True,
-        "maximum_statistics": msgspec.json.decode(record.maximum_statistics),
-        "mods": msgspec.json.decode(record.mods),
-        "statistics": msgspec.json.decode(record.statistics),
-        "total_score_without_mods": record.total_score_without_mods,
-        "beatmap_id": record.beatmap_id,
-        "best_id": None,
-        "id": record.id,
-        "rank": record.grade,
-        "type": "solo_score",
-        "user_id": record.user_id,
-        "accuracy": record.accuracy,
-        "build_id": record.build_id,
-        "ended_at": record.ended_at,
-        "has_replay": record.has_replay,
-        "is_perfect_combo": False,
-        "legacy_perfect": False,
-        "legacy_score_id": None,
-        "legacy_total_score": 0,
-        "max_combo": record.max_combo,
-        "passed": record.passed,
-        "pp": record.pp,
-        "ruleset_id": record.ruleset_id,
-        "started_at": record.started_at,
-        "total_score": record.total_score,
-        "replay": record.has_replay,  # osu-web sends both
-        "current_user_attributes": {
-            "pin": {"is_pinned": True, "score_id": record.id}
-            if pins and record.id in pins
-            else None
-        },
-    }
-    if beatmap is not None:
-        data = msgspec.to_builtins(beatmap)
-        beatmapset = data.pop("beatmapset", None)
-        shaped["beatmap"] = data
-        if beatmapset is not None:
-            shaped["beatmapset"] = beatmapset
-    if account is not None:
-        shaped["user"] = user_shape(account)
-    return shaped
-
-
 def build_score_service(
     settings: Any,
     db: Database,
@@ -905,15 +548,25 @@ def build_score_service(
     users: UserRepository,
     beatmaps: BeatmapService,
     near: NearCache | None = None,
+    profiles: ProfileCache | None = None,
 ) -> ScoreService:
     """The score service for these settings (no I/O)."""
     repo = ScoreRepository(db)
+    leaderboards = Leaderboards(repo, redis, near)
+    reads = ScoreReads(
+        repo,
+        users,
+        beatmaps,
+        leaderboards,
+        relax_enabled=settings.enable_relax_rulesets,
+        all_statuses=settings.leaderboards_for_all_statuses,
+    )
     return ScoreService(
         db,
         repo,
         users,
         beatmaps,
-        Leaderboards(repo, redis, near),
+        leaderboards,
         corepp.PpCache(),
         redis,
         Outbox(OutboxRepository(db), redis),
@@ -921,5 +574,7 @@ def build_score_service(
         all_statuses=settings.leaderboards_for_all_statuses,
         submission_enabled=settings.score_submission_enabled,
         token_seconds=settings.score_token_seconds,
+        reads=reads,
+        profiles=profiles or ProfileCache(near),
         near=near,
     )

@@ -426,6 +426,40 @@ class PlayTotals(msgspec.Struct, frozen=True, kw_only=True):
     total_hits: int = 0
     max_combo: int = 0
     play_time: int = 0
+    count_300: int = 0
+    count_100: int = 0
+    count_50: int = 0
+    count_miss: int = 0
+
+
+# osu-queue-score-statistics HitStatisticsProcessor: which judgements a user's count_300,
+# count_100, count_50 and count_miss add up; the tick judgements count only in catch.
+_HIT_COUNTS: Final[dict[str, str]] = {
+    "miss": "count_miss",
+    "meh": "count_50",
+    "ok": "count_100",
+    "good": "count_100",
+    "great": "count_300",
+    "perfect": "count_300",
+}
+_CATCH_HIT_COUNTS: Final[dict[str, str]] = {
+    **_HIT_COUNTS,
+    "large_tick_miss": "count_miss",
+    "small_tick_hit": "count_50",
+    "large_tick_hit": "count_100",
+}
+
+
+def hit_counts(ruleset_id: int, statistics: Mapping[str, int]) -> dict[str, int]:
+    """A play's count_300/100/50/miss (every stored play adds them, failed ones too)."""
+    counts = dict.fromkeys(("count_300", "count_100", "count_50", "count_miss"), 0)
+    names = _CATCH_HIT_COUNTS if ruleset_id == 2 else _HIT_COUNTS
+    for result, count in statistics.items():
+        if count < 0:  # the processor stops at a negative count
+            break
+        if (column := names.get(result)) is not None:
+            counts[column] += count
+    return counts
 
 
 def play_totals(
@@ -445,9 +479,11 @@ def play_totals(
     official processors add them: nothing for a play that is not valid for play tracking; max
     combo only from passes on ranked, approved, qualified or loved maps without automation
     mods. Total score here is the standardised total (osu! adds the classic-scoring total and
-    caps unranked maps' share by play length; we keep one scoring mode throughout)."""
+    caps unranked maps' share by play length; we keep one scoring mode throughout). Hit
+    counts are added for every play (the official processor runs on failed plays too)."""
+    hits = hit_counts(ruleset_id, statistics)
     if not play_counts(passed, total_score, statistics, maximum, seconds_played):
-        return PlayTotals()
+        return PlayTotals(**hits)
     automation = any(
         (found := lazer_mods.definition(ruleset_id, m["acronym"])) is not None and found.automation
         for m in mods
@@ -459,6 +495,7 @@ def play_totals(
         total_hits=hit_count(ruleset_id, statistics),
         max_combo=max_combo if combo_counts else 0,
         play_time=play_length(total_length, mods, seconds_played),
+        **hits,
     )
 
 

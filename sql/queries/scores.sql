@@ -101,7 +101,7 @@ SELECT b.pp, s.accuracy FROM score_pp_bests b JOIN scores s ON s.id = b.score_id
 WHERE b.user_id = :user_id AND b.ruleset = :ruleset
 ORDER BY b.pp DESC, b.score_id ASC LIMIT 1000;
 
--- name: apply_play_to_statistics(user_id, ruleset, ranked_score_delta, total_score, play_count, play_time, total_hits, max_combo, pp, hit_accuracy, ssh, ss, sh, s, a)!
+-- name: apply_play_to_statistics(user_id, ruleset, ranked_score_delta, total_score, play_count, play_time, total_hits, max_combo, pp, hit_accuracy, ssh, ss, sh, s, a, count_300, count_100, count_50, count_miss)!
 -- Add one play to a user's statistics (the row is locked; counters add in SQL).
 UPDATE user_statistics SET
     ranked_score = ranked_score + :ranked_score_delta,
@@ -116,7 +116,11 @@ UPDATE user_statistics SET
     count_ss = count_ss + :ss,
     count_sh = count_sh + :sh,
     count_s = count_s + :s,
-    count_a = count_a + :a
+    count_a = count_a + :a,
+    count_300 = count_300 + :count_300,
+    count_100 = count_100 + :count_100,
+    count_50 = count_50 + :count_50,
+    count_miss = count_miss + :count_miss
 WHERE user_id = :user_id AND ruleset = :ruleset;
 
 -- name: add_beatmap_play(beatmap_id, passed)!
@@ -335,8 +339,10 @@ ORDER BY s.id ASC;
 -- Record whether a play counts for play tracking (recalc, when the rule judges it anew).
 UPDATE scores SET play_counted = :play_counted WHERE id = :score_id;
 
--- name: set_play_totals(user_id, ruleset, play_count, total_score, total_hits, maximum_combo, play_time)!
+-- name: set_play_totals(user_id, ruleset, play_count, total_score, total_hits, maximum_combo, play_time, count_300, count_100, count_50, count_miss)!
 -- Overwrite the statistics summed from every play (recalc).
 UPDATE user_statistics SET play_count = :play_count, total_score = :total_score,
-    total_hits = :total_hits, maximum_combo = :maximum_combo, play_time = :play_time
+    total_hits = :total_hits, maximum_combo = :maximum_combo, play_time = :play_time,
+    count_300 = :count_300, count_100 = :count_100, count_50 = :count_50,
+    count_miss = :count_miss
 WHERE user_id = :user_id AND ruleset = :ruleset;

@@ -44,7 +44,7 @@ INSERT INTO user_statistics (user_id, ruleset) VALUES (:user_id, :ruleset);
 -- Every ruleset's statistics row of one user.
 SELECT user_id, ruleset, ranked_score, total_score, pp, hit_accuracy, play_count, play_time,
        total_hits, maximum_combo, replays_watched, count_ssh, count_ss, count_sh, count_s,
-       count_a
+       count_a, count_300, count_100, count_50, count_miss
 FROM user_statistics WHERE user_id = :user_id;
 
 -- name: count_users_above_pp(ruleset, pp, user_id)$

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from server.settings import Settings
 from tests.conformance.live_server import LiveServer, ThirdPartyClient, bind_loopback
+from tests.conformance.sweep_data import SweepData, build
 from tests.conftest import make_settings
 from tests.helpers import Account, lazer_multipart, unique_name
 
@@ -61,3 +62,9 @@ def live_account(live_server: LiveServer) -> Account:
 def third_party_client(live_server: LiveServer) -> ThirdPartyClient:
     """A registered third-party OAuth client (client credentials only)."""
     return live_server.register_client("conformance-bot")
+
+
+@pytest.fixture(scope="session")
+def sweep(live_server: LiveServer) -> SweepData:
+    """The client sweep's data set on the live server, built once per session."""
+    return live_server.call(lambda svc: build(svc, live_server.url), timeout=180)

@@ -132,7 +132,14 @@ def test_play_totals_follow_the_official_processors() -> None:
         return scoring.play_totals(**base)  # type: ignore[arg-type]
 
     assert totals() == scoring.PlayTotals(
-        play_count=1, total_score=600_000, total_hits=10, max_combo=12, play_time=60
+        play_count=1,
+        total_score=600_000,
+        total_hits=10,
+        max_combo=12,
+        play_time=60,
+        count_300=8,
+        count_100=1,
+        count_50=1,
     )
     # Play time: the time taken, at most the map's length at the mods' rate.
     assert totals(seconds_played=30.0).play_time == 30
@@ -146,8 +153,37 @@ def test_play_totals_follow_the_official_processors() -> None:
     # Catch counts droplets and tiny droplets as hits.
     catch = totals(ruleset_id=2, statistics={"great": 5, "large_tick_hit": 2, "small_tick_hit": 3})
     assert catch.total_hits == 10
-    # An invalid play adds nothing.
-    assert totals(passed=False, total_score=100, seconds_played=2.0) == scoring.PlayTotals()
+    # An invalid play adds nothing but its hit counts (HitStatisticsProcessor runs on every
+    # play, failed ones too).
+    assert totals(passed=False, total_score=100, seconds_played=2.0) == scoring.PlayTotals(
+        count_300=8, count_100=1, count_50=1
+    )
+
+
+def test_hit_counts_follow_hit_statistics_processor() -> None:
+    mania = {"perfect": 5, "great": 4, "good": 3, "ok": 2, "meh": 1, "miss": 6}
+    assert scoring.hit_counts(3, mania) == {
+        "count_300": 9,
+        "count_100": 5,
+        "count_50": 1,
+        "count_miss": 6,
+    }
+    # Ticks count only in catch: droplets as 100s, tiny droplets as 50s, missed droplets as
+    # misses (a missed tiny droplet counts nowhere).
+    ticks = {"great": 5, "large_tick_hit": 2, "small_tick_hit": 3, "large_tick_miss": 1}
+    ticks["small_tick_miss"] = 4
+    assert scoring.hit_counts(2, ticks) == {
+        "count_300": 5,
+        "count_100": 2,
+        "count_50": 3,
+        "count_miss": 1,
+    }
+    assert scoring.hit_counts(0, ticks) == {
+        "count_300": 5,
+        "count_100": 0,
+        "count_50": 0,
+        "count_miss": 0,
+    }
 
 
 def test_weighted_pp_and_accuracy() -> None:

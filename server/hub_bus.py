@@ -1,5 +1,8 @@
 """Fan-out of hub messages to groups and users, on this instance and through Redis on others.
 
+It sits beside the near cache and the Redis store, below both the hubs and the services that
+publish to hub groups (the replay writer), so no service reaches up into the hub layer.
+
 A message for a channel (a hub group, or one user's connections on one hub) is delivered
 to this instance's subscribers at once, then published to Redis for the other instances.
 Each instance subscribes in Redis only to the channels its own connections use, and skips
