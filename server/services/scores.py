@@ -558,9 +558,11 @@ class ScoreService:
         scope: str,
         mods: list[str],
         limit: int,
-        viewer: UserAccount,
+        viewer: UserAccount | None,
     ) -> dict[str, Any]:
-        """APIScoresCollection for a beatmap: global from Redis, other scopes from SQL."""
+        """APIScoresCollection for a beatmap: global from Redis, other scopes from SQL. A
+        client-credentials reader (no viewer) gets the global board without `user_score`;
+        the other scopes need a viewer."""
         if not has_leaderboard(beatmap.status, self._all_statuses):
             return {"scores": [], "user_score": None, "score_count": 0}
         acronyms = sorted(set(mods) - {"NM"})
@@ -570,7 +572,7 @@ class ScoreService:
         mod_filtered = bool(mods)
         if scope == "global" and not mod_filtered:
             return await self._global_board(beatmap.id, ruleset, limit, viewer)
-        if scope == "team":
+        if scope == "team" or viewer is None:
             # osu-web's team scope is the caller's team members; this schema has no teams, so
             # the board is empty (lazer shows "no scores") rather than a stand-in group.
             return {"scores": [], "user_score": None, "score_count": 0}
@@ -627,24 +629,26 @@ class ScoreService:
             rendered.put(beatmap.id, board, stamp, field)
 
     async def _global_board(
-        self, beatmap_id: int, ruleset: str, limit: int, viewer: UserAccount
+        self, beatmap_id: int, ruleset: str, limit: int, viewer: UserAccount | None
     ) -> dict[str, Any]:
         """The global board: this process's near cache, then Redis' rendering, then a build.
 
         lazer asks for this after every play and on every song-select move, so a hit does no
-        I/O at all and never decodes the page (it is kept as raw JSON)."""
+        I/O at all and never decodes the page (it is kept as raw JSON). A reader without a
+        user keeps its (empty) entry under user id 0, which no account has."""
         rendered = self.leaderboards.rendered
+        viewer_id = viewer.id if viewer is not None else 0
         board = beatmap_id
         page: tuple[int, msgspec.Raw] | None = None
         entry: msgspec.Raw | None = None
         stamp = 0
         if rendered is not None:
             page = rendered.get(board, (ruleset, "page", limit))
-            entry = rendered.get(board, (ruleset, "user", viewer.id))
+            entry = rendered.get(board, (ruleset, "user", viewer_id))
             stamp = rendered.stamp()
         if page is None or entry is None:
             generation, stored_page, stored_entry = await self.leaderboards.cached_page(
-                beatmap_id, ruleset, limit, viewer.id
+                beatmap_id, ruleset, limit, viewer_id
             )
             if stored_page is None:
                 ids, count = await self.leaderboards.top(beatmap_id, ruleset, limit)
@@ -658,13 +662,13 @@ class ScoreService:
                     await self._user_score(beatmap_id, ruleset, viewer)
                 )
                 await self.leaderboards.store_user_entry(
-                    beatmap_id, ruleset, viewer.id, generation, stored_entry
+                    beatmap_id, ruleset, viewer_id, generation, stored_entry
                 )
             page = _page_decoder.decode(stored_page)
             entry = msgspec.Raw(stored_entry)
             if rendered is not None:
                 rendered.put(board, page, stamp, (ruleset, "page", limit))
-                rendered.put(board, entry, stamp, (ruleset, "user", viewer.id))
+                rendered.put(board, entry, stamp, (ruleset, "user", viewer_id))
         count, raw_scores = page
         return {"scores": raw_scores, "user_score": entry, "score_count": count}
 
@@ -683,9 +687,11 @@ class ScoreService:
         return {"position": position, "score": score_shape(record, viewer)}
 
     async def _user_score(
-        self, beatmap_id: int, ruleset: str, viewer: UserAccount
+        self, beatmap_id: int, ruleset: str, viewer: UserAccount | None
     ) -> dict[str, Any] | None:
         """The caller's own best with its global position (APIScoresCollection.user_score)."""
+        if viewer is None:
+            return None
         best = await self.repo.best(beatmap_id, ruleset, viewer.id)
         if best is None or viewer.is_restricted:
             return None
