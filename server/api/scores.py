@@ -67,10 +67,7 @@ async def submit_solo_score(request: Request) -> Response:
     if record is None:  # committed above: only a concurrent delete could do this
         fail(404, _NOT_FOUND)
     shaped = score_shape(record, account)
-    try:
-        shaped["position"] = await svc.position(record)
-    except Exception:
-        shaped["position"] = None
+    shaped["position"] = await svc.position(record)
     return JSONResponse(shaped)
 
 

@@ -16,13 +16,12 @@ from enum import Enum
 from typing import Any
 
 import msgspec
-from redis.exceptions import RedisError
 
 from server.core import CoreError, SuspiciousBeatmap
 from server.core import pp as core
-from server.db import Database
+from server.db import Database, DuplicateKey
+from server.redis_store import REDIS_DOWN
 from server.repositories.beatmaps import (
-    DUPLICATE_KEY_ERRORS,
     BeatmapRecord,
     BeatmapRepository,
     BeatmapsetRecord,
@@ -230,7 +229,7 @@ class BeatmapIngest:
         if keys:
             try:
                 await self._redis.delete(*keys)
-            except RedisError as exc:  # the TTL bounds staleness then
+            except REDIS_DOWN as exc:  # the TTL bounds staleness then
                 log.warning("could not drop cached lookups: %s", exc)
 
     async def _analyse(self, item: BeatmapFile) -> Analysis | Rejection:
@@ -246,7 +245,7 @@ class BeatmapIngest:
         """Store one set's files and rows; idempotent."""
         try:
             return await self._store_set(entry)
-        except DUPLICATE_KEY_ERRORS:
+        except DuplicateKey:
             # Another writer stored the same set between our reads and our transaction (two
             # workers syncing one set from upstream, an import while the server syncs):
             # nothing of ours was committed, so read again and store once more.

@@ -18,7 +18,6 @@ from enum import Enum
 from typing import Any, Final, TypeVar
 
 import msgspec
-from redis.exceptions import RedisError
 
 from server.core import ConversionError, CoreError, InvalidArgument, SuspiciousBeatmap
 from server.core import pp as core
@@ -42,6 +41,7 @@ from server.models.beatmaps import (
 )
 from server.models.rulesets import RULESETS
 from server.near_cache import NearCache
+from server.redis_store import REDIS_DOWN
 from server.repositories.beatmaps import (
     SORT_COLUMNS,
     BeatmapRecord,
@@ -268,7 +268,7 @@ class BeatmapService:
     async def _cache_get(self, key: str) -> bytes | None:
         try:
             value = await self._redis.get(key)
-        except RedisError as exc:
+        except REDIS_DOWN as exc:
             log.warning("beatmap cache unavailable: %s", exc)
             return None
         return value.encode() if isinstance(value, str) else value
@@ -276,7 +276,7 @@ class BeatmapService:
     async def _cache_set(self, key: str, value: bytes, seconds: int) -> None:
         try:
             await self._redis.set(key, value, ex=seconds)
-        except RedisError as exc:
+        except REDIS_DOWN as exc:
             log.warning("beatmap cache unavailable: %s", exc)
 
     async def _missed_recently(self, key: str) -> bool:
@@ -787,7 +787,7 @@ class BeatmapService:
         keys = [f"{SET_BEATMAPS_CACHE_PREFIX}{i}" for i in set_ids]
         try:
             cached = await self._redis.mget(keys)
-        except RedisError as exc:
+        except REDIS_DOWN as exc:
             log.warning("beatmap cache unavailable: %s", exc)
             cached = [None] * len(keys)
         for set_id, raw in zip(set_ids, cached, strict=True):

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from redis.exceptions import RedisError
 
 from server.models.rulesets import RULESETS
 from server.models.users import (
@@ -25,6 +24,7 @@ from server.models.users import (
     UserStatistics,
 )
 from server.near_cache import NearCache
+from server.redis_store import REDIS_DOWN
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.countries import country_name
 
@@ -174,7 +174,7 @@ class ProfileService:
             return set()
         try:
             values = await self._redis.mget([f"{_ONLINE_PREFIX}{uid}" for uid in user_ids])
-        except (RedisError, OSError):  # presence is Redis-only: shown offline while it is down
+        except REDIS_DOWN:  # presence is Redis-only: shown offline while it is down
             return set()
         return {uid for uid, value in zip(user_ids, values, strict=True) if value is not None}
 

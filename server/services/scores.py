@@ -24,7 +24,7 @@ import msgspec
 
 from server import core
 from server.core import pp as corepp
-from server.db import Database
+from server.db import Database, DatabaseError, TransactionConflict
 from server.models.rulesets import RULESETS
 from server.near_cache import NearCache
 from server.repositories.beatmaps import BeatmapRecord
@@ -61,8 +61,6 @@ _GRADE_COLUMNS: Final = {"XH": "ssh", "X": "ss", "SH": "sh", "S": "s", "A": "a"}
 # Slack for the play-time check: the last object can be hit early by its hit window, and
 # total_length is whole seconds.
 _PLAY_TIME_TOLERANCE: Final = 2.0
-# MySQL deadlock / lock wait timeout: the whole transaction is safe to run again.
-_RETRYABLE_MYSQL: Final = frozenset({1213, 1205})
 
 
 class TokenRejected(Enum):
@@ -110,11 +108,6 @@ def ruleset_key(ruleset_id: int, acronyms: Sequence[str], relax_enabled: bool) -
         if "AP" in acronyms and ruleset_id == 0:
             return "osuap"
     return name
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    args: tuple[Any, ...] = exc.args
-    return len(args) > 0 and isinstance(args[0], int) and args[0] in _RETRYABLE_MYSQL
 
 
 def _naive(value: datetime) -> datetime:
@@ -371,8 +364,8 @@ class ScoreService:
             try:
                 outcome = await self._transaction(record, beatmap, awards, totals)
                 break
-            except Exception as exc:
-                if attempt == 4 or not _is_retryable(exc):
+            except TransactionConflict as exc:
+                if attempt == 4:
                     raise
                 log.info("retrying score transaction after %s", exc)
         if outcome.created:
@@ -522,9 +515,13 @@ class ScoreService:
         """Position of a ranked score on its beatmap's global board (as if it were the best)."""
         if not score.ranked:
             return None
-        return await self.leaderboards.position(
-            score.beatmap_id, score.ruleset, score.id, score.total_score
-        )
+        try:  # Redis down falls back to SQL inside; SQL failing too only loses the position
+            return await self.leaderboards.position(
+                score.beatmap_id, score.ruleset, score.id, score.total_score
+            )
+        except DatabaseError:
+            log.warning("position of score %s unavailable", score.id, exc_info=True)
+            return None
 
     async def shape_many(
         self,
