@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from server.api.params import (
     ALL_ACCESS,
     ascii_id,
+    cursor_string,
     id_list_ints,
     int_param,
     path_id,
@@ -128,7 +129,7 @@ def _search_query(request: Request) -> SearchQuery:
         mode = None  # "any ruleset", as ossapi and osu-web's own page spell it
     if mode is not None and not 0 <= mode < len(MODE_NAMES):
         fail(422, "m must be a ruleset id (0-3)")
-    cursor = {
+    cursor = cursor_string(query.get("cursor_string")) or {
         match.group(1): value
         for key, value in query.multi_items()
         if (match := _CURSOR_KEY_RE.match(key))
@@ -144,7 +145,6 @@ def _search_query(request: Request) -> SearchQuery:
         nsfw=(query.get("nsfw") or "false").lower() == "true",
         sort=(query.get("sort") or None),
         cursor=cursor,
-        cursor_string=query.get("cursor_string") or None,
         ranks=tuple(part.upper() for part in (query.get("r") or "").split(".") if part),
         played=(query.get("played") or None),
     )

@@ -27,16 +27,14 @@ never matches a row by accident. Pagination keeps osu-web's leniency: clients se
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping
 from typing import Final
 
-import msgspec
 from starlette.requests import Request
 
 from server.http import fail, services, unauthenticated
+from server.models.cursors import decode_cursor_string
 from server.models.rulesets import RULESETS, known_rulesets
 from server.repositories.users import UserAccount
 from server.services.tokens import Session
@@ -158,22 +156,14 @@ def page(value: str | None) -> int:
 
 
 def cursor_string(value: str | None) -> dict[str, str] | None:
-    """osu-web's opaque `cursor_string` (URL-safe base64 of a JSON object) as its fields;
-    None when absent, 422 when it is not one we could have issued."""
+    """osu-web's opaque `cursor_string` as its fields; None when absent, 422 when it is not
+    one we could have issued."""
     if not value:
         return None
-    try:
-        data = msgspec.json.decode(base64.urlsafe_b64decode(value.encode("ascii")))
-    except (binascii.Error, msgspec.DecodeError, ValueError, UnicodeEncodeError):
+    fields = decode_cursor_string(value)
+    if fields is None:
         fail(422, "invalid cursor")
-    if not isinstance(data, dict):
-        fail(422, "invalid cursor")
-    return {str(k): str(v) for k, v in data.items()}
-
-
-def encode_cursor_string(cursor: Mapping[str, str | int]) -> str:
-    """The `cursor_string` a client sends back for `cursor`."""
-    return base64.urlsafe_b64encode(msgspec.json.encode(cursor)).decode()
+    return fields
 
 
 # -- users -----------------------------------------------------------------------------------

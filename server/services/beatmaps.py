@@ -8,8 +8,6 @@ them to osu-web's error bodies.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -39,6 +37,7 @@ from server.models.beatmaps import (
     Owner,
     SearchResult,
 )
+from server.models.cursors import encode_cursor_string
 from server.models.rulesets import RULESETS
 from server.near_cache import NearCache
 from server.redis_store import REDIS_DOWN
@@ -50,6 +49,7 @@ from server.repositories.beatmaps import (
     SearchFilter,
     SearchOrder,
 )
+from server.services import beatmapset_query
 from server.services.beatmap_files import FileStore, md5_hex
 from server.services.beatmap_ingest import (
     BeatmapFile,
@@ -154,8 +154,9 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
     language: int | None = None
     nsfw: bool = False
     sort: str | None = None
+    # `cursor[...]` as lazer echoes it, or the fields of a `cursor_string` (decoded by the
+    # handler: server/api/params.py).
     cursor: dict[str, str] = msgspec.field(default_factory=dict)
-    cursor_string: str | None = None
     ranks: tuple[str, ...] = ()
     played: str | None = None
 
@@ -708,11 +709,16 @@ class BeatmapService:
             # osu! maps convert to every ruleset; osu-web lists converts only when asked.
             if "converts" in query.general and query.mode != 0:
                 modes_mask |= 1
+        parsed = beatmapset_query.parse(query.q)
+        options = beatmapset_query.filter_fields(
+            parsed,
+            query.mode,
+            None if self._all_statuses and category in ("leaderboard", "ranked") else statuses,
+        )
+        if _NO_DATA_GENERALS.intersection(query.general):
+            options["match_nothing"] = True
         flt = SearchFilter(
-            words=tuple(word.lower() for word in query.q.split() if word)[:16],
-            statuses=None
-            if self._all_statuses and category in ("leaderboard", "ranked")
-            else statuses,
+            words=tuple(word.lower() for word in parsed.keywords.split())[:16],
             modes_mask=modes_mask,
             creator_id=user_id if category == "mine" else None,
             favourites_of=user_id if category == "favourites" else None,
@@ -730,21 +736,15 @@ class BeatmapService:
             if recommended is not None and "recommended" in query.general
             else None,
             star_mode=query.mode,
-            match_nothing=bool(_NO_DATA_GENERALS.intersection(query.general)),
+            **options,
         )
-        sort = query.sort or ("relevance_desc" if query.q.strip() else "ranked_desc")
+        sort = query.sort or ("relevance_desc" if parsed.keywords else "ranked_desc")
         criterion, _, direction = sort.rpartition("_")
         if criterion not in _SORTS or direction not in ("asc", "desc"):
             criterion, direction = "ranked", "desc"
         descending = direction == "desc"
         column = _SORTS[criterion][1 if descending else 0]
-        cursor = dict(query.cursor)
-        if query.cursor_string:
-            decoded = _decode_cursor_string(query.cursor_string)
-            if decoded is None:
-                return SearchRejected.BAD_CURSOR
-            cursor = decoded
-        after = _parse_cursor(cursor, column)
+        after = _parse_cursor(dict(query.cursor), column)
         if after is SearchRejected.BAD_CURSOR:
             return SearchRejected.BAD_CURSOR
         assert not isinstance(after, SearchRejected)
@@ -776,7 +776,7 @@ class BeatmapService:
             error=None,
             total=total,
             cursor=next_cursor,
-            cursor_string=_encode_cursor_string(next_cursor) if next_cursor else None,
+            cursor_string=encode_cursor_string(next_cursor) if next_cursor else None,
         )
 
     async def _beatmaps_of_sets(self, set_ids: list[int]) -> dict[int, list[BeatmapRecord]]:
@@ -965,20 +965,6 @@ def _parse_cursor(cursor: dict[str, str], column: str) -> tuple[Any, int] | Sear
     if abs(last_id) >= 2**31 or (isinstance(value, int) and abs(value) >= 2**63):
         return SearchRejected.BAD_CURSOR
     return value, last_id
-
-
-def _encode_cursor_string(cursor: dict[str, str | int]) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(cursor)).decode()
-
-
-def _decode_cursor_string(raw: str) -> dict[str, str] | None:
-    try:
-        data = msgspec.json.decode(base64.urlsafe_b64decode(raw.encode()))
-    except (binascii.Error, msgspec.DecodeError, ValueError, UnicodeEncodeError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    return {str(k): str(v) for k, v in data.items()}
 
 
 def _attributes_shape(attrs: core.DifficultyAttributes, ruleset: int) -> DifficultyAttributesOut:
