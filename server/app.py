@@ -33,8 +33,11 @@ from server.repositories.replays import ReplayRepository
 from server.repositories.users import UserRepository
 from server.routes import ROUTES
 from server.services.accounts import AccountService
+from server.services.beatmap_attributes import BeatmapAttributes
+from server.services.beatmap_favourites import BeatmapFavourites
 from server.services.beatmap_files import LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
+from server.services.beatmap_search import BeatmapSearch
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
@@ -75,6 +78,9 @@ class Services:
     api_limiter: ApiRateLimiter
     registration_limiter: FixedWindowLimiter
     beatmaps: BeatmapService
+    beatmap_search: BeatmapSearch
+    beatmap_attributes: BeatmapAttributes
+    beatmap_favourites: BeatmapFavourites
     scores: ScoreService
     rankings: RankingService
     replays: ReplayService
@@ -190,6 +196,14 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
             settings.registration_window_seconds,
         ),
         beatmaps=beatmaps,
+        beatmap_search=BeatmapSearch(
+            beatmaps.repo,
+            beatmaps.cache,
+            beatmaps.beatmapset_shape,
+            all_statuses_ranked=settings.leaderboards_for_all_statuses,
+        ),
+        beatmap_attributes=BeatmapAttributes(beatmaps, beatmaps.cache, beatmaps.pp_cache),
+        beatmap_favourites=BeatmapFavourites(db, beatmaps, near),
         scores=scores,
         rankings=rankings,
         replays=replays,

@@ -32,12 +32,9 @@ from server.http import (
     services,
 )
 from server.models.beatmaps import MODE_NAMES, BeatmapsEnvelope
-from server.services.beatmaps import (
-    AttributesRejected,
-    FavouriteOutcome,
-    SearchQuery,
-    SearchRejected,
-)
+from server.services.beatmap_attributes import AttributesRejected
+from server.services.beatmap_favourites import FavouriteOutcome
+from server.services.beatmap_search import SearchQuery, SearchRejected
 
 _MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 _CURSOR_KEY_RE = re.compile(r"^cursor\[([a-z_]{1,32})\]$")
@@ -153,7 +150,7 @@ def _search_query(request: Request) -> SearchQuery:
 async def search_beatmapsets(request: Request) -> Response:
     """GET beatmapsets/search: filters, sort orders and cursor pagination."""
     session = await require_session(request, "public")
-    result = await services(request).beatmaps.search(_search_query(request), session.user_id)
+    result = await services(request).beatmap_search.search(_search_query(request), session.user_id)
     if result is SearchRejected.BAD_CURSOR:
         fail(422, "invalid cursor")
     if result is SearchRejected.BAD_RANK:
@@ -199,7 +196,7 @@ async def favourite_beatmapset(request: Request) -> Response:
     _, user = await require_user(request, ALL_ACCESS)  # osu-web names no scope here
     beatmapset_id = path_id(request, "beatmapset", _SET_MISSING)
     fields = await read_fields(request)
-    outcome = await services(request).beatmaps.favourite(
+    outcome = await services(request).beatmap_favourites.favourite(
         user.id, beatmapset_id, fields.get("action", "")
     )
     if outcome is FavouriteOutcome.NOT_FOUND:
@@ -282,7 +279,7 @@ async def beatmap_attributes(request: Request) -> Response:
     elif params.get("ruleset_id") not in (None, ""):
         ruleset = ruleset_id(str(params["ruleset_id"]))
     mods = _mods_value(params.get("mods"))
-    outcome = await services(request).beatmaps.attributes(beatmap_id, ruleset, mods)
+    outcome = await services(request).beatmap_attributes.attributes(beatmap_id, ruleset, mods)
     if outcome is AttributesRejected.NOT_FOUND:
         fail(404, _BEATMAP_MISSING)
     if outcome is AttributesRejected.BAD_RULESET:

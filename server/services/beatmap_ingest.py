@@ -27,6 +27,7 @@ from server.repositories.beatmaps import (
     BeatmapsetRecord,
     DifficultyRecord,
 )
+from server.services.beatmap_cache import cached_keys_of
 from server.services.beatmap_files import ChecksumMismatch, FileStore, md5_hex
 from server.services.osu_files import MAX_OSU_BYTES, OsuMetadata, read_osu_metadata
 
@@ -39,6 +40,11 @@ _ANALYSIS_CONCURRENCY = 4
 def utc_now() -> datetime:
     """Now, as the naive UTC second the database stores."""
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def aware_utc(value: datetime) -> datetime:
+    """A stored (naive UTC) time with its zone made explicit."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def naive_utc(value: datetime | None) -> datetime | None:
@@ -212,8 +218,6 @@ class BeatmapIngest:
 
     async def forget_cached(self, beatmaps: Iterable[BeatmapRecord]) -> None:
         """Drop cached lookups of these beatmaps (after a change, once committed)."""
-        from server.services.beatmaps import LOOKUP_CACHE_PREFIX, SET_BEATMAPS_CACHE_PREFIX
-
         keys = []
         beatmaps = list(beatmaps)
         await self._repo.forget(
@@ -221,11 +225,7 @@ class BeatmapIngest:
             sorted({beatmap.beatmapset_id for beatmap in beatmaps}),
         )
         for beatmap in beatmaps:
-            keys += [
-                f"{LOOKUP_CACHE_PREFIX}id:{beatmap.id}",
-                f"{LOOKUP_CACHE_PREFIX}md5:{beatmap.checksum}",
-                f"{SET_BEATMAPS_CACHE_PREFIX}{beatmap.beatmapset_id}",
-            ]
+            keys += cached_keys_of(beatmap)
         if keys:
             try:
                 await self._redis.delete(*keys)

@@ -39,7 +39,8 @@ from server.repositories.scores import (
 from server.repositories.users import UserAccount, UserRepository
 from server.services import mods as lazer_mods
 from server.services import scoring
-from server.services.beatmaps import BeatmapService, awards_pp, has_leaderboard
+from server.services.beatmap_statuses import awards_pp, has_leaderboard
+from server.services.beatmaps import BeatmapService
 from server.services.countries import country_name
 from server.services.leaderboards import Leaderboards
 from server.services.outbox import Outbox
