@@ -123,14 +123,13 @@ def _parser() -> argparse.ArgumentParser:
 async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from redis.exceptions import RedisError
     from tqdm import tqdm
 
     from server.app import build_beatmap_service, open_database
     from server.hubs.metadata import announce_beatmap_updates
     from server.models.beatmaps import STATUS_IDS
     from server.near_cache import NearCache
-    from server.redis_store import open_redis
+    from server.redis_store import REDIS_DOWN, open_redis
     from server.services.beatmap_import import BeatmapImporter, load_mapping
 
     try:
@@ -168,7 +167,7 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
             # the embedded default's in-process Redis reaches no server.
             try:
                 await announce_beatmap_updates(redis, changed)
-            except (RedisError, OSError) as exc:
+            except REDIS_DOWN as exc:
                 print(f"connected clients were not told of the changes: {exc}", file=sys.stderr)
     finally:
         await beatmaps.aclose()

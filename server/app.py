@@ -33,8 +33,11 @@ from server.repositories.replays import ReplayRepository
 from server.repositories.users import UserRepository
 from server.routes import ROUTES
 from server.services.accounts import AccountService
+from server.services.beatmap_attributes import BeatmapAttributes
+from server.services.beatmap_favourites import BeatmapFavourites
 from server.services.beatmap_files import LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
+from server.services.beatmap_search import BeatmapSearch
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
@@ -77,6 +80,9 @@ class Services:
     api_limiter: ApiRateLimiter
     registration_limiter: FixedWindowLimiter
     beatmaps: BeatmapService
+    beatmap_search: BeatmapSearch
+    beatmap_attributes: BeatmapAttributes
+    beatmap_favourites: BeatmapFavourites
     scores: ScoreService
     score_reads: ScoreReads
     rankings: RankingService
@@ -98,7 +104,6 @@ def build_beatmap_service(
     db: Database,
     redis: Any,
     near: NearCache | None = None,
-    profiles: ProfileCache | None = None,
 ) -> BeatmapService:
     """The beatmap service: file store, core cache and upstream fetcher (no I/O)."""
     from server.core.pp import PpCache
@@ -119,7 +124,6 @@ def build_beatmap_service(
         proxy_downloads=settings.beatmapset_download_proxy,
         server_url=settings.server_url,
         near=near,
-        profiles=profiles,
     )
 
 
@@ -152,7 +156,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     )
     # The one owner of rendered profiles and their invalidation.
     profile_cache = ProfileCache(near, settings.profile_cache_seconds)
-    beatmaps = build_beatmap_service(settings, db, redis, near, profile_cache)
+    beatmaps = build_beatmap_service(settings, db, redis, near)
     scores = build_score_service(settings, db, redis, users, beatmaps, near, profile_cache)
     rankings = RankingService(
         scores.repo, users, redis, snapshot_on_activity=not settings.rank_history_snapshot
@@ -198,6 +202,14 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
             settings.registration_window_seconds,
         ),
         beatmaps=beatmaps,
+        beatmap_search=BeatmapSearch(
+            beatmaps.repo,
+            beatmaps.cache,
+            beatmaps.beatmapset_shape,
+            all_statuses_ranked=settings.leaderboards_for_all_statuses,
+        ),
+        beatmap_attributes=BeatmapAttributes(beatmaps, beatmaps.cache, beatmaps.pp_cache),
+        beatmap_favourites=BeatmapFavourites(db, beatmaps, profile_cache),
         scores=scores,
         score_reads=scores.reads,
         rankings=rankings,

@@ -1,5 +1,6 @@
 """HTTP plumbing shared by every handler: JSON responses in osu-web's error shapes, request
-body parsing in the three formats clients use, client IP, and bearer authentication."""
+body parsing in the three formats clients use, and the client IP. Request parameters and
+bearer authentication are parsed in `server.api.params`."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ from starlette.responses import Response
 
 if TYPE_CHECKING:
     from server.app import Services
-    from server.repositories.users import UserAccount
-    from server.services.tokens import Session
 
 _encoder = msgspec.json.Encoder()
 
@@ -138,63 +137,3 @@ async def read_token_fields(request: Request) -> dict[str, str]:
     for key, value in _basic_credentials(request).items():
         fields.setdefault(key, value)
     return fields
-
-
-def bearer_token(request: Request) -> str:
-    """The bearer token, or "" when none was sent (an empty `Bearer ` is anonymous)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
-
-
-# Scope key under which the API rate limiter leaves (token, SHA-256 digest) it computed, so
-# authentication does not hash the same token again.
-BEARER_DIGEST = "osu.bearer_digest"
-
-
-async def optional_session(request: Request) -> Session | None:
-    """The caller's session when a valid bearer token came with the request."""
-    token = bearer_token(request)
-    if not token:
-        return None
-    known = request.scope.get(BEARER_DIGEST)
-    digest = known[1] if known is not None and known[0] == token else None
-    return await services(request).tokens.authenticate(token, digest)
-
-
-async def require_session(request: Request, scope: str = "public") -> Session:
-    """The caller's session; 401 without a valid token, 403 when a scope is missing."""
-    session = await optional_session(request)
-    if session is None:
-        unauthenticated()
-    if not session.allows(scope):
-        fail(403, f"This action requires the `{scope}` scope.")
-    return session
-
-
-async def require_user(request: Request, scope: str = "identify") -> tuple[Session, UserAccount]:
-    """The signed-in user behind the token (a client-credentials token has none: 401)."""
-    session = await optional_session(request)
-    if session is None or session.user_id is None:
-        unauthenticated()
-    if not session.allows(scope):
-        fail(403, f"This action requires the `{scope}` scope.")
-    account = await services(request).users.cached_by_id(session.user_id)
-    if account is None:
-        unauthenticated()
-    return session, account
-
-
-def int_param(value: str | None, name: str, minimum: int | None = None) -> int | None:
-    """Parse an optional integer parameter; a malformed one is a 422, never a 500."""
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        fail(422, f"{name} must be an integer")
-    if minimum is not None and number < minimum:
-        fail(422, f"{name} must be at least {minimum}")
-    if abs(number) > 2**63 - 1:
-        fail(422, f"{name} is out of range")
-    return number

@@ -21,9 +21,8 @@ import secrets
 from typing import Any, Protocol
 
 import msgspec
-from redis.exceptions import RedisError
 
-from server.redis_store import channel_prefix
+from server.redis_store import REDIS_DOWN, channel_prefix
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +150,11 @@ class HubBus:
             try:
                 try:
                     await self._redis.publish(self._prefix + channel, data)
-                except (RedisError, OSError):
+                except REDIS_DOWN:
                     # After a Redis restart the pool still holds dead connections; the one
                     # that failed is discarded, so one retry usually gets a fresh one.
                     await self._redis.publish(self._prefix + channel, data)
-            except (RedisError, OSError) as exc:
+            except REDIS_DOWN as exc:
                 self.dropped += 1
                 log.warning("hub bus: publish failed (%s); dropping realtime messages", exc)
                 await self._drop_for(1.0)
@@ -193,7 +192,7 @@ class HubBus:
                         self._on_remote(message["channel"], message["data"])
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a dead Redis must never end the listener
+            except REDIS_DOWN as exc:  # a dead Redis must never end the listener
                 if self.connected:
                     log.warning("hub bus: Redis subscription lost (%s); reconnecting", exc)
                 self.connected = False

@@ -11,7 +11,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.http import BEARER_DIGEST, bearer_token, client_ip
+from server.api.params import BEARER_DIGEST, bearer_token
+from server.http import client_ip
 
 log = logging.getLogger("server.access")
 
@@ -150,7 +151,7 @@ class ApiRateLimitMiddleware:
 
 def _rate_key(scope: Scope, services: Any) -> str:
     request = Request(scope)
-    token = bearer_token(request)
+    token = bearer_token(request.headers)
     if token:
         digest = services.tokens.rate_key(token)
         if digest is not None:

@@ -28,9 +28,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any, Final, TypeVar
 
 import msgspec
-from redis.exceptions import RedisError
 
-from server.redis_store import channel_prefix
+from server.redis_store import REDIS_DOWN, channel_prefix
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -286,10 +285,10 @@ class NearCache:
         try:
             try:
                 await self._redis.publish(self._channel, data)
-            except (RedisError, OSError):
+            except REDIS_DOWN:
                 # A pool may hold a connection Redis closed; one retry gets a fresh one.
                 await self._redis.publish(self._channel, data)
-        except (RedisError, OSError):
+        except REDIS_DOWN:
             if strict:
                 raise
             regions = ", ".join(drop.region for drop in message.drops)
@@ -326,7 +325,7 @@ class NearCache:
                         self._on_message(message["data"])
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a dead Redis must never end the listener
+            except REDIS_DOWN as exc:  # a dead Redis must never end the listener
                 if self.live:
                     log.warning("near cache: subscription lost (%s); bypassing the cache", exc)
                 self._set_live(False)

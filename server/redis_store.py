@@ -6,13 +6,43 @@ embedded default and in production; state in it lives as long as the process.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Final
 
 import redis.asyncio as redis
+from redis.exceptions import RedisError
 
 from server.settings import Settings
 
 Redis = redis.Redis
+
+# What a Redis outage raises: redis-py's own errors, socket errors (OSError, of which the
+# builtin ConnectionError is one) and timeouts. Redis holds only what SQL can rebuild
+# (DESIGN.md), so these slow a read or delay a fan-out but never fail a request. Nothing
+# else is caught: a bug is not an outage and must still surface.
+REDIS_DOWN: Final[tuple[type[BaseException], ...]] = (RedisError, OSError, TimeoutError)
+
+
+class Attempt:
+    """How a best-effort step went: `failed` once Redis did not answer."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+
+@contextmanager
+def best_effort(log: logging.Logger, what: str, *args: object) -> Iterator[Attempt]:
+    """Run a cache, pub/sub or lock step that may fail while Redis is down: an outage is
+    logged as a warning (`what % args`) and the block is left, marking the attempt failed
+    so the caller can fall back (to SQL, to a retry later)."""
+    attempt = Attempt()
+    try:
+        yield attempt
+    except REDIS_DOWN:
+        attempt.failed = True
+        log.warning(f"{what} (Redis unavailable)", *args, exc_info=True)
 
 
 def open_redis(settings: Settings) -> Any:

@@ -107,3 +107,35 @@ async def sign_in(client: httpx.AsyncClient, account: Account) -> SignedIn:
     assert response.status_code == 200, response.text
     data = response.json()
     return SignedIn(account, data["access_token"], data["refresh_token"])
+
+
+async def client_credentials(
+    client: httpx.AsyncClient, services: object, scope: str = "public"
+) -> dict[str, str]:
+    """Headers with a client-credentials token (no user) of a newly made third-party client,
+    as a bot or a website would send them."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from server.repositories.oauth import OAuthRepository
+
+    repo = OAuthRepository(services.db)  # type: ignore[attr-defined]
+    client_id = await repo.add_client(
+        name="bot",
+        owner_user_id=None,
+        password_client=False,
+        now=datetime.now(UTC).replace(tzinfo=None),
+    )
+    secret = f"bot-secret-{secrets.token_hex(8)}"
+    await repo.add_secret(client_id, hashlib.sha256(secret.encode()).hexdigest())
+    response = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": str(client_id),
+            "client_secret": secret,
+            "scope": scope,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -6,15 +6,14 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.api.params import ANY_SCOPE, require_session
 from server.http import (
     JSONResponse,
     client_ip,
     fail,
-    optional_session,
     read_fields,
     read_token_fields,
     services,
-    unauthenticated,
 )
 from server.services.accounts import RegistrationInput, RegistrationRejected
 from server.services.countries import normalise_country
@@ -109,8 +108,6 @@ async def revoke_current_token(request: Request) -> Response:
 
     osu-web revokes the token and its refresh token; here the whole sign-in family goes,
     which is the same set plus the already-rotated ones."""
-    session = await optional_session(request)  # any scope may sign itself out
-    if session is None:
-        unauthenticated()
+    session = await require_session(request, ANY_SCOPE)  # any token may sign itself out
     await services(request).tokens.revoke_family(session.family_id)
     return Response(status_code=204)

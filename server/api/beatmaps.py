@@ -12,15 +12,23 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from server.api.params import (
+    ALL_ACCESS,
+    ascii_id,
+    cursor_string,
+    id_list_ints,
+    int_param,
+    path_id,
+    require_session,
+    require_user,
+    ruleset_id,
+)
 from server.http import (
     MAX_FORM_FIELDS,
     MAX_FORM_PART_BYTES,
     JSONResponse,
     fail,
-    int_param,
     read_fields,
-    require_session,
-    require_user,
     services,
 )
 from server.models.beatmaps import (
@@ -29,27 +37,20 @@ from server.models.beatmaps import (
     DifficultyAttributesEnvelope,
     FavouriteCount,
 )
-from server.services.beatmaps import (
-    AttributesRejected,
-    FavouriteOutcome,
-    SearchQuery,
-    SearchRejected,
-)
+from server.services.beatmap_attributes import AttributesRejected
+from server.services.beatmap_favourites import FavouriteOutcome
+from server.services.beatmap_search import SearchQuery, SearchRejected
 
-_MAX_IDS = 50
-_MAX_ID = 2**31 - 1
 _MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 _CURSOR_KEY_RE = re.compile(r"^cursor\[([a-z_]{1,32})\]$")
 _BEATMAP_MISSING = "Specified beatmap couldn't be found."
 _SET_MISSING = "Specified beatmapset couldn't be found."
 
 
-def _id(raw: str | None, name: str) -> int:
-    """A positive official id; anything else is a 422, never a 500."""
-    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 10:
-        fail(422, f"{name} must be a positive integer")
-    value = int(raw)
-    if not 0 < value <= _MAX_ID:
+def _query_id(raw: str | None, name: str) -> int:
+    """A required positive id in the query string; a missing or malformed one is a 422."""
+    value = ascii_id(raw)
+    if value is None:
         fail(422, f"{name} must be a positive integer")
     return value
 
@@ -75,7 +76,7 @@ async def lookup_beatmap(request: Request) -> Response:
         fail(422, "specify id, checksum or filename")
     # Validate every given key first: a malformed one is the client's mistake (4xx).
     body = await services(request).beatmaps.lookup(
-        beatmap_id=_id(query["id"], "id") if "id" in keys else None,
+        beatmap_id=_query_id(query["id"], "id") if "id" in keys else None,
         checksum=_checksum(query["checksum"]) if "checksum" in keys else None,
         filename=_filename(query["filename"]) if "filename" in keys else None,
     )
@@ -88,7 +89,7 @@ async def show_beatmap(request: Request) -> Response:
     """GET beatmaps/{id}: APIBeatmap with its beatmapset."""
     session = await require_session(request, "public")
     svc = services(request).beatmaps
-    found = await svc.beatmap_by_id(_id(request.path_params["beatmap"], "beatmap id"))
+    found = await svc.beatmap_by_id(path_id(request, "beatmap", _BEATMAP_MISSING))
     if found is None:
         fail(404, _BEATMAP_MISSING)
     return JSONResponse(await svc.beatmap_with_set(found, session.user_id))
@@ -97,9 +98,7 @@ async def show_beatmap(request: Request) -> Response:
 async def list_beatmaps(request: Request) -> Response:
     """GET beatmaps?ids[]=: up to 50 beatmaps, unknown ids left out."""
     await require_session(request, "public")
-    raw = request.query_params.getlist("ids[]") or request.query_params.getlist("ids")
-    ids = [_id(value, "ids[]") for value in raw[:_MAX_IDS]]
-    beatmaps = await services(request).beatmaps.beatmaps_with_sets(ids)
+    beatmaps = await services(request).beatmaps.beatmaps_with_sets(id_list_ints(request))
     return JSONResponse(BeatmapsEnvelope(beatmaps=beatmaps))
 
 
@@ -107,7 +106,7 @@ async def show_beatmapset(request: Request) -> Response:
     """GET beatmapsets/{id}: APIBeatmapSet with its beatmaps."""
     session = await require_session(request, "public")
     svc = services(request).beatmaps
-    found = await svc.beatmapset_by_id(_id(request.path_params["beatmapset"], "beatmapset id"))
+    found = await svc.beatmapset_by_id(path_id(request, "beatmapset", _SET_MISSING))
     if found is None:
         fail(404, _SET_MISSING)
     return JSONResponse(await svc.set_with_beatmaps(found, session.user_id))
@@ -117,7 +116,8 @@ async def lookup_beatmapset(request: Request) -> Response:
     """GET beatmapsets/lookup?beatmap_id=: the set of a beatmap."""
     session = await require_session(request, "public")
     svc = services(request).beatmaps
-    beatmap = await svc.beatmap_by_id(_id(request.query_params.get("beatmap_id"), "beatmap_id"))
+    beatmap_id = _query_id(request.query_params.get("beatmap_id"), "beatmap_id")
+    beatmap = await svc.beatmap_by_id(beatmap_id)
     found = await svc.beatmapset_by_id(beatmap.beatmapset_id) if beatmap else None
     if found is None:
         fail(404, _SET_MISSING)
@@ -131,7 +131,7 @@ def _search_query(request: Request) -> SearchQuery:
         mode = None  # "any ruleset", as ossapi and osu-web's own page spell it
     if mode is not None and not 0 <= mode < len(MODE_NAMES):
         fail(422, "m must be a ruleset id (0-3)")
-    cursor = {
+    cursor = cursor_string(query.get("cursor_string")) or {
         match.group(1): value
         for key, value in query.multi_items()
         if (match := _CURSOR_KEY_RE.match(key))
@@ -147,7 +147,6 @@ def _search_query(request: Request) -> SearchQuery:
         nsfw=(query.get("nsfw") or "false").lower() == "true",
         sort=(query.get("sort") or None),
         cursor=cursor,
-        cursor_string=query.get("cursor_string") or None,
         ranks=tuple(part.upper() for part in (query.get("r") or "").split(".") if part),
         played=(query.get("played") or None),
     )
@@ -156,7 +155,7 @@ def _search_query(request: Request) -> SearchQuery:
 async def search_beatmapsets(request: Request) -> Response:
     """GET beatmapsets/search: filters, sort orders and cursor pagination."""
     session = await require_session(request, "public")
-    result = await services(request).beatmaps.search(_search_query(request), session.user_id)
+    result = await services(request).beatmap_search.search(_search_query(request), session.user_id)
     if result is SearchRejected.BAD_CURSOR:
         fail(422, "invalid cursor")
     if result is SearchRejected.BAD_RANK:
@@ -169,10 +168,11 @@ async def search_beatmapsets(request: Request) -> Response:
 
 
 async def download_beatmapset(request: Request) -> Response:
-    """GET beatmapsets/{id}/download[?noVideo=1]: the stored .osz, else a mirror redirect."""
-    await require_session(request, "public")
+    """GET beatmapsets/{id}/download[?noVideo=1]: the stored .osz, else a mirror redirect.
+    osu-web scopes only lookup, search and show of beatmapsets: a download needs `*`."""
+    await require_session(request, ALL_ACCESS)
     svc = services(request).beatmaps
-    found = await svc.beatmapset_by_id(_id(request.path_params["beatmapset"], "beatmapset id"))
+    found = await svc.beatmapset_by_id(path_id(request, "beatmapset", _SET_MISSING))
     if found is None:
         fail(404, _SET_MISSING)
     if found.download_disabled:
@@ -198,10 +198,10 @@ def _ascii(name: str) -> str:
 
 async def favourite_beatmapset(request: Request) -> Response:
     """POST beatmapsets/{id}/favourites (F action=favourite|unfavourite)."""
-    _, user = await require_user(request, "identify")
-    beatmapset_id = _id(request.path_params["beatmapset"], "beatmapset id")
+    _, user = await require_user(request, ALL_ACCESS)  # osu-web names no scope here
+    beatmapset_id = path_id(request, "beatmapset", _SET_MISSING)
     fields = await read_fields(request)
-    outcome = await services(request).beatmaps.favourite(
+    outcome = await services(request).beatmap_favourites.favourite(
         user.id, beatmapset_id, fields.get("action", "")
     )
     if outcome is FavouriteOutcome.NOT_FOUND:
@@ -261,7 +261,7 @@ def _mods_value(raw: Any) -> Any:
             fail(422, "mods bitmask out of range")
         return raw
     if isinstance(raw, str):
-        return int(raw) if raw.isdigit() and len(raw) < 11 else raw
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 11 else raw
     if isinstance(raw, list) and len(raw) <= 32:
         # "NM" (ossapi's spelling of no mods) is not an acronym the core knows.
         items = [m for m in raw if m != "NM"]
@@ -273,20 +273,18 @@ def _mods_value(raw: Any) -> Any:
 async def beatmap_attributes(request: Request) -> Response:
     """POST beatmaps/{id}/attributes: star rating and skill values for a ruleset and mods."""
     await require_session(request, "public")
-    beatmap_id = _id(request.path_params["beatmap"], "beatmap id")
+    beatmap_id = path_id(request, "beatmap", _BEATMAP_MISSING)
     params = await _attribute_params(request)
     ruleset: int | None = None
     if params.get("ruleset") not in (None, ""):
         name = str(params["ruleset"])
         if name not in MODE_NAMES:
-            fail(422, "ruleset must be osu, taiko, fruits or mania")
+            fail(422, "invalid ruleset specified")
         ruleset = MODE_NAMES.index(name)
     elif params.get("ruleset_id") not in (None, ""):
-        ruleset = int_param(str(params["ruleset_id"]), "ruleset_id", minimum=0)
-        if ruleset is None or ruleset >= len(MODE_NAMES):
-            fail(422, "ruleset_id must be 0-3")
+        ruleset = ruleset_id(str(params["ruleset_id"]))
     mods = _mods_value(params.get("mods"))
-    outcome = await services(request).beatmaps.attributes(beatmap_id, ruleset, mods)
+    outcome = await services(request).beatmap_attributes.attributes(beatmap_id, ruleset, mods)
     if outcome is AttributesRejected.NOT_FOUND:
         fail(404, _BEATMAP_MISSING)
     if outcome is AttributesRejected.BAD_RULESET:
@@ -303,7 +301,7 @@ async def beatmap_attributes(request: Request) -> Response:
 async def osu_file(request: Request) -> Response:
     """GET /osu/{id}: the raw .osu bytes, for tools (no auth, as osu! serves it)."""
     svc = services(request).beatmaps
-    beatmap = await svc.beatmap_by_id(_id(request.path_params["beatmap"], "beatmap id"))
+    beatmap = await svc.beatmap_by_id(path_id(request, "beatmap", _BEATMAP_MISSING))
     data = await svc.osu_file(beatmap) if beatmap else None
     if data is None:
         fail(404, _BEATMAP_MISSING)

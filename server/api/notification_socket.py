@@ -15,6 +15,7 @@ import logging
 import msgspec
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from server.api.params import bearer_token
 from server.services.notifications import user_channel
 
 log = logging.getLogger(__name__)
@@ -22,17 +23,10 @@ log = logging.getLogger(__name__)
 _MAX_CLIENT_MESSAGE = 4096
 
 
-def _token(websocket: WebSocket) -> str:
-    scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return websocket.query_params.get("access_token", "")
-
-
 async def notification_socket(websocket: WebSocket) -> None:
     """Authenticate, then relay this user's events until either side goes away."""
     services = websocket.state.services
-    token = _token(websocket)
+    token = bearer_token(websocket.headers, websocket.query_params)
     session = await services.tokens.authenticate(token) if token else None
     if session is None or session.user_id is None or not session.allows("chat.read"):
         await websocket.close(code=1008)  # before accept: the handshake is refused with 403

@@ -7,8 +7,8 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http import JSONResponse, fail, int_param, require_session, services
-from server.models.rulesets import known_rulesets
+from server.api.params import page, path_ruleset, require_session
+from server.http import JSONResponse, fail, services
 
 _COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
 
@@ -17,19 +17,17 @@ async def rankings(request: Request) -> Response:
     """User rankings by pp or ranked score (optionally one country), or country rankings."""
     await require_session(request, "public")
     svc = services(request)
-    mode = request.path_params["mode"]
-    if mode not in known_rulesets(svc.settings.enable_relax_rulesets):
-        fail(404, "unknown ruleset")
+    mode = path_ruleset(request, 404, "invalid ruleset specified")
     kind = request.path_params["type"]
     query = request.query_params
-    page = int_param(query.get("cursor[page]") or query.get("page"), "page", minimum=1) or 1
+    number = page(query.get("cursor[page]") or query.get("page"))
     if kind == "country":
-        return JSONResponse(await svc.rankings.countries(mode, page))
+        return JSONResponse(await svc.rankings.countries(mode, number))
     if kind not in ("performance", "score"):
         fail(404, "Not found")
     country = query.get("country") or None
     if country is not None and not _COUNTRY_RE.match(country):
         fail(422, "country must be a two-letter code")
     return JSONResponse(
-        await svc.rankings.users(mode, kind, page, country.upper() if country else None)
+        await svc.rankings.users(mode, kind, number, country.upper() if country else None)
     )

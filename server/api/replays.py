@@ -5,18 +5,22 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http import fail, int_param, require_user, services
+from server.api.params import path_id, require_session
+from server.http import fail, services
 from server.services.limits import LimiterUnavailable
 
 
 async def download_replay(request: Request) -> Response:
-    """The replay file, rate-limited per user; 404 unless the score is visible and has one."""
-    _, user = await require_user(request, "public")
-    score_id = int_param(request.path_params["score"], "score", minimum=1)
-    assert score_id is not None
+    """The replay file, rate-limited per user (per token for a client-credentials token,
+    as osu-web's throttle keys by token); 404 unless the score is visible and has one.
+
+    osu-web's ScoresController exempts `download` from `auth`: any `public` token reads it."""
+    session = await require_session(request, "public")
+    score_id = path_id(request, "score")
     replays = services(request).replays
+    key = str(session.user_id) if session.user_id is not None else f"token:{session.token_sha256}"
     try:
-        allowance = await replays.download_limiter.hit(str(user.id))
+        allowance = await replays.download_limiter.hit(key)
     except LimiterUnavailable:
         allowance = None  # a general limiter fails open (reliability.md S-RL-4)
     if allowance is not None and not allowance.allowed:

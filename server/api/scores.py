@@ -6,23 +6,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http import (
-    JSONResponse,
-    fail,
-    int_param,
-    read_fields,
-    require_session,
-    require_user,
-    services,
-)
-from server.models.rulesets import known_rulesets
+from server.api import params
+from server.api.params import int_param, path_id, require_session, require_user
+from server.http import JSONResponse, fail, read_fields, services
 from server.models.scores import ScoreFormat, ScoreToken, UserBeatmapScores
-from server.repositories.users import UserAccount
 from server.services import scoring
 from server.services.score_reads import LEADERBOARD_DEFAULT, LEADERBOARD_MAX, BoardQuery
 from server.services.scores import SubmitRejected, Submitted, TokenRejected
 
-_MAX_ID = 2**63 - 1
 _NOT_FOUND = "Not found"
 # The PUT body is a SoloScoreInfo: a few hundred bytes; pauses can add a little.
 _MAX_SUBMISSION_BYTES = 64 * 1024
@@ -37,17 +28,10 @@ def _score_format(request: Request) -> ScoreFormat:
     return ScoreFormat.for_api_version(version)
 
 
-def _path_id(request: Request, name: str) -> int:
-    raw = str(request.path_params.get(name, ""))
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 0 < int(raw) <= _MAX_ID:
-        fail(404, _NOT_FOUND)
-    return int(raw)
-
-
 async def create_solo_token(request: Request) -> Response:
     """POST beatmaps/{beatmap}/solo/scores: a score token (`{"id": token}`)."""
     _, account = await require_user(request)
-    beatmap_id = _path_id(request, "beatmap")
+    beatmap_id = path_id(request, "beatmap")
     fields = await read_fields(request)
     ruleset_id = int_param(fields.get("ruleset_id"), "ruleset_id", minimum=0)
     outcome = await services(request).scores.create_token(
@@ -69,8 +53,8 @@ async def create_solo_token(request: Request) -> Response:
 async def submit_solo_score(request: Request) -> Response:
     """PUT beatmaps/{beatmap}/solo/scores/{token}: store the play once; MultiplayerScore."""
     _, account = await require_user(request)
-    beatmap_id = _path_id(request, "beatmap")
-    token_id = _path_id(request, "token")
+    beatmap_id = path_id(request, "beatmap")
+    token_id = path_id(request, "token")
     body = await request.body()
     if len(body) > _MAX_SUBMISSION_BYTES:
         fail(413, "score data too large")
@@ -86,35 +70,31 @@ async def submit_solo_score(request: Request) -> Response:
     return JSONResponse(outcome.shown)
 
 
-def _mode(request: Request, value: str | None) -> str | None:
-    """A given ruleset name (None: the beatmap's or user's own)."""
-    if not value:
-        return None
-    if value not in known_rulesets(services(request).settings.enable_relax_rulesets):
-        fail(422, "invalid mode")
-    return value
-
-
-def _limit(value: str | None, default: int, maximum: int) -> int:
-    limit = int_param(value, "limit")
-    if limit is None:
-        return default
-    return max(1, min(limit, maximum))
+def _mode(request: Request, value: str | None, status: int = 422) -> str | None:
+    """A given ruleset name (None: the beatmap's or user's own). osu-web answers an unknown
+    one with 422 on leaderboards ("invalid mode specified") and 404 on score lists."""
+    return params.ruleset(request, value, status, "invalid mode specified")
 
 
 async def beatmap_scores(request: Request) -> Response:
     """GET beatmaps/{beatmap}/scores: the leaderboard (APIScoresCollection)."""
-    _, account = await require_user(request, "public")
+    # osu-web's BeatmapsController needs only `public`: a client-credentials token reads the
+    # global board (no `user_score`); the viewer-relative scopes need a user (422 there, as
+    # osu-web's supporter check refuses a guest).
+    session = await require_session(request, "public")
+    account = await params.viewer(request, session)
     query = request.query_params
     scope = query.get("type") or query.get("scope") or "global"
     if scope not in ("global", "country", "friend", "team"):
         fail(422, "invalid scope")
+    if scope != "global" and account is None:
+        fail(422, "You must be signed in to use this leaderboard.")
     board = BoardQuery(
-        beatmap_id=_path_id(request, "beatmap"),
+        beatmap_id=path_id(request, "beatmap"),
         ruleset=_mode(request, query.get("mode") or query.get("ruleset")),
         scope=scope,
         mods=tuple(m.upper() for m in query.getlist("mods[]") + query.getlist("mods") if m),
-        limit=_limit(query.get("limit"), LEADERBOARD_DEFAULT, LEADERBOARD_MAX),
+        limit=params.limit(query.get("limit"), LEADERBOARD_DEFAULT, LEADERBOARD_MAX),
         form=_score_format(request),
         raw_query=request.scope["query_string"],
     )
@@ -124,19 +104,22 @@ async def beatmap_scores(request: Request) -> Response:
     return JSONResponse(found)
 
 
-def _user_on_beatmap(request: Request, mode_keys: tuple[str, ...]) -> tuple[int, str | None, int]:
+async def _user_on_beatmap(
+    request: Request, mode_keys: tuple[str, ...], mode_status: int
+) -> tuple[int, str | None, int]:
     """(beatmap id, ruleset or None, user id) of a `beatmaps/{beatmap}/scores/users/{user}`
-    route; the ruleset is the first of `mode_keys` given."""
-    beatmap_id = _path_id(request, "beatmap")
-    user_id = _path_id(request, "user")
+    route; the ruleset is the first of `mode_keys` given, an unknown one `mode_status`
+    (osu-web: 422 for one score, 404 for all)."""
+    await require_session(request, "public")
+    beatmap_id = path_id(request, "beatmap")
+    user_id = path_id(request, "user")
     given = next((v for k in mode_keys if (v := request.query_params.get(k))), None)
-    return beatmap_id, _mode(request, given), user_id
+    return beatmap_id, _mode(request, given, mode_status), user_id
 
 
 async def beatmap_user_score(request: Request) -> Response:
     """GET beatmaps/{beatmap}/scores/users/{user}: a user's best with its position."""
-    await require_session(request, "public")
-    beatmap_id, mode, user_id = _user_on_beatmap(request, ("mode",))
+    beatmap_id, mode, user_id = await _user_on_beatmap(request, ("mode",), 422)
     reads = services(request).score_reads
     found = await reads.user_best(beatmap_id, mode, user_id, _score_format(request))
     if found is None:
@@ -146,8 +129,7 @@ async def beatmap_user_score(request: Request) -> Response:
 
 async def beatmap_user_scores(request: Request) -> Response:
     """GET beatmaps/{beatmap}/scores/users/{user}/all: every ranked score of a user there."""
-    await require_session(request, "public")
-    beatmap_id, mode, user_id = _user_on_beatmap(request, ("mode", "ruleset"))
+    beatmap_id, mode, user_id = await _user_on_beatmap(request, ("ruleset", "mode"), 404)
     reads = services(request).score_reads
     found = await reads.user_scores_on_beatmap(beatmap_id, mode, user_id, _score_format(request))
     if found is None:
@@ -158,23 +140,12 @@ async def beatmap_user_scores(request: Request) -> Response:
 async def show_score(request: Request) -> Response:
     """GET scores/{score}: one score with beatmap, set, user and its global rank."""
     session = await require_session(request, "public")
-    score_id = _path_id(request, "score")
+    score_id = path_id(request, "score")
     reads = services(request).score_reads
     shaped = await reads.show(score_id, session.user_id, _score_format(request))
     if shaped is None:
         fail(404, _NOT_FOUND)
     return JSONResponse(shaped)
-
-
-async def _user(request: Request) -> UserAccount:
-    raw = str(request.path_params.get("user", ""))
-    profiles = services(request).profiles
-    account = await profiles.account(int(raw)) if raw.isdigit() and len(raw) <= 10 else None
-    if account is None:
-        account = await profiles.account_named(raw.removeprefix("@"))
-    if account is None or account.is_restricted:
-        fail(404, "User not found")
-    return account
 
 
 async def user_scores(request: Request) -> Response:
@@ -183,19 +154,15 @@ async def user_scores(request: Request) -> Response:
     kind = request.path_params["type"]
     if kind not in _USER_SCORE_TYPES:
         fail(404, _NOT_FOUND)
-    account = await _user(request)
+    account = await params.user_from_path(request, key="id")  # osu-web: by id only
     query = request.query_params
-    mode = _mode(request, query.get("mode")) or account.playmode
-    limit = _limit(query.get("limit"), 100 if kind == "best" else 50, 100)
-    offset = int_param(query.get("offset"), "offset", minimum=0) or 0
-    include_fails = query.get("include_fails") in ("1", "true")
     scores = await services(request).score_reads.user_scores(
         account.id,
         kind,
-        mode,
-        limit,
-        min(offset, 1000),
-        include_fails,
+        _mode(request, query.get("mode"), 404) or account.playmode,
+        params.limit(query.get("limit"), 100 if kind == "best" else 50, 100),
+        params.offset(query.get("offset"), 1000),
+        query.get("include_fails") in ("1", "true"),
         session.user_id,
         _score_format(request),
     )
@@ -205,7 +172,7 @@ async def user_scores(request: Request) -> Response:
 async def pin_score(request: Request) -> Response:
     """PUT score-pins/{score}: pin one of the caller's scores."""
     _, account = await require_user(request)
-    if not await services(request).scores.pin(account.id, _path_id(request, "score")):
+    if not await services(request).scores.pin(account.id, path_id(request, "score")):
         fail(404, _NOT_FOUND)
     return Response(status_code=204)
 
@@ -213,7 +180,7 @@ async def pin_score(request: Request) -> Response:
 async def unpin_score(request: Request) -> Response:
     """DELETE score-pins/{score}: unpin (unpinning a score that is not pinned is fine)."""
     _, account = await require_user(request)
-    await services(request).scores.unpin(account.id, _path_id(request, "score"))
+    await services(request).scores.unpin(account.id, path_id(request, "score"))
     return Response(status_code=204)
 
 
@@ -221,7 +188,7 @@ async def reorder_pin(request: Request) -> Response:
     """POST score-pins/{score}/reorder: move a pin next to another (osu-web's `order1_score_id`
     is the pin it goes after, `order3_score_id` the one it goes before)."""
     _, account = await require_user(request)
-    score_id = _path_id(request, "score")
+    score_id = path_id(request, "score")
     fields = await read_fields(request)
     after = int_param(fields.get("order1_score_id"), "order1_score_id", minimum=1)
     before = int_param(fields.get("order3_score_id"), "order3_score_id", minimum=1)

@@ -8,14 +8,8 @@ from datetime import UTC, datetime, timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http import (
-    JSONResponse,
-    int_param,
-    read_fields,
-    require_session,
-    require_user,
-    services,
-)
+from server.api.params import ALL_ACCESS, int_param, require_user
+from server.http import JSONResponse, read_fields, services
 from server.models.beatmaps import BeatmapsetFavouriteIds
 from server.models.seasonal_backgrounds import SeasonalBackground, SeasonalBackgrounds
 
@@ -28,8 +22,8 @@ async def beatmapset_favourites(request: Request) -> Response:
 
 
 async def seasonal_backgrounds(request: Request) -> Response:
-    """GET seasonal-backgrounds: configured URLs and when the season ends."""
-    await require_session(request, "public")
+    """GET seasonal-backgrounds: configured URLs and when the season ends (no token needed:
+    osu-web's RequireScopes::NO_TOKEN_REQUIRED)."""
     settings = services(request).settings
     # `ends_at` is a non-nullable DateTimeOffset in lazer: with no season configured, the
     # (empty) list is valid for a week and lazer asks again next launch.
@@ -42,7 +36,7 @@ async def seasonal_backgrounds(request: Request) -> Response:
 
 async def notifications(request: Request) -> Response:
     """GET notifications: newest notifications plus the socket endpoint."""
-    _, user = await require_user(request, "identify")
+    _, user = await require_user(request, ALL_ACCESS)  # osu-web names no scope: `*`
     return JSONResponse(await services(request).notifications.bundle(user))
 
 
@@ -54,7 +48,7 @@ async def chat_channels(request: Request) -> Response:
 
 async def chat_updates(request: Request) -> Response:
     """GET chat/updates?since=&history_since=: the user's channels, messages and silences."""
-    _, user = await require_user(request, "chat.read")
+    _, user = await require_user(request, ALL_ACCESS)  # osu-web scopes only ack: `*` here
     query = request.query_params
     since = int_param(query.get("since"), "since", minimum=0) or 0
     history_since = int_param(query.get("history_since"), "history_since", minimum=0)

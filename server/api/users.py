@@ -5,90 +5,49 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http import JSONResponse, fail, int_param, require_session, require_user, services
-from server.models.rulesets import known_rulesets
+from server.api import params
+from server.http import JSONResponse, services
+from server.models.rulesets import RULESETS
 from server.models.users import UsersEnvelope
-from server.repositories.users import UserAccount
-
-_MAX_IDS = 50
 
 
-def _ruleset(request: Request) -> str | None:
-    mode = request.path_params.get("mode")
-    if mode is None:
+def _mode(request: Request) -> str | None:
+    # osu-web's UsersController answers an unknown `{mode}` with 404.
+    if "mode" not in request.path_params:
         return None
-    if mode not in known_rulesets(services(request).settings.enable_relax_rulesets):
-        fail(404, "unknown ruleset")
-    return str(mode)
+    return params.path_ruleset(request, 404, "unknown ruleset")
 
 
 async def me(request: Request) -> Response:
     """GET /me[/{mode}]: APIMe of the signed-in user."""
-    _, account = await require_user(request, "identify")
-    return JSONResponse(await services(request).profiles.me_json(account, _ruleset(request)))
+    _, account = await params.require_user(request, "identify")
+    return JSONResponse(await services(request).profiles.me_json(account, _mode(request)))
 
 
 async def show_user(request: Request) -> Response:
     """GET /users/{user}[/{mode}]: by id or name (`@name`, or `?key=username`)."""
-    await require_session(request, "public")
-    svc = services(request)
-    ruleset = _ruleset(request)
-    raw: str = request.path_params["user"]
-    key = request.query_params.get("key")
-    account: UserAccount | None = None
-    if raw.startswith("@"):
-        account = await svc.profiles.account_named(raw[1:])
-    elif key == "username":
-        account = await svc.profiles.account_named(raw)
-    elif raw.isdigit() and len(raw) < 12:
-        account = await svc.profiles.account(int(raw))
-        if account is None and key != "id":
-            account = await svc.profiles.account_named(raw)
-    elif key != "id":
-        account = await svc.profiles.account_named(raw)
-    if account is None or account.is_restricted:
-        fail(404, "User not found! ;_;")
-    return JSONResponse(await svc.profiles.user_json(account, ruleset))
-
-
-def _ids(request: Request) -> list[int]:
-    raw = request.query_params.getlist("ids[]") or request.query_params.getlist("ids")
-    ids = [int_param(v, "ids[]", minimum=1) for v in raw[:_MAX_IDS]]
-    return [i for i in ids if i is not None]
+    await params.require_session(request, "public")
+    mode = _mode(request)
+    account = await params.user_from_path(request)
+    return JSONResponse(await services(request).profiles.user_json(account, mode))
 
 
 async def list_users(request: Request) -> Response:
     """GET /users?ids[]=: up to 50 users (multiplayer and lookups)."""
-    await require_session(request, "public")
+    await params.require_session(request, "public")
     svc = services(request)
-    accounts = [a for a in await svc.profiles.accounts(_ids(request)) if not a.is_restricted]
-    ruleset_id = int_param(request.query_params.get("ruleset_id"), "ruleset_id", minimum=0)
-    ruleset = None
-    if ruleset_id is not None:
-        names = known_rulesets(False)
-        if ruleset_id >= len(names):
-            fail(422, "unknown ruleset_id")
-        ruleset = names[ruleset_id]
+    found = await svc.profiles.accounts(params.id_list_ints(request))
+    accounts = [account for account in found if not account.is_restricted]
+    ruleset_id = params.ruleset_id(request.query_params.get("ruleset_id"))
+    ruleset = RULESETS[ruleset_id] if ruleset_id is not None else None
     return JSONResponse(UsersEnvelope(users=await svc.profiles.compact_many(accounts, ruleset)))
 
 
 async def lookup_users(request: Request) -> Response:
-    """GET /users/lookup?ids[]=: ids, or `@name` entries, as lazer's UserLookupCache sends."""
-    await require_session(request, "public")
-    svc = services(request)
-    raw = (request.query_params.getlist("ids[]") or request.query_params.getlist("ids"))[:_MAX_IDS]
-    ids: list[int] = []
-    found: dict[int, UserAccount] = {}
-    for value in raw:
-        if value.startswith("@"):
-            account = await svc.profiles.account_named(value[1:])
-            if account is not None:
-                found[account.id] = account
-        else:
-            number = int_param(value, "ids[]", minimum=1)
-            if number is not None:
-                ids.append(number)
-    for account in await svc.profiles.accounts(ids):
-        found[account.id] = account
-    accounts = [a for _, a in sorted(found.items()) if not a.is_restricted]
-    return JSONResponse(UsersEnvelope(users=await svc.profiles.compact_many(accounts)))
+    """GET /users/lookup?ids[]=: ids, `@name` or bare names, as osu-web's LookupController."""
+    await params.require_session(request, "public")
+    accounts = await params.users_from_lookup(request)
+    ruleset_id = params.ruleset_id(request.query_params.get("ruleset_id"))
+    ruleset = RULESETS[ruleset_id] if ruleset_id is not None else None
+    shaped = await services(request).profiles.compact_many(accounts, ruleset)
+    return JSONResponse(UsersEnvelope(users=shaped))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import databases
+import pymysql.err  # type: ignore[import-untyped]
 from sqlalchemy import text
 
 from server.db.sqlfile import NamedQuery, Operation, load_query_dir
@@ -24,6 +25,50 @@ from server.db.sqlfile import NamedQuery, Operation, load_query_dir
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 Row = dict[str, Any]
+
+
+class DatabaseError(Exception):
+    """A statement failed in the database. Driver exception classes and error numbers stay
+    in this package: callers see this type, or one of its kinds below (the driver's
+    exception is the `__cause__`)."""
+
+
+class DuplicateKey(DatabaseError):
+    """An insert met an existing unique key (MySQL 1062, SQLite UNIQUE/PRIMARY KEY)."""
+
+
+class TransactionConflict(DatabaseError):
+    """InnoDB chose this transaction as a deadlock victim (1213) or a lock wait timed out
+    (1205): the whole transaction may be retried."""
+
+
+_DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, pymysql.err.MySQLError)
+_MYSQL_DUPLICATE = 1062
+_MYSQL_CONFLICTS = frozenset({1205, 1213})
+# sqlite3's extended result codes for a violated UNIQUE constraint or primary key.
+_SQLITE_DUPLICATES = frozenset({2067, 1555})
+
+
+def _translated(exc: Exception) -> DatabaseError:
+    """Our error for a driver's exception."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        if getattr(exc, "sqlite_errorcode", None) in _SQLITE_DUPLICATES:
+            return DuplicateKey(str(exc))
+        return DatabaseError(str(exc))
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+    if code == _MYSQL_DUPLICATE:
+        return DuplicateKey(str(exc))
+    if code in _MYSQL_CONFLICTS:
+        return TransactionConflict(str(exc))
+    return DatabaseError(str(exc))
+
+
+@asynccontextmanager
+async def _driver_errors_translated() -> AsyncIterator[None]:
+    try:
+        yield
+    except _DRIVER_ERRORS as exc:
+        raise _translated(exc) from exc
 
 
 def _parse_sqlite_datetime(raw: bytes) -> datetime:
@@ -177,7 +222,7 @@ class Database:
         # Run on this task's driver connection: inside a transaction that is the
         # transaction's connection, and `databases`' per-connection lock keeps two coroutines
         # of one task from interleaving on it.
-        async with self._db.connection() as connection:
+        async with _driver_errors_translated(), self._db.connection() as connection:
             raw = connection.raw_connection
             async with connection._query_lock:
                 if self.dialect == "sqlite":
@@ -231,17 +276,19 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """A transaction on this task's connection (no fan-out inside it: STYLE habit 5)."""
-        async with self._db.transaction():
+        async with _driver_errors_translated(), self._db.transaction():
             yield
 
     async def execute_raw(self, statement: str, **params: Any) -> None:
         """Run one trusted DDL or bookkeeping statement (migrations only)."""
-        await self._db.execute(text(statement).bindparams(**params) if params else statement)
+        async with _driver_errors_translated():
+            await self._db.execute(text(statement).bindparams(**params) if params else statement)
 
     async def fetch_raw(self, statement: str, **params: Any) -> list[Row]:
         """Run one trusted introspection query (migrations and schema checks only)."""
         clause = text(statement).bindparams(**params) if params else text(statement)
-        return [_row(r._mapping) for r in await self._db.fetch_all(clause)]
+        async with _driver_errors_translated():
+            return [_row(r._mapping) for r in await self._db.fetch_all(clause)]
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from server.db import SQL_DIR, Database
+from server.db import SQL_DIR, Database, DatabaseError
 from server.db.sqlfile import SqlFileError, ddl_statements
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ async def _apply(db: Database, migration: Migration, statements: list[str]) -> N
     for statement in statements:
         try:
             await db.execute_raw(statement)
-        except Exception as exc:
+        except DatabaseError as exc:
             raise MigrationError(
                 f"{migration.path}: statement failed: {exc}\n{statement[:500]}"
             ) from exc

@@ -17,13 +17,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from server.core import msgpack as codec
 from server.hub_bus import HubBus
 from server.hubs.connection import HubConnection
 from server.hubs.protocol import HubFailure, HubMethod, HubResult, Returned
 from server.hubs.transport import group_channel
+from server.redis_store import REDIS_DOWN
 from server.repositories.relations import RelationRepository
 from server.services.profiles import ProfileService
 
@@ -106,9 +105,9 @@ class MetadataHub:
             return  # replaced by a newer connection, which owns the presence now
         del self._owners[connection.user_id]
         self._presences.pop(connection.user_id, None)
-        with contextlib.suppress(RedisError, OSError):
+        with contextlib.suppress(*REDIS_DOWN):
             await self._redis.hdel(_PRESENCE_KEY, str(connection.user_id))
-        with contextlib.suppress(RedisError, OSError):
+        with contextlib.suppress(*REDIS_DOWN):
             await self._profiles.mark_offline(connection.user_id)
         self._broadcast(connection.user_id, None, skip=connection.id)
 
@@ -134,7 +133,7 @@ class MetadataHub:
             else:
                 await self._redis.hdel(_PRESENCE_KEY, str(connection.user_id))
                 await self._profiles.mark_offline(connection.user_id)
-        except (RedisError, OSError) as exc:
+        except REDIS_DOWN as exc:
             log.warning("metadata: presence not stored in Redis (%s)", exc)
         self._broadcast(connection.user_id, encoded if _visible(presence) else None, connection.id)
         # The caller always sees its own presence, hidden or not.
@@ -180,7 +179,7 @@ class MetadataHub:
     async def _online(self) -> dict[int, bytes]:
         try:
             stored: dict[bytes, bytes] = await self._redis.hgetall(_PRESENCE_KEY)
-        except (RedisError, OSError):
+        except REDIS_DOWN:
             # Redis down: at least the users connected here.
             return {
                 uid: codec.encode("UserPresence", p)
@@ -197,7 +196,7 @@ class MetadataHub:
         (queue_id,) = args
         try:
             raw: list[bytes] = await self._redis.lrange(_UPDATES_KEY, 0, -1)
-        except (RedisError, OSError):
+        except REDIS_DOWN:
             raw = []
         latest = queue_id
         sets: list[int] = []
@@ -228,7 +227,7 @@ class MetadataHub:
             await asyncio.sleep(_ONLINE_REFRESH_SECONDS)
             for user_id, presence in list(self._presences.items()):
                 if _visible(presence):
-                    with contextlib.suppress(RedisError, OSError):
+                    with contextlib.suppress(*REDIS_DOWN):
                         await self._profiles.mark_online(user_id, _ONLINE_TTL_SECONDS)
 
 

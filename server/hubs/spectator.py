@@ -15,14 +15,13 @@ import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from redis.exceptions import RedisError
-
 from server.core import CoreError
 from server.core import msgpack as codec
 from server.hub_bus import HubBus
 from server.hubs.connection import HubConnection
 from server.hubs.protocol import HubFailure, HubMethod, HubResult
 from server.hubs.transport import group_channel, user_channel
+from server.redis_store import REDIS_DOWN
 from server.services.replays import ReplayStore
 
 log = logging.getLogger(__name__)
@@ -187,7 +186,7 @@ class SpectatorHub:
         state = dict(play.state, State=int(final))
         try:
             await self._redis.delete(_STATE_KEY + str(connection.user_id))
-        except (RedisError, OSError) as exc:
+        except REDIS_DOWN as exc:
             log.warning("spectator: could not clear play state in Redis (%s)", exc)
         self._bus.publish(
             watch_group(connection.user_id),
@@ -236,14 +235,14 @@ class SpectatorHub:
             return codec.encode("SpectatorState", play.state)
         try:
             state: bytes | None = await self._redis.get(_STATE_KEY + str(user_id))
-        except (RedisError, OSError):
+        except REDIS_DOWN:
             return None  # Redis down: only plays on this instance are known
         return state
 
     async def _store_state(self, user_id: int, encoded: bytes) -> None:
         try:
             await self._redis.set(_STATE_KEY + str(user_id), encoded, ex=_STATE_TTL_SECONDS)
-        except (RedisError, OSError) as exc:
+        except REDIS_DOWN as exc:
             log.warning("spectator: could not store play state in Redis (%s)", exc)
 
     def _send_to_user(self, user_id: int, target: str, type_name: str, value: Any) -> None:

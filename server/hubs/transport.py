@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 from starlette.websockets import WebSocket, WebSocketState
 
+from server.api.params import bearer_token
 from server.core import CoreError, TooLarge
 from server.core import msgpack as codec
 from server.hub_bus import HubBus
@@ -64,14 +65,6 @@ def user_channel(hub: str, user_id: int) -> str:
 def group_channel(hub: str, group: str) -> str:
     """The bus channel of a hub group."""
     return f"{hub}:group:{group}"
-
-
-def bearer_token(headers: Mapping[str, str], query: Mapping[str, str]) -> str:
-    """The Authorization bearer token, else `access_token` from the query (browser clients)."""
-    scheme, _, value = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return query.get("access_token", "")
 
 
 def connection_token(key: bytes, hub: str, user_id: int, now: float) -> str:

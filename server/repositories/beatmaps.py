@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from pymysql.err import IntegrityError as PyMySQLIntegrityError  # type: ignore[import-untyped]
 from pypika import Criterion, MySQLQuery, Order, Parameter, SQLLiteQuery, Table
 from pypika import functions as fn
 from pypika.terms import CustomFunction, Term
 
 from server.db import Database
 from server.near_cache import NearCache
-
-# A unique key already taken (a set or beatmap stored meanwhile by another writer), as each
-# driver raises it.
-DUPLICATE_KEY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, PyMySQLIntegrityError)
 
 
 class BeatmapsetRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,10 +95,116 @@ _favourites = Table("beatmapset_favourites")
 _scores = Table("scores")
 _score_bests = Table("score_bests")
 _instr = CustomFunction("INSTR", ["haystack", "needle"])
+_lower = CustomFunction("LOWER", ["text"])
+# What the query syntax may filter on, by name (SearchFilter carries names, never SQL).
+DIFFICULTY_COLUMNS: dict[str, Term] = {
+    "difficulty_rating": _beatmaps.difficulty_rating,
+    "ar": _beatmaps.ar,
+    "cs": _beatmaps.cs,
+    "od": _beatmaps.od,
+    "hp": _beatmaps.hp,
+    "bpm": _beatmaps.bpm,
+    "total_length": _beatmaps.total_length,
+    "count_circles": _beatmaps.count_circles,
+    "count_sliders": _beatmaps.count_sliders,
+    "status": _beatmaps.status,
+    "mode": _beatmaps.mode,
+}
+SET_COLUMNS: dict[str, Term] = {
+    "favourite_count": _sets.favourite_count,
+    "submitted_date": _sets.submitted_date,
+    "last_updated": _sets.last_updated,
+    "ranked_date": _sets.ranked_date,
+    "status": _sets.status,
+    "artist": _sets.artist,
+    "artist_unicode": _sets.artist_unicode,
+    "title": _sets.title,
+    "title_unicode": _sets.title_unicode,
+    "source": _sets.source,
+    "creator": _sets.creator,
+    "tags": _sets.tags,
+}
+
+
+class _Binder:
+    """Names bound parameters of one dynamic query uniquely."""
+
+    def __init__(self, params: dict[str, Any], prefix: str) -> None:
+        self._params = params
+        self._prefix = prefix
+        self._next = 0
+
+    def __call__(self, value: Any) -> Parameter:
+        name = f"{self._prefix}{self._next}"
+        self._next += 1
+        self._params[name] = value
+        return Parameter(f":{name}")
+
+
+def _bounded(column: Term, bounds: Bounds | Span, bind: _Binder) -> list[Criterion]:
+    found: list[Criterion] = []
+    if isinstance(bounds, Bounds):
+        if bounds.gt is not None:
+            found.append(column > bind(bounds.gt))
+        if bounds.lt is not None:
+            found.append(column < bind(bounds.lt))
+        if bounds.lte is not None:
+            found.append(column <= bind(bounds.lte))
+    if bounds.gte is not None:
+        found.append(column >= bind(bounds.gte))
+    if isinstance(bounds, Span) and bounds.lt is not None:
+        found.append(column < bind(bounds.lt))
+    return found
+
+
+def _matching(columns: Sequence[Term], words: Words, bind: _Binder) -> Criterion:
+    """Every word in one of `columns` (INSTR over LOWER: a substring match on both dialects
+    without LIKE's wildcards), or with `exact` one column equal to the text."""
+    if words.exact:
+        text = bind(words.text.lower())
+        equal = [_lower(column) == text for column in columns]
+        return Criterion.any(equal)  # type: ignore[return-value]
+    return Criterion.all(
+        [
+            Criterion.any([_instr(_lower(column), needle) > 0 for column in columns])
+            for needle in (bind(word) for word in words.words)
+        ]
+    )
+
+
 # Columns of set lists: everything but the search text, which only the filter reads.
 _SET_LIST_COLUMNS = [
     _sets.field(name) for name in BeatmapsetRecord.__struct_fields__ if name != "search_text"
 ]
+
+
+class Bounds(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A numeric range condition; None is unbounded on that side."""
+
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+
+
+class Span(msgspec.Struct, frozen=True):
+    """[gte, lt) of a stored (naive UTC) time; None is unbounded on that side."""
+
+    gte: datetime | None = None
+    lt: datetime | None = None
+
+
+class Words(msgspec.Struct, frozen=True):
+    """Every word in one of the fields (case-insensitive), or with `exact` a field equal to
+    the whole text."""
+
+    text: str
+    exact: bool = False
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The lower-cased words to look for."""
+        return tuple(self.text.lower().split())[:16]
 
 
 class SearchFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,6 +234,15 @@ class SearchFilter(msgspec.Struct, frozen=True, kw_only=True):
     # A filter on data this server does not keep (spotlights, featured artists, mapper
     # follows): nothing can match it, so the page is empty rather than unfiltered.
     match_nothing: bool = False
+    # Options of osu-web's query syntax in `q` (services/beatmapset_query.py). Difficulty
+    # conditions must all hold on one difficulty (of `difficulty_mode` when given); columns
+    # are names from the allow-lists below, never SQL.
+    difficulty_bounds: tuple[tuple[str, Bounds], ...] = ()
+    difficulty_words: Words | None = None
+    difficulty_mode: int | None = None
+    set_bounds: tuple[tuple[str, Bounds], ...] = ()
+    set_spans: tuple[tuple[str, Span], ...] = ()
+    set_words: tuple[tuple[tuple[str, ...], Words], ...] = ()
 
 
 class SearchOrder(msgspec.Struct, frozen=True, kw_only=True):
@@ -391,6 +500,29 @@ class BeatmapRepository:
                 stars &= _beatmaps.mode == Parameter(":star_mode")
             in_range = self._query().from_(_beatmaps).select(_beatmaps.beatmapset_id).where(stars)
             criteria.append(_sets.id.isin(in_range))
+        if flt.difficulty_bounds or flt.difficulty_words is not None:
+            bind = _Binder(params, "d")
+            conditions: list[Criterion] = []
+            for name, bounds in flt.difficulty_bounds:
+                conditions += _bounded(DIFFICULTY_COLUMNS[name], bounds, bind)
+            if flt.difficulty_words is not None:
+                conditions.append(_matching([_beatmaps.version], flt.difficulty_words, bind))
+            if flt.difficulty_mode is not None:
+                conditions.append(_beatmaps.mode == bind(flt.difficulty_mode))
+            one_difficulty = (
+                self._query()
+                .from_(_beatmaps)
+                .select(_beatmaps.beatmapset_id)
+                .where(Criterion.all(conditions))
+            )
+            criteria.append(_sets.id.isin(one_difficulty))
+        bind = _Binder(params, "s")
+        for name, bounds in flt.set_bounds:
+            criteria += _bounded(SET_COLUMNS[name], bounds, bind)
+        for name, span in flt.set_spans:
+            criteria += _bounded(SET_COLUMNS[name], span, bind)
+        for fields, words in flt.set_words:
+            criteria.append(_matching([SET_COLUMNS[f] for f in fields], words, bind))
         if flt.match_nothing:
             criteria.append(_sets.id.isnull())  # the primary key is never NULL
         return criteria

@@ -27,7 +27,7 @@ from server.services.beatmap_ingest import (
     SetInput,
     SetMetadata,
 )
-from server.services.beatmaps import set_metadata_from_upstream
+from server.services.beatmap_sync import set_metadata_from_upstream
 from server.services.osu_files import (
     MAX_OSU_BYTES,
     MAX_OSZ_BYTES,

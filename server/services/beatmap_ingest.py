@@ -16,18 +16,18 @@ from enum import Enum
 from typing import Any
 
 import msgspec
-from redis.exceptions import RedisError
 
 from server.core import CoreError, SuspiciousBeatmap
 from server.core import pp as core
-from server.db import Database
+from server.db import Database, DuplicateKey
+from server.redis_store import REDIS_DOWN
 from server.repositories.beatmaps import (
-    DUPLICATE_KEY_ERRORS,
     BeatmapRecord,
     BeatmapRepository,
     BeatmapsetRecord,
     DifficultyRecord,
 )
+from server.services.beatmap_cache import cached_keys_of
 from server.services.beatmap_files import ChecksumMismatch, FileStore, md5_hex
 from server.services.osu_files import MAX_OSU_BYTES, OsuMetadata, read_osu_metadata
 
@@ -40,6 +40,11 @@ _ANALYSIS_CONCURRENCY = 4
 def utc_now() -> datetime:
     """Now, as the naive UTC second the database stores."""
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def aware_utc(value: datetime) -> datetime:
+    """A stored (naive UTC) time with its zone made explicit."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def naive_utc(value: datetime | None) -> datetime | None:
@@ -213,8 +218,6 @@ class BeatmapIngest:
 
     async def forget_cached(self, beatmaps: Iterable[BeatmapRecord]) -> None:
         """Drop cached lookups of these beatmaps (after a change, once committed)."""
-        from server.services.beatmaps import LOOKUP_CACHE_PREFIX, SET_BEATMAPS_CACHE_PREFIX
-
         keys = []
         beatmaps = list(beatmaps)
         await self._repo.forget(
@@ -222,15 +225,11 @@ class BeatmapIngest:
             sorted({beatmap.beatmapset_id for beatmap in beatmaps}),
         )
         for beatmap in beatmaps:
-            keys += [
-                f"{LOOKUP_CACHE_PREFIX}id:{beatmap.id}",
-                f"{LOOKUP_CACHE_PREFIX}md5:{beatmap.checksum}",
-                f"{SET_BEATMAPS_CACHE_PREFIX}{beatmap.beatmapset_id}",
-            ]
+            keys += cached_keys_of(beatmap)
         if keys:
             try:
                 await self._redis.delete(*keys)
-            except RedisError as exc:  # the TTL bounds staleness then
+            except REDIS_DOWN as exc:  # the TTL bounds staleness then
                 log.warning("could not drop cached lookups: %s", exc)
 
     async def _analyse(self, item: BeatmapFile) -> Analysis | Rejection:
@@ -246,7 +245,7 @@ class BeatmapIngest:
         """Store one set's files and rows; idempotent."""
         try:
             return await self._store_set(entry)
-        except DUPLICATE_KEY_ERRORS:
+        except DuplicateKey:
             # Another writer stored the same set between our reads and our transaction (two
             # workers syncing one set from upstream, an import while the server syncs):
             # nothing of ours was committed, so read again and store once more.

@@ -20,6 +20,7 @@ import logging
 from typing import Any, Final
 
 from server.near_cache import NearCache, Region
+from server.redis_store import best_effort
 from server.repositories.scores import ScoreRepository
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,9 @@ class Leaderboards:
         self, beatmap_id: int, ruleset: str, old_score_id: int | None, score_id: int, total: int
     ) -> None:
         """After a committed new best: move the user's entry (best effort, never raises)."""
-        try:
+        with best_effort(
+            log, "leaderboard update failed for %s/%s; dropping the board", beatmap_id, ruleset
+        ) as attempt:
             await self._update(
                 keys=self._keys(beatmap_id, ruleset),
                 args=[
@@ -109,13 +112,7 @@ class Leaderboards:
                     total,
                 ],
             )
-        except Exception:
-            log.warning(
-                "leaderboard update failed for %s/%s; dropping the board",
-                beatmap_id,
-                ruleset,
-                exc_info=True,
-            )
+        if attempt.failed:
             await self.invalidate(beatmap_id, ruleset)
             return
         await self._forget_rendered(beatmap_id, ruleset)
@@ -128,15 +125,15 @@ class Leaderboards:
         """Forget a board: the next read rebuilds it from SQL (never raises)."""
         await self._forget_rendered(beatmap_id, ruleset)
         keys = self._keys(beatmap_id, ruleset)
-        try:
+        with best_effort(
+            log, "leaderboard invalidation failed for %s/%s", beatmap_id, ruleset
+        ) as attempt:
             await self._redis.incr(keys[2])
             await self._redis.delete(keys[0], keys[1])
-            self._stale.discard((beatmap_id, ruleset))
-        except Exception:  # remembered and retried by _heal
+        if attempt.failed:  # remembered and retried by _heal
             self._stale.add((beatmap_id, ruleset))
-            log.warning(
-                "leaderboard invalidation failed for %s/%s", beatmap_id, ruleset, exc_info=True
-            )
+        else:
+            self._stale.discard((beatmap_id, ruleset))
 
     async def _heal(self) -> None:
         """Drop the boards a failed update left behind, now that Redis may answer again."""
@@ -148,7 +145,8 @@ class Leaderboards:
         if self._stale:
             await self._heal()
         keys = self._keys(beatmap_id, ruleset)
-        try:
+        generation = None
+        with best_effort(log, "leaderboard read from Redis failed for %s/%s", beatmap_id, ruleset):
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.exists(keys[1])
                 pipe.zrevrange(keys[0], 0, limit - 1)
@@ -157,11 +155,6 @@ class Leaderboards:
                 built, members, size, generation = await pipe.execute()
             if built:
                 return [score_id_of(m) for m in members], int(size)
-        except Exception:
-            log.warning(
-                "leaderboard read from Redis failed for %s/%s", beatmap_id, ruleset, exc_info=True
-            )
-            generation = None
         board = await self._repo.board(beatmap_id, ruleset)
         await self._store(keys, board, generation)
         return [score_id for score_id, _ in board[:limit]], len(board)
@@ -172,10 +165,8 @@ class Leaderboards:
         ]
         for score_id, total in board:
             args.extend((total, member(score_id)))
-        try:
+        with best_effort(log, "leaderboard rebuild failed for %s", keys[0]):
             await self._rebuild(keys=keys, args=args)
-        except Exception:
-            log.warning("leaderboard rebuild failed for %s", keys[0], exc_info=True)
 
     async def cached_page(
         self, beatmap_id: int, ruleset: str, limit: int, user_id: int, form: str
@@ -188,14 +179,13 @@ class Leaderboards:
         if self._stale:
             await self._heal()
         keys = self._keys(beatmap_id, ruleset)
-        try:
+        with best_effort(log, "leaderboard page cache read failed") as attempt:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.get(keys[2])
                 pipe.hget(f"{keys[0]}:pages", f"{form}:{limit}")
                 pipe.hget(f"{keys[0]}:users", f"{form}:{user_id}")
                 generation, page, entry = await pipe.execute()
-        except Exception:  # Redis down: build from SQL
-            log.warning("leaderboard page cache read failed", exc_info=True)
+        if attempt.failed:  # build from SQL
             return b"", None, None
         generation = generation or b"0"
         return generation, _for(generation, page), _for(generation, entry)
@@ -229,25 +219,21 @@ class Leaderboards:
     async def _cache(self, key: str, field: str, generation: bytes, payload: bytes) -> None:
         if not generation:
             return
-        try:
+        with best_effort(log, "leaderboard cache write failed"):
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.hset(key, field, generation + b"|" + payload)
                 # Bounds how long a renamed player shows under the old name.
                 pipe.expire(key, _PAGE_TTL)
                 await pipe.execute()
-        except Exception:  # best effort
-            log.warning("leaderboard cache write failed", exc_info=True)
 
     async def position(self, beatmap_id: int, ruleset: str, score_id: int, total: int) -> int:
         """1-based position of a best on its board (Redis when built, else SQL)."""
         keys = self._keys(beatmap_id, ruleset)
-        try:
+        with best_effort(log, "leaderboard rank from Redis failed"):
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.exists(keys[1])
                 pipe.zrevrank(keys[0], member(score_id))
                 built, rank = await pipe.execute()
             if built and rank is not None:
                 return int(rank) + 1
-        except Exception:
-            log.warning("leaderboard rank from Redis failed", exc_info=True)
         return await self._repo.board_position(beatmap_id, ruleset, total, score_id)

@@ -14,7 +14,8 @@ import time
 from typing import Any
 
 import msgspec
-from redis.exceptions import RedisError
+
+from server.redis_store import REDIS_DOWN
 
 
 class LimiterUnavailable(Exception):
@@ -49,7 +50,7 @@ class FixedWindowLimiter:
                 pipe.incr(redis_key)
                 pipe.expire(redis_key, self._window + 1)
                 count, _ = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_DOWN as exc:
             raise LimiterUnavailable(str(exc)) from exc
         remaining = max(self._limit - int(count), 0)
         retry_after = window_start + self._window - now
@@ -103,7 +104,7 @@ class LoginGuard:
                 pipe.get(failures_key)
                 pipe.scard(accounts_key)
                 failures, accounts = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_DOWN as exc:
             raise LimiterUnavailable(str(exc)) from exc
         return int(failures or 0) > self._max_failures or int(accounts) > self._max_accounts
 
@@ -114,7 +115,7 @@ class LoginGuard:
                 keys=self._keys(ip),
                 args=[account.lower(), self._fingerprint(account, password), self._window],
             )
-        except (RedisError, OSError) as exc:
+        except REDIS_DOWN as exc:
             raise LimiterUnavailable(str(exc)) from exc
 
 
@@ -204,7 +205,7 @@ class ApiRateLimiter:
                 )
             )
             limit = self.limit
-        except (RedisError, OSError):
+        except REDIS_DOWN:
             used = bucket.spent + bucket.left + claim
             limit = self._fallback_limit
         granted = max(0, min(claim, limit - (used - claim)))

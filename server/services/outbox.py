@@ -16,7 +16,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from server.redis_store import channel_prefix
+from server.db import DatabaseError
+from server.redis_store import best_effort, channel_prefix
 from server.repositories.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
@@ -50,14 +51,13 @@ class Outbox:
     async def deliver(self, entry_id: int, channel: str, payload: bytes) -> bool:
         """Publish a committed message and forget it; on failure it stays for the relay
         (never raises: the change it announces is already committed)."""
-        try:
+        with best_effort(log, "publishing %s failed; the outbox relay will retry", channel) as sent:
             await self._redis.publish(self._prefix + channel, payload)
-        except Exception:
-            log.warning("publishing %s failed; the outbox relay will retry", channel, exc_info=True)
+        if sent.failed:
             return False
         try:
             await self._repo.remove(entry_id)
-        except Exception:  # published; at worst the relay publishes it once more
+        except DatabaseError:  # published; at worst the relay publishes it once more
             log.warning("could not drop outbox entry %s", entry_id, exc_info=True)
         return True
 
@@ -66,11 +66,10 @@ class Outbox:
         failed, or died after the commit); returns how many were published. One instance
         relays at a time (a Redis lock); a publish failure stops the round."""
         token = secrets.token_hex(16)
-        try:
+        with best_effort(log, "outbox relay: no lock") as locking:
             if not await self._redis.set(_RELAY_LOCK, token, nx=True, ex=_RELAY_LOCK_SECONDS):
                 return 0
-        except Exception:
-            log.warning("outbox relay: Redis unavailable", exc_info=True)
+        if locking.failed:
             return 0
         delivered = 0
         try:
@@ -80,10 +79,8 @@ class Outbox:
                     break
                 delivered += 1
         finally:
-            try:
+            with best_effort(log, "outbox relay: lock not released (it expires)"):
                 await self._release(keys=[_RELAY_LOCK], args=[token])
-            except Exception:  # the lock expires by itself
-                log.warning("outbox relay: could not release its lock", exc_info=True)
         if delivered:
             log.info("outbox relay published %d message(s)", delivered)
         return delivered

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from redis.exceptions import RedisError
 
 from server.models.rulesets import RULESETS
 from server.models.users import (
@@ -20,6 +19,7 @@ from server.models.users import (
 )
 from server.presenters.users import full_user, user_compact
 from server.presenters.users import me as present_me
+from server.redis_store import REDIS_DOWN
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.profile_cache import ProfileCache
 
@@ -164,7 +164,7 @@ class ProfileService:
             return set()
         try:
             values = await self._redis.mget([f"{_ONLINE_PREFIX}{uid}" for uid in user_ids])
-        except (RedisError, OSError):  # presence is Redis-only: shown offline while it is down
+        except REDIS_DOWN:  # presence is Redis-only: shown offline while it is down
             return set()
         return {uid for uid, value in zip(user_ids, values, strict=True) if value is not None}
 

@@ -9,15 +9,19 @@ from typing import Any, Final
 
 import msgspec
 
+from server.db import DatabaseError
 from server.models.rankings import CountryRanking, RankingCursor, Rankings, UserRanking
 from server.models.users import Country, RankHistory, UserStatistics
 from server.presenters.users import user_compact
+from server.redis_store import REDIS_DOWN, best_effort
 from server.repositories.scores import ScoreRepository
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.countries import country_name
 from server.services.profiles import statistics_shape
 
 log = logging.getLogger(__name__)
+# A snapshot run fails on an outage of either store; it then leaves no marker.
+_SNAPSHOT_FAILURES: Final[tuple[type[BaseException], ...]] = (*REDIS_DOWN, DatabaseError)
 
 # osu-web: 50 per page, at most 200 pages (the top 10,000).
 PAGE_SIZE: Final = 50
@@ -59,17 +63,14 @@ class RankingService:
         Redis for RANKINGS_CACHE_SECONDS (osu-web's rankings are not live either)."""
         page = max(1, min(page, MAX_PAGES))
         key = f"{_PAGE_KEY}{ruleset}:{kind}:{country or ''}:{page}"
-        try:
+        cached = None
+        with best_effort(log, "rankings cache read failed"):
             cached = await self._redis.get(key)
-        except Exception:
-            cached = None
         if cached is not None:
             return msgspec.Raw(cached)
         body = msgspec.json.encode(await self._users_page(ruleset, kind, page, country))
-        try:
+        with best_effort(log, "rankings cache write failed"):
             await self._redis.set(key, body, ex=_PAGE_SECONDS)
-        except Exception:
-            log.warning("rankings cache write failed", exc_info=True)
         return msgspec.Raw(body)
 
     async def _users_page(
@@ -150,13 +151,12 @@ class RankingService:
         done = f"{_SNAPSHOT_KEY}{ruleset}:{today}"
         lock = f"{done}:lock"
         token = secrets.token_hex(16)
-        try:
+        with best_effort(log, "rank history snapshot: no lock") as locking:
             if await self._redis.exists(done):
                 return False
             if not await self._redis.set(lock, token, nx=True, ex=_SNAPSHOT_LOCK_SECONDS):
                 return False
-        except Exception:
-            log.warning("rank history snapshot: Redis unavailable", exc_info=True)
+        if locking.failed:
             return False
         try:
             if await self._redis.exists(done):  # finished by another instance meanwhile
@@ -164,14 +164,12 @@ class RankingService:
             await self.snapshot(ruleset, today)
             await self._redis.set(done, b"1", ex=2 * 86_400)
             return True
-        except Exception:
+        except _SNAPSHOT_FAILURES:  # no marker: the next run tries again
             log.warning("rank history snapshot failed for %s", ruleset, exc_info=True)
             return False
         finally:
-            try:
+            with best_effort(log, "rank history snapshot: lock not released (it expires)"):
                 await self._release(keys=[lock], args=[token])
-            except Exception:  # the lock expires by itself
-                log.warning("rank history snapshot: could not release its lock", exc_info=True)
 
     async def history(
         self, account: UserAccount, ruleset: str, current_rank: int | None

@@ -27,7 +27,8 @@ from server.db import Database
 from server.repositories.beatmaps import BeatmapRecord
 from server.repositories.scores import PlayCounters, ScoreRecord, ScoreRepository
 from server.services import scoring
-from server.services.beatmaps import BeatmapService, awards_pp
+from server.services.beatmap_statuses import awards_pp
+from server.services.beatmaps import BeatmapService
 from server.services.leaderboards import Leaderboards
 
 log = logging.getLogger(__name__)

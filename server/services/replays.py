@@ -44,6 +44,7 @@ import msgspec
 
 from server.core import CoreError
 from server.core import msgpack as codec
+from server.db import DatabaseError
 from server.hub_bus import BusMessage, HubBus
 from server.models.rulesets import RULESETS
 from server.repositories.replays import ReplayRepository
@@ -334,7 +335,7 @@ class ReplayStore:
             try:
                 await self._on_written(score_id)
                 return ReplayOutcome.WRITTEN
-            except Exception:
+            except (DatabaseError, OSError):  # the database failed or its socket went away
                 if attempt == _MARK_ATTEMPTS - 1:
                     # The file stays; the score just does not offer it.
                     log.exception("replay for score %d stored but not flagged", score_id)

@@ -38,7 +38,8 @@ from server.presenters.users import user_compact
 from server.repositories.beatmaps import BeatmapRecord
 from server.repositories.scores import BoardFilter, ScoreRecord, ScoreRepository
 from server.repositories.users import UserAccount, UserRepository
-from server.services.beatmaps import BeatmapService, has_leaderboard
+from server.services.beatmap_statuses import has_leaderboard
+from server.services.beatmaps import BeatmapService
 from server.services.leaderboards import Leaderboards
 
 # A cached leaderboard page is `[score_count, [scores]]`; the scores stay raw JSON on the way
@@ -137,8 +138,12 @@ class ScoreReads:
 
     # -- leaderboards ----------------------------------------------------------------------
 
-    async def beatmap_scores(self, query: BoardQuery, viewer: UserAccount) -> BeatmapScores | None:
-        """GET beatmaps/{id}/scores (APIScoresCollection); None for an unknown beatmap."""
+    async def beatmap_scores(
+        self, query: BoardQuery, viewer: UserAccount | None
+    ) -> BeatmapScores | None:
+        """GET beatmaps/{id}/scores (APIScoresCollection); None for an unknown beatmap.
+        `viewer` is None for a client-credentials token: the global board without
+        `user_score` (the handler refuses the viewer-relative scopes to it)."""
         beatmap = await self._beatmaps.repo.cached_beatmap(query.beatmap_id)
         if beatmap is None:
             return None
@@ -147,7 +152,7 @@ class ScoreReads:
             "response",
             query.raw_query,
             query.form,
-            viewer.id,
+            viewer.id if viewer is not None else 0,
             beatmap.status,
             beatmap.checksum,
         )
@@ -161,7 +166,7 @@ class ScoreReads:
         return board
 
     async def _board(
-        self, beatmap: BeatmapRecord, query: BoardQuery, viewer: UserAccount
+        self, beatmap: BeatmapRecord, query: BoardQuery, viewer: UserAccount | None
     ) -> BeatmapScores:
         if not has_leaderboard(beatmap.status, self._all_statuses):
             return _EMPTY_BOARD
@@ -171,7 +176,7 @@ class ScoreReads:
             ruleset = relax_ruleset(RULESETS.index(ruleset), acronyms, True)
         if query.scope == "global" and not query.mods:
             return await self._global_board(beatmap.id, ruleset, query.limit, viewer, query.form)
-        if query.scope == "team":
+        if query.scope == "team" or viewer is None:
             # osu-web's team scope is the caller's team members; this schema has no teams, so
             # the board is empty (lazer shows "no scores") rather than a stand-in group.
             return _EMPTY_BOARD
@@ -180,19 +185,27 @@ class ScoreReads:
             ruleset=ruleset,
             # NM alone selects plays without mods; several mods select that exact set.
             mods_key=",".join(acronyms) if query.mods else None,
-            country_code=viewer.country_code if query.scope == "country" else None,
-            friends_of=viewer.id if query.scope == "friend" else None,
+            # The handler gives these scopes only to a signed-in viewer.
+            country_code=viewer.country_code if viewer and query.scope == "country" else None,
+            friends_of=viewer.id if viewer and query.scope == "friend" else None,
         )
         ids = await self._repo.filtered_board(board, query.limit)
         return BeatmapScores(
             scores=await self._by_ids(ids, query.form),
-            user_score=await self._filtered_user_score(board, viewer, query.form),
+            user_score=(
+                await self._filtered_user_score(board, viewer, query.form) if viewer else None
+            ),
             # The board's real size (osu-web UserRank::getCount), not the rows returned.
             score_count=await self._repo.filtered_board_count(board),
         )
 
     async def _global_board(
-        self, beatmap_id: int, ruleset: str, limit: int, viewer: UserAccount, form: ScoreFormat
+        self,
+        beatmap_id: int,
+        ruleset: str,
+        limit: int,
+        viewer: UserAccount | None,
+        form: ScoreFormat,
     ) -> BeatmapScores:
         """The global board: this process's near cache, then Redis' rendering, then a build
         from the sorted set (or SQL). A hit does no I/O and never decodes the page."""
@@ -201,14 +214,15 @@ class ScoreReads:
         entry: msgspec.Raw | None = None
         stamp = 0
         page_field = (ruleset, "page", form, limit)
-        entry_field = (ruleset, "user", form, viewer.id)
+        viewer_id = viewer.id if viewer is not None else 0
+        entry_field = (ruleset, "user", form, viewer_id)
         if rendered is not None:
             page = rendered.get(beatmap_id, page_field)
             entry = rendered.get(beatmap_id, entry_field)
             stamp = rendered.stamp()
         if page is None or entry is None:
             generation, stored_page, stored_entry = await self._leaderboards.cached_page(
-                beatmap_id, ruleset, limit, viewer.id, form.value
+                beatmap_id, ruleset, limit, viewer_id, form.value
             )
             if stored_page is None:
                 ids, count = await self._leaderboards.top(beatmap_id, ruleset, limit)
@@ -217,10 +231,14 @@ class ScoreReads:
                     beatmap_id, ruleset, limit, form.value, generation, stored_page
                 )
             if stored_entry is None:
-                own = await self._own_entry(beatmap_id, ruleset, viewer, form)
+                own = (
+                    await self._own_entry(beatmap_id, ruleset, viewer, form)
+                    if viewer is not None
+                    else None
+                )
                 stored_entry = _page_encoder.encode(own)
                 await self._leaderboards.store_user_entry(
-                    beatmap_id, ruleset, viewer.id, form.value, generation, stored_entry
+                    beatmap_id, ruleset, viewer_id, form.value, generation, stored_entry
                 )
             page = _page_decoder.decode(stored_page)
             entry = msgspec.Raw(stored_entry)

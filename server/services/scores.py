@@ -24,7 +24,7 @@ import msgspec
 
 from server import core
 from server.core import pp as corepp
-from server.db import Database
+from server.db import Database, TransactionConflict
 from server.models.scores import SoloScore
 from server.near_cache import NearCache
 from server.repositories.beatmaps import BeatmapRecord
@@ -37,7 +37,8 @@ from server.repositories.scores import (
 from server.repositories.users import UserAccount, UserRepository
 from server.services import mods as lazer_mods
 from server.services import scoring
-from server.services.beatmaps import BeatmapService, awards_pp, has_leaderboard
+from server.services.beatmap_statuses import awards_pp, has_leaderboard
+from server.services.beatmaps import BeatmapService
 from server.services.leaderboards import Leaderboards
 from server.services.outbox import Outbox
 from server.services.profile_cache import ProfileCache
@@ -51,8 +52,6 @@ _GRADE_COLUMNS: Final = {"XH": "ssh", "X": "ss", "SH": "sh", "S": "s", "A": "a"}
 # Slack for the play-time check: the last object can be hit early by its hit window, and
 # total_length is whole seconds.
 _PLAY_TIME_TOLERANCE: Final = 2.0
-# MySQL deadlock / lock wait timeout: the whole transaction is safe to run again.
-_RETRYABLE_MYSQL: Final = frozenset({1213, 1205})
 
 
 class TokenRejected(Enum):
@@ -90,11 +89,6 @@ class StoredScore(msgspec.Struct, frozen=True, kw_only=True):
     username: str
     beatmap_checksum: str
     beatmap_has_leaderboard: bool
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    args: tuple[Any, ...] = exc.args
-    return len(args) > 0 and isinstance(args[0], int) and args[0] in _RETRYABLE_MYSQL
 
 
 def _naive(value: datetime) -> datetime:
@@ -355,8 +349,8 @@ class ScoreService:
             try:
                 outcome = await self._transaction(record, beatmap, awards, totals)
                 break
-            except Exception as exc:
-                if attempt == 4 or not _is_retryable(exc):
+            except TransactionConflict as exc:
+                if attempt == 4:
                     raise
                 log.info("retrying score transaction after %s", exc)
         if outcome.created:

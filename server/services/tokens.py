@@ -18,10 +18,10 @@ from typing import Any
 
 import jwt
 import msgspec
-from redis.exceptions import RedisError
 
 from server.db import Database
 from server.near_cache import NearCache
+from server.redis_store import REDIS_DOWN
 from server.repositories.oauth import OAuthRepository
 
 ALL_SCOPES = "*"
@@ -242,7 +242,7 @@ class TokenService:
             return None
         try:
             raw = await self._redis.get(_CACHE_PREFIX + digest)
-        except (RedisError, OSError):
+        except REDIS_DOWN:
             return None  # the cache is an optimisation; storage still answers
         return None if raw is None else _cache_decoder.decode(raw)
 
@@ -250,7 +250,7 @@ class TokenService:
         ttl = min(self._cache_seconds, value.expires_at - now)
         if ttl <= 0:
             return
-        with contextlib.suppress(RedisError, OSError):  # storage still answers without it
+        with contextlib.suppress(*REDIS_DOWN):  # storage still answers without it
             await self._redis.set(_CACHE_PREFIX + digest, _cache_encoder.encode(value), ex=ttl)
 
     async def _cache_evict(self, digests: list[str]) -> None:

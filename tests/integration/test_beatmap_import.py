@@ -215,7 +215,7 @@ async def test_attributes_request_forms(
         == 400
     )
     assert await status(fresh_id(), json={}) == 404
-    assert await status("x", json={}) == 422
+    assert await status("x", json={}) == 404  # not an id: not found (osu-web findOrFail)
 
 
 async def test_attributes_are_cached_in_redis(

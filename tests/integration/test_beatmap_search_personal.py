@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from server.services.beatmaps import recommended_difficulty
+from server.services.beatmap_search import recommended_difficulty
 from tests.helpers import SignedIn
 from tests.score_play import play, stored_map
 

@@ -92,7 +92,8 @@ async def test_relation_errors(client: httpx.AsyncClient, player: SignedIn) -> N
     assert (await client.post("/api/v2/friends?target=987654321", headers=h)).status_code == 404
     assert (await client.post("/api/v2/friends?target=abc", headers=h)).status_code == 422
     assert (await client.post("/api/v2/friends", headers=h)).status_code == 422
-    assert (await client.delete("/api/v2/friends/abc", headers=h)).status_code == 422
+    # A path id that is not one is not found (osu-web: firstOrFail).
+    assert (await client.delete("/api/v2/friends/abc", headers=h)).status_code == 404
 
 
 async def test_favourites_notifications_and_chat_come_from_the_tables(
