@@ -101,7 +101,7 @@ async def beatmap_scores(request: Request) -> Response:
     if scope not in ("global", "country", "friend", "team"):
         fail(422, "invalid scope")
     if scope != "global" and account is None:
-        fail(422, "You must be signed in to use this leaderboard.")
+        fail(422, "You must be an osu!supporter to use this feature.")
     mods = [m.upper() for m in query.getlist("mods[]") + query.getlist("mods") if m]
     limit = params.limit(query.get("limit"), LEADERBOARD_DEFAULT, LEADERBOARD_MAX)
     board = await svc.leaderboard(beatmap, mode, scope, mods, limit, account)

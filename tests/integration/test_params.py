@@ -157,10 +157,18 @@ async def test_lookup_takes_ids_at_names_and_bare_names(
     assert [u["id"] for u in with_ruleset.json()["users"]] == [c.id]
 
 
-async def test_lookup_reads_at_most_fifty(client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_lookup_takes_at_most_fifty(client: httpx.AsyncClient, player: SignedIn) -> None:
+    """osu-web's LookupController: more than 50 entries is a 422 (RequestTooLargeException);
+    `users?ids[]=` reads the first 50."""
     last = await signup(client)
-    query = "&".join(["ids[]=999999999"] * 50 + [f"ids[]={last.id}"])
-    response = await client.get(f"/api/v2/users/lookup?{query}", headers=player.headers)
+    fifty = "&".join(["ids[]=999999999"] * 49 + [f"ids[]={last.id}"])
+    response = await client.get(f"/api/v2/users/lookup?{fifty}&ids[]=", headers=player.headers)
+    assert [u["id"] for u in response.json()["users"]] == [last.id]
+    too_many = await client.get(f"/api/v2/users/lookup?{fifty}&ids[]=1", headers=player.headers)
+    assert too_many.status_code == 422
+    assert too_many.json() == {"error": "ids parameter has a maximum of 50 items"}
+    listed = "&".join(["ids[]=999999999"] * 50 + [f"ids[]={last.id}"])
+    response = await client.get(f"/api/v2/users?{listed}", headers=player.headers)
     assert response.status_code == 200 and response.json()["users"] == []
 
 
