@@ -42,7 +42,7 @@ from server.services.tokens import Session
 MAX_ID: Final = 2**63 - 1
 # At most 19 digits: 2**63-1 has 19, so a longer run cannot be an id.
 _ID_RE: Final = re.compile(r"[0-9]{1,19}")
-_INT_RE: Final = re.compile(r"-?[0-9]{1,19}")
+_INT_RE: Final = re.compile(r"-?[0-9]+")
 MAX_LOOKUP_IDS: Final = 50
 USER_NOT_FOUND: Final = "User not found! ;_;"
 
@@ -70,6 +70,8 @@ def int_param(value: str | None, name: str, minimum: int | None = None) -> int |
         return None
     if not _INT_RE.fullmatch(value):
         fail(422, f"{name} must be an integer")
+    if len(value.removeprefix("-")) > 19:  # past 64 bits, without converting a long string
+        fail(422, f"{name} is out of range")
     number = int(value)
     if minimum is not None and number < minimum:
         fail(422, f"{name} must be at least {minimum}")
