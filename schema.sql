@@ -355,7 +355,8 @@ CREATE INDEX beatmapsets_status ON beatmapsets (status, ranked_date);
 CREATE INDEX beatmapsets_user ON beatmapsets (user_id);
 
 -- `difficulty_rating` and `max_combo` are the core's values for the beatmap's own ruleset;
--- converts and the other rulesets are in beatmap_difficulties.
+-- converts and the other rulesets are in beatmap_difficulties. `beat_divisor` (0010) is the
+-- file's [Editor] BeatDivisor, for search's `divisor=`.
 CREATE TABLE beatmaps (
     id INT NOT NULL PRIMARY KEY,
     beatmapset_id INT NOT NULL,
@@ -380,7 +381,8 @@ CREATE TABLE beatmaps (
     is_suspicious TINYINT(1) NOT NULL DEFAULT 0,
     playcount INT NOT NULL DEFAULT 0,
     passcount INT NOT NULL DEFAULT 0,
-    last_updated DATETIME NOT NULL
+    last_updated DATETIME NOT NULL,
+    beat_divisor SMALLINT NOT NULL DEFAULT 4
 );
 CREATE UNIQUE INDEX beatmaps_checksum ON beatmaps (checksum);
 CREATE INDEX beatmaps_set ON beatmaps (beatmapset_id);

@@ -22,6 +22,7 @@ from server.api.params import (
     require_session,
     require_user,
     ruleset_id,
+    ruleset_id_by_name,
 )
 from server.http import (
     MAX_FORM_FIELDS,
@@ -32,7 +33,6 @@ from server.http import (
     services,
 )
 from server.models.beatmaps import (
-    MODE_NAMES,
     BeatmapsEnvelope,
     DifficultyAttributesEnvelope,
     FavouriteCount,
@@ -126,11 +126,8 @@ async def lookup_beatmapset(request: Request) -> Response:
 
 def _search_query(request: Request) -> SearchQuery:
     query = request.query_params
-    mode = int_param(query.get("m"), "m")
-    if mode == -1:
-        mode = None  # "any ruleset", as ossapi and osu-web's own page spell it
-    if mode is not None and not 0 <= mode < len(MODE_NAMES):
-        fail(422, "m must be a ruleset id (0-3)")
+    # -1 is "any ruleset", as ossapi and osu-web's own page spell it.
+    mode = None if query.get("m") == "-1" else ruleset_id(query.get("m"), "m")
     cursor = cursor_string(query.get("cursor_string")) or {
         match.group(1): value
         for key, value in query.multi_items()
@@ -277,10 +274,7 @@ async def beatmap_attributes(request: Request) -> Response:
     params = await _attribute_params(request)
     ruleset: int | None = None
     if params.get("ruleset") not in (None, ""):
-        name = str(params["ruleset"])
-        if name not in MODE_NAMES:
-            fail(422, "invalid ruleset specified")
-        ruleset = MODE_NAMES.index(name)
+        ruleset = ruleset_id_by_name(str(params["ruleset"]), 422, "invalid ruleset specified")
     elif params.get("ruleset_id") not in (None, ""):
         ruleset = ruleset_id(str(params["ruleset_id"]))
     mods = _mods_value(params.get("mods"))

@@ -5,7 +5,7 @@
 - Query and form integers (`ids[]`, `ruleset_id`, `since`, `target`, ...): ASCII digits with
   an optional `-`, within 64 bits; anything else is 422 naming the parameter.
 - `{user}`: `123` (an id), `@name` or `name`; `?key=id` or `?key=username` narrows it; 404.
-- `users/lookup?ids[]=`: ids, `@name` or bare names, at most 50; unknown ones left out.
+- `users/lookup?ids[]=`: ids, `@name` or bare names; unknown ones left out; over 50 is 422.
 - Ruleset names (`osu`, `taiko`, `fruits`, `mania`, relax names when enabled): the route's own
   osu-web status, 404 on profiles, rankings and score lists, 422 on leaderboards.
 - Ruleset ids (0-3): 422.
@@ -35,14 +35,14 @@ from starlette.requests import Request
 
 from server.http import fail, services, unauthenticated
 from server.models.cursors import decode_cursor_string
-from server.models.rulesets import RULESETS, known_rulesets
+from server.models.rulesets import RULESET_IDS, RULESETS, known_rulesets
 from server.repositories.users import UserAccount
 from server.services.tokens import Session
 
 MAX_ID: Final = 2**63 - 1
 # At most 19 digits: 2**63-1 has 19, so a longer run cannot be an id.
 _ID_RE: Final = re.compile(r"[0-9]{1,19}")
-_INT_RE: Final = re.compile(r"-?[0-9]{1,19}")
+_INT_RE: Final = re.compile(r"-?[0-9]+")
 MAX_LOOKUP_IDS: Final = 50
 USER_NOT_FOUND: Final = "User not found! ;_;"
 
@@ -70,6 +70,8 @@ def int_param(value: str | None, name: str, minimum: int | None = None) -> int |
         return None
     if not _INT_RE.fullmatch(value):
         fail(422, f"{name} must be an integer")
+    if len(value.removeprefix("-")) > 19:  # past 64 bits, without converting a long string
+        fail(422, f"{name} is out of range")
     number = int(value)
     if minimum is not None and number < minimum:
         fail(422, f"{name} must be at least {minimum}")
@@ -109,6 +111,16 @@ def path_ruleset(request: Request, status: int, message: str, name: str = "mode"
     if found is None:
         fail(status, message)
     return found
+
+
+def ruleset_id_by_name(value: str | None, status: int, message: str) -> int | None:
+    """The id of one of the four official rulesets by name (None when absent): routes that
+    compute per ruleset (difficulty attributes) know no relax variants."""
+    if value is None or value == "":
+        return None
+    if value not in RULESET_IDS:
+        fail(status, message)
+    return RULESET_IDS[value]
 
 
 def ruleset_id(value: str | None, name: str = "ruleset_id") -> int | None:
@@ -194,11 +206,16 @@ async def user_from_path(request: Request, key: str | None = None) -> UserAccoun
 
 async def users_from_lookup(request: Request) -> list[UserAccount]:
     """`users/lookup?ids[]=`: each entry all digits is an id, anything else a name (`@name`
-    or bare, as osu-web's `LookupController`); unknown and restricted users are left out."""
+    or bare, as osu-web's `LookupController`); unknown and restricted users are left out,
+    and more than 50 entries is osu-web's 422."""
     users = services(request).profiles
+    query = request.query_params
+    values = [v for v in query.getlist("ids[]") or query.getlist("ids") if v]
+    if len(values) > MAX_LOOKUP_IDS:  # osu-web's RequestTooLargeException
+        fail(422, f"ids parameter has a maximum of {MAX_LOOKUP_IDS} items")
     ids: list[int] = []
     found: dict[int, UserAccount] = {}
-    for value in id_list(request):
+    for value in values:
         if value.isascii() and value.isdigit():
             if (user_id := ascii_id(value)) is not None:
                 ids.append(user_id)

@@ -88,7 +88,7 @@ async def beatmap_scores(request: Request) -> Response:
     if scope not in ("global", "country", "friend", "team"):
         fail(422, "invalid scope")
     if scope != "global" and account is None:
-        fail(422, "You must be signed in to use this leaderboard.")
+        fail(422, "You must be an osu!supporter to use this feature.")
     board = BoardQuery(
         beatmap_id=path_id(request, "beatmap"),
         ruleset=_mode(request, query.get("mode") or query.get("ruleset")),

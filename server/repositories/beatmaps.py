@@ -76,6 +76,8 @@ class BeatmapRecord(msgspec.Struct, frozen=True, kw_only=True):
     playcount: int = 0
     passcount: int = 0
     last_updated: datetime
+    # The file's [Editor] BeatDivisor (osu!'s default 4 where the file has none).
+    beat_divisor: int = 4
 
 
 class DifficultyRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -109,6 +111,7 @@ DIFFICULTY_COLUMNS: dict[str, Term] = {
     "count_sliders": _beatmaps.count_sliders,
     "status": _beatmaps.status,
     "mode": _beatmaps.mode,
+    "beat_divisor": _beatmaps.beat_divisor,
 }
 SET_COLUMNS: dict[str, Term] = {
     "favourite_count": _sets.favourite_count,

@@ -342,6 +342,7 @@ class BeatmapIngest:
                 is_suspicious=info.is_suspicious,
                 last_updated=naive_utc(item.last_updated)
                 or (before.last_updated if before else now),
+                beat_divisor=meta.beat_divisor,
             )
             if before is not None and _same(
                 before, record, ("playcount", "passcount", "last_updated")

@@ -18,8 +18,8 @@ with a value it cannot read stays in the keywords, as in osu-web.
   only, every word in the field (`artist=""Exact""` for the whole field). Two divergences:
   `tag` reads the set's own tags (osu-web reads user-voted tags, which are not kept here),
   and `creator` the set creator's name (osu-web also finds a named user's guest difficulties);
-- `divisor`: read and dropped, as osu-web does (its search leaves it unsupported, and no beat
-  divisor is stored here);
+- `divisor`: a difficulty's beat snap divisor (the file's [Editor] BeatDivisor). osu-web
+  parses it but leaves it unsupported in its search; here it filters;
 - `featured_artist`: matches nothing, as `c=featured_artists`: no artist catalogue is kept.
 
 Every difficulty condition must hold on the same difficulty (osu-web's nested query).
@@ -277,6 +277,7 @@ _DIFFICULTY_OPTIONS: Final = (
     ("circles", "count_circles"),
     ("sliders", "count_sliders"),
     ("status", "status"),
+    ("divisor", "beat_divisor"),
 )
 _TEXT_OPTIONS: Final = (
     ("artist", ("artist", "artist_unicode")),

@@ -57,6 +57,8 @@ class OsuMetadata(msgspec.Struct, frozen=True, kw_only=True):
     beatmapset_id: int | None
     has_video: bool
     has_storyboard: bool
+    # [Editor] BeatDivisor: the snap divisor the mapper worked in (osu!'s default is 4).
+    beat_divisor: int = 4
 
 
 def _positive_id(raw: str | None) -> int | None:
@@ -90,7 +92,7 @@ def read_osu_metadata(data: bytes) -> OsuMetadata:
             if section == "HitObjects":
                 break  # everything we read is above the objects
             continue
-        if section in ("General", "Metadata", "Difficulty"):
+        if section in ("General", "Editor", "Metadata", "Difficulty"):
             match = _KEY_VALUE_RE.match(stripped)
             if match:
                 values.setdefault(section, {})[match.group(1)] = match.group(2)
@@ -108,6 +110,7 @@ def read_osu_metadata(data: bytes) -> OsuMetadata:
         mode = 0
     title = meta.get("Title", "")
     artist = meta.get("Artist", "")
+    divisor = values.get("Editor", {}).get("BeatDivisor", "").strip()
     return OsuMetadata(
         format_version=fmt,
         mode=mode if 0 <= mode <= 3 else 0,
@@ -123,6 +126,10 @@ def read_osu_metadata(data: bytes) -> OsuMetadata:
         beatmapset_id=_positive_id(meta.get("BeatmapSetID")),
         has_video=video,
         has_storyboard=storyboard,
+        # osu!'s editor offers 1-16; anything else in a file is a hand edit: the default.
+        beat_divisor=int(divisor)
+        if divisor.isascii() and divisor.isdigit() and 0 < int(divisor) <= 16
+        else 4,
     )
 
 

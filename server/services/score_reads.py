@@ -16,6 +16,7 @@ invalidation that raced the read wins and nothing stale is kept.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -23,6 +24,7 @@ from typing import Final
 import msgspec
 from msgspec import UNSET
 
+from server.db import DatabaseError
 from server.models.beatmaps import Beatmap
 from server.models.rulesets import RULESETS
 from server.models.scores import (
@@ -41,6 +43,8 @@ from server.repositories.users import UserAccount, UserRepository
 from server.services.beatmap_statuses import has_leaderboard
 from server.services.beatmaps import BeatmapService
 from server.services.leaderboards import Leaderboards
+
+log = logging.getLogger(__name__)
 
 # A cached leaderboard page is `[score_count, [scores]]`; the scores stay raw JSON on the way
 # back out, so a cache hit costs no re-encoding.
@@ -326,9 +330,13 @@ class ScoreReads:
         """Position of a ranked score on its beatmap's global board (as if it were the best)."""
         if not score.ranked:
             return None
-        return await self._leaderboards.position(
-            score.beatmap_id, score.ruleset, score.id, score.total_score
-        )
+        try:  # Redis down falls back to SQL inside; SQL failing too only loses the position
+            return await self._leaderboards.position(
+                score.beatmap_id, score.ruleset, score.id, score.total_score
+            )
+        except DatabaseError:
+            log.warning("position of score %s unavailable", score.id, exc_info=True)
+            return None
 
     async def submitted(self, score_id: int, account: UserAccount) -> SoloScore | None:
         """The answer to a submission: SoloScoreInfo with its board position (osu-web

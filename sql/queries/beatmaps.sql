@@ -50,19 +50,20 @@ UPDATE beatmapsets SET
     last_updated = :last_updated, synced_at = :synced_at
 WHERE id = :id;
 
--- name: insert_beatmap(id, beatmapset_id, checksum, filename, version, mode, status, user_id, total_length, hit_length, cs, ar, od, hp, bpm, count_circles, count_sliders, count_spinners, max_combo, difficulty_rating, is_suspicious, last_updated)!
+-- name: insert_beatmap(id, beatmapset_id, checksum, filename, version, mode, status, user_id, total_length, hit_length, cs, ar, od, hp, bpm, count_circles, count_sliders, count_spinners, max_combo, difficulty_rating, is_suspicious, last_updated, beat_divisor)!
 -- Store a new beatmap.
 INSERT INTO beatmaps (
     id, beatmapset_id, checksum, filename, version, mode, status, user_id, total_length,
     hit_length, cs, ar, od, hp, bpm, count_circles, count_sliders, count_spinners, max_combo,
-    difficulty_rating, is_suspicious, last_updated
+    difficulty_rating, is_suspicious, last_updated, beat_divisor
 ) VALUES (
     :id, :beatmapset_id, :checksum, :filename, :version, :mode, :status, :user_id,
     :total_length, :hit_length, :cs, :ar, :od, :hp, :bpm, :count_circles, :count_sliders,
-    :count_spinners, :max_combo, :difficulty_rating, :is_suspicious, :last_updated
+    :count_spinners, :max_combo, :difficulty_rating, :is_suspicious, :last_updated,
+    :beat_divisor
 );
 
--- name: update_beatmap(id, beatmapset_id, checksum, filename, version, mode, status, user_id, total_length, hit_length, cs, ar, od, hp, bpm, count_circles, count_sliders, count_spinners, max_combo, difficulty_rating, is_suspicious, last_updated)!
+-- name: update_beatmap(id, beatmapset_id, checksum, filename, version, mode, status, user_id, total_length, hit_length, cs, ar, od, hp, bpm, count_circles, count_sliders, count_spinners, max_combo, difficulty_rating, is_suspicious, last_updated, beat_divisor)!
 -- Replace a beatmap's file-derived values (play counts are kept).
 UPDATE beatmaps SET
     beatmapset_id = :beatmapset_id, checksum = :checksum, filename = :filename,
@@ -71,7 +72,7 @@ UPDATE beatmaps SET
     hp = :hp, bpm = :bpm, count_circles = :count_circles, count_sliders = :count_sliders,
     count_spinners = :count_spinners, max_combo = :max_combo,
     difficulty_rating = :difficulty_rating, is_suspicious = :is_suspicious,
-    last_updated = :last_updated
+    last_updated = :last_updated, beat_divisor = :beat_divisor
 WHERE id = :id;
 
 -- name: delete_beatmap_difficulties(beatmap_id)!

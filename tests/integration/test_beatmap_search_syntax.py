@@ -1,6 +1,6 @@
 """osu-web's query syntax inside beatmapsets/search's `q`, against a hand-made corpus of four
-sets whose difficulty values, dates and names are set by hand; and cursor_string paging of a
-filtered search past its first page."""
+sets whose difficulty values, dates and names are set by hand; the beat divisor read from a
+stored file; and cursor_string paging of a filtered search past its first page."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.beatmap_data import store_set
+from server.services.beatmap_ingest import BeatmapFile, SetInput
+from tests.beatmap_data import fresh_id, make_osu, store_set
 from tests.helpers import SignedIn
 
 # name -> set columns, and its difficulties' columns (by version).
@@ -23,7 +24,8 @@ CORPUS: dict[str, dict[str, Any]] = {
                 "ranked_date": datetime(2023, 6, 1), "last_updated": datetime(2024, 1, 15)},
         "tags": "jazz",
         "diffs": {"Insane": {"mode": 0, "difficulty_rating": 3.5, "ar": 9, "cs": 4, "od": 8,
-                             "hp": 5, "bpm": 180, "total_length": 90, "status": 1}},
+                             "hp": 5, "bpm": 180, "total_length": 90, "status": 1,
+                             "beat_divisor": 4}},
     },
     "B": {
         "set": {"artist": "Camellia feat. Nanahira", "artist_unicode": "かめりあ",
@@ -32,7 +34,8 @@ CORPUS: dict[str, dict[str, Any]] = {
                 "ranked_date": datetime(2024, 3, 3), "last_updated": datetime(2024, 3, 3)},
         "tags": "electronic",
         "diffs": {"Another": {"mode": 3, "difficulty_rating": 5.2, "ar": 5, "cs": 7, "od": 8,
-                              "hp": 8, "bpm": 220, "total_length": 150, "status": 4}},
+                              "hp": 8, "bpm": 220, "total_length": 150, "status": 4,
+                              "beat_divisor": 8}},
     },
     "C": {
         "set": {"artist": "Other Artist", "artist_unicode": "Other Artist",
@@ -43,9 +46,9 @@ CORPUS: dict[str, dict[str, Any]] = {
         "tags": "lo fi",
         "diffs": {
             "Easy": {"mode": 0, "difficulty_rating": 2.0, "ar": 5, "cs": 5, "od": 4, "hp": 4,
-                     "bpm": 140, "total_length": 200, "status": 0},
+                     "bpm": 140, "total_length": 200, "status": 0, "beat_divisor": 2},
             "Extra": {"mode": 0, "difficulty_rating": 6.5, "ar": 9.5, "cs": 5, "od": 9,
-                      "hp": 7, "bpm": 140, "total_length": 200, "status": 0},
+                      "hp": 7, "bpm": 140, "total_length": 200, "status": 0, "beat_divisor": 6},
         },
     },
     "D": {
@@ -55,7 +58,8 @@ CORPUS: dict[str, dict[str, Any]] = {
                 "ranked_date": None, "last_updated": datetime(2022, 1, 2)},
         "tags": "",
         "diffs": {"Oni": {"mode": 1, "difficulty_rating": 4.0, "ar": 5, "cs": 5, "od": 6,
-                          "hp": 6, "bpm": 120, "total_length": 30, "status": -2}},
+                          "hp": 6, "bpm": 120, "total_length": 30, "status": -2,
+                          "beat_divisor": 4}},
     },
 }  # fmt: skip
 _RULESETS = ("osu", "taiko", "catch", "mania")
@@ -98,7 +102,8 @@ async def corpus(app: Any) -> dict[str, Any]:
             await db.execute_raw(
                 "UPDATE beatmaps SET mode = :mode, difficulty_rating = :difficulty_rating,"
                 " ar = :ar, cs = :cs, od = :od, hp = :hp, bpm = :bpm,"
-                " total_length = :total_length, status = :status WHERE id = :id",
+                " total_length = :total_length, status = :status, beat_divisor = :beat_divisor"
+                " WHERE id = :id",
                 id=beatmap_id,
                 **values,
             )
@@ -145,7 +150,10 @@ async def found(
         ("length<60", "D"),
         ("length>2m", "BC"),
         ("length=90s", "A"),
-        ("divisor=4", "ABCD"),  # read and dropped, as osu-web does
+        ("divisor=4", "AD"),
+        ("divisor>4", "BC"),
+        ("divisor=6 stars>5", "C"),
+        ("divisor=2 stars>5", ""),  # Easy snaps to 1/2, Extra has the stars
         ("status=r", "A"),
         ("status=lov", "B"),
         ("status=grave", "D"),
@@ -187,6 +195,30 @@ async def test_query_syntax(
     client: httpx.AsyncClient, player: SignedIn, corpus: dict[str, Any], q: str, expected: str
 ) -> None:
     assert await found(client, player, corpus, q) == set(expected), q
+
+
+async def test_divisor_is_read_from_the_file(
+    client: httpx.AsyncClient, player: SignedIn, services: Any
+) -> None:
+    token = "dv" + secrets.token_hex(4)
+    data = make_osu(beatmap_id=None, beatmapset_id=None, tags=token).replace(
+        b"[Metadata]", b"[Editor]\nBeatDivisor: 12\n\n[Metadata]", 1
+    )
+    set_id, beatmap_id = fresh_id(), fresh_id()
+    outcome = await services.beatmaps.ingest.store_set(
+        SetInput(
+            beatmapset_id=set_id,
+            status=1,
+            files=[BeatmapFile(data=data, filename=f"{set_id}.osu", beatmap_id=beatmap_id)],
+        )
+    )
+    assert not outcome.rejected
+    assert (await services.beatmaps.repo.beatmap(beatmap_id)).beat_divisor == 12
+    for q, expected in ((f"{token} divisor=12", [set_id]), (f"{token} divisor=4", [])):
+        response = await client.get(
+            "/api/v2/beatmapsets/search", params={"q": q, "s": "any"}, headers=player.headers
+        )
+        assert [s["id"] for s in response.json()["beatmapsets"]] == expected, q
 
 
 async def test_difficulty_options_hold_in_the_searched_ruleset(

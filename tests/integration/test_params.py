@@ -92,8 +92,9 @@ async def test_other_query_integers_are_422(
 async def test_friend_target_past_64_bits_is_422(
     client: httpx.AsyncClient, player: SignedIn
 ) -> None:
-    response = await client.post(f"/api/v2/friends?target={PAST_64_BITS}", headers=player.headers)
-    assert response.status_code == 422
+    for target in (PAST_64_BITS, OUT_OF_RANGE, "9" * 5000):
+        response = await client.post(f"/api/v2/friends?target={target}", headers=player.headers)
+        assert response.json() == {"error": "target is out of range"}, target
 
 
 # -- {user} ------------------------------------------------------------------------------------
@@ -157,10 +158,18 @@ async def test_lookup_takes_ids_at_names_and_bare_names(
     assert [u["id"] for u in with_ruleset.json()["users"]] == [c.id]
 
 
-async def test_lookup_reads_at_most_fifty(client: httpx.AsyncClient, player: SignedIn) -> None:
+async def test_lookup_takes_at_most_fifty(client: httpx.AsyncClient, player: SignedIn) -> None:
+    """osu-web's LookupController: more than 50 entries is a 422 (RequestTooLargeException);
+    `users?ids[]=` reads the first 50."""
     last = await signup(client)
-    query = "&".join(["ids[]=999999999"] * 50 + [f"ids[]={last.id}"])
-    response = await client.get(f"/api/v2/users/lookup?{query}", headers=player.headers)
+    fifty = "&".join(["ids[]=999999999"] * 49 + [f"ids[]={last.id}"])
+    response = await client.get(f"/api/v2/users/lookup?{fifty}&ids[]=", headers=player.headers)
+    assert [u["id"] for u in response.json()["users"]] == [last.id]
+    too_many = await client.get(f"/api/v2/users/lookup?{fifty}&ids[]=1", headers=player.headers)
+    assert too_many.status_code == 422
+    assert too_many.json() == {"error": "ids parameter has a maximum of 50 items"}
+    listed = "&".join(["ids[]=999999999"] * 50 + [f"ids[]={last.id}"])
+    response = await client.get(f"/api/v2/users?{listed}", headers=player.headers)
     assert response.status_code == 200 and response.json()["users"] == []
 
 

@@ -37,6 +37,18 @@ def test_metadata_is_tolerant(raw: bytes) -> None:
     assert meta.beatmap_id is None and meta.mode == 0 and meta.title == ""
 
 
+@pytest.mark.parametrize(
+    ("editor", "divisor"),
+    [(b"BeatDivisor: 12", 12), (b"BeatDivisor:3", 3), (b"", 4), (b"BeatDivisor: 0", 4),
+     (b"BeatDivisor: 99", 4), (b"BeatDivisor: x", 4), ("BeatDivisor: \u0663".encode(), 4)],
+)  # fmt: skip
+def test_metadata_reads_the_beat_divisor(editor: bytes, divisor: int) -> None:
+    data = make_osu(beatmap_id=1, beatmapset_id=2).replace(
+        b"[Metadata]", b"[Editor]\n" + editor + b"\n\n[Metadata]", 1
+    )
+    assert read_osu_metadata(data).beat_divisor == divisor
+
+
 def test_osz_reads_only_osu_entries() -> None:
     archive = make_osz(
         {"a.osu": b"osu file format v14\n", "sub/b.osu": b"x"},

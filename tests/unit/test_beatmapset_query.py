@@ -134,4 +134,6 @@ def test_featured_artist_and_keys_filter_as_osu_web() -> None:
     ranked = filter_fields(parse("ranked=2024"), None, (1, 2, 3, 4))
     assert ranked["statuses"] == (1, 2, 4)
     assert filter_fields(parse("ranked=2024"), None, (3,))["match_nothing"] is True
-    assert filter_fields(parse("divisor=4"), None, None)["difficulty_bounds"] == ()
+    assert filter_fields(parse("divisor=4"), None, None)["difficulty_bounds"] == (
+        ("beat_divisor", Bounds(gte=4, lte=4)),
+    )
