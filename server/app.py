@@ -30,6 +30,7 @@ from server.repositories.notifications import NotificationRepository
 from server.repositories.oauth import OAuthRepository
 from server.repositories.relations import RelationRepository
 from server.repositories.replays import ReplayRepository
+from server.repositories.rooms import RoomRepository
 from server.repositories.users import UserRepository
 from server.routes import ROUTES
 from server.services.accounts import AccountService
@@ -45,6 +46,7 @@ from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.replays import FileReplaySink, ReplayService
+from server.services.rooms import RoomService
 from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
@@ -78,6 +80,7 @@ class Services:
     scores: ScoreService
     rankings: RankingService
     replays: ReplayService
+    rooms: RoomService
 
     realtime: Realtime
 
@@ -193,6 +196,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         scores=scores,
         rankings=rankings,
         replays=replays,
+        # The rooms' chat channels (RoomChannels) are the chat service's to provide.
+        rooms=RoomService(db, RoomRepository(db), users, profiles, beatmaps),
         realtime=realtime,
     )
 

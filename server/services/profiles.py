@@ -209,7 +209,7 @@ class ProfileService:
         return account.avatar_url or f"https://a.ppy.sh/{account.id}"
 
     def _compact_fields(
-        self, account: UserAccount, online: bool, statistics: UserStatistics
+        self, account: UserAccount, online: bool, statistics: UserStatistics | None
     ) -> dict[str, Any]:
         """The UserCompact part, shared by every user shape."""
         return {
@@ -244,6 +244,15 @@ class ProfileService:
                 UserCompact(**self._compact_fields(account, account.id in online, statistics))
             )
         return result
+
+    async def compact_plain(self, accounts: list[UserAccount]) -> list[UserCompact]:
+        """UserCompact with country and cover but no statistics (osu-web's `host.country`,
+        `recent_participants` and leaderboard users): no statistics queries per user."""
+        online = await self._online([a.id for a in accounts])
+        return [
+            UserCompact(**self._compact_fields(account, account.id in online, None))
+            for account in accounts
+        ]
 
     async def _full_fields(
         self, account: UserAccount, ruleset: str, rows: dict[str, StatisticsRow]
