@@ -28,6 +28,8 @@ from server.services.rooms import (
 )
 
 _MAX_ID = 2**63 - 1
+# Far past any real board; keeps the page's offset a small number.
+_MAX_PAGE = 100_000
 
 
 def _refuse(refused: Refused) -> NoReturn:
@@ -46,7 +48,10 @@ def _optional_int(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip()
-    return int(text) if text.lstrip("-").isdigit() and len(text) <= 19 else None
+    if not text.lstrip("-").isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if abs(number) <= _MAX_ID else None
 
 
 def _clamp(value: int | None, default: int, maximum: int) -> int:
@@ -143,7 +148,7 @@ async def room_leaderboard(request: Request) -> Response:
     limit = _clamp(
         _optional_int(query.get("limit")), LEADERBOARD_LIMIT_DEFAULT, LEADERBOARD_LIMIT_MAX
     )
-    page = max(1, _optional_int(query.get("page")) or 1)
+    page = max(1, min(_optional_int(query.get("page")) or 1, _MAX_PAGE))
     board = await services(request).rooms.leaderboard(room_id, limit, page, session.user_id)
     if board is None:
         fail(404, ROOM_NOT_FOUND)

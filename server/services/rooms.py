@@ -74,6 +74,9 @@ EVENTS_LIMIT_MAX: Final = 101
 # Participants shown: 10 per room in lists (withRecentParticipantIds), 50 on one room.
 _LIST_PARTICIPANTS: Final = 10
 _SHOW_PARTICIPANTS: Final = 50
+_INT64_MAX: Final = 2**63 - 1
+# Longer than any allowance (93 days), short enough for date arithmetic.
+_MAX_DURATION_MINUTES: Final = 10**7
 ROOM_NOT_FOUND: Final = "Specified Multiplayer\\Room couldn't be found."
 ITEM_NOT_FOUND: Final = "Specified Multiplayer\\PlaylistItem couldn't be found."
 
@@ -143,17 +146,19 @@ def is_realtime(room_type: str) -> bool:
 
 def _int_param(value: Any) -> int | None:
     """osu-web get_int: an int, or a string of one; anything else is null."""
+    number: int | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
         text = value.strip()
-        if text.lstrip("-").isdigit():
-            return int(text)
-    return None
+        if text.lstrip("-").isdigit() and len(text) <= 20:
+            number = int(text)
+    # Beyond a 64-bit column every value is out of any range checked here.
+    return number if number is not None and abs(number) <= _INT64_MAX else None
 
 
 def _bool_param(value: Any) -> bool | None:
@@ -365,7 +370,8 @@ class RoomService:
                 room_type = REALTIME_STANDARD_TYPES[0]
             if queue_mode not in REALTIME_QUEUE_MODES:
                 queue_mode = "host_only"
-            auto_start = auto_start or 0
+            # lazer's AutoStartDuration is a ushort (seconds).
+            auto_start = max(0, min(auto_start or 0, 65535))
             password = _string_param(params.get("password")) or None
             # The hub marks a realtime room active once its host joined (WP3).
             ends_at = now + timedelta(seconds=30)
@@ -375,7 +381,8 @@ class RoomService:
             ends_at = _time_param(params.get("ends_at"))
             duration = _int_param(params.get("duration"))
             if ends_at is None and duration is not None:
-                ends_at = now + timedelta(minutes=duration)
+                minutes = max(-_MAX_DURATION_MINUTES, min(duration, _MAX_DURATION_MINUTES))
+                ends_at = now + timedelta(minutes=minutes)
         assert room_type is not None and queue_mode is not None
         if room_type in MATCHMAKING_TYPES:
             return _invariant("matchmaking rooms cannot be created")

@@ -599,3 +599,38 @@ async def test_events(client: httpx.AsyncClient, services: Any, room_map: Stored
     assert [e["id"] for e in after.json()["events"]] == [ids[1]]
     before = await client.get(f"/api/v2/rooms/{rid}/events?before={ids[2]}", headers=host.headers)
     assert [e["id"] for e in before.json()["events"]] == ids[:2]
+
+
+async def test_hostile_numbers_are_4xx_not_500(
+    client: httpx.AsyncClient, services: Any, room_map: StoredMap
+) -> None:
+    host = await _player(client, services)
+    huge = "9" * 30
+    for change in (
+        {"duration": 10**15},
+        {"duration": huge},
+        {"max_attempts": 10**15},
+        {"ends_at": "9999-12-31T23:59:59Z", "duration": None},
+        {"ends_at": "not a time", "duration": None},
+    ):
+        body = lazer_room(host, [lazer_item(room_map.id)])
+        body.update(change)
+        response = await create(client, host, body)
+        assert response.status_code == 422, (change, response.text)
+    big_item = lazer_item(10**25, ruleset_id=10**25)
+    response = await create(client, host, lazer_room(host, [big_item]))
+    assert response.status_code == 422
+    for path in (
+        f"/api/v2/rooms?cursor[pinned]=1&cursor[id]={huge}&limit={huge}",
+        f"/api/v2/rooms?cursor[pinned]=1&cursor[id]={2**63 + 5}",
+        "/api/v2/rooms?mode=ended&cursor[ends_at]=garbage&cursor[id]=5",
+        f"/api/v2/rooms/{2**63}",
+    ):
+        response = await client.get(path, headers=host.headers)
+        assert response.status_code in (200, 404), (path, response.text)
+    room = (await create(client, host, lazer_room(host, [lazer_item(room_map.id)]))).json()
+    for query in (f"limit={huge}&page={huge}", f"page={2**63 + 1}", "limit=-5&page=-1"):
+        response = await client.get(
+            f"/api/v2/rooms/{room['id']}/leaderboard?{query}", headers=host.headers
+        )
+        assert response.status_code == 200, (query, response.text)
