@@ -46,7 +46,7 @@ from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.replays import FileReplaySink, ReplayService
-from server.services.rooms import RoomService
+from server.services.rooms import PlaylistScores, RoomService
 from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
@@ -81,6 +81,7 @@ class Services:
     rankings: RankingService
     replays: ReplayService
     rooms: RoomService
+    playlist_scores: PlaylistScores
 
     realtime: Realtime
 
@@ -157,6 +158,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
     )
     realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
+    rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps)
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
     # The play's frames become its replay once the score for its token exists.
@@ -197,7 +199,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         rankings=rankings,
         replays=replays,
         # The rooms' chat channels (RoomChannels) are the chat service's to provide.
-        rooms=RoomService(db, RoomRepository(db), users, profiles, beatmaps),
+        rooms=rooms,
+        playlist_scores=PlaylistScores(db, rooms, scores, beatmaps),
         realtime=realtime,
     )
 

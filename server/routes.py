@@ -129,6 +129,11 @@ API_V2: list[BaseRoute] = [
     *both("/rooms/{room}/events", rooms.room_events, ["GET"]),
     *both("/rooms/{room}/users/{user}", rooms.join_room, ["PUT"]),
     *both("/rooms/{room}/users/{user}", rooms.part_room, ["DELETE"]),
+    *both("/rooms/{room}/playlist/{item}/scores", rooms.playlist_scores, ["GET"]),
+    *both("/rooms/{room}/playlist/{item}/scores", rooms.create_playlist_token, ["POST"]),
+    *both("/rooms/{room}/playlist/{item}/scores/{token}", rooms.submit_playlist_score, ["PUT"]),
+    *both("/rooms/{room}/playlist/{item}/scores/{score}", rooms.playlist_score, ["GET"]),
+    *both("/rooms/{room}/playlist/{item}/scores/users/{user}", rooms.playlist_user_score, ["GET"]),
 ]
 
 ROUTES: list[BaseRoute] = [

@@ -21,6 +21,7 @@ from server.http import (
 from server.services.rooms import (
     EVENTS_LIMIT_DEFAULT,
     EVENTS_LIMIT_MAX,
+    ITEM_NOT_FOUND,
     LEADERBOARD_LIMIT_DEFAULT,
     LEADERBOARD_LIMIT_MAX,
     ROOM_NOT_FOUND,
@@ -30,6 +31,8 @@ from server.services.rooms import (
 _MAX_ID = 2**63 - 1
 # Far past any real board; keeps the page's offset a small number.
 _MAX_PAGE = 100_000
+# The PUT body is a SoloScoreInfo, as on the solo route.
+_MAX_SUBMISSION_BYTES = 64 * 1024
 
 
 def _refuse(refused: Refused) -> NoReturn:
@@ -164,6 +167,84 @@ async def room_events(request: Request) -> Response:
     outcome = await services(request).rooms.events(
         room_id, _optional_int(query.get("after")), _optional_int(query.get("before")), limit
     )
+    if isinstance(outcome, Refused):
+        _refuse(outcome)
+    return JSONResponse(outcome)
+
+
+def _path_int(request: Request, name: str, error: str) -> int:
+    raw = str(request.path_params.get(name, ""))
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 0 < int(raw) <= _MAX_ID:
+        fail(404, error)
+    return int(raw)
+
+
+async def create_playlist_token(request: Request) -> Response:
+    """POST rooms/{room}/playlist/{item}/scores: a token for one play of the item."""
+    _, account = await require_user(request)
+    room_id = _room_id(request)
+    item_id = _path_int(request, "item", ITEM_NOT_FOUND)
+    fields = await read_fields(request)
+    outcome = await services(request).playlist_scores.create_token(
+        room_id, item_id, account, fields
+    )
+    if isinstance(outcome, Refused):
+        _refuse(outcome)
+    return JSONResponse({"id": outcome})
+
+
+async def submit_playlist_score(request: Request) -> Response:
+    """PUT rooms/{room}/playlist/{item}/scores/{token}: store the play once; a
+    MultiplayerScore with `position` and `scores_around`."""
+    _, account = await require_user(request)
+    room_id = _room_id(request)
+    item_id = _path_int(request, "item", ITEM_NOT_FOUND)
+    token_id = _path_int(request, "token", "Specified ScoreToken couldn't be found.")
+    body = await request.body()
+    if len(body) > _MAX_SUBMISSION_BYTES:
+        fail(413, "score data too large")
+    outcome = await services(request).playlist_scores.submit(
+        room_id, item_id, token_id, account, body
+    )
+    if isinstance(outcome, Refused):
+        _refuse(outcome)
+    return JSONResponse(outcome)
+
+
+async def playlist_scores(request: Request) -> Response:
+    """GET rooms/{room}/playlist/{item}/scores: the item's board, paged by cursor."""
+    session = await require_session(request, "public")
+    room_id = _room_id(request)
+    item_id = _path_int(request, "item", ITEM_NOT_FOUND)
+    outcome = await services(request).playlist_scores.index(
+        room_id, item_id, dict(request.query_params), session.user_id
+    )
+    if isinstance(outcome, Refused):
+        _refuse(outcome)
+    return JSONResponse(outcome)
+
+
+async def playlist_score(request: Request) -> Response:
+    """GET rooms/{room}/playlist/{item}/scores/{score}: one score with its neighbours."""
+    await require_user(request)
+    room_id = _path_int(request, "room", "Invalid room id")
+    item_id = _path_int(request, "item", "Invalid playlist id")
+    score_id = _path_int(request, "score", "Specified Multiplayer\\ScoreLink couldn't be found.")
+    outcome = await services(request).playlist_scores.show(room_id, item_id, score_id)
+    if isinstance(outcome, Refused):
+        _refuse(outcome)
+    return JSONResponse(outcome)
+
+
+async def playlist_user_score(request: Request) -> Response:
+    """GET rooms/{room}/playlist/{item}/scores/users/{user}: a user's best with neighbours."""
+    await require_user(request)
+    room_id = _path_int(request, "room", "Invalid room id")
+    item_id = _path_int(request, "item", "Invalid playlist id")
+    user_id = _path_int(
+        request, "user", "Specified Multiplayer\\PlaylistItemUserHighScore couldn't be found."
+    )
+    outcome = await services(request).playlist_scores.show_user(room_id, item_id, user_id)
     if isinstance(outcome, Refused):
         _refuse(outcome)
     return JSONResponse(outcome)

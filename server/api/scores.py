@@ -77,7 +77,7 @@ async def submit_solo_score(request: Request) -> Response:
         fail(404, _NOT_FOUND)
     if isinstance(outcome, (SubmitRejected, scoring.Rejected)):
         fail(422, outcome.value)
-    assert isinstance(outcome, Submitted)
+    assert isinstance(outcome, Submitted)  # PlayRefused needs a playlist, not passed here
     record = await svc.score(outcome.score_id)
     if record is None:  # committed above: only a concurrent delete could do this
         fail(404, _NOT_FOUND)

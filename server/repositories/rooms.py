@@ -160,6 +160,34 @@ class RoomEventRow(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
+class ItemBest(msgspec.Struct, frozen=True, kw_only=True):
+    """A user's best on one item (osu-web PlaylistItemUserHighScore)."""
+
+    playlist_item_id: int
+    user_id: int
+    score_id: int | None
+    total_score: int
+    accuracy: float
+    attempts: int
+
+
+class ScoreLink(msgspec.Struct, frozen=True, kw_only=True):
+    """The playlist item a score was played for (osu-web ScoreLink)."""
+
+    score_id: int
+    room_id: int
+    playlist_item_id: int
+    user_id: int
+
+
+class BoardEntry(msgspec.Struct, frozen=True):
+    """One user's best on an item's board."""
+
+    user_id: int
+    score_id: int
+    total_score: int
+
+
 class RoomSearch(msgspec.Struct, frozen=True, kw_only=True):
     """GET rooms filters (osu-web Room::search), already normalised by the service."""
 
@@ -423,3 +451,99 @@ class RoomRepository:
         if row is None:
             return 0, 0
         return int(row["first_event_id"]), int(row["last_event_id"])
+
+    # -- playlist plays --------------------------------------------------------------------
+
+    async def count_attempt(self, room_id: int, item_id: int, user_id: int, now: datetime) -> None:
+        """Count a started play (osu-web Room::startPlay): the user's room totals row (a new
+        participant the first time) and item best row, each one attempt more."""
+        if await self._db.rowcount(
+            "ensure_room_user_total", room_id=room_id, user_id=user_id, now=now
+        ):
+            await self._db.execute("add_room_participant", room_id=room_id)
+        await self._db.execute("add_room_user_attempt", room_id=room_id, user_id=user_id, now=now)
+        await self._db.execute(
+            "ensure_item_user_best", playlist_item_id=item_id, user_id=user_id, now=now
+        )
+        await self._db.execute(
+            "add_item_user_attempt", playlist_item_id=item_id, user_id=user_id, now=now
+        )
+
+    async def item_best(self, item_id: int, user_id: int) -> ItemBest | None:
+        """A user's best row on an item."""
+        row = await self._db.one("fetch_item_user_best", playlist_item_id=item_id, user_id=user_id)
+        return None if row is None else msgspec.convert(row, ItemBest, strict=False)
+
+    async def link_score(self, link: ScoreLink) -> None:
+        """Link a stored score to its playlist item."""
+        await self._db.execute("insert_room_score", **msgspec.structs.asdict(link))
+
+    async def score_link(self, score_id: int) -> ScoreLink | None:
+        """The playlist item a score was played for."""
+        row = await self._db.one("fetch_room_score", score_id=score_id)
+        return None if row is None else msgspec.convert(row, ScoreLink, strict=False)
+
+    async def raise_best(
+        self, link: ScoreLink, total_score: int, accuracy: float, now: datetime
+    ) -> bool:
+        """Make the score the user's best on its item if it beats the old one."""
+        return (
+            await self._db.rowcount(
+                "raise_item_user_best",
+                playlist_item_id=link.playlist_item_id,
+                user_id=link.user_id,
+                score_id=link.score_id,
+                total_score=total_score,
+                accuracy=accuracy,
+                now=now,
+            )
+            > 0
+        )
+
+    async def refresh_total(self, room_id: int, user_id: int, now: datetime) -> None:
+        """Recompute a user's room totals from their item bests."""
+        await self._db.execute("refresh_room_user_total", room_id=room_id, user_id=user_id, now=now)
+
+    async def item_board(
+        self, item_id: int, ascending: bool, after: tuple[int, int] | None, limit: int
+    ) -> list[BoardEntry]:
+        """One page of an item's board, after the cursor (total_score, score_id)."""
+        if ascending:
+            total, score_id = after if after is not None else (-1, 0)
+            name = "fetch_item_scores_asc"
+        else:
+            total, score_id = after if after is not None else (2**63 - 1, 0)
+            name = "fetch_item_scores_desc"
+        rows = await self._db.all(
+            name, playlist_item_id=item_id, total_score=total, score_id=score_id, limit=limit
+        )
+        return [msgspec.convert(row, BoardEntry, strict=False) for row in rows]
+
+    async def item_neighbours(
+        self, item_id: int, entry: BoardEntry, higher: bool, limit: int
+    ) -> list[BoardEntry]:
+        """Other users' bests nearest above (`higher`) or below a score."""
+        rows = await self._db.all(
+            "fetch_item_scores_higher" if higher else "fetch_item_scores_lower",
+            playlist_item_id=item_id,
+            user_id=entry.user_id,
+            total_score=entry.total_score,
+            score_id=entry.score_id,
+            limit=limit,
+        )
+        return [msgspec.convert(row, BoardEntry, strict=False) for row in rows]
+
+    async def item_board_size(self, item_id: int) -> int:
+        """How many users have a best on the item."""
+        return int(await self._db.value("count_item_scores", playlist_item_id=item_id))
+
+    async def item_position(self, item_id: int, total_score: int, score_id: int) -> int:
+        """A score's 1-based position on its item's board."""
+        return int(
+            await self._db.value(
+                "fetch_item_score_position",
+                playlist_item_id=item_id,
+                total_score=total_score,
+                score_id=score_id,
+            )
+        )

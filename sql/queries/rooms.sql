@@ -117,3 +117,123 @@ FROM room_events WHERE room_id = :room_id ORDER BY id DESC LIMIT :limit;
 -- The first and last event ids of a room (0 when it has none).
 SELECT COALESCE(MIN(id), 0) AS first_event_id, COALESCE(MAX(id), 0) AS last_event_id
 FROM room_events WHERE room_id = :room_id;
+
+-- name: ensure_room_user_total(room_id, user_id, now)!
+-- A user's zeroed totals row in a room, unless there is one (the rowcount says which).
+-- dialect: mysql
+INSERT INTO room_user_totals (room_id, user_id, created_at, updated_at)
+VALUES (:room_id, :user_id, :now, :now)
+ON DUPLICATE KEY UPDATE user_id = user_id;
+-- dialect: sqlite
+INSERT OR IGNORE INTO room_user_totals (room_id, user_id, created_at, updated_at)
+VALUES (:room_id, :user_id, :now, :now);
+
+-- name: add_room_participant(room_id)!
+-- Count a new participant (osu-web increments participant_count on a user's first play).
+UPDATE rooms SET participant_count = participant_count + 1 WHERE id = :room_id;
+
+-- name: add_room_user_attempt(room_id, user_id, now)!
+-- Count one started play of a user in a room.
+UPDATE room_user_totals SET attempts = attempts + 1, updated_at = :now
+WHERE room_id = :room_id AND user_id = :user_id;
+
+-- name: ensure_item_user_best(playlist_item_id, user_id, now)!
+-- A user's empty best row on an item, unless there is one.
+-- dialect: mysql
+INSERT INTO room_item_user_best (playlist_item_id, user_id, created_at, updated_at)
+VALUES (:playlist_item_id, :user_id, :now, :now)
+ON DUPLICATE KEY UPDATE user_id = user_id;
+-- dialect: sqlite
+INSERT OR IGNORE INTO room_item_user_best (playlist_item_id, user_id, created_at, updated_at)
+VALUES (:playlist_item_id, :user_id, :now, :now);
+
+-- name: add_item_user_attempt(playlist_item_id, user_id, now)!
+-- Count one started play of a user on an item.
+UPDATE room_item_user_best SET attempts = attempts + 1, updated_at = :now
+WHERE playlist_item_id = :playlist_item_id AND user_id = :user_id;
+
+-- name: fetch_item_user_best(playlist_item_id, user_id)^
+-- A user's best row on an item.
+SELECT playlist_item_id, user_id, score_id, total_score, accuracy, attempts
+FROM room_item_user_best WHERE playlist_item_id = :playlist_item_id AND user_id = :user_id;
+
+-- name: insert_room_score(score_id, room_id, playlist_item_id, user_id)!
+-- Link a stored score to the playlist item it was played for.
+INSERT INTO room_scores (score_id, room_id, playlist_item_id, user_id)
+VALUES (:score_id, :room_id, :playlist_item_id, :user_id);
+
+-- name: fetch_room_score(score_id)^
+-- The item a score was played for.
+SELECT score_id, room_id, playlist_item_id, user_id FROM room_scores WHERE score_id = :score_id;
+
+-- name: raise_item_user_best(playlist_item_id, user_id, score_id, total_score, accuracy, now)!
+-- Make a score the user's best on the item if it beats the current one (rowcount 1 if so).
+UPDATE room_item_user_best
+SET score_id = :score_id, total_score = :total_score, accuracy = :accuracy, updated_at = :now
+WHERE playlist_item_id = :playlist_item_id AND user_id = :user_id
+  AND total_score < :total_score;
+
+-- name: refresh_room_user_total(room_id, user_id, now)!
+-- Recompute a user's room totals from their item bests (osu-web refreshStatistics).
+UPDATE room_user_totals SET
+    total_score = (SELECT COALESCE(SUM(b.total_score), 0) FROM room_item_user_best b
+                   JOIN room_playlist_items i ON i.id = b.playlist_item_id
+                   WHERE i.room_id = :room_id AND b.user_id = :user_id
+                     AND b.score_id IS NOT NULL),
+    accuracy = (SELECT COALESCE(SUM(b.accuracy), 0) FROM room_item_user_best b
+                JOIN room_playlist_items i ON i.id = b.playlist_item_id
+                WHERE i.room_id = :room_id AND b.user_id = :user_id AND b.score_id IS NOT NULL),
+    completed = (SELECT COUNT(*) FROM room_item_user_best b
+                 JOIN room_playlist_items i ON i.id = b.playlist_item_id
+                 WHERE i.room_id = :room_id AND b.user_id = :user_id AND b.score_id IS NOT NULL),
+    last_score_id = (SELECT MAX(b.score_id) FROM room_item_user_best b
+                     JOIN room_playlist_items i ON i.id = b.playlist_item_id
+                     WHERE i.room_id = :room_id AND b.user_id = :user_id),
+    updated_at = :now
+WHERE room_id = :room_id AND user_id = :user_id;
+
+-- name: fetch_item_scores_desc(playlist_item_id, total_score, score_id, limit)
+-- An item's board (each user's best), best first, after the cursor (total_score, score_id):
+-- pass a total above every score to start. Restricted users are left out.
+SELECT b.user_id, b.score_id, b.total_score FROM room_item_user_best b
+JOIN users u ON u.id = b.user_id
+WHERE b.playlist_item_id = :playlist_item_id AND b.score_id IS NOT NULL AND u.is_restricted = 0
+  AND (b.total_score < :total_score OR (b.total_score = :total_score AND b.score_id > :score_id))
+ORDER BY b.total_score DESC, b.score_id ASC LIMIT :limit;
+
+-- name: fetch_item_scores_asc(playlist_item_id, total_score, score_id, limit)
+-- An item's board, lowest first, after the cursor: pass -1 as the total to start.
+SELECT b.user_id, b.score_id, b.total_score FROM room_item_user_best b
+JOIN users u ON u.id = b.user_id
+WHERE b.playlist_item_id = :playlist_item_id AND b.score_id IS NOT NULL AND u.is_restricted = 0
+  AND (b.total_score > :total_score OR (b.total_score = :total_score AND b.score_id < :score_id))
+ORDER BY b.total_score ASC, b.score_id DESC LIMIT :limit;
+
+-- name: fetch_item_scores_higher(playlist_item_id, user_id, total_score, score_id, limit)
+-- Other users' bests just above a score, nearest first (osu-web scoresAround `higher`).
+SELECT b.user_id, b.score_id, b.total_score FROM room_item_user_best b
+JOIN users u ON u.id = b.user_id
+WHERE b.playlist_item_id = :playlist_item_id AND b.score_id IS NOT NULL AND u.is_restricted = 0
+  AND b.user_id <> :user_id
+  AND (b.total_score > :total_score OR (b.total_score = :total_score AND b.score_id < :score_id))
+ORDER BY b.total_score ASC, b.score_id DESC LIMIT :limit;
+
+-- name: fetch_item_scores_lower(playlist_item_id, user_id, total_score, score_id, limit)
+-- Other users' bests just below a score, nearest first (osu-web scoresAround `lower`).
+SELECT b.user_id, b.score_id, b.total_score FROM room_item_user_best b
+JOIN users u ON u.id = b.user_id
+WHERE b.playlist_item_id = :playlist_item_id AND b.score_id IS NOT NULL AND u.is_restricted = 0
+  AND b.user_id <> :user_id
+  AND (b.total_score < :total_score OR (b.total_score = :total_score AND b.score_id > :score_id))
+ORDER BY b.total_score DESC, b.score_id ASC LIMIT :limit;
+
+-- name: count_item_scores(playlist_item_id)$
+-- How many users have a best on the item (restricted users left out).
+SELECT COUNT(*) FROM room_item_user_best b JOIN users u ON u.id = b.user_id
+WHERE b.playlist_item_id = :playlist_item_id AND b.score_id IS NOT NULL AND u.is_restricted = 0;
+
+-- name: fetch_item_score_position(playlist_item_id, total_score, score_id)$
+-- 1 + the bests ahead of a score on its item (osu-web ScoreLink::position).
+SELECT 1 + COUNT(*) FROM room_item_user_best b JOIN users u ON u.id = b.user_id
+WHERE b.playlist_item_id = :playlist_item_id AND b.score_id IS NOT NULL AND u.is_restricted = 0
+  AND (b.total_score > :total_score OR (b.total_score = :total_score AND b.score_id < :score_id));

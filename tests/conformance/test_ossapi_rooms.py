@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 import requests
 from ossapi.enums import RoomCategory, RoomType  # type: ignore[import-untyped]
-from ossapi.models import Room, RoomLeaderboard  # type: ignore[import-untyped]
+from ossapi.models import MultiplayerScores, Room, RoomLeaderboard  # type: ignore[import-untyped]
 
 from tests.beatmap_data import store_set
 from tests.conformance.conftest import HTTP_TIMEOUT, register
 from tests.conformance.live_server import LiveServer
 from tests.conformance.test_ossapi import _lazer_ossapi, _lazer_tokens, bounded
+from tests.score_play import VERSION_HASH, age_token, play_body, stored_map
 
 
 @pytest.fixture(autouse=True)
@@ -83,3 +84,51 @@ def test_room_rooms_and_leaderboard_parse(live_server: LiveServer, tmp_path: Pat
     assert entry.user_id == player.id and entry.user.id == player.id
     assert entry.total_score == 750000 and entry.accuracy == pytest.approx(0.97)
     assert board.user_score is None  # the host has not played
+
+
+def test_multiplayer_scores_parse(live_server: LiveServer, tmp_path: Path) -> None:
+    """A played playlist item's board through ossapi's MultiplayerScores."""
+    host = register(live_server)
+    beatmap = live_server.call(stored_map)
+    tokens = _lazer_tokens(live_server, host)
+    headers = {"Authorization": f"Bearer {tokens['access_token']}", "x-api-version": "20251101"}
+    created = requests.post(
+        f"{live_server.url}/api/v2/rooms",
+        json={
+            "name": "scores",
+            "duration": 60,
+            "playlist": [{"ruleset_id": 0, "beatmap_id": beatmap.id}],
+        },
+        headers=headers,
+        timeout=HTTP_TIMEOUT,
+    )
+    assert created.status_code == 200, created.text
+    room_id, item_id = created.json()["id"], created.json()["playlist"][0]["id"]
+    token = requests.post(
+        f"{live_server.url}/api/v2/rooms/{room_id}/playlist/{item_id}/scores",
+        data={
+            "version_hash": VERSION_HASH,
+            "beatmap_id": str(beatmap.id),
+            "beatmap_hash": beatmap.checksum,
+            "ruleset_id": "0",
+        },
+        headers=headers,
+        timeout=HTTP_TIMEOUT,
+    )
+    assert token.status_code == 200, token.text
+    token_id = token.json()["id"]
+    live_server.call(lambda svc: age_token(svc.db, token_id, beatmap.total_length * 2 + 5))
+    submitted = requests.put(
+        f"{live_server.url}/api/v2/rooms/{room_id}/playlist/{item_id}/scores/{token_id}",
+        json=play_body(beatmap),
+        headers=headers,
+        timeout=HTTP_TIMEOUT,
+    )
+    assert submitted.status_code == 200, submitted.text
+    api = _lazer_ossapi(live_server, tokens, tmp_path)
+    scores = bounded(lambda: api.multiplayer_scores(room_id, item_id))
+    assert isinstance(scores, MultiplayerScores)
+    [score] = scores.scores
+    assert score.id == submitted.json()["id"] and score.user_id == host.id
+    assert score.room_id == room_id and score.playlist_item_id == item_id
+    assert scores.total == 1 and scores.user_score.position == 1
