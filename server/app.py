@@ -158,7 +158,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
     )
     realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
-    rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps)
+    rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps, scores)
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
     # The play's frames become its replay once the score for its token exists.

@@ -43,6 +43,8 @@ class PlaylistItem(msgspec.Struct, frozen=True, kw_only=True):
     played_at: datetime | None
     beatmap: Beatmap | UnsetType = UNSET
     details: dict[str, Any] | UnsetType = UNSET
+    # MultiplayerScore JSON (the score presenter's dicts until scores have a Struct).
+    scores: list[dict[str, Any]] | UnsetType = UNSET
 
 
 class ItemAttemptsCount(msgspec.Struct, frozen=True):

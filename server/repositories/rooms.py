@@ -547,3 +547,8 @@ class RoomRepository:
                 score_id=score_id,
             )
         )
+
+    async def item_score_ids(self, item_id: int) -> list[int]:
+        """Every score played for an item, in order."""
+        rows = await self._db.all("fetch_item_score_ids", playlist_item_id=item_id)
+        return [int(r["score_id"]) for r in rows]

@@ -346,9 +346,11 @@ class RoomService:
         users: UserRepository,
         profiles: ProfileService,
         beatmaps: BeatmapService,
+        scores: ScoreService,
         channels: RoomChannels | None = None,
     ) -> None:
         self._db = db
+        self._scores = scores
         self.repo = repo
         self._accounts = users
         self._profiles = profiles
@@ -817,7 +819,12 @@ class RoomService:
                 else {"room_type": REALTIME_STANDARD_TYPES[0]}
             )
             detail["started_at"] = _aware(started.created_at if started else item.created_at)
-            playlist_items.append(msgspec.structs.replace(self._item(item, None), details=detail))
+            scores = await multiplayer_scores(
+                self._scores, room_id, item.id, await self.repo.item_score_ids(item.id)
+            )
+            playlist_items.append(
+                msgspec.structs.replace(self._item(item, None), details=detail, scores=scores)
+            )
         sets: dict[int, Beatmapset] = {}
         for beatmap in beatmaps.values():
             if not isinstance(beatmap.beatmapset, msgspec.UnsetType):
@@ -919,6 +926,18 @@ class _PlaylistPlay:
         counts = score.passed or is_realtime(self._room.type)
         if counts and await self._repo.raise_best(link, score.total_score, score.accuracy, now):
             await self._repo.refresh_total(self._room.id, self._user_id, now)
+
+
+async def multiplayer_scores(
+    scores: ScoreService, room_id: int, item_id: int, score_ids: list[int]
+) -> list[dict[str, Any]]:
+    """MultiplayerScore JSON (osu-web ScoreTransformer on a ScoreLink): the room fields, then
+    the score as the score presenter shows it, with its user."""
+    records = await scores.repo.scores_by_ids(score_ids)
+    return [
+        {"playlist_item_id": item_id, "room_id": room_id, "solo_score_id": s["id"], **s}
+        for s in await scores.shape_many(records)
+    ]
 
 
 def _cursor_string(cursor: dict[str, int] | None) -> str | None:
@@ -1058,13 +1077,7 @@ class PlaylistScores:
     async def _shaped(
         self, room_id: int, item_id: int, score_ids: list[int]
     ) -> list[dict[str, Any]]:
-        """MultiplayerScore JSON (osu-web ScoreTransformer on a ScoreLink): the room fields,
-        then the score as solo reads show it, with its user."""
-        records = await self._scores.repo.scores_by_ids(score_ids)
-        return [
-            {"playlist_item_id": item_id, "room_id": room_id, "solo_score_id": s["id"], **s}
-            for s in await self._scores.shape_many(records)
-        ]
+        return await multiplayer_scores(self._scores, room_id, item_id, score_ids)
 
     async def _with_context(self, item_id: int, shaped: dict[str, Any]) -> dict[str, Any]:
         """Add `position` and `scores_around` (ten other users' bests each way)."""

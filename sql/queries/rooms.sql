@@ -237,3 +237,7 @@ WHERE b.playlist_item_id = :playlist_item_id AND b.score_id IS NOT NULL AND u.is
 SELECT 1 + COUNT(*) FROM room_item_user_best b JOIN users u ON u.id = b.user_id
 WHERE b.playlist_item_id = :playlist_item_id AND b.score_id IS NOT NULL AND u.is_restricted = 0
   AND (b.total_score > :total_score OR (b.total_score = :total_score AND b.score_id < :score_id));
+
+-- name: fetch_item_score_ids(playlist_item_id)
+-- Every score played for an item, in order.
+SELECT score_id FROM room_scores WHERE playlist_item_id = :playlist_item_id ORDER BY score_id;

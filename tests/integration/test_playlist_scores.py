@@ -375,3 +375,30 @@ async def test_freestyle_allows_any_difficulty_of_the_set(
     refused = await request_token(client, host, rid, item, other)
     assert refused.json() == {"error": "Specified beatmap_id is not allowed"}
     assert set_id
+
+
+async def test_realtime_plays_count_and_show_in_events(
+    client: httpx.AsyncClient, services: Any, room_map: StoredMap
+) -> None:
+    """In a realtime room a failed play is a best too (osu-web updateWithScoreLink), and the
+    room's events carry each mentioned item's scores."""
+    host = await _player(client)
+    room = await _room(client, host, [lazer_item(room_map.id)], type="head_to_head")
+    rid, item = room["id"], room["playlist"][0]["id"]
+    failed = await play(
+        client, host, room, room_map, total_score_without_mods=500_000, passed=False
+    )
+    board = (
+        await client.get(f"/api/v2/rooms/{rid}/playlist/{item}/scores", headers=host.headers)
+    ).json()
+    assert [s["id"] for s in board["scores"]] == [failed["id"]]
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    await services.rooms.repo.add_event(rid, "game_started", None, item, None, now)
+    events = (await client.get(f"/api/v2/rooms/{rid}/events", headers=host.headers)).json()
+    [shown] = events["playlist_items"]
+    assert [s["id"] for s in shown["scores"]] == [failed["id"]]
+    assert shown["scores"][0]["playlist_item_id"] == item and shown["scores"][0]["room_id"] == rid
+    assert shown["details"] == {
+        "room_type": "head_to_head",
+        "started_at": shown["details"]["started_at"],
+    }
