@@ -42,11 +42,12 @@ from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuar
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
+from server.services.playlist_scores import PlaylistScores
 from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.replays import FileReplaySink, ReplayService
-from server.services.rooms import PlaylistScores, RoomService
+from server.services.rooms import RoomService
 from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream

@@ -8,7 +8,6 @@ a `Refused` value with osu-web's status and text, mapped to the response by the 
 
 from __future__ import annotations
 
-import base64
 import hmac
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -32,7 +31,6 @@ from server.models.rooms import (
 from server.models.users import UserCompact
 from server.repositories.beatmaps import BeatmapRecord
 from server.repositories.rooms import (
-    BoardEntry,
     NewPlaylistItem,
     NewRoom,
     PlaylistItemRow,
@@ -40,19 +38,13 @@ from server.repositories.rooms import (
     RoomRow,
     RoomSearch,
     RoomUserTotal,
-    ScoreLink,
 )
-from server.repositories.scores import NewScore
 from server.repositories.users import UserAccount, UserRepository
 from server.services import mods as lazer_mods
-from server.services import scoring
 from server.services.beatmaps import BeatmapService
 from server.services.profiles import ProfileService
 from server.services.scores import (
-    PlayRefused,
     ScoreService,
-    SubmitRejected,
-    TokenRejected,
 )
 
 PLAYLIST_TYPE: Final = "playlists"
@@ -101,7 +93,7 @@ class Refused(msgspec.Struct, frozen=True):
     error: str | None
 
 
-def _invariant(message: str) -> Refused:
+def invariant(message: str) -> Refused:
     # osu-web's InvariantException renders as 422.
     return Refused(422, message)
 
@@ -142,11 +134,11 @@ class NoRoomChannels:
         """Nothing to leave."""
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _naive(value: datetime) -> datetime:
+def naive(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
@@ -155,7 +147,7 @@ def is_realtime(room_type: str) -> bool:
     return room_type in REALTIME_TYPES
 
 
-def _int_param(value: Any) -> int | None:
+def int_param(value: Any) -> int | None:
     """osu-web get_int: an int, or a string of one; anything else is null."""
     number: int | None = None
     if isinstance(value, bool):
@@ -203,7 +195,7 @@ def _time_param(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return _aware(parsed)
+    return aware(parsed)
 
 
 def _parse_mods(ruleset_id: int, raw: Any) -> list[RoomMod] | Refused:
@@ -212,26 +204,26 @@ def _parse_mods(ruleset_id: int, raw: Any) -> list[RoomMod] | Refused:
     if raw is None:
         raw = []
     if not isinstance(raw, list):
-        return _invariant("invalid mod array")
+        return invariant("invalid mod array")
     found: dict[str, RoomMod] = {}
     for mod in raw:
         acronym = mod.get("acronym") if isinstance(mod, dict) else None
         if not isinstance(acronym, str) or not acronym.strip():
-            return _invariant("invalid mod array")
+            return invariant("invalid mod array")
         settings = mod.get("settings")
         clean: dict[str, Any] = {}
         if isinstance(settings, dict):
             known = lazer_mods.definition(ruleset_id, acronym)
             for key, value in settings.items():
                 if known is None or key not in known.settings:
-                    return _invariant(f"unknown setting for {acronym} ({key})")
+                    return invariant(f"unknown setting for {acronym} ({key})")
                 clean[key] = value
         found[acronym] = RoomMod(acronym, clean)
     if ruleset_id not in lazer_mods.MODS:
-        return _invariant("invalid ruleset")
+        return invariant("invalid ruleset")
     for acronym in found:
         if lazer_mods.definition(ruleset_id, acronym) is None:
-            return _invariant(f"invalid mod for ruleset: {acronym}")
+            return invariant(f"invalid mod for ruleset: {acronym}")
     return list(found.values())
 
 
@@ -247,12 +239,12 @@ class _ItemInput(msgspec.Struct, frozen=True):
 def _parse_item(raw: Any) -> _ItemInput | Refused:
     """osu-web PlaylistItem::fromJsonParams."""
     item = raw if isinstance(raw, dict) else {}
-    beatmap_id = _int_param(item.get("beatmap_id"))
+    beatmap_id = int_param(item.get("beatmap_id"))
     if beatmap_id is None:
-        return _invariant("beatmap_id is required.")
-    ruleset_id = _int_param(item.get("ruleset_id"))
+        return invariant("beatmap_id is required.")
+    ruleset_id = int_param(item.get("ruleset_id"))
     if ruleset_id is None:
-        return _invariant("ruleset_id is required.")
+        return invariant("ruleset_id is required.")
     allowed = _parse_mods(ruleset_id, item.get("allowed_mods"))
     if isinstance(allowed, Refused):
         return allowed
@@ -263,7 +255,7 @@ def _parse_item(raw: Any) -> _ItemInput | Refused:
         beatmap_id=beatmap_id,
         ruleset_id=ruleset_id,
         freestyle=bool(_bool_param(item.get("freestyle"))),
-        max_attempts=_int_param(item.get("max_attempts")),
+        max_attempts=int_param(item.get("max_attempts")),
         allowed_mods=allowed,
         required_mods=required,
     )
@@ -273,17 +265,17 @@ def _check_item(item: _ItemInput, beatmap: BeatmapRecord, realtime: bool) -> Ref
     """osu-web PlaylistItem::assertValid and Mods::assertValidForMultiplayer /
     assertValidMultiplayerExclusivity."""
     if item.max_attempts is not None and not 1 <= item.max_attempts <= MAX_ATTEMPTS_LIMIT:
-        return _invariant(f"field 'max_attempts' must be between 1 and {MAX_ATTEMPTS_LIMIT}")
+        return invariant(f"field 'max_attempts' must be between 1 and {MAX_ATTEMPTS_LIMIT}")
     # osu! beatmaps convert to every ruleset; the others only play as themselves.
     if beatmap.mode != 0 and beatmap.mode != item.ruleset_id:
-        return _invariant(f"invalid ruleset_id for beatmap {beatmap.id}")
+        return invariant(f"invalid ruleset_id for beatmap {beatmap.id}")
     if item.freestyle and item.allowed_mods:
-        return _invariant("allowed mods cannot be specified on freestyle items")
+        return invariant("allowed mods cannot be specified on freestyle items")
     allowed = [m.acronym for m in item.allowed_mods]
     required = [m.acronym for m in item.required_mods]
     both = [a for a in allowed if a in required]
     if both:
-        return _invariant("mod cannot be listed as both allowed and required: " + ", ".join(both))
+        return invariant("mod cannot be listed as both allowed and required: " + ", ".join(both))
     ruleset = item.ruleset_id
     for ids, is_required in ((allowed, False), (required, True)):
         for acronym in ids:
@@ -292,7 +284,7 @@ def _check_item(item: _ItemInput, beatmap: BeatmapRecord, realtime: bool) -> Ref
                 and is_required
                 and not lazer_mods.valid_for_freestyle_as_required(ruleset, acronym)
             ):
-                return _invariant(f"mod cannot be set as required on freestyle items: {acronym}")
+                return invariant(f"mod cannot be set as required on freestyle items: {acronym}")
             if realtime:
                 valid = (
                     lazer_mods.valid_for_multiplayer(ruleset, acronym)
@@ -303,7 +295,7 @@ def _check_item(item: _ItemInput, beatmap: BeatmapRecord, realtime: bool) -> Ref
                 valid = lazer_mods.user_playable(ruleset, acronym)
             if not valid:
                 kind = "required" if is_required else "allowed"
-                return _invariant(f"mod cannot be set as {kind}: {acronym}")
+                return invariant(f"mod cannot be set as {kind}: {acronym}")
     return _check_exclusivity(ruleset, required, allowed)
 
 
@@ -320,11 +312,11 @@ def _incompatible_with(ruleset_id: int, acronyms: Sequence[str]) -> list[str]:
 def _check_exclusivity(ruleset_id: int, required: list[str], allowed: list[str]) -> Refused | None:
     clashing = [a for a in _incompatible_with(ruleset_id, required) if a in required]
     if clashing:
-        return _invariant("incompatible mods: " + ", ".join(clashing))
+        return invariant("incompatible mods: " + ", ".join(clashing))
     disallowed = list(dict.fromkeys([*required, *_incompatible_with(ruleset_id, required)]))
     conflicting = [a for a in disallowed if a in allowed]
     if conflicting:
-        return _invariant("allowed mods conflict with required mods: " + ", ".join(conflicting))
+        return invariant("allowed mods conflict with required mods: " + ", ".join(conflicting))
     return None
 
 
@@ -332,7 +324,7 @@ def _mods_json(mods: list[RoomMod]) -> str:
     return _json.encode(mods).decode()
 
 
-def _mods_of(text: str) -> list[RoomMod]:
+def mods_of(text: str) -> list[RoomMod]:
     return msgspec.json.decode(text, type=list[RoomMod])
 
 
@@ -369,14 +361,14 @@ class RoomService:
             return refused
         name = _string_param(params.get("name"))
         if name is None:
-            return _invariant("field 'name' is required")
+            return invariant("field 'name' is required")
         room_type = _string_param(params.get("type"))
         queue_mode = _string_param(params.get("queue_mode"))
         category = _string_param(params.get("category"))
         realtime = (room_type in REALTIME_TYPES) or category == "realtime"
         password: str | None = None
         max_participants: int | None = None
-        auto_start = _int_param(params.get("auto_start_duration"))
+        auto_start = int_param(params.get("auto_start_duration"))
         ends_at: datetime | None = None
         if realtime:
             if room_type not in REALTIME_TYPES:
@@ -388,19 +380,19 @@ class RoomService:
             password = _string_param(params.get("password")) or None
             # The hub marks a realtime room active once its host joined (WP3).
             ends_at = now + timedelta(seconds=30)
-            max_participants = _int_param(params.get("max_participants"))
+            max_participants = int_param(params.get("max_participants"))
         else:
             room_type, queue_mode, auto_start = PLAYLIST_TYPE, "host_only", 0
             ends_at = _time_param(params.get("ends_at"))
-            duration = _int_param(params.get("duration"))
+            duration = int_param(params.get("duration"))
             if ends_at is None and duration is not None:
                 minutes = max(-_MAX_DURATION_MINUTES, min(duration, _MAX_DURATION_MINUTES))
                 ends_at = now + timedelta(minutes=minutes)
         assert room_type is not None and queue_mode is not None
         if room_type in MATCHMAKING_TYPES:
-            return _invariant("matchmaking rooms cannot be created")
+            return invariant("matchmaking rooms cannot be created")
         # Compared at full precision: a room closed a moment ago ended within this second.
-        exact = _naive(datetime.now(UTC))
+        exact = naive(datetime.now(UTC))
         active = (
             await self.repo.active_realtime_rooms_of(host.id, exact)
             if realtime
@@ -410,26 +402,26 @@ class RoomService:
             1 if realtime else (MAX_PLAYLISTS_SUPPORTER if host.is_supporter else MAX_PLAYLISTS)
         )
         if active >= allowance:
-            return _invariant("number of simultaneously active rooms reached")
+            return invariant("number of simultaneously active rooms reached")
         if ends_at is None:
-            return _invariant("'ends_at' is required")
+            return invariant("'ends_at' is required")
         if not name:
-            return _invariant("'name' is required")
+            return invariant("'name' is required")
         if not realtime and now + timedelta(minutes=30) > ends_at:
-            return _invariant("'ends_at' must be at least 30 minutes after 'starts_at'")
+            return invariant("'ends_at' must be at least 30 minutes after 'starts_at'")
         days = MAX_DURATION_DAYS_SUPPORTER if host.is_supporter else MAX_DURATION_DAYS
         if now + timedelta(days=days) < ends_at:
-            return _invariant("Duration is too long.")
-        max_attempts = _int_param(params.get("max_attempts"))
+            return invariant("Duration is too long.")
+        max_attempts = int_param(params.get("max_attempts"))
         if max_attempts is not None and not 1 <= max_attempts <= MAX_ATTEMPTS_LIMIT:
-            return _invariant(f"field 'max_attempts' must be between 1 and {MAX_ATTEMPTS_LIMIT}")
+            return invariant(f"field 'max_attempts' must be between 1 and {MAX_ATTEMPTS_LIMIT}")
         if max_participants is not None and not 2 <= max_participants <= MAX_PARTICIPANTS_LIMIT:
-            return _invariant(
+            return invariant(
                 f"field 'max_participants' must be between 2 and {MAX_PARTICIPANTS_LIMIT}"
             )
         raw_playlist = params.get("playlist")
         if not isinstance(raw_playlist, list):
-            return _invariant("field 'playlist' must be an array")
+            return invariant("field 'playlist' must be an array")
         items: list[_ItemInput] = []
         for raw in raw_playlist:
             parsed = _parse_item(raw)
@@ -437,14 +429,14 @@ class RoomService:
                 return parsed
             items.append(parsed)
         if realtime and len(items) != 1:
-            return _invariant("realtime room must have exactly one playlist item")
+            return invariant("realtime room must have exactly one playlist item")
         if not realtime and not items:
-            return _invariant("room must have at least one playlist item")
+            return invariant("room must have at least one playlist item")
         if not realtime and len(items) > MAX_ITEMS_IN_PLAYLIST:
-            return _invariant("Too many playlist items.")
+            return invariant("Too many playlist items.")
         # osu-web also runs the name through its chat filters; this server has none.
         if len(name) > MAX_NAME_LENGTH:
-            return _invariant("Room name is too long.")
+            return invariant("Room name is too long.")
         beatmaps = {
             b.id: b
             for b in await self._beatmaps.repo.beatmaps_by_ids(
@@ -453,7 +445,7 @@ class RoomService:
         }
         missing = [str(i.beatmap_id) for i in items if i.beatmap_id not in beatmaps]
         if missing:
-            return _invariant("beatmaps not found: " + ", ".join(missing))
+            return invariant("beatmaps not found: " + ", ".join(missing))
         for item in items:
             refused = _check_item(item, beatmaps[item.beatmap_id], realtime)
             if refused is not None:
@@ -466,14 +458,14 @@ class RoomService:
             category="normal",
             queue_mode=queue_mode,
             password=password,
-            starts_at=_naive(now),
-            ends_at=_naive(ends_at),
+            starts_at=naive(now),
+            ends_at=naive(ends_at),
             max_attempts=max_attempts,
             max_participants=max_participants,
             auto_start_duration=auto_start or 0,
             auto_skip=bool(_bool_param(params.get("auto_skip"))),
         )
-        room_id = await self._insert(room, items, host.id, _naive(now))
+        room_id = await self._insert(room, items, host.id, naive(now))
         # The channel is made after the room's rows commit (chat has its own tables); a room
         # whose channel could not be made keeps channel_id null.
         channel_id = await self.channels.create_room_channel(room_id, name, host.id)
@@ -487,7 +479,7 @@ class RoomService:
         """osu-web checkMultiplayerRoomCreate: a clean record."""
         if host.is_restricted:
             return Refused(403, "Can't do that while restricted.")
-        if host.silence_end_at is not None and _aware(host.silence_end_at) > now:
+        if host.silence_end_at is not None and aware(host.silence_end_at) > now:
             return Refused(403, "Can't do that while silenced.")
         return None
 
@@ -525,10 +517,10 @@ class RoomService:
         if room.user_id != user.id:
             return Refused(403, "Only room owner can close it.")
         if is_realtime(room.type):
-            return _invariant("Realtime rooms cannot be closed.")
-        if _aware(room.starts_at) + timedelta(minutes=CLOSE_GRACE_MINUTES) < now:
-            return _invariant("The grace period for closing this room has expired.")
-        await self.repo.end(room_id, _naive(now))
+            return invariant("Realtime rooms cannot be closed.")
+        if aware(room.starts_at) + timedelta(minutes=CLOSE_GRACE_MINUTES) < now:
+            return invariant("The grace period for closing this room has expired.")
+        await self.repo.end(room_id, naive(now))
         return None
 
     # -- joining and leaving ---------------------------------------------------------------
@@ -577,22 +569,22 @@ class RoomService:
             id=row.id,
             room_id=row.room_id,
             beatmap_id=row.beatmap_id,
-            created_at=_aware(row.created_at),
+            created_at=aware(row.created_at),
             ruleset_id=row.ruleset_id,
-            allowed_mods=_mods_of(row.allowed_mods),
-            required_mods=_mods_of(row.required_mods),
+            allowed_mods=mods_of(row.allowed_mods),
+            required_mods=mods_of(row.required_mods),
             freestyle=row.freestyle,
             expired=row.expired,
             owner_id=row.owner_id,
             playlist_order=row.playlist_order,
-            played_at=_aware(row.played_at) if row.played_at else None,
+            played_at=aware(row.played_at) if row.played_at else None,
         )
         if beatmaps is not None and row.beatmap_id in beatmaps:
             item = msgspec.structs.replace(item, beatmap=beatmaps[row.beatmap_id])
         return item
 
     def _room(self, row: RoomRow, now: datetime) -> Room:
-        starts, ends = _aware(row.starts_at), _aware(row.ends_at) if row.ends_at else None
+        starts, ends = aware(row.starts_at), aware(row.ends_at) if row.ends_at else None
         return Room(
             id=row.id,
             name=row.name,
@@ -628,7 +620,7 @@ class RoomService:
         return max(
             items,
             key=lambda i: (
-                _aware(i.played_at) if i.played_at else datetime.min.replace(tzinfo=UTC),
+                aware(i.played_at) if i.played_at else datetime.min.replace(tzinfo=UTC),
                 i.id,
             ),
         )
@@ -721,7 +713,7 @@ class RoomService:
         if mode == "ended":
             sort = sort or "ended"
         sort = sort if sort in ("ended", "created") else "created"
-        limit = _int_param(query.get("limit"))
+        limit = int_param(query.get("limit"))
         now = datetime.now(UTC)
         search = RoomSearch(
             types=types,
@@ -732,7 +724,7 @@ class RoomService:
             sort=sort,
             cursor=_cursor(query, sort),
             limit=max(1, min(limit if limit is not None else ROOMS_LIMIT_MAX, ROOMS_LIMIT_MAX)),
-            now=_naive(now),
+            now=naive(now),
         )
         rows = await self.repo.search(search)
         room_ids = [r.id for r in rows]
@@ -796,7 +788,7 @@ class RoomService:
         if row is None:
             return NOT_FOUND
         if not is_realtime(row.type):
-            return _invariant("retrieving events is only supported for realtime rooms")
+            return invariant("retrieving events is only supported for realtime rooms")
         events = await self.repo.events(room_id, after, before, limit)
         items = await self.repo.playlist(room_id)
         by_id = {i.id: i for i in items}
@@ -818,7 +810,7 @@ class RoomService:
                 if started is not None and started.event_detail
                 else {"room_type": REALTIME_STANDARD_TYPES[0]}
             )
-            detail["started_at"] = _aware(started.created_at if started else item.created_at)
+            detail["started_at"] = aware(started.created_at if started else item.created_at)
             scores = await multiplayer_scores(
                 self._scores, room_id, item.id, await self.repo.item_score_ids(item.id)
             )
@@ -838,7 +830,7 @@ class RoomService:
             current_playlist_item_id=current.id if current else None,
             events=[
                 RoomEvent(
-                    created_at=_aware(e.created_at),
+                    created_at=aware(e.created_at),
                     event_type=e.event_type,
                     id=e.id,
                     playlist_item_id=e.playlist_item_id,
@@ -857,75 +849,14 @@ class RoomService:
 def _cursor(query: dict[str, str], sort: str) -> tuple[Any, int] | None:
     """The room listing cursor: `cursor[pinned]`+`cursor[id]` (created) or `cursor[ends_at]`
     +`cursor[id]` (ended), as osu-web's cursor helper reads it; a malformed one is ignored."""
-    raw_id = _int_param(query.get("cursor[id]"))
+    raw_id = int_param(query.get("cursor[id]"))
     if raw_id is None:
         return None
     if sort == "ended":
         ends = _time_param(query.get("cursor[ends_at]"))
-        return (_naive(ends), raw_id) if ends is not None else None
+        return (naive(ends), raw_id) if ends is not None else None
     pinned = _bool_param(query.get("cursor[pinned]"))
     return (int(pinned), raw_id) if pinned is not None else None
-
-
-# -- playlist plays ------------------------------------------------------------------------
-
-# osu-web ScoreTransformer::includeScoresAround.
-SCORES_AROUND_LIMIT: Final = 10
-ITEM_SCORES_LIMIT_MAX: Final = 50
-_NO_TOKEN: Final = Refused(404, "Specified ScoreToken couldn't be found.")
-_ITEM_MISSING: Final = Refused(404, ITEM_NOT_FOUND)
-_TRIES: Final = "You have reached the maximum number of tries allowed."
-
-
-class _PlaylistPlay:
-    """The room's rules and records for one playlist submission (scores.PlaylistPlay)."""
-
-    def __init__(
-        self,
-        repo: RoomRepository,
-        room: RoomRow,
-        item: PlaylistItemRow,
-        user_id: int,
-        ruleset_id: int,
-    ) -> None:
-        self.playlist_item_id = item.id
-        self._repo = repo
-        self._room = room
-        self._item = item
-        self._user_id = user_id
-        self._ruleset_id = ruleset_id
-
-    def refuse(self, checked: scoring.CheckedScore) -> str | None:
-        """osu-web ScoreLink::complete: the item's required mods present, no mod outside the
-        required and allowed ones (freestyle allows any); mods always valid for submission
-        are not counted."""
-        played = {
-            a
-            for a in checked.acronyms
-            if not lazer_mods.always_valid_for_submission(self._ruleset_id, a)
-        }
-        required = {m.acronym for m in _mods_of(self._item.required_mods)}
-        if required - played:
-            return "This play does not include the mods required."
-        allowed = {m.acronym for m in _mods_of(self._item.allowed_mods)}
-        if not self._item.freestyle and played - required - allowed:
-            return "This play includes mods that are not allowed."
-        return None
-
-    async def record(self, score_id: int, score: NewScore) -> None:
-        """Link the score to its item; a pass (any play in realtime) that beats the user's
-        best on the item becomes it, and the room totals follow."""
-        link = ScoreLink(
-            score_id=score_id,
-            room_id=self._room.id,
-            playlist_item_id=self._item.id,
-            user_id=self._user_id,
-        )
-        await self._repo.link_score(link)
-        now = _naive(datetime.now(UTC))
-        counts = score.passed or is_realtime(self._room.type)
-        if counts and await self._repo.raise_best(link, score.total_score, score.accuracy, now):
-            await self._repo.refresh_total(self._room.id, self._user_id, now)
 
 
 async def multiplayer_scores(
@@ -938,247 +869,3 @@ async def multiplayer_scores(
         {"playlist_item_id": item_id, "room_id": room_id, "solo_score_id": s["id"], **s}
         for s in await scores.shape_many(records)
     ]
-
-
-def _cursor_string(cursor: dict[str, int] | None) -> str | None:
-    if cursor is None:
-        return None
-    return base64.urlsafe_b64encode(_json.encode(cursor)).decode().rstrip("=")
-
-
-def item_cursor(query: dict[str, str]) -> tuple[int, int] | None:
-    """An item board cursor from `cursor_string` or `cursor[total_score]`/`cursor[score_id]`;
-    a malformed one starts from the top."""
-    raw: Any = None
-    if text := query.get("cursor_string"):
-        try:
-            raw = msgspec.json.decode(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        except (ValueError, msgspec.DecodeError):
-            raw = None
-    if not isinstance(raw, dict):
-        raw = {k[7:-1]: v for k, v in query.items() if k.startswith("cursor[") and k.endswith("]")}
-    total, score_id = _int_param(raw.get("total_score")), _int_param(raw.get("score_id"))
-    return (total, score_id) if total is not None and score_id is not None else None
-
-
-class PlaylistScores:
-    """Playlist tokens, submission and item boards (osu-web Rooms\\Playlist\\ScoresController),
-    through the solo submission path."""
-
-    def __init__(
-        self, db: Any, rooms: RoomService, scores: ScoreService, beatmaps: BeatmapService
-    ) -> None:
-        self._db = db
-        self._rooms = rooms
-        self._repo = rooms.repo
-        self._scores = scores
-        self._beatmaps = beatmaps
-
-    async def _room_item(
-        self, room_id: int, item_id: int
-    ) -> tuple[RoomRow, PlaylistItemRow] | Refused:
-        room = await self._repo.room(room_id)
-        if room is None:
-            return NOT_FOUND
-        item = await self._repo.item(room_id, item_id)
-        return (room, item) if item is not None else _ITEM_MISSING
-
-    async def create_token(
-        self, room_id: int, item_id: int, user: UserAccount, fields: dict[str, str]
-    ) -> int | Refused:
-        """POST rooms/{room}/playlist/{item}/scores (osu-web Room::startPlay)."""
-        if not self._scores.submission_enabled:
-            return _invariant("score submission is disabled")
-        found = await self._room_item(room_id, item_id)
-        if isinstance(found, Refused):
-            return found
-        room, item = found
-        now = datetime.now(UTC)
-        if user.is_restricted:
-            return Refused(403, "Can't do that while restricted.")
-        if is_realtime(room.type) and (refused := self._rooms.clean_record(user, now)):
-            return refused
-        if room.ends_at is not None and now >= _aware(room.ends_at):
-            return _invariant("Room has already ended.")
-        beatmap_id = _int_param(fields.get("beatmap_id"))
-        ruleset_id = _int_param(fields.get("ruleset_id"))
-        if item.freestyle:
-            played = await self._beatmaps.repo.beatmaps_by_ids(
-                sorted({item.beatmap_id, beatmap_id or 0})
-            )
-            sets = {b.id: b.beatmapset_id for b in played}
-            if beatmap_id not in sets or sets[beatmap_id] != sets.get(item.beatmap_id):
-                return _invariant("Specified beatmap_id is not allowed")
-        else:
-            if ruleset_id != item.ruleset_id:
-                return _invariant("Specified ruleset_id is not allowed")
-            if beatmap_id != item.beatmap_id:
-                return _invariant("Specified beatmap_id is not allowed")
-        assert beatmap_id is not None
-        if room.max_attempts is not None:
-            total = await self._repo.user_total(room.id, user.id)
-            if total is not None and total.attempts >= room.max_attempts:
-                return _invariant(_TRIES)
-        if item.max_attempts is not None:
-            best = await self._repo.item_best(item.id, user.id)
-            if best is not None and best.attempts >= item.max_attempts:
-                return _invariant(_TRIES)
-        if item.expired:
-            return _invariant("Cannot play an expired playlist item.")
-        if item.played_at is not None:
-            return _invariant("Cannot play a playlist item that has already been played.")
-        async with self._db.transaction():
-            token = await self._scores.create_token(
-                user.id,
-                beatmap_id,
-                fields.get("beatmap_hash", ""),
-                ruleset_id,
-                fields.get("version_hash", ""),
-                playlist_item_id=item.id,
-            )
-            if isinstance(token, TokenRejected):
-                if token is TokenRejected.NOT_FOUND:
-                    return Refused(404, "Specified beatmap difficulty couldn't be found.")
-                return _invariant(token.value)
-            await self._repo.count_attempt(room.id, item.id, user.id, _naive(now))
-        return token
-
-    async def submit(
-        self, room_id: int, item_id: int, token_id: int, user: UserAccount, body: bytes
-    ) -> dict[str, Any] | Refused:
-        """PUT rooms/{room}/playlist/{item}/scores/{token}: the play stored once through the
-        solo path plus the room's rules; a MultiplayerScore with position and scores_around."""
-        found = await self._room_item(room_id, item_id)
-        if isinstance(found, Refused):
-            return found
-        room, item = found
-        token = await self._scores.repo.playlist_token(token_id, user.id, item.id)
-        if token is None:
-            return _NO_TOKEN
-        if token.score_id is None:
-            if user.is_restricted:
-                return Refused(403, "Can't do that while restricted.")
-            grace = timedelta(minutes=CLOSE_GRACE_MINUTES)
-            if room.ends_at is not None and datetime.now(UTC) > _aware(room.ends_at) + grace:
-                return _invariant("Room is no longer accepting scores.")
-        play = _PlaylistPlay(self._repo, room, item, user.id, token.ruleset_id)
-        outcome = await self._scores.submit(user, token.beatmap_id, token_id, body, play)
-        if outcome is SubmitRejected.NOT_FOUND:
-            return _NO_TOKEN
-        if isinstance(outcome, (SubmitRejected, scoring.Rejected)):
-            return _invariant(outcome.value)
-        if isinstance(outcome, PlayRefused):
-            return _invariant(outcome.error)
-        shaped = await self._shaped(room.id, item.id, [outcome.score_id])
-        if not shaped:
-            return _NO_TOKEN
-        return await self._with_context(item.id, shaped[0])
-
-    async def _shaped(
-        self, room_id: int, item_id: int, score_ids: list[int]
-    ) -> list[dict[str, Any]]:
-        return await multiplayer_scores(self._scores, room_id, item_id, score_ids)
-
-    async def _with_context(self, item_id: int, shaped: dict[str, Any]) -> dict[str, Any]:
-        """Add `position` and `scores_around` (ten other users' bests each way)."""
-        entry = BoardEntry(shaped["user_id"], shaped["id"], shaped["total_score"])
-        shaped["position"] = await self._repo.item_position(
-            item_id, entry.total_score, entry.score_id
-        )
-        around: dict[str, Any] = {}
-        for name, higher in (("higher", True), ("lower", False)):
-            found = await self._repo.item_neighbours(
-                item_id, entry, higher, SCORES_AROUND_LIMIT + 1
-            )
-            page = found[:SCORES_AROUND_LIMIT]
-            cursor = (
-                {"total_score": page[-1].total_score, "score_id": page[-1].score_id}
-                if len(found) > SCORES_AROUND_LIMIT
-                else None
-            )
-            around[name] = {
-                "scores": await self._shaped(
-                    shaped["room_id"], item_id, [e.score_id for e in page]
-                ),
-                "params": {
-                    "limit": SCORES_AROUND_LIMIT,
-                    "sort": "score_asc" if higher else "score_desc",
-                },
-                "cursor": cursor,
-                "cursor_string": _cursor_string(cursor),
-            }
-        shaped["scores_around"] = around
-        return shaped
-
-    async def index(
-        self, room_id: int, item_id: int, query: dict[str, str], viewer_id: int | None
-    ) -> dict[str, Any] | Refused:
-        """GET rooms/{room}/playlist/{item}/scores: one page of the item's board."""
-        found = await self._room_item(room_id, item_id)
-        if isinstance(found, Refused):
-            return found
-        limit = _int_param(query.get("limit"))
-        limit = max(
-            1, min(limit if limit is not None else ITEM_SCORES_LIMIT_MAX, ITEM_SCORES_LIMIT_MAX)
-        )
-        sort = (
-            query.get("sort") if query.get("sort") in ("score_asc", "score_desc") else "score_desc"
-        )
-        entries = await self._repo.item_board(
-            item_id, sort == "score_asc", item_cursor(query), limit + 1
-        )
-        page = entries[:limit]
-        cursor = (
-            {"total_score": page[-1].total_score, "score_id": page[-1].score_id}
-            if len(entries) > limit
-            else None
-        )
-        user_score = None
-        if viewer_id is not None:
-            best = await self._repo.item_best(item_id, viewer_id)
-            if best is not None and best.score_id is not None:
-                mine = await self._shaped(room_id, item_id, [best.score_id])
-                if mine:
-                    user_score = mine[0]
-                    user_score["position"] = await self._repo.item_position(
-                        item_id, user_score["total_score"], best.score_id
-                    )
-        return {
-            "params": {"limit": limit, "sort": sort},
-            "scores": await self._shaped(room_id, item_id, [e.score_id for e in page]),
-            "total": await self._repo.item_board_size(item_id),
-            "user_score": user_score,
-            "cursor": cursor,
-            "cursor_string": _cursor_string(cursor),
-        }
-
-    async def _located(self, room_id: int, item_id: int) -> Refused | None:
-        if await self._repo.room(room_id) is None:
-            return Refused(404, "Invalid room id")
-        if await self._repo.item(room_id, item_id) is None:
-            return Refused(404, "Invalid playlist id")
-        return None
-
-    async def show(self, room_id: int, item_id: int, score_id: int) -> dict[str, Any] | Refused:
-        """GET rooms/{room}/playlist/{item}/scores/{score}: with position and scores_around."""
-        if (refused := await self._located(room_id, item_id)) is not None:
-            return refused
-        link = await self._repo.score_link(score_id)
-        shaped = await self._shaped(room_id, item_id, [score_id]) if link else []
-        if link is None or link.playlist_item_id != item_id or not shaped:
-            return Refused(404, "Specified Multiplayer\\ScoreLink couldn't be found.")
-        return await self._with_context(item_id, shaped[0])
-
-    async def show_user(self, room_id: int, item_id: int, user_id: int) -> dict[str, Any] | Refused:
-        """GET rooms/{room}/playlist/{item}/scores/users/{user}: that user's best."""
-        if (refused := await self._located(room_id, item_id)) is not None:
-            return refused
-        best = await self._repo.item_best(item_id, user_id)
-        if best is None:
-            return Refused(
-                404, "Specified Multiplayer\\PlaylistItemUserHighScore couldn't be found."
-            )
-        shaped = await self._shaped(room_id, item_id, [best.score_id]) if best.score_id else []
-        if not shaped:
-            return Refused(404, None)
-        return await self._with_context(item_id, shaped[0])
