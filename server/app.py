@@ -30,6 +30,7 @@ from server.repositories.notifications import NotificationRepository
 from server.repositories.oauth import OAuthRepository
 from server.repositories.relations import RelationRepository
 from server.repositories.replays import ReplayRepository
+from server.repositories.rooms import RoomRepository
 from server.repositories.users import UserRepository
 from server.routes import ROUTES
 from server.services.accounts import AccountService
@@ -44,11 +45,13 @@ from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuar
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
+from server.services.playlist_scores import PlaylistScores
 from server.services.profile_cache import ProfileCache
 from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.replays import FileReplaySink, ReplayService
+from server.services.rooms import RoomService
 from server.services.score_reads import ScoreReads
 from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
@@ -87,6 +90,8 @@ class Services:
     score_reads: ScoreReads
     rankings: RankingService
     replays: ReplayService
+    rooms: RoomService
+    playlist_scores: PlaylistScores
 
     realtime: Realtime
 
@@ -166,6 +171,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
     )
     realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
+    rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps, scores)
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
     # The play's frames become its replay once the score for its token exists.
@@ -214,6 +220,9 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         score_reads=scores.reads,
         rankings=rankings,
         replays=replays,
+        # The rooms' chat channels (RoomChannels) are the chat service's to provide.
+        rooms=rooms,
+        playlist_scores=PlaylistScores(db, rooms, scores, beatmaps),
         realtime=realtime,
     )
 

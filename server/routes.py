@@ -26,6 +26,7 @@ from server.api import (
     rankings,
     relations,
     replays,
+    rooms,
     scores,
     session,
     users,
@@ -120,6 +121,19 @@ API_V2: list[BaseRoute] = [
     *both("/beatmapsets/{beatmapset}/favourites", beatmaps.favourite_beatmapset, ["POST"]),
     *both("/scores/{score}/download", replays.download_replay, ["GET"]),
     *both("/oauth/tokens/current", auth.revoke_current_token, ["DELETE"]),
+    *both("/rooms", rooms.list_rooms, ["GET"]),
+    *both("/rooms", rooms.create_room, ["POST"]),
+    *both("/rooms/{room}", rooms.show_room, ["GET"]),
+    *both("/rooms/{room}", rooms.close_room, ["DELETE"]),
+    *both("/rooms/{room}/leaderboard", rooms.room_leaderboard, ["GET"]),
+    *both("/rooms/{room}/events", rooms.room_events, ["GET"]),
+    *both("/rooms/{room}/users/{user}", rooms.join_room, ["PUT"]),
+    *both("/rooms/{room}/users/{user}", rooms.part_room, ["DELETE"]),
+    *both("/rooms/{room}/playlist/{item}/scores", rooms.playlist_scores, ["GET"]),
+    *both("/rooms/{room}/playlist/{item}/scores", rooms.create_playlist_token, ["POST"]),
+    *both("/rooms/{room}/playlist/{item}/scores/{token}", rooms.submit_playlist_score, ["PUT"]),
+    *both("/rooms/{room}/playlist/{item}/scores/{score}", rooms.playlist_score, ["GET"]),
+    *both("/rooms/{room}/playlist/{item}/scores/users/{user}", rooms.playlist_user_score, ["GET"]),
 ]
 
 ROUTES: list[BaseRoute] = [

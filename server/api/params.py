@@ -148,6 +148,12 @@ def _lenient_int(value: str | None) -> int | None:
     return -number if sign else number
 
 
+def lenient_int(value: str | None) -> int | None:
+    """An optional query integer as osu-web's `get_int` reads it: malformed counts as absent,
+    and a run of digits past 64 bits saturates at the bound."""
+    return _lenient_int(value)
+
+
 def limit(value: str | None, default: int, maximum: int) -> int:
     """`limit` clamped to 1...maximum; absent or malformed is the default (osu-web's
     `get_int` then `clamp`)."""

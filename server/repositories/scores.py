@@ -210,6 +210,41 @@ class ScoreRepository:
             now=now,
         )
 
+    async def insert_playlist_token(
+        self,
+        *,
+        user_id: int,
+        beatmap_id: int,
+        ruleset_id: int,
+        beatmap_hash: str,
+        version_hash: str,
+        playlist_item_id: int,
+        now: datetime,
+    ) -> int:
+        """Issue a token for a playlist item; returns its id."""
+        return await self._db.execute(
+            "insert_playlist_score_token",
+            user_id=user_id,
+            beatmap_id=beatmap_id,
+            ruleset_id=ruleset_id,
+            beatmap_hash=beatmap_hash,
+            version_hash=version_hash,
+            playlist_item_id=playlist_item_id,
+            now=now,
+        )
+
+    async def playlist_token(
+        self, token_id: int, user_id: int, playlist_item_id: int
+    ) -> ScoreToken | None:
+        """A token of this user for this playlist item."""
+        row = await self._db.one(
+            "fetch_playlist_score_token",
+            token_id=token_id,
+            user_id=user_id,
+            playlist_item_id=playlist_item_id,
+        )
+        return None if row is None else msgspec.convert(row, ScoreToken, strict=False)
+
     async def token(self, token_id: int, user_id: int, beatmap_id: int) -> ScoreToken | None:
         """A token of this user for this beatmap."""
         row = await self._db.one(

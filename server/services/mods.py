@@ -476,6 +476,66 @@ def incompatible_pair(ruleset_id: int, acronyms: Iterable[str]) -> bool:
     return False
 
 
+# The multiplayer validity flags of osu-web `database/mods.json` (same snapshot as MODS), kept
+# as the few mods each flag excludes (or, where fewer, the mods it includes) per ruleset.
+# `ValidForMultiplayer` / `ValidForMultiplayerAsFreeMod` bound required / allowed mods of
+# realtime items; `ValidForFreestyleAsRequiredMod` bounds required mods of freestyle items;
+# `AlwaysValidForSubmission` mods may be in a playlist score whatever the item allows.
+_NOT_FOR_MULTIPLAYER: Final[dict[int, frozenset[str]]] = {
+    0: frozenset({"AT", "CN", "AS", "TD", "SV2"}),
+    1: frozenset({"AT", "CN", "AS", "SV2"}),
+    2: frozenset({"AT", "CN", "SV2"}),
+    3: frozenset({"AT", "CN", "AS", "SV2"}),
+}
+_RATE_CHANGES: Final = frozenset({"HT", "DC", "DT", "NC", "WU", "WD"})
+_NOT_AS_FREE_MOD: Final[dict[int, frozenset[str]]] = {
+    ruleset: excluded | _RATE_CHANGES for ruleset, excluded in _NOT_FOR_MULTIPLAYER.items()
+}
+_FREESTYLE_REQUIRED: Final = frozenset(
+    {"EZ", "NF", "HT", "DC", "HR", "SD", "PF", "DT", "NC", "DA", "WU", "WD", "MU"}
+)
+# catch is the one ruleset where the flag is true for most mods.
+_NOT_FREESTYLE_REQUIRED_CATCH: Final = frozenset(
+    {"HD", "FL", "AC", "CL", "MR", "AT", "CN", "RX", "FF", "NS", "MF", "SY", "SV2"}
+)
+_ALWAYS_VALID_FOR_SUBMISSION: Final[dict[int, frozenset[str]]] = {0: frozenset({"TD"})}
+
+
+def valid_for_multiplayer(ruleset_id: int, acronym: str) -> bool:
+    """mods.json `ValidForMultiplayer` (a known mod of this ruleset, usable as required)."""
+    return (
+        definition(ruleset_id, acronym) is not None
+        and acronym not in _NOT_FOR_MULTIPLAYER[ruleset_id]
+    )
+
+
+def valid_for_multiplayer_as_free_mod(ruleset_id: int, acronym: str) -> bool:
+    """mods.json `ValidForMultiplayerAsFreeMod` (usable as an allowed mod in realtime)."""
+    return (
+        definition(ruleset_id, acronym) is not None and acronym not in _NOT_AS_FREE_MOD[ruleset_id]
+    )
+
+
+def valid_for_freestyle_as_required(ruleset_id: int, acronym: str) -> bool:
+    """mods.json `ValidForFreestyleAsRequiredMod`."""
+    if definition(ruleset_id, acronym) is None:
+        return False
+    if ruleset_id == 2:
+        return acronym not in _NOT_FREESTYLE_REQUIRED_CATCH
+    return acronym in _FREESTYLE_REQUIRED
+
+
+def always_valid_for_submission(ruleset_id: int, acronym: str) -> bool:
+    """mods.json `AlwaysValidForSubmission`: ignored when matching a play against an item."""
+    return acronym in _ALWAYS_VALID_FOR_SUBMISSION.get(ruleset_id, frozenset())
+
+
+def user_playable(ruleset_id: int, acronym: str) -> bool:
+    """mods.json `UserPlayable` (a known mod a player can select)."""
+    found = definition(ruleset_id, acronym)
+    return found is not None and found.playable
+
+
 def fastest_rate(mods: Sequence[Mapping[str, Any]]) -> float:
     """The fastest playback rate the mods can reach at any point of the play: the product of
     the rate-adjust mods, Wind Up/Down's faster end, Adaptive Speed's ceiling."""

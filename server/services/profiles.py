@@ -207,6 +207,12 @@ class ProfileService:
             )
         return result
 
+    async def compact_plain(self, accounts: list[UserAccount]) -> list[UserCompact]:
+        """UserCompact with country and cover but no statistics (osu-web's `host.country`,
+        `recent_participants` and leaderboard users): no statistics queries per user."""
+        online = await self._online([a.id for a in accounts])
+        return [user_compact(account, online=account.id in online) for account in accounts]
+
     async def user(self, account: UserAccount, ruleset: str | None = None) -> User:
         """The full user for GET users/{id}/{mode}."""
         return await self._full(account, ruleset or account.playmode, None)

@@ -137,7 +137,8 @@ class ScoreReads:
             )
         return shaped
 
-    async def _by_ids(self, ids: Sequence[int], form: ScoreFormat) -> list[Score]:
+    async def scores_by_ids(self, ids: Sequence[int], form: ScoreFormat) -> list[Score]:
+        """These scores in `form`, with their users, in the order of `ids` found."""
         return await self._shape(await self._repo.scores_by_ids(ids), form)
 
     # -- leaderboards ----------------------------------------------------------------------
@@ -195,7 +196,7 @@ class ScoreReads:
         )
         ids = await self._repo.filtered_board(board, query.limit)
         return BeatmapScores(
-            scores=await self._by_ids(ids, query.form),
+            scores=await self.scores_by_ids(ids, query.form),
             user_score=(
                 await self._filtered_user_score(board, viewer, query.form) if viewer else None
             ),
@@ -230,7 +231,7 @@ class ScoreReads:
             )
             if stored_page is None:
                 ids, count = await self._leaderboards.top(beatmap_id, ruleset, limit)
-                stored_page = _page_encoder.encode([count, await self._by_ids(ids, form)])
+                stored_page = _page_encoder.encode([count, await self.scores_by_ids(ids, form)])
                 await self._leaderboards.store_page(
                     beatmap_id, ruleset, limit, form.value, generation, stored_page
                 )
@@ -313,7 +314,7 @@ class ScoreReads:
         if mode is None:
             return None
         ids = await self._repo.user_scores_on_beatmap(beatmap_id, mode, user_id)
-        return await self._by_ids(ids, form)
+        return await self.scores_by_ids(ids, form)
 
     # -- single scores ---------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import msgspec
 
@@ -71,6 +71,27 @@ class SubmitRejected(Enum):
     BEATMAP_CHANGED = "beatmapset state has been updated"
     FILE_MISSING = "beatmap file unavailable"
     TOO_SOON = "score submitted sooner than the beatmap can be played"
+
+
+class PlayRefused(msgspec.Struct, frozen=True):
+    """A playlist play refused by its room's rules (osu-web's text)."""
+
+    error: str
+
+
+class PlaylistPlay(Protocol):
+    """The room's side of a playlist submission: its rules on the validated play, and what it
+    records in the score's own transaction (the link to the item, bests, room totals)."""
+
+    playlist_item_id: int
+
+    def refuse(self, checked: scoring.CheckedScore) -> str | None:
+        """osu-web's text when the play breaks the item's rules, else None."""
+        ...
+
+    async def record(self, score_id: int, score: NewScore) -> None:
+        """Record the stored score for the room (inside the submission transaction)."""
+        ...
 
 
 class Submitted(msgspec.Struct, frozen=True):
@@ -137,6 +158,11 @@ class ScoreService:
         self._token_ttl = timedelta(seconds=token_seconds)
         self.pp_version = corepp.algorithm_version()
 
+    @property
+    def submission_enabled(self) -> bool:
+        """Whether plays may be submitted at all (SCORE_SUBMISSION_ENABLED)."""
+        return self._enabled
+
     def aclose(self) -> None:
         """Free the parsed beatmaps this service holds."""
         self._pp.close()
@@ -150,8 +176,9 @@ class ScoreService:
         beatmap_hash: str,
         ruleset_id: int | None,
         version_hash: str,
+        playlist_item_id: int | None = None,
     ) -> int | TokenRejected:
-        """Issue a token for one play of a beatmap (S-SC-1)."""
+        """Issue a token for one play of a beatmap (S-SC-1), or of a room's playlist item."""
         if not self._enabled:
             return TokenRejected.DISABLED
         beatmap = await self._beatmaps.repo.cached_beatmap(
@@ -169,6 +196,16 @@ class ScoreService:
             return TokenRejected.BAD_RULESET
         # The version hash is logged, not enforced: self-built clients have unpredictable
         # hashes (lazer-protocol.md §8.2 #21).
+        if playlist_item_id is not None:
+            return await self.repo.insert_playlist_token(
+                user_id=user_id,
+                beatmap_id=beatmap_id,
+                ruleset_id=ruleset_id,
+                beatmap_hash=beatmap.checksum,
+                version_hash=version_hash[:64],
+                playlist_item_id=playlist_item_id,
+                now=_naive(datetime.now(UTC)),
+            )
         return await self.repo.insert_token(
             user_id=user_id,
             beatmap_id=beatmap_id,
@@ -209,10 +246,20 @@ class ScoreService:
             return SubmitRejected.FILE_MISSING
 
     async def submit(
-        self, account: UserAccount, beatmap_id: int, token_id: int, body: bytes
-    ) -> Submitted | scoring.Rejected | SubmitRejected:
-        """Store one play exactly once for its token."""
-        token = await self.repo.token(token_id, account.id, beatmap_id)
+        self,
+        account: UserAccount,
+        beatmap_id: int,
+        token_id: int,
+        body: bytes,
+        playlist: PlaylistPlay | None = None,
+    ) -> Submitted | scoring.Rejected | SubmitRejected | PlayRefused:
+        """Store one play exactly once for its token (a solo token, or with `playlist` a
+        playlist item's token, checked against and recorded for its room)."""
+        token = (
+            await self.repo.playlist_token(token_id, account.id, playlist.playlist_item_id)
+            if playlist is not None
+            else await self.repo.token(token_id, account.id, beatmap_id)
+        )
         if token is None:
             return SubmitRejected.NOT_FOUND
         if token.score_id is not None:
@@ -249,6 +296,8 @@ class ScoreService:
         checked = scoring.check_submission(submitted, token.ruleset_id, attrs.max_combo, difficulty)
         if isinstance(checked, scoring.Rejected):
             return checked
+        if playlist is not None and (refusal := playlist.refuse(checked)) is not None:
+            return PlayRefused(refusal)
         if scoring.maximum_mismatch(token.ruleset_id, checked.maximum_statistics, attrs):
             return scoring.Rejected.MAXIMUM_MISMATCH
         if checked.passed and scoring.judged_objects(checked.statistics) != scoring.judged_objects(
@@ -263,7 +312,9 @@ class ScoreService:
             # map could be played through at the fastest rate its mods reach. total_length runs
             # from the first object to the last, so lead-in and loading only add to the wait.
             return SubmitRejected.TOO_SOON
-        return await self._store(account, beatmap, token.id, token.created_at, checked, attrs, now)
+        return await self._store(
+            account, beatmap, token.id, token.created_at, checked, attrs, now, playlist
+        )
 
     async def _store(
         self,
@@ -274,6 +325,7 @@ class ScoreService:
         checked: scoring.CheckedScore,
         attrs: corepp.DifficultyAttributes,
         now: datetime,
+        playlist: PlaylistPlay | None = None,
     ) -> Submitted | scoring.Rejected:
         ruleset_id = attrs.mode
         # A mod lazer does not rank makes the play unranked: no pp, no ranked score, no
@@ -347,7 +399,7 @@ class ScoreService:
         await self.repo.ensure_statistics(account.id, ruleset)
         for attempt in range(5):
             try:
-                outcome = await self._transaction(record, beatmap, awards, totals)
+                outcome = await self._transaction(record, beatmap, awards, totals, playlist)
                 break
             except TransactionConflict as exc:
                 if attempt == 4:
@@ -361,7 +413,12 @@ class ScoreService:
         return Submitted(score_id, created, await self.reads.submitted(score_id, account))
 
     async def _transaction(
-        self, record: NewScore, beatmap: BeatmapRecord, awards: bool, totals: scoring.PlayTotals
+        self,
+        record: NewScore,
+        beatmap: BeatmapRecord,
+        awards: bool,
+        totals: scoring.PlayTotals,
+        playlist: PlaylistPlay | None = None,
     ) -> _Outcome:
         async with self._db.transaction():
             # Both locks come before any plain read: InnoDB's REPEATABLE READ fixes the
@@ -374,6 +431,8 @@ class ScoreService:
                 return _Outcome(token.score_id, False)
             score_id = await self.repo.insert_score(record)
             await self.repo.link_token(record.token_id, score_id)
+            if playlist is not None:
+                await playlist.record(score_id, record)
             await self.repo.add_beatmap_play(beatmap.id, record.passed)
             grades = dict.fromkeys(_GRADE_COLUMNS.values(), 0)
             ranked_delta = 0

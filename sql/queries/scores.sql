@@ -3,10 +3,26 @@
 INSERT INTO score_tokens (user_id, beatmap_id, ruleset_id, beatmap_hash, version_hash, created_at)
 VALUES (:user_id, :beatmap_id, :ruleset_id, :beatmap_hash, :version_hash, :now);
 
+-- name: insert_playlist_score_token(user_id, beatmap_id, ruleset_id, beatmap_hash, version_hash, playlist_item_id, now)!
+-- Issue a submission token for one play of a room's playlist item.
+INSERT INTO score_tokens (user_id, beatmap_id, ruleset_id, beatmap_hash, version_hash,
+                          playlist_item_id, created_at)
+VALUES (:user_id, :beatmap_id, :ruleset_id, :beatmap_hash, :version_hash, :playlist_item_id,
+        :now);
+
 -- name: fetch_score_token(token_id, user_id, beatmap_id)^
--- A token selected by id, owner and beatmap together: a foreign or mismatched token is absent.
+-- A solo token selected by id, owner and beatmap together: a foreign or mismatched token, or
+-- a playlist item's token, is absent.
 SELECT id, user_id, beatmap_id, ruleset_id, beatmap_hash, created_at, score_id
-FROM score_tokens WHERE id = :token_id AND user_id = :user_id AND beatmap_id = :beatmap_id;
+FROM score_tokens
+WHERE id = :token_id AND user_id = :user_id AND beatmap_id = :beatmap_id
+  AND playlist_item_id IS NULL;
+
+-- name: fetch_playlist_score_token(token_id, user_id, playlist_item_id)^
+-- A playlist item's token selected by id, owner and item together.
+SELECT id, user_id, beatmap_id, ruleset_id, beatmap_hash, created_at, score_id
+FROM score_tokens
+WHERE id = :token_id AND user_id = :user_id AND playlist_item_id = :playlist_item_id;
 
 -- name: lock_score_token(token_id, user_id, beatmap_id)^
 -- Lock and read the token row for the submitting transaction (S-SC-3), selected by id,

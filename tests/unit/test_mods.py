@@ -164,3 +164,29 @@ def test_table_covers_every_ruleset() -> None:
             # An exclusion is listed on at least one side and names a mod of the ruleset.
             assert set(found.incompatible) <= set(table), (ruleset, acronym)
             assert acronym not in found.incompatible
+
+
+@pytest.mark.parametrize(
+    ("ruleset", "acronym", "flags"),
+    [
+        # (UserPlayable, ValidForMultiplayer, AsFreeMod, FreestyleRequired, AlwaysValid),
+        # values of osu-web database/mods.json @ 3f5de518e8.
+        (0, "HD", (True, True, True, False, False)),
+        (0, "DT", (True, True, False, True, False)),
+        (0, "TD", (True, False, False, False, True)),
+        (0, "AT", (False, False, False, False, False)),
+        (1, "AS", (True, False, False, False, False)),
+        (2, "HD", (True, True, True, False, False)),
+        (2, "DA", (True, True, True, True, False)),
+        (3, "MU", (True, True, True, True, False)),
+        (3, "ZZ", (False, False, False, False, False)),
+    ],
+)
+def test_multiplayer_flags(ruleset: int, acronym: str, flags: tuple[bool, ...]) -> None:
+    assert (
+        mods.user_playable(ruleset, acronym),
+        mods.valid_for_multiplayer(ruleset, acronym),
+        mods.valid_for_multiplayer_as_free_mod(ruleset, acronym),
+        mods.valid_for_freestyle_as_required(ruleset, acronym),
+        mods.always_valid_for_submission(ruleset, acronym),
+    ) == flags
