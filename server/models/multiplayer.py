@@ -202,6 +202,9 @@ class RankedPlayStageCountdown(msgspec.Struct, tag_field="type"):
     raw: Any = None
 
 
+# The countdowns this server runs.
+ServerCountdown = MatchStartCountdown | ForceGameplayStartCountdown | ServerShuttingDownCountdown
+
 Countdown = (
     MatchStartCountdown
     | ForceGameplayStartCountdown
