@@ -16,6 +16,13 @@ Conventions:
 - union members the server does not model (matchmaking, ranked play) keep their payload
   undecoded in `raw`.
 
+Why Structs over the generic codec, rather than decoding hub arguments in Rust into
+Python objects: it is the spectator hub's design (one key table in schema.rs, both
+directions, plain maps across the FFI), APIMod's settings quirk stays in Rust where it is
+handled once, and the cost is small: a MatchUserRequest argument takes ~6 µs to the Struct
+(Rust transcode ~5 µs, msgspec ~1 µs); a 16-user room with 50 items decodes in ~50 µs
+and encodes in ~140 µs (the Rust plain-to-wire direction is the slower one).
+
 Unlike REST shapes these are mutable: a room is live state the hub changes in place, as
 osu-server-spectator does with the same classes.
 

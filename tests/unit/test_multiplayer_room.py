@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from server.core import msgpack as m
 from server.models import multiplayer as mp
 from server.services.multiplayer.room import LOAD_TIMEOUT_TICKS, RoomMachine
 from server.services.multiplayer.rules import (
@@ -15,6 +16,7 @@ from server.services.multiplayer.rules import (
     Callback,
     Refusal,
     check_join,
+    check_state_switch,
     ordered_active_items,
 )
 
@@ -161,8 +163,6 @@ def test_refused_transitions_name_both_states(
 def test_idle_from_gameplay_is_refused_only_outside_the_crossed_case() -> None:
     # Idle from a gameplay state is the crossed-in-flight case (dropped), so the refusal
     # text for it is reached only by the switch check itself; test that directly.
-    from server.services.multiplayer.rules import check_state_switch
-
     machine = make_room(2)
     user(machine, 2).state = S.PLAYING
     assert check_state_switch(machine.room, user(machine, 2), S.IDLE) == Refusal(
@@ -481,15 +481,13 @@ def test_unreadying_everyone_stops_a_match_start_countdown() -> None:
 )
 def test_settings_refusals(change: dict[str, object], text: str) -> None:
     machine = make_room(2, 3)
-    before = msgspec_copy(machine.room)
+    before = wire_copy(machine.room)
     new = mp.MultiplayerRoomSettings(name="r", **change)  # type: ignore[arg-type]
     assert machine.change_settings(1, new) == Refusal(text)
     assert machine.room == before
 
 
-def msgspec_copy(room: mp.MultiplayerRoom) -> mp.MultiplayerRoom:
-    from server.core import msgpack as m
-
+def wire_copy(room: mp.MultiplayerRoom) -> mp.MultiplayerRoom:
     return m.decode_as("MultiplayerRoom", m.encode("MultiplayerRoom", room), mp.MultiplayerRoom)
 
 
