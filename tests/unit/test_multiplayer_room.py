@@ -441,6 +441,15 @@ def test_auto_start_countdown() -> None:
     )
 
 
+def test_a_match_start_countdown_that_can_no_longer_start_only_stops() -> None:
+    machine = make_room(2)
+    machine.change_user_state(2, S.READY)
+    machine.match_request(1, mp.StartMatchCountdownRequest(duration=10))
+    machine.room.playlist[0].expired = True
+    assert machine.countdown_elapsed(1) == [Callback("MatchEvent", (mp.CountdownStoppedEvent(1),))]
+    assert machine.room.state == R.OPEN
+
+
 def test_server_shutting_down_countdown_cannot_be_stopped() -> None:
     machine = make_room()
     out = machine.server_shutting_down(60 * mp.TICKS_PER_SECOND)

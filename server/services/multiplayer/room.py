@@ -401,7 +401,7 @@ class RoomMachine:
             None,
         )
 
-    def countdown_elapsed(self, countdown_id: int) -> Outcome:
+    def countdown_elapsed(self, countdown_id: int) -> list[Callback]:
         """The caller's timer for a countdown ran out: stop it and run what it was for.
         A countdown stopped meanwhile does nothing."""
         countdown = self._find_countdown(countdown_id)
@@ -409,8 +409,10 @@ class RoomMachine:
             return []
         out = self._stop(countdown)
         if isinstance(countdown, MatchStartCountdown):
+            # A start no longer possible (e.g. the item expired meanwhile) does nothing more;
+            # the official countdown's exception goes unobserved the same way.
             started = self._begin_match()
-            return out + started if isinstance(started, list) else started
+            return out + started if isinstance(started, list) else out
         if (
             isinstance(countdown, ForceGameplayStartCountdown)
             and self.room.state == MultiplayerRoomState.WAITING_FOR_LOAD
