@@ -16,6 +16,7 @@ from server.services.multiplayer.rules import (
     Callback,
     Refusal,
     check_join,
+    check_joiner,
     check_state_switch,
     ordered_active_items,
 )
@@ -556,6 +557,16 @@ def test_max_participants_adds_and_resizes_slots() -> None:
     assert state.slots == [1, 2, 3]  # 3 moved from a removed slot into a free one
     machine.change_settings(1, mp.MultiplayerRoomSettings(name="r"))
     assert state.slots is None
+
+
+def test_joiner_checks() -> None:
+    assert check_joiner(restricted=False, in_another_room=False) is None
+    assert check_joiner(restricted=True, in_another_room=True) == Refusal(
+        "Can't join a room when restricted."
+    )
+    assert check_joiner(restricted=False, in_another_room=True) == Refusal(
+        "Can't join a room when already in another room."
+    )
 
 
 def test_join_checks() -> None:

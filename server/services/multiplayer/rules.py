@@ -157,6 +157,15 @@ def check_state_switch(
     return None
 
 
+def check_joiner(*, restricted: bool, in_another_room: bool) -> Refusal | None:
+    """CreateRoom's and JoinRoomWithPassword's checks of the caller, before any room."""
+    if restricted:
+        return Refusal("Can't join a room when restricted.")
+    if in_another_room:
+        return Refusal("Can't join a room when already in another room.")
+    return None
+
+
 def check_join(room: MultiplayerRoom, password: str, *, banned: bool) -> Refusal | None:
     """MultiplayerRoomController.joinOrCreateRoom's room checks (restriction and "already in
     another room" are the hub's, before it reaches the room)."""
