@@ -7,9 +7,10 @@ outside world comes in as arguments (the clock, new playlist item ids, the dice,
 a beatmap) or goes out as a value: a started countdown is in `room.active_countdowns` and
 announced by a `MatchEvent`; the caller runs the timer and calls `countdown_elapsed(id)`.
 
-Not here yet (they need data this module does not have): mod and freestyle style
-validation (`EnsureModsValid`, `ensureAllUsersValidStyle`: osu-web's multiplayer mod flags),
-the "score token issued" check of RemovePlaylistItem, room bans and end dates.
+Not here yet: mod validation (`EnsureModsValid`, `ValidateUserMods`: osu-web's multiplayer
+mod flags are not in `server/services/mods.py` yet), so ChangeUserMods, ChangeUserStyle and
+`ensureAllUsersValidStyle`; InvitePlayer; room end dates; chat-filtering the room name; the
+room events log. The hub, which will call this, does not exist yet either.
 
 Sources as in `rules.py`; method names follow the official ones.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import msgspec
 
@@ -32,6 +32,7 @@ from server.models.multiplayer import (
     ForceGameplayStartCountdown,
     GameplayAbortReason,
     MatchStartCountdown,
+    MatchUserRequest,
     MultiplayerCountdown,
     MultiplayerPlaylistItem,
     MultiplayerRoom,
@@ -697,7 +698,7 @@ class RoomMachine:
                 slots[next_best_slot(moved, state, slots)] = moved.user_id
         return True
 
-    def match_request(self, user_id: int, request: Any) -> Outcome:
+    def match_request(self, user_id: int, request: MatchUserRequest) -> Outcome:
         """SendMatchRequest: countdown requests (host), else the match type's requests.
         Requests of match types we do not run (quick play, ranked play) do nothing."""
         user = find_user(self.room, user_id)
