@@ -34,7 +34,8 @@ CREATE TABLE users (
     cover_url VARCHAR(255) NULL,
     silence_end_at DATETIME NULL,
     created_at DATETIME NOT NULL,
-    last_visit_at DATETIME NOT NULL
+    last_visit_at DATETIME NOT NULL,
+    is_moderator TINYINT(1) NOT NULL DEFAULT 0
 ) AUTO_INCREMENT = 2;
 
 CREATE TABLE oauth_clients (
@@ -110,7 +111,8 @@ CREATE TABLE users (
     cover_url VARCHAR(255) NULL,
     silence_end_at DATETIME NULL,
     created_at DATETIME NOT NULL,
-    last_visit_at DATETIME NOT NULL
+    last_visit_at DATETIME NOT NULL,
+    is_moderator TINYINT(1) NOT NULL DEFAULT 0
 );
 
 -- User ids start at 2: lazer treats id 1 as its "not logged in" placeholder.
@@ -542,3 +544,49 @@ CREATE TABLE outbox (
     payload TEXT NOT NULL,
     created_at DATETIME NOT NULL
 );
+
+-- Accounts (0007): moderation history and previous usernames.
+-- dialect: mysql
+CREATE TABLE account_history (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    user_id INT NOT NULL,
+    actor_id INT NULL,
+    action VARCHAR(16) NOT NULL,
+    reason VARCHAR(255) NOT NULL DEFAULT '',
+    period_seconds INT NULL,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE username_history (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    user_id INT NOT NULL,
+    username_last VARCHAR(32) NOT NULL,
+    username_last_safe VARCHAR(32) NOT NULL,
+    username VARCHAR(32) NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: sqlite
+CREATE TABLE account_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INT NOT NULL,
+    actor_id INT NULL,
+    action VARCHAR(16) NOT NULL,
+    reason VARCHAR(255) NOT NULL DEFAULT '',
+    period_seconds INT NULL,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE username_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INT NOT NULL,
+    username_last VARCHAR(32) NOT NULL,
+    username_last_safe VARCHAR(32) NOT NULL,
+    username VARCHAR(32) NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: all
+CREATE INDEX account_history_user ON account_history (user_id, id);
+CREATE INDEX username_history_user ON username_history (user_id, id);
+CREATE INDEX username_history_last ON username_history (username_last_safe);

@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     add_user.add_argument("--email", required=True, help="email address")
     add_user.add_argument("--password", required=True, help="password (8 characters or more)")
     add_user.add_argument("--country", default="XX", help="ISO country code (default XX)")
+    from server import account_commands
+
+    account_commands.add_parsers(user_commands)
 
     client = commands.add_parser(
         "oauth-client", help="manage OAuth clients", description="Manage OAuth clients."
@@ -257,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SqlFileError as exc:
         print(f"SQL file error: {exc}", file=sys.stderr)
         return 2
+    from server import account_commands
+
     if args.command == "serve":
         import uvicorn
 
@@ -274,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
+    if args.command == "user" and args.user_command in account_commands.ACTIONS:
+        return asyncio.run(account_commands.run(settings, args))
     if args.command == "user":
         return asyncio.run(_with_services(settings, "user add", args))
     if args.command == "oauth-client":

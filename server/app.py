@@ -26,6 +26,7 @@ from server.redis_store import open_redis
 from server.repositories.beatmaps import BeatmapRepository
 from server.repositories.chat import ChatRepository
 from server.repositories.favourites import FavouriteRepository
+from server.repositories.moderation import ModerationRepository
 from server.repositories.notifications import NotificationRepository
 from server.repositories.oauth import OAuthRepository
 from server.repositories.relations import RelationRepository
@@ -38,6 +39,7 @@ from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
+from server.services.moderation import ModerationService
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
@@ -78,6 +80,7 @@ class Services:
     scores: ScoreService
     rankings: RankingService
     replays: ReplayService
+    moderation: ModerationService
 
     realtime: Realtime
 
@@ -160,6 +163,39 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     scores.on_stored(realtime.score_stored)
     # lazer refreshes the sets it holds when the metadata hub says they changed.
     beatmaps.ingest.on_sets_changed(realtime.metadata.beatmap_sets_updated)
+    notifications = NotificationService(
+        NotificationRepository(db), redis, settings.notification_endpoint
+    )
+
+    async def rebuild_user(user_id: int) -> None:
+        # Bests, statistics and boards of one user from their stored scores (recalc --user).
+        from server.services.recalc import RecalcFilter, Recalculator
+
+        recalculator = Recalculator(
+            db,
+            scores.repo,
+            beatmaps,
+            scores.leaderboards,
+            scores.pp_cache,
+            all_statuses=settings.leaderboards_for_all_statuses,
+        )
+        await recalculator.run(RecalcFilter(user_id=user_id), dry_run=False)
+
+    moderation = ModerationService(
+        db,
+        users,
+        ModerationRepository(db),
+        ChatRepository(db),
+        tokens,
+        notifications,
+        realtime.bus,
+        realtime.transport.hub_names,
+        scores.leaderboards,
+        rankings,
+        near,
+        rebuild_user,
+        shared_redis=bool(settings.redis_url),
+    )
     return Services(
         settings=settings,
         db=db,
@@ -174,9 +210,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         profiles=profiles,
         relations=RelationService(relations_repo, users, profiles),
         chat=ChatService(ChatRepository(db), users, profiles),
-        notifications=NotificationService(
-            NotificationRepository(db), redis, settings.notification_endpoint
-        ),
+        notifications=notifications,
         token_limiter=FixedWindowLimiter(
             redis, "oauth-token", settings.token_rate_limit_per_minute, 60
         ),
@@ -193,6 +227,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         scores=scores,
         rankings=rankings,
         replays=replays,
+        moderation=moderation,
         realtime=realtime,
     )
 

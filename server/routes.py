@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from server.api import (
+    admin,
     auth,
     beatmaps,
     hubs,
@@ -120,6 +121,10 @@ API_V2: list[BaseRoute] = [
     *both("/beatmapsets/{beatmapset}/favourites", beatmaps.favourite_beatmapset, ["POST"]),
     *both("/scores/{score}/download", replays.download_replay, ["GET"]),
     *both("/oauth/tokens/current", auth.revoke_current_token, ["DELETE"]),
+    # Our admin API (README "Moderation"); osu-web has no public one.
+    *both("/admin/users/{user}/history", admin.account_history, ["GET"]),
+    *both("/admin/users/{user}/{action}", admin.moderate, ["POST"]),
+    *both("/admin/users/{user}/roles/{role}", admin.set_role, ["PUT", "DELETE"]),
 ]
 
 ROUTES: list[BaseRoute] = [

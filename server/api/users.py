@@ -37,15 +37,15 @@ async def show_user(request: Request) -> Response:
     key = request.query_params.get("key")
     account: UserAccount | None = None
     if raw.startswith("@"):
-        account = await svc.users.by_username(raw[1:])
+        account = await svc.users.by_username_with_history(raw[1:])
     elif key == "username":
-        account = await svc.users.by_username(raw)
+        account = await svc.users.by_username_with_history(raw)
     elif raw.isdigit() and len(raw) < 12:
         account = await svc.users.cached_by_id(int(raw))
         if account is None and key != "id":
-            account = await svc.users.by_username(raw)
+            account = await svc.users.by_username_with_history(raw)
     elif key != "id":
-        account = await svc.users.by_username(raw)
+        account = await svc.users.by_username_with_history(raw)
     if account is None or account.is_restricted:
         fail(404, "User not found! ;_;")
     return JSONResponse(await svc.profiles.user_json(account, ruleset))
@@ -81,7 +81,7 @@ async def lookup_users(request: Request) -> Response:
     found: dict[int, UserAccount] = {}
     for value in raw:
         if value.startswith("@"):
-            account = await svc.users.by_username(value[1:])
+            account = await svc.users.by_username_with_history(value[1:])
             if account is not None:
                 found[account.id] = account
         else:

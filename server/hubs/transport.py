@@ -150,6 +150,11 @@ class HubTransport:
             settings.secret_key.encode(), b"signalr-connection-token", hashlib.sha256
         ).digest()
 
+    @property
+    def hub_names(self) -> list[str]:
+        """The hubs served here (moderation signals a user on each)."""
+        return list(self._hubs)
+
     def has_hub(self, name: str) -> bool:
         """Whether `name` is a hub served here."""
         return name in self._hubs

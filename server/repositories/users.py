@@ -39,6 +39,7 @@ class UserAccount(msgspec.Struct, frozen=True, kw_only=True):
     silence_end_at: datetime | None
     created_at: datetime
     last_visit_at: datetime
+    is_moderator: bool = False
 
 
 class ProfileCounts(msgspec.Struct, frozen=True):
@@ -131,6 +132,22 @@ class UserRepository:
         )
         rows = await self._db.all_dynamic(str(query), **params)
         return [msgspec.convert(row, UserAccount, strict=False) for row in rows]
+
+    async def by_username_with_history(self, username: str) -> UserAccount | None:
+        """One account by its name, else by a name it used before (osu-web
+        User::lookupWithHistory: an old `@name` still finds a renamed player)."""
+        account = await self.by_username(username)
+        if account is not None:
+            return account
+        previous = await self._db.value(
+            "fetch_user_id_by_previous_username", username_safe=username_safe(username)
+        )
+        return None if previous is None else await self.by_id(int(previous))
+
+    async def previous_usernames(self, user_id: int) -> list[str]:
+        """A user's earlier names, oldest first."""
+        rows = await self._db.all("fetch_previous_usernames", user_id=user_id)
+        return [str(row["username_last"]) for row in rows]
 
     async def email_taken(self, email: str) -> bool:
         """Whether an account uses this email (compared lower-cased)."""

@@ -23,6 +23,7 @@ from server.models.users import (
     UserCompact,
     UserPage,
     UserStatistics,
+    role_groups,
 )
 from server.near_cache import NearCache
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
@@ -212,6 +213,9 @@ class ProfileService:
         self, account: UserAccount, online: bool, statistics: UserStatistics
     ) -> dict[str, Any]:
         """The UserCompact part, shared by every user shape."""
+        groups = role_groups(
+            is_admin=account.is_admin, is_moderator=account.is_moderator, is_bot=account.is_bot
+        )
         return {
             "avatar_url": self._avatar(account),
             "country_code": account.country_code,
@@ -228,6 +232,8 @@ class ProfileService:
             "cover": self._cover(account),
             "support_level": 1 if account.is_supporter else 0,
             "statistics": statistics,
+            "groups": groups,
+            "default_group": groups[0].identifier if groups else "default",
         }
 
     async def compact_many(
@@ -274,6 +280,7 @@ class ProfileService:
             "favourite_beatmapset_count": counts.favourites,
             "follower_count": counts.followers,
             "page": UserPage(html="", raw=""),
+            "previous_usernames": await self._users.previous_usernames(account.id),
         }
 
     async def _with_extras(

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 import msgspec
+from redis.exceptions import RedisError
 
 from server.models.users import RankHistory, UserStatistics
 from server.repositories.scores import ScoreRepository
@@ -70,6 +71,16 @@ class RankingService:
         except Exception:
             log.warning("rankings cache write failed", exc_info=True)
         return msgspec.Raw(body)
+
+    async def forget_pages(self) -> None:
+        """Drop every cached ranking page (a restriction moved players in or out of them);
+        best effort, the pages expire within RANKINGS_CACHE_SECONDS anyway."""
+        try:
+            keys = [key async for key in self._redis.scan_iter(match=_PAGE_KEY + "*")]
+            if keys:
+                await self._redis.delete(*keys)
+        except (RedisError, OSError):
+            log.warning("rankings cache could not be cleared", exc_info=True)
 
     async def _users_page(
         self, ruleset: str, kind: str, page: int, country: str | None

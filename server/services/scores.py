@@ -697,8 +697,15 @@ class ScoreService:
         )
         return {"position": position, "score": score_shape(record, viewer)}
 
+    async def _hidden(self, user_id: int) -> bool:
+        owner = await self._users.cached_by_id(user_id)
+        return owner is None or owner.is_restricted
+
     async def user_best(self, beatmap_id: int, ruleset: str, user_id: int) -> dict[str, Any] | None:
-        """`{"position", "score"}` of a user's best on a beatmap."""
+        """`{"position", "score"}` of a user's best on a beatmap (None for a restricted
+        player, whose scores are hidden everywhere)."""
+        if await self._hidden(user_id):
+            return None
         best = await self.repo.best(beatmap_id, ruleset, user_id)
         record = await self.repo.score(best.score_id) if best else None
         if record is None:
@@ -712,7 +719,10 @@ class ScoreService:
     async def user_scores_on_beatmap(
         self, beatmap_id: int, ruleset: str, user_id: int
     ) -> list[dict[str, Any]]:
-        """Every ranked score of a user on a beatmap, best first."""
+        """Every ranked score of a user on a beatmap, best first (none for a restricted
+        player)."""
+        if await self._hidden(user_id):
+            return []
         ids = await self.repo.user_scores_on_beatmap(beatmap_id, ruleset, user_id)
         return await self.shape_many(await self.repo.scores_by_ids(ids))
 

@@ -3,7 +3,7 @@
 SELECT id, username, username_safe, email, password_hash, country_code, playmode, is_supporter,
        is_admin, is_bot, is_restricted, pm_friends_only, title, location, interests, occupation,
        twitter, discord, website, profile_colour, avatar_url, cover_url, silence_end_at,
-       created_at, last_visit_at
+       created_at, last_visit_at, is_moderator
 FROM users WHERE id = :user_id;
 
 -- name: fetch_user_by_username_safe(username_safe)^
@@ -11,7 +11,7 @@ FROM users WHERE id = :user_id;
 SELECT id, username, username_safe, email, password_hash, country_code, playmode, is_supporter,
        is_admin, is_bot, is_restricted, pm_friends_only, title, location, interests, occupation,
        twitter, discord, website, profile_colour, avatar_url, cover_url, silence_end_at,
-       created_at, last_visit_at
+       created_at, last_visit_at, is_moderator
 FROM users WHERE username_safe = :username_safe;
 
 -- name: fetch_user_id_by_email(email)$
