@@ -38,7 +38,10 @@ from server.services.beatmap_files import LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
+from server.services.codes import OneTimeCodes
+from server.services.credentials import RESET_CODE_SECONDS, CredentialService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
+from server.services.mail import Mailer
 from server.services.moderation import ModerationService
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
@@ -81,6 +84,7 @@ class Services:
     rankings: RankingService
     replays: ReplayService
     moderation: ModerationService
+    credentials: CredentialService
 
     realtime: Realtime
 
@@ -144,6 +148,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_max_failures,
         settings.login_max_accounts,
         settings.login_window_seconds,
+        settings.login_account_max_failures,
     )
     beatmaps = build_beatmap_service(settings, db, redis, near)
     scores = build_score_service(settings, db, redis, users, beatmaps, near)
@@ -196,6 +201,17 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         rebuild_user,
         shared_redis=bool(settings.redis_url),
     )
+    credentials = CredentialService(
+        users,
+        accounts,
+        tokens,
+        moderation,
+        guard,
+        OneTimeCodes(redis, settings.secret_key, "password-reset", ttl=RESET_CODE_SECONDS),
+        Mailer(settings),
+        # S-AUTH-7: reset requests per address and per account.
+        FixedWindowLimiter(redis, "password-reset", 5, RESET_CODE_SECONDS),
+    )
     return Services(
         settings=settings,
         db=db,
@@ -228,6 +244,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         rankings=rankings,
         replays=replays,
         moderation=moderation,
+        credentials=credentials,
         realtime=realtime,
     )
 

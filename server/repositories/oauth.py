@@ -162,6 +162,14 @@ class OAuthRepository:
         await self._db.execute("revoke_user_refresh_tokens", user_id=user_id)
         return [row["token_sha256"] for row in rows]
 
+    async def revoke_user_except(self, user_id: int, family_id: str) -> list[str]:
+        """Revoke every token of a user outside one sign-in family; returns the access-token
+        hashes for cache eviction."""
+        rows = await self._db.all("fetch_other_access_tokens", user_id=user_id, family_id=family_id)
+        await self._db.execute("revoke_other_access_tokens", user_id=user_id, family_id=family_id)
+        await self._db.execute("revoke_other_refresh_tokens", user_id=user_id, family_id=family_id)
+        return [row["token_sha256"] for row in rows]
+
     async def delete_expired(self, now: int) -> None:
         """Drop tokens past their expiry."""
         await self._db.execute("delete_expired_access_tokens", now=now)

@@ -149,6 +149,11 @@ class UserRepository:
         rows = await self._db.all("fetch_previous_usernames", user_id=user_id)
         return [str(row["username_last"]) for row in rows]
 
+    async def by_email(self, email: str) -> UserAccount | None:
+        """The account registered with this email (compared lower-cased)."""
+        found = await self._db.value("fetch_user_id_by_email", email=email.strip().lower())
+        return None if found is None else await self.by_id(int(found))
+
     async def email_taken(self, email: str) -> bool:
         """Whether an account uses this email (compared lower-cased)."""
         return await self._db.value("fetch_user_id_by_email", email=email.lower()) is not None

@@ -160,12 +160,13 @@ class OAuthService:
                 "The request is missing a required parameter.",
                 "Check the `username` and `password` parameters",
             )
-        if await self._guard.is_locked(ip):
+        if await self._guard.is_locked(ip, request.username):
             return _LOCKED
         user = await self._accounts.check_credentials(request.username, request.password)
         if user is None:
             await self._guard.record_failure(ip, request.username, request.password)
             return _BAD_CREDENTIALS
+        await self._guard.record_success(ip, request.username)
         async with self._db.transaction():
             await self._users.touch_last_visit(
                 user.id, datetime.now(UTC).replace(tzinfo=None, microsecond=0)

@@ -233,6 +233,11 @@ class TokenService:
         hashes = await self._repo.revoke_user(user_id)
         await self._cache_evict(hashes)
 
+    async def revoke_user_except(self, user_id: int, family_id: str) -> None:
+        """Revoke every other sign-in of a user, keeping one family (password change)."""
+        hashes = await self._repo.revoke_user_except(user_id, family_id)
+        await self._cache_evict(hashes)
+
     async def evict(self, digests: list[str]) -> None:
         """Drop revoked tokens from the cache (call after the revoking transaction commits)."""
         await self._cache_evict(digests)

@@ -82,3 +82,16 @@ DELETE FROM oauth_access_tokens WHERE expires_at < :now;
 -- name: delete_expired_refresh_tokens(now)!
 -- Drop refresh tokens past their expiry.
 DELETE FROM oauth_refresh_tokens WHERE expires_at < :now;
+
+-- name: fetch_other_access_tokens(user_id, family_id)
+-- Hashes of a user's live access tokens outside one sign-in family (to evict them).
+SELECT token_sha256 FROM oauth_access_tokens
+WHERE user_id = :user_id AND family_id != :family_id AND revoked = 0;
+
+-- name: revoke_other_access_tokens(user_id, family_id)!
+-- Revoke a user's access tokens outside one sign-in family (password change keeps its own).
+UPDATE oauth_access_tokens SET revoked = 1 WHERE user_id = :user_id AND family_id != :family_id;
+
+-- name: revoke_other_refresh_tokens(user_id, family_id)!
+-- Revoke a user's refresh tokens outside one sign-in family.
+UPDATE oauth_refresh_tokens SET revoked = 1 WHERE user_id = :user_id AND family_id != :family_id;
