@@ -45,6 +45,7 @@ from server.services.mail import Mailer
 from server.services.moderation import ModerationService
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
+from server.services.oauth_apps import OAuthApps
 from server.services.passwords import PasswordHasher
 from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
@@ -53,6 +54,7 @@ from server.services.replays import FileReplaySink, ReplayService
 from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
+from server.services.web_sessions import WebSessions
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,8 @@ class Services:
     replays: ReplayService
     moderation: ModerationService
     credentials: CredentialService
+    apps: OAuthApps
+    web_sessions: WebSessions
 
     realtime: Realtime
 
@@ -212,6 +216,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         # S-AUTH-7: reset requests per address and per account.
         FixedWindowLimiter(redis, "password-reset", 5, RESET_CODE_SECONDS),
     )
+    apps = OAuthApps(db, OAuthRepository(db), tokens, redis)
     return Services(
         settings=settings,
         db=db,
@@ -221,7 +226,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         users=users,
         favourites=favourites,
         tokens=tokens,
-        oauth=OAuthService(db, OAuthRepository(db), users, accounts, tokens, guard),
+        oauth=OAuthService(db, OAuthRepository(db), users, accounts, tokens, guard, apps),
+        apps=apps,
         accounts=accounts,
         profiles=profiles,
         relations=RelationService(relations_repo, users, profiles),
@@ -245,6 +251,9 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         replays=replays,
         moderation=moderation,
         credentials=credentials,
+        web_sessions=WebSessions(
+            settings.secret_key, secure=settings.server_url.startswith("https")
+        ),
         realtime=realtime,
     )
 

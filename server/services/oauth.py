@@ -13,6 +13,7 @@ from server.repositories.oauth import OAuthClient, OAuthRepository
 from server.repositories.users import UserRepository
 from server.services.accounts import AccountService
 from server.services.limits import LoginGuard
+from server.services.oauth_apps import OAuthApps
 from server.services.tokens import (
     ALL_SCOPES,
     KNOWN_SCOPES,
@@ -32,6 +33,9 @@ class TokenRequest(msgspec.Struct, frozen=True, kw_only=True):
     password: str | None = None
     refresh_token: str | None = None
     scope: str | None = None
+    code: str | None = None
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
 
 
 class OAuthFailure(msgspec.Struct, frozen=True):
@@ -53,6 +57,14 @@ _BAD_CREDENTIALS = OAuthFailure(
     "or refresh token is invalid, expired, revoked, does not match the redirection URI used "
     "in the authorization request, or was issued to another client.",
     "Incorrect sign in",
+)
+_BAD_CODE = OAuthFailure(
+    400,
+    "invalid_grant",
+    "The provided authorization grant (e.g., authorization code, resource owner credentials) "
+    "or refresh token is invalid, expired, revoked, does not match the redirection URI used "
+    "in the authorization request, or was issued to another client.",
+    "Authorization code is invalid, expired or already used",
 )
 _LOCKED = OAuthFailure(
     429,
@@ -98,13 +110,20 @@ class OAuthService:
         accounts: AccountService,
         tokens: TokenService,
         guard: LoginGuard,
+        apps: OAuthApps,
     ) -> None:
+        self._apps = apps
         self._db = db
         self._clients = clients
         self._users = users
         self._accounts = accounts
         self._tokens = tokens
         self._guard = guard
+
+    @property
+    def guard(self) -> LoginGuard:
+        """The sign-in lockout (shared with the consent page's sign-in form)."""
+        return self._guard
 
     async def _client(self, request: TokenRequest) -> OAuthClient | OAuthFailure:
         if not request.client_id or not request.client_secret:
@@ -123,6 +142,8 @@ class OAuthService:
 
     async def grant(self, request: TokenRequest, ip: str) -> IssuedTokens | OAuthFailure:
         """Dispatch on grant_type."""
+        if request.grant_type == "authorization_code":
+            return await self._authorization_code(request)
         client = await self._client(request)
         if isinstance(client, OAuthFailure):
             return client
@@ -225,6 +246,41 @@ class OAuthService:
         # Evict after commit, so no request can re-cache the old token as still valid.
         await self._tokens.evict([record.access_token_sha256])
         return issued
+
+    async def _authorization_code(self, request: TokenRequest) -> IssuedTokens | OAuthFailure:
+        # RFC 6749 §4.1.3. A confidential client authenticates; a code bound to a PKCE
+        # challenge may come from a public client without a secret (RFC 7636).
+        public = request.client_secret is None and request.client_id is not None
+        if public:
+            raw_id = request.client_id or ""
+            client = await self._clients.client(int(raw_id)) if raw_id.isdigit() else None
+            if client is None or client.revoked:
+                return _INVALID_CLIENT
+        else:
+            checked = await self._client(request)
+            if isinstance(checked, OAuthFailure):
+                return checked
+            client = checked
+        if not request.code or not request.redirect_uri:
+            return OAuthFailure(
+                400,
+                "invalid_request",
+                "The request is missing a required parameter.",
+                "Check the `code` and `redirect_uri` parameters",
+            )
+        stored = await self._apps.take_code(request.code)
+        if (
+            stored is None
+            or stored.client_id != client.id
+            # §4.1.3: the same redirect_uri as in the authorization request, exactly.
+            or stored.redirect_uri != request.redirect_uri
+            or (public and stored.code_challenge is None)
+            or not self._apps.verifier_matches(stored, request.code_verifier)
+        ):
+            return _BAD_CODE
+        return await self._tokens.issue(
+            user_id=stored.user_id, client_id=client.id, scopes=stored.scopes, with_refresh=True
+        )
 
     async def _client_credentials(
         self, client: OAuthClient, request: TokenRequest
