@@ -35,7 +35,8 @@ CREATE TABLE users (
     silence_end_at DATETIME NULL,
     created_at DATETIME NOT NULL,
     last_visit_at DATETIME NOT NULL,
-    is_moderator TINYINT(1) NOT NULL DEFAULT 0
+    is_moderator TINYINT(1) NOT NULL DEFAULT 0,
+    totp_secret VARCHAR(64) NULL
 ) AUTO_INCREMENT = 2;
 
 CREATE TABLE oauth_clients (
@@ -112,7 +113,8 @@ CREATE TABLE users (
     silence_end_at DATETIME NULL,
     created_at DATETIME NOT NULL,
     last_visit_at DATETIME NOT NULL,
-    is_moderator TINYINT(1) NOT NULL DEFAULT 0
+    is_moderator TINYINT(1) NOT NULL DEFAULT 0,
+    totp_secret VARCHAR(64) NULL
 );
 
 -- User ids start at 2: lazer treats id 1 as its "not logged in" placeholder.
@@ -210,7 +212,8 @@ CREATE TABLE oauth_access_tokens (
     family_id CHAR(32) NOT NULL,
     revoked TINYINT(1) NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL
+    expires_at BIGINT NOT NULL,
+    verified TINYINT(1) NOT NULL DEFAULT 1
 );
 CREATE INDEX oauth_access_tokens_family ON oauth_access_tokens (family_id);
 CREATE INDEX oauth_access_tokens_user ON oauth_access_tokens (user_id);
@@ -225,7 +228,8 @@ CREATE TABLE oauth_refresh_tokens (
     rotated TINYINT(1) NOT NULL DEFAULT 0,
     revoked TINYINT(1) NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL
+    expires_at BIGINT NOT NULL,
+    verified TINYINT(1) NOT NULL DEFAULT 1
 );
 CREATE INDEX oauth_refresh_tokens_family ON oauth_refresh_tokens (family_id);
 

@@ -8,7 +8,17 @@ import sys
 
 from server.settings import Settings
 
-ACTIONS = ("restrict", "unrestrict", "silence", "unsilence", "note", "rename", "role", "history")
+ACTIONS = (
+    "restrict",
+    "unrestrict",
+    "silence",
+    "unsilence",
+    "note",
+    "rename",
+    "role",
+    "history",
+    "totp",
+)
 
 _NOT_LIVE = (
     "no shared Redis (REDIS_URL unset): running servers see this change only when their "
@@ -41,6 +51,11 @@ def add_parsers(user_commands: argparse._SubParsersAction[argparse.ArgumentParse
     role.add_argument("role", choices=["admin", "moderator", "bot"])
     role.add_argument("--remove", action="store_true", help="take the role away")
     action("history", "print the account history, newest first")
+    totp = action(
+        "totp",
+        "enrol TOTP for session verification: prints the secret and the otpauth:// URI once",
+    )
+    totp.add_argument("--disable", action="store_true", help="remove TOTP (back to mail codes)")
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -72,6 +87,20 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                     f"{entry.created_at:%Y-%m-%d %H:%M:%S} {entry.action}{period}{actor}: "
                     f"{entry.reason}"
                 )
+            return 0
+        if command == "totp":
+            from urllib.parse import urlsplit
+
+            from server.services.session_verification import new_totp_secret, totp_uri
+
+            if args.disable:
+                await services.users.set_totp_secret(account.id, None)
+                print(f"TOTP removed for {account.username}")
+                return 0
+            secret = new_totp_secret()
+            await services.users.set_totp_secret(account.id, secret)
+            issuer = urlsplit(settings.server_url).hostname or "osu-server"
+            print(f"secret: {secret}\nuri: {totp_uri(secret, account.username, issuer)}")
             return 0
         outcome: Applied | Refused | RenameRejected
         if command == "restrict":

@@ -52,6 +52,8 @@ from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.replays import FileReplaySink, ReplayService
 from server.services.scores import ScoreService, build_score_service
+from server.services.session_verification import CODE_SECONDS as VERIFY_CODE_SECONDS
+from server.services.session_verification import SessionVerification
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
 from server.services.web_sessions import WebSessions
@@ -89,6 +91,7 @@ class Services:
     credentials: CredentialService
     apps: OAuthApps
     web_sessions: WebSessions
+    verification: SessionVerification
 
     realtime: Realtime
 
@@ -226,7 +229,26 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         users=users,
         favourites=favourites,
         tokens=tokens,
-        oauth=OAuthService(db, OAuthRepository(db), users, accounts, tokens, guard, apps),
+        oauth=OAuthService(
+            db,
+            OAuthRepository(db),
+            users,
+            accounts,
+            tokens,
+            guard,
+            apps,
+            verify_sessions=settings.session_verification,
+        ),
+        verification=SessionVerification(
+            tokens,
+            notifications,
+            OneTimeCodes(redis, settings.secret_key, "session-verify", ttl=VERIFY_CODE_SECONDS),
+            Mailer(settings),
+            redis,
+            # osu-web: reissue 3 per 5 minutes; S-AUTH-7/8 bound the guesses too.
+            FixedWindowLimiter(redis, "session-verify-reissue", 3, 300),
+            FixedWindowLimiter(redis, "session-verify", 8, 300),
+        ),
         apps=apps,
         accounts=accounts,
         profiles=profiles,

@@ -162,21 +162,35 @@ async def optional_session(request: Request) -> Session | None:
     return await services(request).tokens.authenticate(token, digest)
 
 
+def _unverified() -> NoReturn:
+    # osu-web's answer to a sign-in that still awaits session verification.
+    raise ApiError(401, {"authentication": "verify"})
+
+
 async def require_session(request: Request, scope: str = "public") -> Session:
-    """The caller's session; 401 without a valid token, 403 when a scope is missing."""
+    """The caller's session; 401 without a valid (verified) token, 403 when a scope is
+    missing."""
     session = await optional_session(request)
     if session is None:
         unauthenticated()
+    if not session.verified:
+        _unverified()
     if not session.allows(scope):
         fail(403, f"This action requires the `{scope}` scope.")
     return session
 
 
-async def require_user(request: Request, scope: str = "identify") -> tuple[Session, UserAccount]:
-    """The signed-in user behind the token (a client-credentials token has none: 401)."""
+async def require_user(
+    request: Request, scope: str = "identify", *, unverified_ok: bool = False
+) -> tuple[Session, UserAccount]:
+    """The signed-in user behind the token (a client-credentials token has none: 401). A
+    sign-in awaiting session verification gets 401 unless the route is one it needs
+    (`unverified_ok`: me, session/verify, notifications)."""
     session = await optional_session(request)
     if session is None or session.user_id is None:
         unauthenticated()
+    if not session.verified and not unverified_ok:
+        _unverified()
     if not session.allows(scope):
         fail(403, f"This action requires the `{scope}` scope.")
     account = await services(request).users.cached_by_id(session.user_id)

@@ -33,6 +33,7 @@ from server.api import (
     scores,
     session,
     users,
+    verification,
 )
 
 Endpoint = Callable[..., Any]
@@ -125,6 +126,9 @@ API_V2: list[BaseRoute] = [
     *both("/beatmapsets/{beatmapset}/favourites", beatmaps.favourite_beatmapset, ["POST"]),
     *both("/scores/{score}/download", replays.download_replay, ["GET"]),
     *both("/oauth/tokens/current", auth.revoke_current_token, ["DELETE"]),
+    *both("/session/verify", verification.verify, ["POST"]),
+    *both("/session/verify/reissue", verification.reissue, ["POST"]),
+    *both("/session/verify/mail-fallback", verification.mail_fallback, ["POST"]),
     # Our admin API (README "Moderation"); osu-web has no public one.
     *both("/admin/users/{user}/history", admin.account_history, ["GET"]),
     *both("/admin/users/{user}/{action}", admin.moderate, ["POST"]),

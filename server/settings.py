@@ -101,6 +101,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Accounts: sign-in lockout per account (beside the per-IP one) and the mail that
     # carries password-reset codes (no SMTP_HOST: codes are written to the log).
     login_account_max_failures: int = 30
+    session_verification: bool = False
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str = ""
@@ -307,6 +308,7 @@ def _account_settings(env: Mapping[str, str]) -> dict[str, Any]:
         raise SettingsError(f"SMTP_SECURITY must be starttls, tls or none, got {security!r}")
     return {
         "login_account_max_failures": _env_int(env, "LOGIN_ACCOUNT_MAX_FAILURES", 30, minimum=1),
+        "session_verification": _env_bool(env, "SESSION_VERIFICATION", False),
         "smtp_host": (env.get("SMTP_HOST") or "").strip() or None,
         "smtp_port": _env_int(env, "SMTP_PORT", 465 if security == "tls" else 587, minimum=1),
         "smtp_username": (env.get("SMTP_USERNAME") or "").strip(),

@@ -40,8 +40,9 @@ async def seasonal_backgrounds(request: Request) -> Response:
 
 
 async def notifications(request: Request) -> Response:
-    """GET notifications: newest notifications plus the socket endpoint."""
-    _, user = await require_user(request, "identify")
+    """GET notifications: newest notifications plus the socket endpoint (also before the
+    sign-in is verified: the socket carries the `verified` event)."""
+    _, user = await require_user(request, "identify", unverified_ok=True)
     return JSONResponse(await services(request).notifications.bundle(user))
 
 

@@ -165,7 +165,12 @@ class HubTransport:
         """The user id of a bearer with the all-access scope (S-RT-1), else None."""
         token = bearer_token(headers, query)
         session = await self._tokens.authenticate(token) if token else None
-        if session is None or session.user_id is None or not session.allows("*"):
+        if (
+            session is None
+            or session.user_id is None
+            or not session.allows("*")
+            or not session.verified
+        ):
             return None
         return session.user_id
 

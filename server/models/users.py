@@ -203,7 +203,8 @@ class Me(User, frozen=True, kw_only=True):
     """APIMe: the full user plus what only its owner sees."""
 
     is_restricted: bool
-    session_verification_method: None = None
+    # "totp" or "mail" while the sign-in awaits session verification (lazer's 2FA screen).
+    session_verification_method: Literal["totp", "mail"] | None = None
     statistics_rulesets: StatisticsRulesets
 
 

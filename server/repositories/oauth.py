@@ -45,6 +45,7 @@ class AccessTokenRecord(msgspec.Struct, frozen=True):
     revoked: bool
     expires_at: int
     client_revoked: bool
+    verified: bool = True
 
 
 class RefreshTokenRecord(msgspec.Struct, frozen=True):
@@ -59,6 +60,7 @@ class RefreshTokenRecord(msgspec.Struct, frozen=True):
     rotated: bool
     revoked: bool
     expires_at: int
+    verified: bool = True
 
 
 class OAuthRepository:
@@ -162,6 +164,7 @@ class OAuthRepository:
         family_id: str,
         now: int,
         expires_at: int,
+        verified: bool = True,
     ) -> None:
         """Store an access token by hash."""
         await self._db.execute(
@@ -173,7 +176,15 @@ class OAuthRepository:
             family_id=family_id,
             now=now,
             expires_at=expires_at,
+            verified=int(verified),
         )
+
+    async def verify_family(self, family_id: str) -> list[str]:
+        """Mark a sign-in family verified; returns its access-token hashes for eviction."""
+        rows = await self._db.all("fetch_family_access_tokens", family_id=family_id)
+        await self._db.execute("verify_family_access_tokens", family_id=family_id)
+        await self._db.execute("verify_family_refresh_tokens", family_id=family_id)
+        return [row["token_sha256"] for row in rows]
 
     async def add_refresh_token(
         self,
@@ -186,6 +197,7 @@ class OAuthRepository:
         scopes: str,
         now: int,
         expires_at: int,
+        verified: bool = True,
     ) -> None:
         """Store a refresh token by hash."""
         await self._db.execute(
@@ -198,6 +210,7 @@ class OAuthRepository:
             scopes=scopes,
             now=now,
             expires_at=expires_at,
+            verified=int(verified),
         )
 
     async def access_token(self, token_sha256: str) -> AccessTokenRecord | None:

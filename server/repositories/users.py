@@ -40,6 +40,8 @@ class UserAccount(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     last_visit_at: datetime
     is_moderator: bool = False
+    # Never shown: only the session verification checks codes against it.
+    totp_secret: str | None = None
 
 
 class ProfileCounts(msgspec.Struct, frozen=True):
@@ -179,6 +181,11 @@ class UserRepository:
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         """Replace a password hash."""
         await self._db.execute("update_password_hash", user_id=user_id, password_hash=password_hash)
+        await self.forget(user_id)
+
+    async def set_totp_secret(self, user_id: int, secret: str | None) -> None:
+        """Enrol or remove TOTP."""
+        await self._db.execute("update_totp_secret", user_id=user_id, totp_secret=secret)
         await self.forget(user_id)
 
     async def touch_last_visit(self, user_id: int, now: datetime) -> None:

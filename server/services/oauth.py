@@ -111,8 +111,12 @@ class OAuthService:
         tokens: TokenService,
         guard: LoginGuard,
         apps: OAuthApps,
+        *,
+        verify_sessions: bool = False,
     ) -> None:
         self._apps = apps
+        # SESSION_VERIFICATION: password-grant sign-ins start unverified.
+        self._verify_sessions = verify_sessions
         self._db = db
         self._clients = clients
         self._users = users
@@ -193,7 +197,11 @@ class OAuthService:
                 user.id, datetime.now(UTC).replace(tzinfo=None, microsecond=0)
             )
             return await self._tokens.issue(
-                user_id=user.id, client_id=client.id, scopes=scopes, with_refresh=True
+                user_id=user.id,
+                client_id=client.id,
+                scopes=scopes,
+                with_refresh=True,
+                verified=not self._verify_sessions,
             )
 
     async def _refresh(
@@ -238,6 +246,7 @@ class OAuthService:
                     scopes=scopes,
                     with_refresh=True,
                     family_id=record.family_id,
+                    verified=record.verified,
                 )
         if not claimed:
             # S-TOK-6: a rotated refresh token came back, so it was copied: revoke the family.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from redis.exceptions import RedisError
@@ -138,8 +138,21 @@ class ProfileService:
             account, ("user", ruleset), lambda: self.user(account, ruleset)
         )
 
-    async def me_json(self, account: UserAccount, ruleset: str | None = None) -> msgspec.Raw:
-        """GET /me[/{mode}] as JSON, rendered once and reused from the near cache."""
+    async def me_json(
+        self,
+        account: UserAccount,
+        ruleset: str | None = None,
+        verification_method: Literal["totp", "mail"] | None = None,
+    ) -> msgspec.Raw:
+        """GET /me[/{mode}] as JSON, rendered once and reused from the near cache (a sign-in
+        awaiting verification gets its own, uncached, naming the method)."""
+        if verification_method is not None:
+            me = await self.me(account, ruleset)
+            return msgspec.Raw(
+                _json.encode(
+                    msgspec.structs.replace(me, session_verification_method=verification_method)
+                )
+            )
         return await self._rendered_json(
             account, ("me", ruleset), lambda: self.me(account, ruleset)
         )

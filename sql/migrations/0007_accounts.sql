@@ -1,10 +1,14 @@
 -- Accounts (issue 16): the moderator role beside admin and bot, the account history every
 -- moderation action is recorded in (osu-web UserAccountHistory: restriction, silence, note),
--- and previous usernames (osu-web username_change_history), by which an old name still
--- resolves.
+-- previous usernames (osu-web username_change_history), by which an old name still
+-- resolves, a user's TOTP secret, and whether a token's sign-in is verified (session
+-- verification; tokens issued before it existed count as verified).
 
 -- dialect: all
 ALTER TABLE users ADD COLUMN is_moderator TINYINT(1) NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN totp_secret VARCHAR(64) NULL;
+ALTER TABLE oauth_access_tokens ADD COLUMN verified TINYINT(1) NOT NULL DEFAULT 1;
+ALTER TABLE oauth_refresh_tokens ADD COLUMN verified TINYINT(1) NOT NULL DEFAULT 1;
 
 -- dialect: mysql
 CREATE TABLE account_history (

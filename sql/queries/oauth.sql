@@ -17,30 +17,33 @@ VALUES (:name, :owner_user_id, :password_client, :redirect, 0, :now);
 -- Add a secret (stored as its hash) to a client.
 INSERT INTO oauth_client_secrets (client_id, secret_sha256) VALUES (:client_id, :secret_sha256);
 
--- name: insert_access_token(token_sha256, user_id, client_id, scopes, family_id, now, expires_at)!
--- Store a newly issued access token by its hash.
+-- name: insert_access_token(token_sha256, user_id, client_id, scopes, family_id, now, expires_at, verified)!
+-- Store a newly issued access token by its hash (`verified` 0: its sign-in awaits session
+-- verification).
 INSERT INTO oauth_access_tokens (token_sha256, user_id, client_id, scopes, family_id, revoked,
-                                 created_at, expires_at)
-VALUES (:token_sha256, :user_id, :client_id, :scopes, :family_id, 0, :now, :expires_at);
+                                 created_at, expires_at, verified)
+VALUES (:token_sha256, :user_id, :client_id, :scopes, :family_id, 0, :now, :expires_at,
+        :verified);
 
--- name: insert_refresh_token(token_sha256, access_token_sha256, family_id, user_id, client_id, scopes, now, expires_at)!
--- Store a newly issued refresh token by its hash.
+-- name: insert_refresh_token(token_sha256, access_token_sha256, family_id, user_id, client_id, scopes, now, expires_at, verified)!
+-- Store a newly issued refresh token by its hash (`verified` as its access token's).
 INSERT INTO oauth_refresh_tokens (token_sha256, access_token_sha256, family_id, user_id,
-                                  client_id, scopes, rotated, revoked, created_at, expires_at)
+                                  client_id, scopes, rotated, revoked, created_at, expires_at,
+                                  verified)
 VALUES (:token_sha256, :access_token_sha256, :family_id, :user_id, :client_id, :scopes, 0, 0,
-        :now, :expires_at);
+        :now, :expires_at, :verified);
 
 -- name: fetch_access_token(token_sha256)^
 -- An access token's stored record, with whether its client is still active.
 SELECT t.token_sha256, t.user_id, t.client_id, t.scopes, t.family_id, t.revoked, t.expires_at,
-       c.revoked AS client_revoked
+       t.verified, c.revoked AS client_revoked
 FROM oauth_access_tokens t JOIN oauth_clients c ON c.id = t.client_id
 WHERE t.token_sha256 = :token_sha256;
 
 -- name: fetch_refresh_token(token_sha256)^
 -- A refresh token's stored record.
 SELECT token_sha256, access_token_sha256, family_id, user_id, client_id, scopes, rotated,
-       revoked, expires_at
+       revoked, expires_at, verified
 FROM oauth_refresh_tokens WHERE token_sha256 = :token_sha256;
 
 -- name: claim_refresh_token(token_sha256)!
@@ -138,3 +141,11 @@ UPDATE oauth_access_tokens SET revoked = 1 WHERE user_id = :user_id AND client_i
 -- name: revoke_user_client_refresh_tokens(user_id, client_id)!
 -- Revoke a user's refresh tokens for one client.
 UPDATE oauth_refresh_tokens SET revoked = 1 WHERE user_id = :user_id AND client_id = :client_id;
+
+-- name: verify_family_access_tokens(family_id)!
+-- Mark a sign-in family's access tokens verified (session verification passed).
+UPDATE oauth_access_tokens SET verified = 1 WHERE family_id = :family_id;
+
+-- name: verify_family_refresh_tokens(family_id)!
+-- Mark a sign-in family's refresh tokens verified (what they issue is verified too).
+UPDATE oauth_refresh_tokens SET verified = 1 WHERE family_id = :family_id;

@@ -345,3 +345,6 @@ def test_cli_moderation_on_the_embedded_default(tmp_path: Path) -> None:
     actions = [line.split()[2].rstrip(":") for line in history.stdout.strip().splitlines()]
     assert actions == ["rename", "role", "note", "silence", "restriction"]
     assert _cli("user", "note", "nobody", "x", data_dir=tmp_path).returncode == 1
+    enrolled = _cli("user", "totp", "renamed", data_dir=tmp_path)
+    assert enrolled.returncode == 0 and "uri: otpauth://totp/" in enrolled.stdout
+    assert _cli("user", "totp", "renamed", "--disable", data_dir=tmp_path).returncode == 0
