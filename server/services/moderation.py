@@ -280,8 +280,10 @@ class ModerationService:
         """The user's entries appear on (or leave) boards, rankings and other players'
         profiles (ranks, firsts): the boards they are on rebuild from SQL, ranking pages and
         rendered profiles are dropped everywhere."""
-        for beatmap_id, ruleset in await self._repo.boards(user_id):
-            await self._leaderboards.invalidate(beatmap_id, ruleset)
+        # One invalidation message for all the boards, however many bests the player has.
+        async with self._near.batched():
+            for beatmap_id, ruleset in await self._repo.boards(user_id):
+                await self._leaderboards.invalidate(beatmap_id, ruleset)
         await self._rankings.forget_pages()
         await self._near.invalidate_region(PROFILE_REGION)
         return self._shared
