@@ -132,11 +132,10 @@ class OAuthService:
     async def _client(self, request: TokenRequest) -> OAuthClient | OAuthFailure:
         if not request.client_id or not request.client_secret:
             return _INVALID_CLIENT
-        try:
-            client_id = int(request.client_id)
-        except ValueError:
+        # An id column holds 32 bits: a longer number is no client (and must not reach SQL).
+        if not request.client_id.isdigit() or len(request.client_id) > 10:
             return _INVALID_CLIENT
-        client = await self._clients.client(client_id)
+        client = await self._clients.client(int(request.client_id))
         if client is None or client.revoked:
             return _INVALID_CLIENT
         secret_hash = hashlib.sha256(request.client_secret.encode()).hexdigest()
@@ -262,7 +261,8 @@ class OAuthService:
         public = request.client_secret is None and request.client_id is not None
         if public:
             raw_id = request.client_id or ""
-            client = await self._clients.client(int(raw_id)) if raw_id.isdigit() else None
+            valid_id = raw_id.isdigit() and len(raw_id) <= 10
+            client = await self._clients.client(int(raw_id)) if valid_id else None
             if client is None or client.revoked:
                 return _INVALID_CLIENT
         else:

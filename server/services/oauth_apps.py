@@ -147,7 +147,8 @@ class OAuthApps:
     ) -> AuthorizeRequest | AuthorizeInvalid | AuthorizeRedirect:
         """Check the query of `GET /oauth/authorize`."""
         raw_id = params.get("client_id", "")
-        client = await self._repo.client(int(raw_id)) if raw_id.isdigit() else None
+        valid_id = raw_id.isdigit() and len(raw_id) <= 10
+        client = await self._repo.client(int(raw_id)) if valid_id else None
         if client is None or client.revoked or client.password_client:
             return AuthorizeInvalid("Client authentication failed")
         registered = client.redirect_uris

@@ -161,6 +161,8 @@ async def test_deny_and_requests_that_cannot_be_authorized(
         authorize_url(registered["id"], "http://evil.example/cb"),
         authorize_url(registered["id"], CALLBACK + "/"),
         authorize_url(5, CALLBACK),  # lazer's own client
+        authorize_url(10**30, CALLBACK),
+        "/oauth/authorize",
     ):
         response = await browser.get(bad)
         assert response.status_code == 400 and "location" not in response.headers
@@ -205,6 +207,18 @@ async def test_pkce_public_client(client: httpx.AsyncClient, browser: httpx.Asyn
     answer = await approve_in_browser(browser, plain_url, player.username, player.password)
     unbound = query_of(answer.headers["location"])["code"]
     assert (await _exchange(client, code=unbound, **public)).status_code == 400
+    for bad in ({"client_id": str(10**30)}, {"client_id": "x"}, {}):
+        assert (await _exchange(client, code="c", redirect_uri=CALLBACK, **bad)).status_code == 401
+        # A client id too long for the id column is no client, not an error (any grant).
+        huge = await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "client_secret": "x", **bad},
+        )
+        assert huge.status_code == 401
+    no_code = await _exchange(client, **public)
+    assert no_code.status_code == 400 and no_code.json()["error"] == "invalid_request"
+    garbage = await client.post("/oauth/authorize", data={"action": "approve", "client_id": "1"})
+    assert garbage.status_code == 400
 
 
 async def test_client_management(client: httpx.AsyncClient) -> None:
