@@ -34,7 +34,9 @@ CREATE TABLE users (
     cover_url VARCHAR(255) NULL,
     silence_end_at DATETIME NULL,
     created_at DATETIME NOT NULL,
-    last_visit_at DATETIME NOT NULL
+    last_visit_at DATETIME NOT NULL,
+    is_moderator TINYINT(1) NOT NULL DEFAULT 0,
+    totp_secret VARCHAR(64) NULL
 ) AUTO_INCREMENT = 2;
 
 CREATE TABLE oauth_clients (
@@ -110,7 +112,9 @@ CREATE TABLE users (
     cover_url VARCHAR(255) NULL,
     silence_end_at DATETIME NULL,
     created_at DATETIME NOT NULL,
-    last_visit_at DATETIME NOT NULL
+    last_visit_at DATETIME NOT NULL,
+    is_moderator TINYINT(1) NOT NULL DEFAULT 0,
+    totp_secret VARCHAR(64) NULL
 );
 
 -- User ids start at 2: lazer treats id 1 as its "not logged in" placeholder.
@@ -212,7 +216,8 @@ CREATE TABLE oauth_access_tokens (
     family_id CHAR(32) NOT NULL,
     revoked TINYINT(1) NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL
+    expires_at BIGINT NOT NULL,
+    verified TINYINT(1) NOT NULL DEFAULT 1
 );
 CREATE INDEX oauth_access_tokens_family ON oauth_access_tokens (family_id);
 CREATE INDEX oauth_access_tokens_user ON oauth_access_tokens (user_id);
@@ -227,7 +232,8 @@ CREATE TABLE oauth_refresh_tokens (
     rotated TINYINT(1) NOT NULL DEFAULT 0,
     revoked TINYINT(1) NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL
+    expires_at BIGINT NOT NULL,
+    verified TINYINT(1) NOT NULL DEFAULT 1
 );
 CREATE INDEX oauth_refresh_tokens_family ON oauth_refresh_tokens (family_id);
 
@@ -741,3 +747,49 @@ CREATE INDEX room_user_totals_board ON room_user_totals (room_id, total_score);
 CREATE INDEX room_user_totals_participated ON room_user_totals (user_id, room_id);
 CREATE INDEX room_events_room ON room_events (room_id, id);
 CREATE INDEX room_scores_item ON room_scores (playlist_item_id, user_id);
+
+-- Accounts (0007): moderation history and previous usernames.
+-- dialect: mysql
+CREATE TABLE account_history (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    user_id INT NOT NULL,
+    actor_id INT NULL,
+    action VARCHAR(16) NOT NULL,
+    reason VARCHAR(255) NOT NULL DEFAULT '',
+    period_seconds INT NULL,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE username_history (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    user_id INT NOT NULL,
+    username_last VARCHAR(32) NOT NULL,
+    username_last_safe VARCHAR(32) NOT NULL,
+    username VARCHAR(32) NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: sqlite
+CREATE TABLE account_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INT NOT NULL,
+    actor_id INT NULL,
+    action VARCHAR(16) NOT NULL,
+    reason VARCHAR(255) NOT NULL DEFAULT '',
+    period_seconds INT NULL,
+    created_at DATETIME NOT NULL
+);
+
+CREATE TABLE username_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INT NOT NULL,
+    username_last VARCHAR(32) NOT NULL,
+    username_last_safe VARCHAR(32) NOT NULL,
+    username VARCHAR(32) NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: all
+CREATE INDEX account_history_user ON account_history (user_id, id);
+CREATE INDEX username_history_user ON username_history (user_id, id);
+CREATE INDEX username_history_last ON username_history (username_last_safe);

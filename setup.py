@@ -61,6 +61,7 @@ setup(
         "pycountry>=24.6",
         "httpx>=0.27",
         "tqdm>=4.66",
+        "pyotp>=2.9",
     ],
     extras_require={
         "test": [

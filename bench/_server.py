@@ -66,6 +66,9 @@ class ServerProcess:
         env.update(DATA_DIR=str(self.data_dir), LOG_LEVEL=self.log_level, PYTHONUNBUFFERED="1")
         # One bench token goes far past the per-token API limit; the limiter still runs.
         env.setdefault("API_RATE_LIMIT_PER_MINUTE", "1000000000")
+        # Every bench account signs in from one address; the per-address account limit
+        # counts successful sign-ins too (osu-web's LoginAttempt).
+        env.setdefault("LOGIN_MAX_ACCOUNTS", "1000000")
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
             env["SECRET_KEY"] = "bench-" + os.urandom(24).hex()

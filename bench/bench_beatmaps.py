@@ -93,6 +93,7 @@ async def run(args: argparse.Namespace) -> int:
         "DATA_DIR": str(data_dir),
         "LOG_LEVEL": "warning",
         "TOKEN_RATE_LIMIT_PER_MINUTE": "100000",
+        "LOGIN_MAX_ACCOUNTS": "1000000",
         "API_RATE_LIMIT_PER_MINUTE": "1000000000",  # one token, far past the per-token limit
     }
     if os.environ.get("BENCH_DATABASE_URL"):

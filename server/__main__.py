@@ -6,10 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import secrets
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from server.db.sqlfile import SqlFileError
 from server.settings import Settings, SettingsError, load_settings
@@ -64,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     add_user.add_argument("--email", required=True, help="email address")
     add_user.add_argument("--password", required=True, help="password (8 characters or more)")
     add_user.add_argument("--country", default="XX", help="ISO country code (default XX)")
+    from server import account_commands
+
+    account_commands.add_parsers(user_commands)
 
     client = commands.add_parser(
         "oauth-client", help="manage OAuth clients", description="Manage OAuth clients."
@@ -83,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         "--password-grant",
         action="store_true",
         help="also allow the password grant (only for a first-party game client)",
+    )
+    add_client.add_argument(
+        "--redirect",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="a redirect URI for the authorization-code grant (repeat for several)",
     )
 
     beatmaps = commands.add_parser(
@@ -217,21 +225,21 @@ async def _with_services(settings: Settings, action: str, args: argparse.Namespa
             print(f"created user {outcome.user.username} with id {outcome.user.id}")
             return 0
         if action == "oauth-client add":
-            import hashlib
+            from server.services.oauth_apps import AppRejected
 
-            from server.repositories.oauth import OAuthRepository
-
-            repo = OAuthRepository(db)
-            secret = secrets.token_urlsafe(30)
-            async with db.transaction():
-                client_id = await repo.add_client(
-                    name=args.name,
-                    owner_user_id=args.owner,
-                    password_client=args.password_grant,
-                    now=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
-                )
-                await repo.add_secret(client_id, hashlib.sha256(secret.encode()).hexdigest())
-            print(f"client_id: {client_id}\nclient_secret: {secret}")
+            created = await services.apps.create(
+                args.owner,
+                args.name,
+                args.redirect,
+                password_client=args.password_grant,
+                require_redirect=False,
+            )
+            if isinstance(created, AppRejected):
+                for field, messages in created.errors.items():
+                    for message in messages:
+                        print(f"{field}: {message}", file=sys.stderr)
+                return 1
+            print(f"client_id: {created.client.id}\nclient_secret: {created.secret}")
             return 0
         raise AssertionError(action)
     finally:
@@ -256,6 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SqlFileError as exc:
         print(f"SQL file error: {exc}", file=sys.stderr)
         return 2
+    from server import account_commands
+
     if args.command == "serve":
         import uvicorn
 
@@ -273,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
+    if args.command == "user" and args.user_command in account_commands.ACTIONS:
+        return asyncio.run(account_commands.run(settings, args))
     if args.command == "user":
         return asyncio.run(_with_services(settings, "user add", args))
     if args.command == "oauth-client":

@@ -26,6 +26,7 @@ from server.redis_store import open_redis
 from server.repositories.beatmaps import BeatmapRepository
 from server.repositories.chat import ChatRepository
 from server.repositories.favourites import FavouriteRepository
+from server.repositories.moderation import ModerationRepository
 from server.repositories.notifications import NotificationRepository
 from server.repositories.oauth import OAuthRepository
 from server.repositories.relations import RelationRepository
@@ -41,9 +42,14 @@ from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmap_search import BeatmapSearch
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
+from server.services.codes import OneTimeCodes
+from server.services.credentials import RESET_CODE_SECONDS, CredentialService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
+from server.services.mail import Mailer
+from server.services.moderation import ModerationService
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
+from server.services.oauth_apps import OAuthApps
 from server.services.passwords import PasswordHasher
 from server.services.playlist_scores import PlaylistScores
 from server.services.profile_cache import ProfileCache
@@ -54,8 +60,11 @@ from server.services.replays import FileReplaySink, ReplayService
 from server.services.rooms import RoomService
 from server.services.score_reads import ScoreReads
 from server.services.scores import ScoreService, build_score_service
+from server.services.session_verification import CODE_SECONDS as VERIFY_CODE_SECONDS
+from server.services.session_verification import SessionVerification
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
+from server.services.web_sessions import WebSessions
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,6 +101,11 @@ class Services:
     replays: ReplayService
     rooms: RoomService
     playlist_scores: PlaylistScores
+    moderation: ModerationService
+    credentials: CredentialService
+    apps: OAuthApps
+    web_sessions: WebSessions
+    verification: SessionVerification
 
     realtime: Realtime
 
@@ -158,6 +172,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_max_failures,
         settings.login_max_accounts,
         settings.login_window_seconds,
+        settings.login_account_max_failures,
     )
     # The one owner of rendered profiles and their invalidation.
     profile_cache = ProfileCache(near, settings.profile_cache_seconds)
@@ -178,6 +193,52 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     scores.on_stored(realtime.score_stored)
     # lazer refreshes the sets it holds when the metadata hub says they changed.
     beatmaps.ingest.on_sets_changed(realtime.metadata.beatmap_sets_updated)
+    notifications = NotificationService(
+        NotificationRepository(db), redis, settings.notification_endpoint
+    )
+
+    async def rebuild_user(user_id: int) -> None:
+        # Bests, statistics and boards of one user from their stored scores (recalc --user).
+        from server.services.recalc import RecalcFilter, Recalculator
+
+        recalculator = Recalculator(
+            db,
+            scores.repo,
+            beatmaps,
+            scores.leaderboards,
+            scores.pp_cache,
+            all_statuses=settings.leaderboards_for_all_statuses,
+        )
+        await recalculator.run(RecalcFilter(user_id=user_id), dry_run=False)
+
+    moderation = ModerationService(
+        db,
+        users,
+        ModerationRepository(db),
+        ChatRepository(db),
+        tokens,
+        notifications,
+        realtime.bus,
+        realtime.transport.hub_names,
+        scores.leaderboards,
+        rankings,
+        near,
+        profile_cache,
+        rebuild_user,
+        shared_redis=bool(settings.redis_url),
+    )
+    credentials = CredentialService(
+        users,
+        accounts,
+        tokens,
+        moderation,
+        guard,
+        OneTimeCodes(redis, settings.secret_key, "password-reset", ttl=RESET_CODE_SECONDS),
+        Mailer(settings),
+        # S-AUTH-7: reset requests per address and per account.
+        FixedWindowLimiter(redis, "password-reset", 5, RESET_CODE_SECONDS),
+    )
+    apps = OAuthApps(db, OAuthRepository(db), tokens, redis)
     return Services(
         settings=settings,
         db=db,
@@ -187,14 +248,32 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         users=users,
         favourites=favourites,
         tokens=tokens,
-        oauth=OAuthService(db, OAuthRepository(db), users, accounts, tokens, guard),
+        oauth=OAuthService(
+            db,
+            OAuthRepository(db),
+            users,
+            accounts,
+            tokens,
+            guard,
+            apps,
+            verify_sessions=settings.session_verification,
+        ),
+        verification=SessionVerification(
+            tokens,
+            notifications,
+            OneTimeCodes(redis, settings.secret_key, "session-verify", ttl=VERIFY_CODE_SECONDS),
+            Mailer(settings),
+            redis,
+            # osu-web: reissue 3 per 5 minutes; S-AUTH-7/8 bound the guesses too.
+            FixedWindowLimiter(redis, "session-verify-reissue", 3, 300),
+            FixedWindowLimiter(redis, "session-verify", 8, 300),
+        ),
+        apps=apps,
         accounts=accounts,
         profiles=profiles,
         relations=RelationService(relations_repo, users, profiles),
         chat=ChatService(ChatRepository(db), users, profiles),
-        notifications=NotificationService(
-            NotificationRepository(db), redis, settings.notification_endpoint
-        ),
+        notifications=notifications,
         token_limiter=FixedWindowLimiter(
             redis, "oauth-token", settings.token_rate_limit_per_minute, 60
         ),
@@ -223,6 +302,11 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         # The rooms' chat channels (RoomChannels) are the chat service's to provide.
         rooms=rooms,
         playlist_scores=PlaylistScores(db, rooms, scores, beatmaps),
+        moderation=moderation,
+        credentials=credentials,
+        web_sessions=WebSessions(
+            settings.secret_key, secure=settings.server_url.startswith("https")
+        ),
         realtime=realtime,
     )
 

@@ -136,6 +136,14 @@ class HubBus:
         message = BusMessage(self.instance_id, frame)
         await self._redis.publish(self._prefix + channel, _encoder.encode(message))
 
+    async def signal(self, channel: str, control: str) -> None:
+        """Deliver a control word to `channel` here now and publish it to the other instances
+        at once (moderation: works from a process whose bus never started, like the CLI).
+        Raises when Redis does."""
+        message = BusMessage(self.instance_id, control=control)
+        self._deliver_local(channel, message)
+        await self._redis.publish(self._prefix + channel, _encoder.encode(message))
+
     def _deliver_local(self, channel: str, message: BusMessage) -> None:
         members = self._local.get(channel)
         if not members:

@@ -19,10 +19,14 @@ from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from server.api import (
+    admin,
     auth,
+    authorize,
     beatmaps,
     hubs,
     notification_socket,
+    oauth_clients,
+    password,
     rankings,
     relations,
     replays,
@@ -30,6 +34,7 @@ from server.api import (
     scores,
     session,
     users,
+    verification,
 )
 
 Endpoint = Callable[..., Any]
@@ -83,6 +88,7 @@ API_V2: list[BaseRoute] = [
     *both("/me/beatmapset-favourites", session.beatmapset_favourites, ["GET"]),
     *both("/me", users.me, ["GET"]),
     *both("/me/{mode}", users.me, ["GET"]),
+    *both("/me/password", password.change_password, ["PUT"]),
     *both("/users", users.list_users, ["GET"]),
     *both("/users/lookup", users.lookup_users, ["GET"]),
     *both("/users/{user}", users.show_user, ["GET"]),
@@ -134,13 +140,31 @@ API_V2: list[BaseRoute] = [
     *both("/rooms/{room}/playlist/{item}/scores/{token}", rooms.submit_playlist_score, ["PUT"]),
     *both("/rooms/{room}/playlist/{item}/scores/{score}", rooms.playlist_score, ["GET"]),
     *both("/rooms/{room}/playlist/{item}/scores/users/{user}", rooms.playlist_user_score, ["GET"]),
+    *both("/session/verify", verification.verify, ["POST"]),
+    *both("/session/verify/reissue", verification.reissue, ["POST"]),
+    *both("/session/verify/mail-fallback", verification.mail_fallback, ["POST"]),
+    # Our admin API (README "Moderation"); osu-web has no public one.
+    *both("/admin/users/{user}/history", admin.account_history, ["GET"]),
+    *both("/admin/users/{user}/{action}", admin.moderate, ["POST"]),
+    *both("/admin/users/{user}/roles/{role}", admin.set_role, ["PUT", "DELETE"]),
 ]
 
 ROUTES: list[BaseRoute] = [
     # First: nearly every request is an API call, and no other route starts with /api/v2.
     Mount("/api/v2", app=_BySegment(API_V2)),
     *both("/oauth/token", auth.issue_token, ["POST"]),
+    *both("/oauth/authorize", authorize.authorize, ["GET"]),
+    *both("/oauth/authorize", authorize.decide, ["POST", "DELETE"]),
+    *both("/oauth/clients", oauth_clients.list_clients, ["GET"]),
+    *both("/oauth/clients", oauth_clients.create_client, ["POST"]),
+    *both("/oauth/clients/{client}", oauth_clients.update_client, ["PUT"]),
+    *both("/oauth/clients/{client}", oauth_clients.delete_client, ["DELETE"]),
+    *both("/oauth/clients/{client}/reset-secret", oauth_clients.reset_secret, ["POST"]),
+    *both("/oauth/authorized-clients", oauth_clients.list_authorized, ["GET"]),
+    *both("/oauth/authorized-clients/{client}", oauth_clients.revoke_authorized, ["DELETE"]),
     *both("/users", auth.register, ["POST"]),
+    *both("/password-reset", password.request_reset, ["POST"]),
+    *both("/password-reset/reset", password.reset_password, ["POST"]),
     *both("/health", session.health, ["GET"]),
     Route("/osu/{beatmap}", beatmaps.osu_file, methods=["GET"]),
     WebSocketRoute("/notifications", notification_socket.notification_socket),

@@ -98,6 +98,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     replay_idle_seconds: int = 300
     replay_submit_wait_seconds: int = 600
     replay_max_bytes: int = 16 << 20
+    # Accounts: sign-in lockout per account (beside the per-IP one) and the mail that
+    # carries password-reset codes (no SMTP_HOST: codes are written to the log).
+    login_account_max_failures: int = 30
+    session_verification: bool = False
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "osu-server@localhost"
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
 
     @property
     def dialect(self) -> Literal["mysql", "sqlite"]:
@@ -273,6 +283,7 @@ def load_settings(
         country_header=env.get("COUNTRY_HEADER", "").strip() or None,
         log_level=log_level,  # type: ignore[arg-type]
         **_beatmap_settings(env),
+        **_account_settings(env),
         score_submission_enabled=_env_bool(env, "SCORE_SUBMISSION_ENABLED", True),
         score_token_seconds=_env_int(env, "SCORE_TOKEN_SECONDS", 86_400, minimum=60),
         rank_history_snapshot=_env_bool(env, "RANK_HISTORY_SNAPSHOT", True),
@@ -288,6 +299,23 @@ def load_settings(
         replay_submit_wait_seconds=_env_int(env, "REPLAY_SUBMIT_WAIT_SECONDS", 600, minimum=1),
         replay_max_bytes=_env_int(env, "REPLAY_MAX_BYTES", 16 << 20, minimum=1024),
     )
+
+
+def _account_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The per-account lockout and the SMTP server for account mail."""
+    security = (env.get("SMTP_SECURITY") or "starttls").strip().lower()
+    if security not in ("starttls", "tls", "none"):
+        raise SettingsError(f"SMTP_SECURITY must be starttls, tls or none, got {security!r}")
+    return {
+        "login_account_max_failures": _env_int(env, "LOGIN_ACCOUNT_MAX_FAILURES", 30, minimum=1),
+        "session_verification": _env_bool(env, "SESSION_VERIFICATION", False),
+        "smtp_host": (env.get("SMTP_HOST") or "").strip() or None,
+        "smtp_port": _env_int(env, "SMTP_PORT", 465 if security == "tls" else 587, minimum=1),
+        "smtp_username": (env.get("SMTP_USERNAME") or "").strip(),
+        "smtp_password": env.get("SMTP_PASSWORD") or "",
+        "smtp_from": (env.get("SMTP_FROM") or "").strip() or "osu-server@localhost",
+        "smtp_security": security,
+    }
 
 
 def _beatmap_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -45,6 +45,8 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
         "TOKEN_RATE_LIMIT_PER_MINUTE": "1000000",
         "REGISTRATION_RATE_LIMIT": "1000000",
         "API_RATE_LIMIT_PER_MINUTE": "1000000",
+        "LOGIN_MAX_FAILURES": "1000000",
+        "LOGIN_MAX_ACCOUNTS": "1000000",
         # Scheduled jobs run only where a test calls them (tests/integration/test_jobs.py):
         # one firing in the background would race the tests that check their effects.
         "RANK_HISTORY_SNAPSHOT": "false",

@@ -68,3 +68,8 @@ async def _relay(websocket: WebSocket, pubsub: object, chat_started: asyncio.Eve
         if event.startswith("chat.") and not chat_started.is_set():
             continue
         await websocket.send_text(payload.decode())
+        if event == "logout":
+            # The account's sessions were reset (restriction, password change): lazer logs
+            # out on this event; the token is revoked, so the socket has nothing left to do.
+            await websocket.close(code=1000)
+            return

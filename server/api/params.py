@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, NoReturn
 
 from starlette.requests import Request
 
-from server.http import fail, services, unauthenticated
+from server.http import ApiError, fail, services, unauthenticated
 from server.models.cursors import decode_cursor_string
 from server.models.rulesets import RULESET_IDS, RULESETS, known_rulesets
 from server.repositories.users import UserAccount
@@ -278,22 +278,35 @@ def _check_scope(session: Session, scope: str) -> None:
     fail(403, "A required scope is missing.")
 
 
+def _unverified() -> NoReturn:
+    # osu-web's answer to a sign-in that still awaits session verification.
+    raise ApiError(401, {"authentication": "verify"})
+
+
 async def require_session(request: Request, scope: str = "public") -> Session:
-    """The caller's session, a user's or a client's; 401 without a valid token, 403 when
-    the token lacks `scope`."""
+    """The caller's session, a user's or a client's; 401 without a valid (verified) token,
+    403 when the token lacks `scope`."""
     session = await optional_session(request)
     if session is None:
         unauthenticated()
+    if not session.verified:
+        _unverified()
     _check_scope(session, scope)
     return session
 
 
-async def require_user(request: Request, scope: str = ALL_ACCESS) -> tuple[Session, UserAccount]:
+async def require_user(
+    request: Request, scope: str = ALL_ACCESS, *, unverified_ok: bool = False
+) -> tuple[Session, UserAccount]:
     """The signed-in user behind the token (osu-web's `auth` middleware: a
-    client-credentials token has none, 401), with `scope`."""
+    client-credentials token has none, 401), with `scope`. A sign-in awaiting session
+    verification gets 401 unless the route is one it needs (`unverified_ok`: me,
+    session/verify, notifications)."""
     session = await optional_session(request)
     if session is None or session.user_id is None:
         unauthenticated()
+    if not session.verified and not unverified_ok:
+        _unverified()
     _check_scope(session, scope)
     account = await services(request).profiles.account(session.user_id)
     if account is None:

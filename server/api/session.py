@@ -35,8 +35,10 @@ async def seasonal_backgrounds(request: Request) -> Response:
 
 
 async def notifications(request: Request) -> Response:
-    """GET notifications: newest notifications plus the socket endpoint."""
-    _, user = await require_user(request, ALL_ACCESS)  # osu-web names no scope: `*`
+    """GET notifications: newest notifications plus the socket endpoint (also before the
+    sign-in is verified: the socket carries the `verified` event)."""
+    # osu-web names no scope: `*`.
+    _, user = await require_user(request, ALL_ACCESS, unverified_ok=True)
     return JSONResponse(await services(request).notifications.bundle(user))
 
 

@@ -20,8 +20,10 @@ def _mode(request: Request) -> str | None:
 
 async def me(request: Request) -> Response:
     """GET /me[/{mode}]: APIMe of the signed-in user."""
-    _, account = await params.require_user(request, "identify")
-    return JSONResponse(await services(request).profiles.me_json(account, _mode(request)))
+    session, account = await params.require_user(request, "identify", unverified_ok=True)
+    svc = services(request)
+    method = await svc.verification.pending_method(session, account)
+    return JSONResponse(await svc.profiles.me_json(account, _mode(request), method))
 
 
 async def show_user(request: Request) -> Response:

@@ -11,6 +11,10 @@ from server.hub_bus import BusMessage, HubBus
 
 # Control words carried on a user's channel (see HubTransport._take_over).
 TAKEOVER = "takeover:"
+# The account was restricted or its sessions reset: the client is told to log out.
+DISCONNECT = "disconnect"
+# The account was renamed: what hubs show of it from now on.
+RENAME = "rename:"
 
 _DISCONNECT_REQUESTED = codec.encode_invocation("DisconnectRequested", b"\x90")
 
@@ -74,6 +78,14 @@ class HubConnection:
             self.send(message.frame)
         elif message.control.startswith(TAKEOVER):
             self._taken_over(message.control.removeprefix(TAKEOVER))
+        elif message.control == DISCONNECT:
+            # As osu-server-spectator ends a connection it must not keep: lazer logs out on
+            # DisconnectRequested, so it does not reconnect with a revoked token.
+            self.superseded = True
+            self.send(_DISCONNECT_REQUESTED)
+            self.close("Your session has ended.", 1000, allow_reconnect=False)
+        elif message.control.startswith(RENAME):
+            self.username = message.control.removeprefix(RENAME)
 
     def _taken_over(self, new_session: str) -> None:
         # S-RT-3: a new client instance logs this one out; a reconnect of the same instance

@@ -143,6 +143,11 @@ class HubTransport:
             settings.secret_key.encode(), b"signalr-connection-token", hashlib.sha256
         ).digest()
 
+    @property
+    def hub_names(self) -> list[str]:
+        """The hubs served here (moderation signals a user on each)."""
+        return list(self._hubs)
+
     def has_hub(self, name: str) -> bool:
         """Whether `name` is a hub served here."""
         return name in self._hubs
@@ -153,7 +158,12 @@ class HubTransport:
         """The user id of a bearer with the all-access scope (S-RT-1), else None."""
         token = bearer_token(headers, query)
         session = await self._tokens.authenticate(token) if token else None
-        if session is None or session.user_id is None or not session.allows("*"):
+        if (
+            session is None
+            or session.user_id is None
+            or not session.allows("*")
+            or not session.verified
+        ):
             return None
         return session.user_id
 

@@ -213,7 +213,8 @@ class Me(User, frozen=True, kw_only=True):
     """APIMe: the full user plus what only its owner sees."""
 
     is_restricted: bool
-    session_verification_method: None = None
+    # "totp" or "mail" while the sign-in awaits session verification (lazer's 2FA screen).
+    session_verification_method: Literal["totp", "mail"] | None = None
     statistics_rulesets: StatisticsRulesets
 
 
@@ -236,3 +237,45 @@ class UserRelationEnvelope(msgspec.Struct, frozen=True):
     """POST friends answers with the new relation under `user_relation`."""
 
     user_relation: UserRelation
+
+
+# The roles this server has, shown as osu-web user groups (identifiers, names and short
+# names as osu-web's; the ids are ours).
+ROLE_GROUPS: dict[str, UserGroup] = {
+    "admin": UserGroup(
+        colour="#E45678",
+        has_listing=True,
+        has_playmodes=False,
+        id=1,
+        identifier="admin",
+        is_probationary=False,
+        name="Administrators",
+        short_name="ADM",
+    ),
+    "moderator": UserGroup(
+        colour="#99EB47",
+        has_listing=True,
+        has_playmodes=False,
+        id=4,
+        identifier="gmt",
+        is_probationary=False,
+        name="Global Moderation Team",
+        short_name="GMT",
+    ),
+    "bot": UserGroup(
+        colour=None,
+        has_listing=False,
+        has_playmodes=False,
+        id=29,
+        identifier="bot",
+        is_probationary=False,
+        name="Chat Bots",
+        short_name="BOT",
+    ),
+}
+
+
+def role_groups(*, is_admin: bool, is_moderator: bool, is_bot: bool) -> list[UserGroup]:
+    """The groups an account's roles show as, most senior first."""
+    held = {"admin": is_admin, "moderator": is_moderator, "bot": is_bot}
+    return [group for role, group in ROLE_GROUPS.items() if held[role]]

@@ -20,6 +20,7 @@ from server.models.users import (
     UserCompact,
     UserPage,
     UserStatistics,
+    role_groups,
 )
 from server.repositories.users import ProfileCounts, UserAccount
 from server.services.countries import country_name
@@ -70,9 +71,13 @@ def user_compact(
 ) -> UserCompact:
     """UserCompact with `country` and `cover` (what score and ranking rows include); with
     `listing`, also the groups, support level and team that user lists include."""
+    groups = role_groups(
+        is_admin=account.is_admin, is_moderator=account.is_moderator, is_bot=account.is_bot
+    )
     return UserCompact(
         avatar_url=avatar_url(account),
         country_code=account.country_code,
+        default_group=groups[0].identifier if groups else "default",
         id=account.id,
         is_active=True,
         is_bot=account.is_bot,
@@ -84,7 +89,7 @@ def user_compact(
         username=account.username,
         country=country(account),
         cover=cover(account),
-        groups=[] if listing else UNSET,
+        groups=groups if listing else UNSET,
         support_level=(1 if account.is_supporter else 0) if listing else UNSET,
         statistics=statistics,
         team=None if listing else UNSET,
@@ -97,6 +102,7 @@ def full_user(
     online: bool,
     statistics: UserStatistics,
     counts: ProfileCounts,
+    previous_usernames: list[str],
     extras: Mapping[str, Any],
 ) -> User:
     """The full User of users/{id}/{mode}: UserCompact with the list includes, the profile,
@@ -126,6 +132,7 @@ def full_user(
         favourite_beatmapset_count=counts.favourites,
         follower_count=counts.followers,
         page=UserPage(html="", raw=""),
+        previous_usernames=previous_usernames,
         **extras,
     )
 

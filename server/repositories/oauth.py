@@ -17,6 +17,21 @@ class OAuthClient(msgspec.Struct, frozen=True):
     owner_user_id: int | None
     password_client: bool
     revoked: bool
+    redirect: str = ""
+
+    @property
+    def redirect_uris(self) -> list[str]:
+        """The registered redirect URIs (stored separated by spaces: a URI has none)."""
+        return self.redirect.split()
+
+
+class AuthorizedClient(msgspec.Struct, frozen=True):
+    """A client a user has granted access to, with the scopes of its live tokens."""
+
+    id: int
+    name: str
+    owner_user_id: int | None
+    scopes: list[str]
 
 
 class AccessTokenRecord(msgspec.Struct, frozen=True):
@@ -30,6 +45,7 @@ class AccessTokenRecord(msgspec.Struct, frozen=True):
     revoked: bool
     expires_at: int
     client_revoked: bool
+    verified: bool = True
 
 
 class RefreshTokenRecord(msgspec.Struct, frozen=True):
@@ -44,6 +60,7 @@ class RefreshTokenRecord(msgspec.Struct, frozen=True):
     rotated: bool
     revoked: bool
     expires_at: int
+    verified: bool = True
 
 
 class OAuthRepository:
@@ -65,7 +82,13 @@ class OAuthRepository:
         return found is not None
 
     async def add_client(
-        self, *, name: str, owner_user_id: int | None, password_client: bool, now: datetime
+        self,
+        *,
+        name: str,
+        owner_user_id: int | None,
+        password_client: bool,
+        now: datetime,
+        redirect_uris: list[str] | None = None,
     ) -> int:
         """Register a client; returns its id."""
         return await self._db.execute(
@@ -73,8 +96,57 @@ class OAuthRepository:
             name=name,
             owner_user_id=owner_user_id,
             password_client=int(password_client),
+            redirect=" ".join(redirect_uris or []),
             now=now,
         )
+
+    async def user_clients(self, user_id: int) -> list[OAuthClient]:
+        """The live clients a user owns."""
+        rows = await self._db.all("fetch_user_oauth_clients", user_id=user_id)
+        return [msgspec.convert(row, OAuthClient, strict=False) for row in rows]
+
+    async def update_client(self, client_id: int, name: str, redirect_uris: list[str]) -> None:
+        """Rename a client and replace its redirect URIs."""
+        await self._db.execute(
+            "update_oauth_client", client_id=client_id, name=name, redirect=" ".join(redirect_uris)
+        )
+
+    async def replace_secret(self, client_id: int, secret_sha256: str) -> None:
+        """Forget every secret of a client and set a new one."""
+        await self._db.execute("delete_client_secrets", client_id=client_id)
+        await self.add_secret(client_id, secret_sha256)
+
+    async def revoke_client(self, client_id: int) -> list[str]:
+        """Delete a client; returns its live access-token hashes for cache eviction."""
+        rows = await self._db.all("fetch_client_access_tokens", client_id=client_id)
+        await self._db.execute("revoke_oauth_client", client_id=client_id)
+        return [row["token_sha256"] for row in rows]
+
+    async def authorized_clients(self, user_id: int, now: int) -> list[AuthorizedClient]:
+        """Third-party clients the user has live tokens for, with the scopes granted."""
+        found: dict[int, AuthorizedClient] = {}
+        for row in await self._db.all("fetch_authorized_clients", user_id=user_id, now=now):
+            client = found.setdefault(
+                int(row["id"]),
+                AuthorizedClient(int(row["id"]), str(row["name"]), row["owner_user_id"], []),
+            )
+            for scope in str(row["scopes"]).split():
+                if scope not in client.scopes:
+                    client.scopes.append(scope)
+        return list(found.values())
+
+    async def revoke_user_client(self, user_id: int, client_id: int) -> list[str]:
+        """Revoke a user's tokens for one client; returns access-token hashes to evict."""
+        rows = await self._db.all(
+            "fetch_user_client_access_tokens", user_id=user_id, client_id=client_id
+        )
+        await self._db.execute(
+            "revoke_user_client_access_tokens", user_id=user_id, client_id=client_id
+        )
+        await self._db.execute(
+            "revoke_user_client_refresh_tokens", user_id=user_id, client_id=client_id
+        )
+        return [row["token_sha256"] for row in rows]
 
     async def add_secret(self, client_id: int, secret_sha256: str) -> None:
         """Add a hashed secret to a client."""
@@ -92,6 +164,7 @@ class OAuthRepository:
         family_id: str,
         now: int,
         expires_at: int,
+        verified: bool = True,
     ) -> None:
         """Store an access token by hash."""
         await self._db.execute(
@@ -103,7 +176,15 @@ class OAuthRepository:
             family_id=family_id,
             now=now,
             expires_at=expires_at,
+            verified=int(verified),
         )
+
+    async def verify_family(self, family_id: str) -> list[str]:
+        """Mark a sign-in family verified; returns its access-token hashes for eviction."""
+        rows = await self._db.all("fetch_family_access_tokens", family_id=family_id)
+        await self._db.execute("verify_family_access_tokens", family_id=family_id)
+        await self._db.execute("verify_family_refresh_tokens", family_id=family_id)
+        return [row["token_sha256"] for row in rows]
 
     async def add_refresh_token(
         self,
@@ -116,6 +197,7 @@ class OAuthRepository:
         scopes: str,
         now: int,
         expires_at: int,
+        verified: bool = True,
     ) -> None:
         """Store a refresh token by hash."""
         await self._db.execute(
@@ -128,6 +210,7 @@ class OAuthRepository:
             scopes=scopes,
             now=now,
             expires_at=expires_at,
+            verified=int(verified),
         )
 
     async def access_token(self, token_sha256: str) -> AccessTokenRecord | None:
@@ -160,6 +243,14 @@ class OAuthRepository:
         rows = await self._db.all("fetch_user_access_tokens", user_id=user_id)
         await self._db.execute("revoke_user_access_tokens", user_id=user_id)
         await self._db.execute("revoke_user_refresh_tokens", user_id=user_id)
+        return [row["token_sha256"] for row in rows]
+
+    async def revoke_user_except(self, user_id: int, family_id: str) -> list[str]:
+        """Revoke every token of a user outside one sign-in family; returns the access-token
+        hashes for cache eviction."""
+        rows = await self._db.all("fetch_other_access_tokens", user_id=user_id, family_id=family_id)
+        await self._db.execute("revoke_other_access_tokens", user_id=user_id, family_id=family_id)
+        await self._db.execute("revoke_other_refresh_tokens", user_id=user_id, family_id=family_id)
         return [row["token_sha256"] for row in rows]
 
     async def delete_expired(self, now: int) -> None:

@@ -39,6 +39,9 @@ class UserAccount(msgspec.Struct, frozen=True, kw_only=True):
     silence_end_at: datetime | None
     created_at: datetime
     last_visit_at: datetime
+    is_moderator: bool = False
+    # Never shown: only the session verification checks codes against it.
+    totp_secret: str | None = None
 
 
 class ProfileCounts(msgspec.Struct, frozen=True):
@@ -136,6 +139,27 @@ class UserRepository:
         rows = await self._db.all_dynamic(str(query), **params)
         return [msgspec.convert(row, UserAccount, strict=False) for row in rows]
 
+    async def by_username_with_history(self, username: str) -> UserAccount | None:
+        """One account by its name, else by a name it used before (osu-web
+        User::lookupWithHistory: an old `@name` still finds a renamed player)."""
+        account = await self.by_username(username)
+        if account is not None:
+            return account
+        previous = await self._db.value(
+            "fetch_user_id_by_previous_username", username_safe=username_safe(username)
+        )
+        return None if previous is None else await self.by_id(int(previous))
+
+    async def previous_usernames(self, user_id: int) -> list[str]:
+        """A user's earlier names, oldest first."""
+        rows = await self._db.all("fetch_previous_usernames", user_id=user_id)
+        return [str(row["username_last"]) for row in rows]
+
+    async def by_email(self, email: str) -> UserAccount | None:
+        """The account registered with this email (compared lower-cased)."""
+        found = await self._db.value("fetch_user_id_by_email", email=email.strip().lower())
+        return None if found is None else await self.by_id(int(found))
+
     async def email_taken(self, email: str) -> bool:
         """Whether an account uses this email (compared lower-cased)."""
         return await self._db.value("fetch_user_id_by_email", email=email.lower()) is not None
@@ -161,6 +185,11 @@ class UserRepository:
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         """Replace a password hash."""
         await self._db.execute("update_password_hash", user_id=user_id, password_hash=password_hash)
+        await self.forget(user_id)
+
+    async def set_totp_secret(self, user_id: int, secret: str | None) -> None:
+        """Enrol or remove TOTP."""
+        await self._db.execute("update_totp_secret", user_id=user_id, totp_secret=secret)
         await self.forget(user_id)
 
     async def touch_last_visit(self, user_id: int, now: datetime) -> None:

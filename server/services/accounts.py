@@ -77,14 +77,7 @@ class AccountService:
             errors["user_email"].append("Email address already used.")
 
         password = data.password
-        if len(password) < _MIN_PASSWORD:
-            errors["password"].append("New password is too short.")
-        elif len(password) > _MAX_PASSWORD:
-            errors["password"].append("New password is too long.")
-        if data.username and username_safe(data.username) in username_safe(password):
-            errors["password"].append("Password may not contain username.")
-        if await self._users.is_weak_password(password_md5(password).lower()):
-            errors["password"].append("Password is too common. Please choose a different one.")
+        errors["password"] += await self.password_errors(data.username, password)
 
         errors = {field: messages for field, messages in errors.items() if messages}
         if errors:
@@ -104,6 +97,27 @@ class AccountService:
         user = await self._users.by_id(user_id)
         assert user is not None
         return Registered(user)
+
+    async def password_errors(self, username: str, password: str) -> list[str]:
+        """osu-web's rules for a new password (User::isValidPassword), in its wording."""
+        errors: list[str] = []
+        if len(password) < _MIN_PASSWORD:
+            errors.append("New password is too short.")
+        elif len(password) > _MAX_PASSWORD:
+            errors.append("New password is too long.")
+        if username and username_safe(username) in username_safe(password):
+            errors.append("Password may not contain username.")
+        if await self._users.is_weak_password(password_md5(password).lower()):
+            errors.append("Password is too common. Please choose a different one.")
+        return errors
+
+    async def set_password(self, user_id: int, password: str) -> None:
+        """Store a new password (its bcrypt hash)."""
+        await self._users.set_password_hash(user_id, await self._hasher.hash(password))
+
+    async def password_matches(self, user: UserAccount, password: str) -> bool:
+        """Whether `password` is the account's current one."""
+        return await self._hasher.verify(password, user.password_hash)
 
     async def check_credentials(self, login: str, password: str) -> UserAccount | None:
         """The account when name and password match; None otherwise, in the same time."""

@@ -58,63 +58,110 @@ class FixedWindowLimiter:
 
 
 # KEYS: failures counter, accounts set, fingerprints set. ARGV: account, fingerprint, ttl.
-# A failure repeated with the same account and password counts once (osu-web does not
-# double-count an identical wrong password); every key expires `ttl` after the last failure.
+# osu-web LoginAttempt: a failure repeated with the same account and password counts once;
+# a failure against an account this address has not tried before triples the counter (1, 3,
+# 9, 27: many accounts from one address are refused early); every key expires `ttl` after
+# the last failure.
 _RECORD_FAILURE = """
+local new_account = redis.call('SADD', KEYS[2], ARGV[1])
 local seen = redis.call('SADD', KEYS[3], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[1])
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
 if seen == 1 then
-  failures = redis.call('INCR', KEYS[1])
+  if new_account == 1 and failures > 0 then failures = failures * 3 else failures = failures + 1 end
+  redis.call('SET', KEYS[1], failures)
 end
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[3])) end
 return {failures, redis.call('SCARD', KEYS[2])}
 """
 
+# KEYS: the account's failures counter, its fingerprints set. ARGV: fingerprint, ttl.
+_RECORD_ACCOUNT_FAILURE = """
+if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then redis.call('INCR', KEYS[1]) end
+for i = 1, 2 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2])) end
+return tonumber(redis.call('GET', KEYS[1]) or '0')
+"""
+
 
 class LoginGuard:
-    """Per-IP sign-in lockout (S-AUTH-6): keyed by IP, never by account, so nobody can lock
-    a victim out; locked after more than `max_failures` failures or more than
-    `max_accounts` distinct accounts tried within `window` seconds of the last failure."""
+    """Sign-in lockout (S-AUTH-6, reliability.md A2).
+
+    Per IP: locked after more than `max_failures` failures or more than `max_accounts`
+    distinct accounts (signed in or tried) within `window` seconds of the last one.
+    Per account: locked for every address after more than `max_account_failures` distinct
+    wrong passwords within the window: a slow, spread-out guess at one account. That limit
+    is set well above the per-IP one, so one address alone can never reach it (it is locked
+    first) and cannot lock its victim out."""
 
     def __init__(
-        self, redis: Any, secret_key: str, max_failures: int, max_accounts: int, window: int
+        self,
+        redis: Any,
+        secret_key: str,
+        max_failures: int,
+        max_accounts: int,
+        window: int,
+        max_account_failures: int = 30,
     ) -> None:
         self._redis = redis
         self._key = hashlib.sha256(b"login-guard:" + secret_key.encode()).digest()
         self._max_failures = max_failures
         self._max_accounts = max_accounts
+        self._max_account_failures = max_account_failures
         self._window = window
         self._script = redis.register_script(_RECORD_FAILURE)
+        self._account_script = redis.register_script(_RECORD_ACCOUNT_FAILURE)
 
     def _keys(self, ip: str) -> list[str]:
         # One hash tag per IP so the three keys share a Redis Cluster slot.
         return [f"login:{{{ip}}}:failures", f"login:{{{ip}}}:accounts", f"login:{{{ip}}}:tries"]
+
+    def _account_keys(self, account: str) -> list[str]:
+        name = hmac.new(self._key, account.lower().encode(), hashlib.sha256).hexdigest()[:24]
+        return [f"login-account:{{{name}}}:failures", f"login-account:{{{name}}}:tries"]
 
     def _fingerprint(self, account: str, password: str) -> str:
         # Keyed HMAC: the store never holds a password or its MD5 (S-AUTH-3).
         message = account.lower().encode() + b"\0" + password.encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
-    async def is_locked(self, ip: str) -> bool:
-        """Whether sign-in from this IP is locked right now."""
+    async def is_locked(self, ip: str, account: str | None = None) -> bool:
+        """Whether sign-in from this IP (or, given, to this account) is locked right now."""
         failures_key, accounts_key, _ = self._keys(ip)
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.get(failures_key)
                 pipe.scard(accounts_key)
-                failures, accounts = await pipe.execute()
+                if account is not None:
+                    pipe.get(self._account_keys(account)[0])
+                found = await pipe.execute()
         except REDIS_DOWN as exc:
             raise LimiterUnavailable(str(exc)) from exc
-        return int(failures or 0) > self._max_failures or int(accounts) > self._max_accounts
+        failures, accounts = int(found[0] or 0), int(found[1])
+        if account is not None and int(found[2] or 0) > self._max_account_failures:
+            return True
+        return failures > self._max_failures or accounts > self._max_accounts
 
     async def record_failure(self, ip: str, account: str, password: str) -> None:
-        """Count a failed sign-in from this IP."""
+        """Count a failed sign-in from this IP and against this account."""
+        fingerprint = self._fingerprint(account, password)
         try:
             await self._script(
-                keys=self._keys(ip),
-                args=[account.lower(), self._fingerprint(account, password), self._window],
+                keys=self._keys(ip), args=[account.lower(), fingerprint, self._window]
             )
+            await self._account_script(
+                keys=self._account_keys(account), args=[fingerprint, self._window]
+            )
+        except REDIS_DOWN as exc:
+            raise LimiterUnavailable(str(exc)) from exc
+
+    async def record_success(self, ip: str, account: str) -> None:
+        """Count a signed-in account among this IP's distinct accounts (osu-web counts
+        every account an address signs in to, not only the failed ones)."""
+        _, accounts_key, _ = self._keys(ip)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.sadd(accounts_key, account.lower())
+                pipe.expire(accounts_key, self._window)
+                await pipe.execute()
         except REDIS_DOWN as exc:
             raise LimiterUnavailable(str(exc)) from exc
 

@@ -13,6 +13,7 @@ from server.repositories.oauth import OAuthClient, OAuthRepository
 from server.repositories.users import UserRepository
 from server.services.accounts import AccountService
 from server.services.limits import LoginGuard
+from server.services.oauth_apps import OAuthApps
 from server.services.tokens import (
     ALL_SCOPES,
     KNOWN_SCOPES,
@@ -32,6 +33,9 @@ class TokenRequest(msgspec.Struct, frozen=True, kw_only=True):
     password: str | None = None
     refresh_token: str | None = None
     scope: str | None = None
+    code: str | None = None
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
 
 
 class OAuthFailure(msgspec.Struct, frozen=True):
@@ -53,6 +57,14 @@ _BAD_CREDENTIALS = OAuthFailure(
     "or refresh token is invalid, expired, revoked, does not match the redirection URI used "
     "in the authorization request, or was issued to another client.",
     "Incorrect sign in",
+)
+_BAD_CODE = OAuthFailure(
+    400,
+    "invalid_grant",
+    "The provided authorization grant (e.g., authorization code, resource owner credentials) "
+    "or refresh token is invalid, expired, revoked, does not match the redirection URI used "
+    "in the authorization request, or was issued to another client.",
+    "Authorization code is invalid, expired or already used",
 )
 _LOCKED = OAuthFailure(
     429,
@@ -98,7 +110,13 @@ class OAuthService:
         accounts: AccountService,
         tokens: TokenService,
         guard: LoginGuard,
+        apps: OAuthApps,
+        *,
+        verify_sessions: bool = False,
     ) -> None:
+        self._apps = apps
+        # SESSION_VERIFICATION: password-grant sign-ins start unverified.
+        self._verify_sessions = verify_sessions
         self._db = db
         self._clients = clients
         self._users = users
@@ -106,14 +124,18 @@ class OAuthService:
         self._tokens = tokens
         self._guard = guard
 
+    @property
+    def guard(self) -> LoginGuard:
+        """The sign-in lockout (shared with the consent page's sign-in form)."""
+        return self._guard
+
     async def _client(self, request: TokenRequest) -> OAuthClient | OAuthFailure:
         if not request.client_id or not request.client_secret:
             return _INVALID_CLIENT
-        try:
-            client_id = int(request.client_id)
-        except ValueError:
+        # An id column holds 32 bits: a longer number is no client (and must not reach SQL).
+        if not request.client_id.isdigit() or len(request.client_id) > 10:
             return _INVALID_CLIENT
-        client = await self._clients.client(client_id)
+        client = await self._clients.client(int(request.client_id))
         if client is None or client.revoked:
             return _INVALID_CLIENT
         secret_hash = hashlib.sha256(request.client_secret.encode()).hexdigest()
@@ -123,6 +145,8 @@ class OAuthService:
 
     async def grant(self, request: TokenRequest, ip: str) -> IssuedTokens | OAuthFailure:
         """Dispatch on grant_type."""
+        if request.grant_type == "authorization_code":
+            return await self._authorization_code(request)
         client = await self._client(request)
         if isinstance(client, OAuthFailure):
             return client
@@ -160,18 +184,23 @@ class OAuthService:
                 "The request is missing a required parameter.",
                 "Check the `username` and `password` parameters",
             )
-        if await self._guard.is_locked(ip):
+        if await self._guard.is_locked(ip, request.username):
             return _LOCKED
         user = await self._accounts.check_credentials(request.username, request.password)
         if user is None:
             await self._guard.record_failure(ip, request.username, request.password)
             return _BAD_CREDENTIALS
+        await self._guard.record_success(ip, request.username)
         async with self._db.transaction():
             await self._users.touch_last_visit(
                 user.id, datetime.now(UTC).replace(tzinfo=None, microsecond=0)
             )
             return await self._tokens.issue(
-                user_id=user.id, client_id=client.id, scopes=scopes, with_refresh=True
+                user_id=user.id,
+                client_id=client.id,
+                scopes=scopes,
+                with_refresh=True,
+                verified=not self._verify_sessions,
             )
 
     async def _refresh(
@@ -216,6 +245,7 @@ class OAuthService:
                     scopes=scopes,
                     with_refresh=True,
                     family_id=record.family_id,
+                    verified=record.verified,
                 )
         if not claimed:
             # S-TOK-6: a rotated refresh token came back, so it was copied: revoke the family.
@@ -224,6 +254,42 @@ class OAuthService:
         # Evict after commit, so no request can re-cache the old token as still valid.
         await self._tokens.evict([record.access_token_sha256])
         return issued
+
+    async def _authorization_code(self, request: TokenRequest) -> IssuedTokens | OAuthFailure:
+        # RFC 6749 §4.1.3. A confidential client authenticates; a code bound to a PKCE
+        # challenge may come from a public client without a secret (RFC 7636).
+        public = request.client_secret is None and request.client_id is not None
+        if public:
+            raw_id = request.client_id or ""
+            valid_id = raw_id.isdigit() and len(raw_id) <= 10
+            client = await self._clients.client(int(raw_id)) if valid_id else None
+            if client is None or client.revoked:
+                return _INVALID_CLIENT
+        else:
+            checked = await self._client(request)
+            if isinstance(checked, OAuthFailure):
+                return checked
+            client = checked
+        if not request.code or not request.redirect_uri:
+            return OAuthFailure(
+                400,
+                "invalid_request",
+                "The request is missing a required parameter.",
+                "Check the `code` and `redirect_uri` parameters",
+            )
+        stored = await self._apps.take_code(request.code)
+        if (
+            stored is None
+            or stored.client_id != client.id
+            # §4.1.3: the same redirect_uri as in the authorization request, exactly.
+            or stored.redirect_uri != request.redirect_uri
+            or (public and stored.code_challenge is None)
+            or not self._apps.verifier_matches(stored, request.code_verifier)
+        ):
+            return _BAD_CODE
+        return await self._tokens.issue(
+            user_id=stored.user_id, client_id=client.id, scopes=stored.scopes, with_refresh=True
+        )
 
     async def _client_credentials(
         self, client: OAuthClient, request: TokenRequest

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -110,8 +110,9 @@ class ProfileService:
         return await self._users.cached_by_id(user_id)
 
     async def account_named(self, username: str) -> UserAccount | None:
-        """An account by username (case and space/underscore insensitive)."""
-        return await self._users.by_username(username)
+        """An account by username (case and space/underscore insensitive), or by a name it had
+        before a rename (osu-web's `lookupWithHistory`)."""
+        return await self._users.by_username_with_history(username)
 
     async def accounts(self, user_ids: list[int]) -> list[UserAccount]:
         """The accounts of these ids that exist, by id."""
@@ -127,8 +128,21 @@ class ProfileService:
             account, ("user", ruleset), lambda: self.user(account, ruleset)
         )
 
-    async def me_json(self, account: UserAccount, ruleset: str | None = None) -> msgspec.Raw:
-        """GET /me[/{mode}] as JSON, rendered once and reused from the near cache."""
+    async def me_json(
+        self,
+        account: UserAccount,
+        ruleset: str | None = None,
+        verification_method: Literal["totp", "mail"] | None = None,
+    ) -> msgspec.Raw:
+        """GET /me[/{mode}] as JSON, rendered once and reused from the near cache (a sign-in
+        awaiting verification gets its own, uncached, naming the method)."""
+        if verification_method is not None:
+            me = await self.me(account, ruleset)
+            return msgspec.Raw(
+                _json.encode(
+                    msgspec.structs.replace(me, session_verification_method=verification_method)
+                )
+            )
         return await self._rendered_json(
             account, ("me", ruleset), lambda: self.me(account, ruleset)
         )
@@ -239,5 +253,6 @@ class ProfileService:
             online=account.id in await self._online([account.id]),
             statistics=statistics,
             counts=await self._users.profile_counts(account.id),
+            previous_usernames=await self._users.previous_usernames(account.id),
             extras=extras,
         )

@@ -73,6 +73,16 @@ class RankingService:
             await self._redis.set(key, body, ex=_PAGE_SECONDS)
         return msgspec.Raw(body)
 
+    async def forget_pages(self) -> None:
+        """Drop every cached ranking page (a restriction moved players in or out of them);
+        best effort, the pages expire within RANKINGS_CACHE_SECONDS anyway."""
+        try:
+            keys = [key async for key in self._redis.scan_iter(match=_PAGE_KEY + "*")]
+            if keys:
+                await self._redis.delete(*keys)
+        except REDIS_DOWN:
+            log.warning("rankings cache could not be cleared", exc_info=True)
+
     async def _users_page(
         self, ruleset: str, kind: str, page: int, country: str | None
     ) -> Rankings:

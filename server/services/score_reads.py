@@ -284,6 +284,10 @@ class ScoreReads:
 
     # -- one user on one beatmap -----------------------------------------------------------
 
+    async def _hidden(self, user_id: int) -> bool:
+        owner = await self._users.cached_by_id(user_id)
+        return owner is None or owner.is_restricted
+
     async def _ruleset_of(self, beatmap_id: int, ruleset: str | None) -> str | None:
         beatmap = await self._beatmaps.repo.beatmap(beatmap_id)
         if beatmap is None:
@@ -294,7 +298,9 @@ class ScoreReads:
         self, beatmap_id: int, ruleset: str | None, user_id: int, form: ScoreFormat
     ) -> BeatmapUserScore | None:
         """A user's best on a beatmap with its position; None when the beatmap or the score
-        is unknown."""
+        is unknown, or the player is restricted (hidden everywhere)."""
+        if await self._hidden(user_id):
+            return None
         mode = await self._ruleset_of(beatmap_id, ruleset)
         best = await self._repo.best(beatmap_id, mode, user_id) if mode else None
         record = await self._repo.score(best.score_id) if best else None
@@ -309,10 +315,13 @@ class ScoreReads:
     async def user_scores_on_beatmap(
         self, beatmap_id: int, ruleset: str | None, user_id: int, form: ScoreFormat
     ) -> list[Score] | None:
-        """Every ranked score of a user on a beatmap, best first; None for an unknown map."""
+        """Every ranked score of a user on a beatmap, best first; None for an unknown map
+        (none for a restricted player)."""
         mode = await self._ruleset_of(beatmap_id, ruleset)
         if mode is None:
             return None
+        if await self._hidden(user_id):
+            return []
         ids = await self._repo.user_scores_on_beatmap(beatmap_id, mode, user_id)
         return await self.scores_by_ids(ids, form)
 

@@ -60,6 +60,8 @@ class Session(msgspec.Struct, frozen=True):
     scopes: tuple[str, ...]
     token_sha256: str
     family_id: str
+    # False while the sign-in awaits session verification (SESSION_VERIFICATION).
+    verified: bool = True
 
     def allows(self, scope: str) -> bool:
         """Whether the token grants `scope` (the all-access scope grants everything)."""
@@ -82,6 +84,7 @@ class _CachedToken(msgspec.Struct, frozen=True):
     scopes: tuple[str, ...]
     family_id: str
     expires_at: int
+    verified: bool = True
 
 
 _cache_encoder = msgspec.json.Encoder()
@@ -119,6 +122,7 @@ class TokenService:
         scopes: tuple[str, ...],
         with_refresh: bool,
         family_id: str | None = None,
+        verified: bool = True,
     ) -> IssuedTokens:
         """Mint and store an access token (and a refresh token) in a sign-in family."""
         now = int(time.time())
@@ -143,6 +147,7 @@ class TokenService:
             family_id=family,
             now=now,
             expires_at=now + self._access_seconds,
+            verified=verified,
         )
         refresh: str | None = None
         if with_refresh:
@@ -156,6 +161,7 @@ class TokenService:
                 scopes=scope_text,
                 now=now,
                 expires_at=now + self._refresh_seconds,
+                verified=verified,
             )
         return IssuedTokens("Bearer", self._access_seconds, access, refresh)
 
@@ -191,6 +197,7 @@ class TokenService:
                 tuple(record.scopes.split()),
                 record.family_id,
                 record.expires_at,
+                record.verified,
             )
             await self._cache_put(digest, cached, now)
         if cached.expires_at <= now:
@@ -200,7 +207,14 @@ class TokenService:
             return None
         if str(claims.get("aud")) != str(cached.client_id):
             return None
-        session = Session(cached.user_id, cached.client_id, cached.scopes, digest, cached.family_id)
+        session = Session(
+            cached.user_id,
+            cached.client_id,
+            cached.scopes,
+            digest,
+            cached.family_id,
+            cached.verified,
+        )
         if self._local is not None:
             self._local.put(digest, (session, cached.expires_at), stamp)
         return session
@@ -232,6 +246,16 @@ class TokenService:
         """Revoke every token of a user (password change, admin action: S-TOK-7)."""
         hashes = await self._repo.revoke_user(user_id)
         await self._cache_evict(hashes)
+
+    async def revoke_user_except(self, user_id: int, family_id: str) -> None:
+        """Revoke every other sign-in of a user, keeping one family (password change)."""
+        hashes = await self._repo.revoke_user_except(user_id, family_id)
+        await self._cache_evict(hashes)
+
+    async def mark_verified(self, family_id: str) -> None:
+        """A sign-in passed session verification: its tokens work everywhere from now on
+        (every instance's cached copy, which says unverified, is dropped)."""
+        await self._cache_evict(await self._repo.verify_family(family_id))
 
     async def evict(self, digests: list[str]) -> None:
         """Drop revoked tokens from the cache (call after the revoking transaction commits)."""

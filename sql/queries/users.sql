@@ -3,7 +3,7 @@
 SELECT id, username, username_safe, email, password_hash, country_code, playmode, is_supporter,
        is_admin, is_bot, is_restricted, pm_friends_only, title, location, interests, occupation,
        twitter, discord, website, profile_colour, avatar_url, cover_url, silence_end_at,
-       created_at, last_visit_at
+       created_at, last_visit_at, is_moderator, totp_secret
 FROM users WHERE id = :user_id;
 
 -- name: fetch_user_by_username_safe(username_safe)^
@@ -11,7 +11,7 @@ FROM users WHERE id = :user_id;
 SELECT id, username, username_safe, email, password_hash, country_code, playmode, is_supporter,
        is_admin, is_bot, is_restricted, pm_friends_only, title, location, interests, occupation,
        twitter, discord, website, profile_colour, avatar_url, cover_url, silence_end_at,
-       created_at, last_visit_at
+       created_at, last_visit_at, is_moderator, totp_secret
 FROM users WHERE username_safe = :username_safe;
 
 -- name: fetch_user_id_by_email(email)$
@@ -74,3 +74,7 @@ SELECT (SELECT COUNT(*) FROM beatmapset_favourites f WHERE f.user_id = :user_id)
 -- name: fetch_user_ruleset_pp(user_id, ruleset)$
 -- A user's pp in one ruleset (beatmap search's recommended difficulty), if they have stats.
 SELECT pp FROM user_statistics WHERE user_id = :user_id AND ruleset = :ruleset;
+
+-- name: update_totp_secret(user_id, totp_secret)!
+-- Enrol (or, with NULL, remove) a user's TOTP secret.
+UPDATE users SET totp_secret = :totp_secret WHERE id = :user_id;

@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -190,3 +191,34 @@ async def test_independent_clients(live_server: LiveServer) -> None:
     if node is None:
         pytest.skip(reason or "node unavailable")
     _check_node(*node)
+
+
+def test_node_client_is_told_to_disconnect_on_restriction(live_server: LiveServer) -> None:
+    """issue 16: a restricted player's hub connections get DisconnectRequested (lazer logs
+    out on it) and are closed, as the official @microsoft/signalr client sees it."""
+    reason = _node_ready()
+    if reason is not None:
+        pytest.skip(reason)
+    account = register(live_server)
+    process = subprocess.Popen(
+        ["node", "disconnect.mjs", live_server.url, token_for(live_server, account)],
+        cwd=NODE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().decode().strip() == "connected"
+
+        async def restrict(svc: Any) -> None:
+            user = await svc.users.by_id(account.id)
+            await svc.moderation.restrict(user, None, "conformance")
+
+        live_server.call(restrict)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stdout.decode() + stderr.decode()
+    seen = json.loads(stdout.decode().strip().splitlines()[-1])
+    assert seen["disconnectRequested"] is True and seen["closed"] is True

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 
 from tests.conftest import app_client, make_settings
-from tests.helpers import lazer_multipart, password_grant, signup
+from tests.helpers import LAZER_CLIENT_ID, LAZER_SECRET, lazer_multipart, password_grant, signup
 
 
 def _ip() -> str:
@@ -190,3 +191,74 @@ async def test_made_up_tokens_count_against_the_ip(
         ]
         assert statuses == [401, 401, 401, 429]
         assert (await flooder.get("/api/v2/seasonal-backgrounds")).status_code == 429
+
+
+async def test_failures_on_new_accounts_triple_the_count(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
+    """reliability.md A2 (osu-web LoginAttempt): one wrong password each for several accounts
+    counts 1, 3, 9, 27, so the fifth attempt from that address is refused."""
+    account = await signup(client)
+    settings = make_settings(data_dir, LOGIN_MAX_FAILURES="10", TOKEN_RATE_LIMIT_PER_MINUTE="1000")
+    async with app_client(settings, _ip()) as sprayer:
+        for i in range(4):
+            response = await password_grant(sprayer, f"v{i}{secrets.token_hex(4)}", "password1")
+            assert response.status_code == 400
+        assert (
+            await password_grant(sprayer, account.username, account.password)
+        ).status_code == 429
+
+
+async def test_signed_in_accounts_count_towards_the_address_limit(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
+    """A2: more than LOGIN_MAX_ACCOUNTS accounts signed in from one address, even correctly."""
+    accounts = [await signup(client) for _ in range(3)]
+    settings = make_settings(data_dir, LOGIN_MAX_ACCOUNTS="2", TOKEN_RATE_LIMIT_PER_MINUTE="1000")
+    async with app_client(settings, _ip()) as shared:
+        for account in accounts:
+            assert (
+                await password_grant(shared, account.username, account.password)
+            ).status_code == 200
+        assert (
+            await password_grant(shared, accounts[0].username, accounts[0].password)
+        ).status_code == 429
+
+
+async def test_an_account_guessed_at_from_many_addresses_is_locked(
+    app: Starlette, client: httpx.AsyncClient, data_dir: Path
+) -> None:
+    """Per-account lockout: distinct wrong passwords spread over addresses (each under its
+    own limit) lock the account for every address; other accounts are unaffected."""
+    account = await signup(client)
+    other = await signup(client)
+    settings = make_settings(
+        data_dir,
+        LOGIN_MAX_FAILURES="10",
+        LOGIN_ACCOUNT_MAX_FAILURES="4",
+        TOKEN_RATE_LIMIT_PER_MINUTE="1000",
+        TRUSTED_PROXY_HOPS="1",
+    )
+    # One app (the embedded Redis stand-in is per app); addresses from X-Forwarded-For.
+    async with app_client(settings, "192.0.2.1") as proxied:
+
+        def sign_in_from(ip: str, name: str, password: str) -> Any:
+            body, headers = lazer_multipart(
+                {
+                    "username": name,
+                    "password": password,
+                    "grant_type": "password",
+                    "client_id": LAZER_CLIENT_ID,
+                    "client_secret": LAZER_SECRET,
+                    "scope": "*",
+                }
+            )
+            headers["X-Forwarded-For"] = ip
+            return proxied.post("/oauth/token", content=body, headers=headers)
+
+        for attempt in range(5):
+            response = await sign_in_from(f"10.0.0.{attempt}", account.username, f"g{attempt}")
+            assert response.status_code == 400
+        locked = await sign_in_from("10.0.1.1", account.username, account.password)
+        assert locked.status_code == 429
+        assert (await sign_in_from("10.0.1.1", other.username, other.password)).status_code == 200
