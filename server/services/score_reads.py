@@ -156,7 +156,7 @@ class ScoreReads:
         kept_field = (
             "response",
             query.raw_query,
-            query.form,
+            query.form.value,
             viewer.id if viewer is not None else 0,
             beatmap.status,
             beatmap.checksum,
@@ -218,9 +218,9 @@ class ScoreReads:
         page: tuple[int, msgspec.Raw] | None = None
         entry: msgspec.Raw | None = None
         stamp = 0
-        page_field = (ruleset, "page", form, limit)
+        page_field = (ruleset, "page", form.value, limit)
         viewer_id = viewer.id if viewer is not None else 0
-        entry_field = (ruleset, "user", form, viewer_id)
+        entry_field = (ruleset, "user", form.value, viewer_id)
         if rendered is not None:
             page = rendered.get(beatmap_id, page_field)
             entry = rendered.get(beatmap_id, entry_field)
