@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -250,3 +251,47 @@ async def test_recalc_restores_play_counters(client: httpx.AsyncClient, services
     }
     again = await recalc.run(RecalcFilter(user_id=player.id), dry_run=True)
     assert again.counters_changed == 0 and again.users_changed == 0
+
+
+_HIT_COUNTS = "count_300, count_100, count_50, count_miss"
+
+
+async def _hit_counts(services: Any, user_id: int) -> dict[str, int]:
+    rows = await services.db.fetch_raw(
+        f"SELECT {_HIT_COUNTS} FROM user_statistics WHERE user_id = :u AND ruleset = 'osu'",
+        u=user_id,
+    )
+    return {k: int(v) for k, v in rows[0].items()}
+
+
+async def test_hit_counts_sum_every_play_and_recalc_restores_them(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    """count_300/100/50/miss add every play, failed ones too (HitStatisticsProcessor), at
+    submission; recalc sums them again from the stored plays."""
+    player, _ = await _played(client, services)
+    beatmap = await stored_map(services)
+    await play(client, player, beatmap, passed=False, misses=30, total_score_without_mods=10)
+    stored = await services.db.fetch_raw(
+        "SELECT statistics FROM scores WHERE user_id = :u", u=player.id
+    )
+    expected = dict.fromkeys(_HIT_COUNTS.split(", "), 0)
+    for row in stored:
+        statistics = json.loads(row["statistics"])
+        expected["count_300"] += statistics.get("great", 0)
+        expected["count_100"] += statistics.get("ok", 0)
+        expected["count_50"] += statistics.get("meh", 0)
+        expected["count_miss"] += statistics.get("miss", 0)
+    assert expected["count_miss"] == 31 and expected["count_100"] == 7
+    assert await _hit_counts(services, player.id) == expected
+
+    await services.db.execute_raw(
+        "UPDATE user_statistics SET count_300 = 0, count_100 = 0, count_50 = 0, count_miss = 0"
+        " WHERE user_id = :u",
+        u=player.id,
+    )
+    done = await _recalculator(services).run(RecalcFilter(user_id=player.id), dry_run=False)
+    assert done.counter_fields == {"count_300": 1, "count_100": 1, "count_miss": 1}
+    assert await _hit_counts(services, player.id) == expected
+    profile = (await client.get(f"/api/v2/users/{player.id}/osu", headers=player.headers)).json()
+    assert {k: profile["statistics"][k] for k in expected} == expected
