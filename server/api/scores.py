@@ -88,13 +88,20 @@ def _mode(request: Request, value: str | None, status: int = 422) -> str | None:
     return params.ruleset(request, value, status, "invalid mode specified")
 
 
-@functools.lru_cache(maxsize=1024)
-def _board_filters(
-    raw_query: bytes, relax_enabled: bool
-) -> tuple[str | None, str, tuple[str, ...], int]:
+# (ruleset or None, scope, mods, limit)
+_BoardFilters = tuple[str | None, str, tuple[str, ...], int]
+
+
+def _board_filters(raw_query: bytes, relax_enabled: bool) -> _BoardFilters:
     """(ruleset, scope, mods, limit) of a leaderboard query string. Memoised by the exact
-    bytes: lazer asks the same few queries on every song-select move, and a repeat costs no
-    parsing (a bad query raises, and raising is never memoised)."""
+    bytes: lazer asks the same few short queries on every song-select move, and a repeat
+    costs no parsing (a bad query raises, and raising is never memoised)."""
+    if len(raw_query) > 256:  # keeps the memo small
+        return _parse_board_filters(raw_query, relax_enabled)
+    return _memo_board_filters(raw_query, relax_enabled)
+
+
+def _parse_board_filters(raw_query: bytes, relax_enabled: bool) -> _BoardFilters:
     query = QueryParams(raw_query)
     scope = query.get("type") or query.get("scope") or "global"
     if scope not in ("global", "country", "friend", "team"):
@@ -105,6 +112,9 @@ def _board_filters(
     mods = tuple(m.upper() for m in query.getlist("mods[]") + query.getlist("mods") if m)
     limit = params.limit(query.get("limit"), LEADERBOARD_DEFAULT, LEADERBOARD_MAX)
     return ruleset, scope, mods, limit
+
+
+_memo_board_filters = functools.lru_cache(maxsize=1024)(_parse_board_filters)
 
 
 async def beatmap_scores(request: Request) -> Response:

@@ -135,3 +135,28 @@ async def test_cached_boards_keep_the_formats_apart(
             assert _is_legacy(board["user_score"]["score"]) is legacy
             assert board["score_count"] == 1
     assert beatmap.id
+
+
+async def test_leaderboard_parameters_keep_their_status_codes(
+    client: httpx.AsyncClient, played: dict[str, Any]
+) -> None:
+    """The memoised query parsing still refuses bad filters every time, and an unknown
+    beatmap is a 404 whatever the query."""
+    beatmap, player = played["beatmap"], played["player"]
+    url = f"/api/v2/beatmaps/{beatmap.id}/scores"
+    for _ in range(2):
+        for query, status in (
+            ("type=everyone", 422),
+            ("mode=chess", 422),
+            ("type=country&mode=mania&mods[]=HD", 200),
+            ("limit=1", 200),
+        ):
+            response = await client.get(f"{url}?{query}", headers=player.headers)
+            assert response.status_code == status, (query, response.text)
+            if status == 422:
+                assert "error" in response.json()
+    missing = await client.get("/api/v2/beatmaps/2000000001/scores", headers=player.headers)
+    assert missing.status_code == 404
+    long_query = "limit=1&" + "&".join(f"x{i}=y" for i in range(80))
+    response = await client.get(f"{url}?{long_query}", headers=player.headers)
+    assert response.status_code == 200 and len(response.json()["scores"]) == 1
