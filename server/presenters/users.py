@@ -69,8 +69,9 @@ def user_compact(
     statistics: UserStatistics | UnsetType = UNSET,
     listing: bool = False,
 ) -> UserCompact:
-    """UserCompact with `country` and `cover` (what score and ranking rows include); with
-    `listing`, also the groups, support level and team that user lists include."""
+    """UserCompact with `country`, `cover` and `team` (osu-web's score includes, which
+    ranking rows share; no teams here, so null); with `listing`, also the groups and support
+    level that user lists include."""
     groups = role_groups(
         is_admin=account.is_admin, is_moderator=account.is_moderator, is_bot=account.is_bot
     )
@@ -92,7 +93,7 @@ def user_compact(
         groups=groups if listing else UNSET,
         support_level=(1 if account.is_supporter else 0) if listing else UNSET,
         statistics=statistics,
-        team=None if listing else UNSET,
+        team=None,
     )
 
 
