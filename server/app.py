@@ -36,7 +36,8 @@ from server.services.accounts import AccountService
 from server.services.beatmap_files import LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmaps import BeatmapService
-from server.services.chat import ChatService
+from server.services.chat import ChatLimits, ChatService, SendLimiter
+from server.services.chat_bot import ChatBot
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
@@ -115,6 +116,44 @@ def build_beatmap_service(
     )
 
 
+def build_chat_service(
+    settings: Settings,
+    db: Database,
+    redis: Any,
+    users: UserRepository,
+    relations: RelationRepository,
+    profiles: ProfileService,
+    notifications: NotificationService,
+) -> ChatService:
+    """Chat with its limits from the settings, and the bot when enabled (no I/O)."""
+    limits = ChatLimits(
+        message_length=settings.chat_message_length_limit,
+        public_limit=settings.chat_public_limit,
+        public_window=settings.chat_public_window,
+        private_limit=settings.chat_private_limit,
+        private_window=settings.chat_private_window,
+        public_backlog_hours=settings.chat_public_backlog_hours,
+        channel_limit=settings.chat_channel_limit,
+        min_plays=settings.chat_min_plays,
+    )
+    bot = (
+        ChatBot(settings.chat_bot_user_id, settings.chat_bot_username, users)
+        if settings.chat_bot_enabled
+        else None
+    )
+    return ChatService(
+        db,
+        ChatRepository(db),
+        users,
+        relations,
+        profiles,
+        notifications,
+        SendLimiter(redis, limits),
+        limits,
+        bot,
+    )
+
+
 def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     """Wire repositories and services together (no I/O).
 
@@ -154,6 +193,9 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
     )
     realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
+    notifications = NotificationService(
+        NotificationRepository(db), redis, settings.notification_endpoint
+    )
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
     # The play's frames become its replay once the score for its token exists.
@@ -173,10 +215,10 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         accounts=accounts,
         profiles=profiles,
         relations=RelationService(relations_repo, users, profiles),
-        chat=ChatService(ChatRepository(db), users, profiles),
-        notifications=NotificationService(
-            NotificationRepository(db), redis, settings.notification_endpoint
+        chat=build_chat_service(
+            settings, db, redis, users, relations_repo, profiles, notifications
         ),
+        notifications=notifications,
         token_limiter=FixedWindowLimiter(
             redis, "oauth-token", settings.token_rate_limit_per_minute, 60
         ),
@@ -248,6 +290,7 @@ def create_app(settings: Settings) -> Starlette:
         redis = open_redis(settings)
         services = build_services(settings, db, redis)
         await services.near.start()
+        await services.chat.ensure_bot_account()
         await services.realtime.start()
         scheduler = start_scheduler(settings, services)
         try:

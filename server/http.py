@@ -119,7 +119,9 @@ async def read_fields(request: Request) -> dict[str, str]:
                 if not isinstance(data, dict):
                     fail(400, "request body must be a JSON object")
                 for key, value in data.items():
-                    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                    if isinstance(value, bool):  # JSON clients send flags (is_action) as bools
+                        fields[str(key)] = "true" if value else "false"
+                    elif isinstance(value, (str, int, float)):
                         fields[str(key)] = str(value)
     except msgspec.DecodeError:
         fail(400, "request body is not valid JSON")
@@ -198,3 +200,19 @@ def int_param(value: str | None, name: str, minimum: int | None = None) -> int |
     if abs(number) > 2**63 - 1:
         fail(422, f"{name} is out of range")
     return number
+
+
+_MAX_ID = 2**63 - 1
+
+
+def path_id(request: Request, name: str) -> int:
+    """A numeric id from the path; anything else is osu-web's 404 (findOrFail)."""
+    raw = str(request.path_params.get(name, ""))
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 0 < int(raw) <= _MAX_ID:
+        fail(404, "Not found")
+    return int(raw)
+
+
+def bool_param(value: str | None) -> bool:
+    """osu-web's get_bool: 1/true/on/yes are true, anything else false."""
+    return value is not None and value.strip().lower() in ("1", "true", "on", "yes")

@@ -8,14 +8,7 @@ from datetime import UTC, datetime, timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http import (
-    JSONResponse,
-    int_param,
-    read_fields,
-    require_session,
-    require_user,
-    services,
-)
+from server.http import JSONResponse, require_session, require_user, services
 
 
 async def beatmapset_favourites(request: Request) -> Response:
@@ -43,31 +36,6 @@ async def notifications(request: Request) -> Response:
     """GET notifications: newest notifications plus the socket endpoint."""
     _, user = await require_user(request, "identify")
     return JSONResponse(await services(request).notifications.bundle(user))
-
-
-async def chat_channels(request: Request) -> Response:
-    """GET chat/channels: public channels."""
-    await require_user(request, "chat.read")
-    return JSONResponse(await services(request).chat.public_channels())
-
-
-async def chat_updates(request: Request) -> Response:
-    """GET chat/updates?since=&history_since=: the user's channels, messages and silences."""
-    _, user = await require_user(request, "chat.read")
-    query = request.query_params
-    since = int_param(query.get("since"), "since", minimum=0) or 0
-    history_since = int_param(query.get("history_since"), "history_since", minimum=0)
-    return JSONResponse(await services(request).chat.updates(user, since, history_since))
-
-
-async def chat_ack(request: Request) -> Response:
-    """POST chat/ack: heartbeat; returns silences after `history_since`."""
-    _, user = await require_user(request, "chat.read")
-    fields = await read_fields(request)
-    history_since = int_param(fields.get("history_since"), "history_since", minimum=0)
-    if history_since is None:
-        history_since = int_param(fields.get("since"), "since", minimum=0)
-    return JSONResponse(await services(request).chat.ack(user, history_since))
 
 
 async def health(request: Request) -> Response:

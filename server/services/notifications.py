@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from redis.exceptions import RedisError
 
 from server.models.chat import Notification, NotificationBundle
 from server.redis_store import channel_prefix
 from server.repositories.notifications import NotificationRepository
 from server.repositories.users import UserAccount
+
+log = logging.getLogger(__name__)
 
 _PAGE = 50
 _encoder = msgspec.json.Encoder()
@@ -44,6 +49,25 @@ class NotificationService:
                 user_channel(self._redis, user_id), _encoder.encode(SocketEvent(event, data))
             )
         )
+
+    async def push_many(self, user_ids: Iterable[int], event: str, data: Any) -> bool:
+        """Send one event to several users' sockets on every instance, encoded once and
+        published in one round trip. Best effort: what it announces is already committed,
+        and a client that missed it catches up over REST when its socket reconnects (the
+        socket closes when its Redis subscription breaks). False when Redis failed."""
+        payload = _encoder.encode(SocketEvent(event, data))
+        channels = [user_channel(self._redis, uid) for uid in dict.fromkeys(user_ids)]
+        if not channels:
+            return True
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel in channels:
+                    pipe.publish(channel, payload)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("%s to %d user(s) not published: %s", event, len(channels), exc)
+            return False
+        return True
 
     async def notify(
         self,

@@ -203,6 +203,10 @@ class ProfileService:
     def _cover(self, account: UserAccount) -> Cover:
         return Cover(custom_url=account.cover_url, url=account.cover_url, id=None)
 
+    def avatar_url(self, account: UserAccount) -> str:
+        """The avatar URL shown for an account (also a PM channel's icon)."""
+        return self._avatar(account)
+
     def _avatar(self, account: UserAccount) -> str:
         # lazer only loads images from *.ppy.sh (TrustedDomainOnlineStore), so the default
         # avatar is the official CDN's URL for this id, as osu-web's own fallback.
