@@ -792,6 +792,58 @@ class ChatService:
             return None
         return await self._store(account, channel, text, False, None, None)
 
+    # --- operators (the CLI) -----------------------------------------------------------------
+
+    async def public_channel_rows(self) -> list[ChannelRow]:
+        """Every public channel, as stored."""
+        return await self._chat.public_channels()
+
+    async def add_public_channel(
+        self, name: str, description: str, moderated: bool
+    ) -> ChannelRow | ChatRefused:
+        """Create a public channel (`#name`, at most 50 characters, unique)."""
+        if (bad := _channel_name_refusal(name)) is not None:
+            return bad
+        if await self._chat.channel_by_name(name) is not None:
+            return ChatRefused(422, f"a channel named {name} exists")
+        channel_id = await self._chat.add_channel(
+            name=name,
+            description=description.strip()[:255],
+            channel_type="PUBLIC",
+            moderated=moderated,
+            now=_now(),
+        )
+        channel = await self._chat.channel(channel_id)
+        assert channel is not None
+        return channel
+
+    async def edit_public_channel(
+        self,
+        name: str,
+        *,
+        new_name: str | None,
+        description: str | None,
+        moderated: bool | None,
+    ) -> ChannelRow | ChatRefused:
+        """Rename, redescribe or (un)moderate a public channel."""
+        channel = await self._chat.channel_by_name(name)
+        if channel is None or channel.type != "PUBLIC":
+            return ChatRefused(404, f"no public channel named {name}")
+        if new_name is not None and new_name != name:
+            if (bad := _channel_name_refusal(new_name)) is not None:
+                return bad
+            if await self._chat.channel_by_name(new_name) is not None:
+                return ChatRefused(422, f"a channel named {new_name} exists")
+        await self._chat.update_channel(
+            channel.id,
+            name=new_name or channel.name,
+            description=channel.description if description is None else description.strip()[:255],
+            moderated=channel.moderated if moderated is None else moderated,
+        )
+        changed = await self._chat.channel(channel.id)
+        assert changed is not None
+        return changed
+
     # --- reports -----------------------------------------------------------------------------
 
     async def report(
@@ -846,6 +898,13 @@ class ChatService:
             now=_now(),
         )
         return None
+
+
+def _channel_name_refusal(name: str) -> ChatRefused | None:
+    # osu-web limits names to 50 characters; `#pm_` and `#lazermp_` belong to PMs and rooms.
+    if not re.fullmatch(r"#[^\s#,]{1,49}", name) or name.startswith(("#pm_", "#lazermp_")):
+        return ChatRefused(422, f"{name!r}: a channel name is # and 1 to 49 other characters")
+    return None
 
 
 _REPORT_REFUSALS = {
