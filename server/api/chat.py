@@ -138,12 +138,16 @@ async def updates(request: Request) -> Response:
     """GET chat/updates?since=&history_since=&includes[]=: `since` is required (422)."""
     _, user = await require_user(request, "chat.read")
     query = request.query_params
-    if int_param(query.get("since"), "since", minimum=0) is None:
+    since = int_param(query.get("since"), "since", minimum=0)
+    if since is None:
         fail(422, "since is required")
     history_since = int_param(query.get("history_since"), "history_since", minimum=0)
     asked = query.getlist("includes[]") + query.getlist("includes")
     includes = set(asked) & _INCLUDES if asked else set(_INCLUDES)
-    return JSONResponse(await services(request).chat.updates(user, history_since, includes))
+    outcome = await services(request).chat.updates(
+        user, since=since, history_since=history_since, includes=includes
+    )
+    return JSONResponse(outcome)
 
 
 async def presence(request: Request) -> Response:
@@ -157,9 +161,9 @@ async def ack(request: Request) -> Response:
     _, user = await require_user(request, "chat.read")
     fields = await read_fields(request)
     history_since = int_param(fields.get("history_since"), "history_since", minimum=0)
-    if history_since is None:
-        history_since = int_param(fields.get("since"), "since", minimum=0)
-    return JSONResponse(await services(request).chat.ack(user, history_since))
+    since = int_param(fields.get("since"), "since", minimum=0)
+    outcome = await services(request).chat.ack(user, since=since, history_since=history_since)
+    return JSONResponse(outcome)
 
 
 async def report(request: Request) -> Response:

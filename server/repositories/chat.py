@@ -224,6 +224,16 @@ class ChatRepository:
         rows = await self._db.all("fetch_silences_since", since=since, limit=limit)
         return [msgspec.convert(row, SilenceRow, strict=False) for row in rows]
 
+    async def message_time_at_or_before(self, message_id: int) -> datetime | None:
+        """When the newest message up to an id was sent."""
+        value = await self._db.value("fetch_message_time_at_or_before", message_id=message_id)
+        return value if isinstance(value, datetime) or value is None else None
+
+    async def silences_after_time(self, after: datetime, limit: int) -> list[SilenceRow]:
+        """Silences issued after a time."""
+        rows = await self._db.all("fetch_silences_after_time", after=after, limit=limit)
+        return [msgspec.convert(row, SilenceRow, strict=False) for row in rows]
+
     async def active_silences(self, user_id: int, now: datetime) -> int:
         """How many of a user's silences have not ended."""
         return int(await self._db.value("count_active_silences", user_id=user_id, now=now))

@@ -407,28 +407,43 @@ class ChatService:
             )
         return result
 
-    async def _silences(self, since: int | None) -> list[Silence]:
-        if since is None:
-            return []
-        return [
-            Silence(s.id, s.user_id) for s in await self._chat.silences_since(since, _MAX_SILENCES)
-        ]
+    async def _silences(self, history_since: int | None, since: int | None) -> list[Silence]:
+        """osu-web's getSilences: after the silence id `history_since`, or else those issued
+        after the message `since` was sent (none when there is no such message)."""
+        if history_since is not None:
+            rows = await self._chat.silences_since(history_since, _MAX_SILENCES)
+        else:
+            sent = await self._chat.message_time_at_or_before(since or 0)
+            if sent is None:
+                return []
+            rows = await self._chat.silences_after_time(sent.replace(tzinfo=None), _MAX_SILENCES)
+        return [Silence(s.id, s.user_id) for s in rows]
 
     async def updates(
-        self, account: UserAccount, history_since: int | None, includes: set[str]
+        self,
+        account: UserAccount,
+        *,
+        since: int,
+        history_since: int | None,
+        includes: set[str],
     ) -> ChatUpdates:
         """chat/updates: presence, silences and (always empty, as osu-web keeps it for old
         clients) messages; only the parts in `includes`."""
+        silences = None
+        if "silences" in includes:
+            silences = await self._silences(history_since, since)
         return ChatUpdates(
             presence=await self.presence(account) if "presence" in includes else None,
-            silences=await self._silences(history_since) if "silences" in includes else None,
+            silences=silences,
             messages=[] if "messages" in includes else None,
         )
 
-    async def ack(self, account: UserAccount, history_since: int | None) -> ChatAck:
+    async def ack(
+        self, account: UserAccount, *, since: int | None, history_since: int | None
+    ) -> ChatAck:
         """chat/ack: lazer's 60-second heartbeat; marks the user online, returns silences."""
         await self._profiles.mark_online(account.id)
-        return ChatAck(await self._silences(history_since))
+        return ChatAck(await self._silences(history_since, since))
 
     async def show(self, account: UserAccount, channel_id: int) -> ChannelDetail | ChatRefused:
         """GET chat/channels/{id}: members only; `users` are a PM's two users."""

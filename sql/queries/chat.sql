@@ -115,8 +115,8 @@ WHERE channel_id = :channel_id AND id < :until AND created_at > :after
 ORDER BY id DESC LIMIT :limit;
 
 -- name: fetch_silences_since(since, limit)
--- Silences issued after the given id, oldest first (chat/ack and chat/updates).
-SELECT id, user_id FROM chat_silences WHERE id > :since ORDER BY id LIMIT :limit;
+-- Silences issued after the given id, newest first (chat/ack and chat/updates).
+SELECT id, user_id FROM chat_silences WHERE id > :since ORDER BY id DESC LIMIT :limit;
 
 -- name: count_active_silences(user_id, now)$
 -- Silences of a user that have not ended.
@@ -137,3 +137,11 @@ VALUES (:reporter_id, :user_id, :reportable_type, :reportable_id, :reason, :comm
 -- The newest reports, for operators.
 SELECT id, reporter_id, user_id, reportable_type, reportable_id, reason, comments, created_at
 FROM reports ORDER BY id DESC LIMIT :limit;
+
+-- name: fetch_message_time_at_or_before(message_id)$
+-- When the newest message with an id up to `message_id` was sent (chat/ack's `since`).
+SELECT created_at FROM chat_messages WHERE id <= :message_id ORDER BY id DESC LIMIT 1;
+
+-- name: fetch_silences_after_time(after, limit)
+-- Silences issued after a time, newest first.
+SELECT id, user_id FROM chat_silences WHERE created_at > :after ORDER BY id DESC LIMIT :limit;
