@@ -26,8 +26,10 @@ def user_channel(redis: Any, user_id: int) -> str:
     return f"{channel_prefix(redis)}notifications:user:{user_id}"
 
 
-class SocketEvent(msgspec.Struct, frozen=True):
-    """One notification-socket message: `{"event", "data", "error"}` as lazer reads it."""
+class SocketEvent(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One notification-socket message, `{"event", "data"}`, as osu-web's broadcasts reach
+    ppy/osu-notification-server and it relays them. `error` is left out unless set: lazer
+    reads it as optional, and osu.py drops every message that has the key at all."""
 
     event: str
     data: Any

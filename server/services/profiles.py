@@ -201,7 +201,11 @@ class ProfileService:
         )
 
     def _cover(self, account: UserAccount) -> Cover:
-        return Cover(custom_url=account.cover_url, url=account.cover_url, id=None)
+        # osu-web always has a cover (a default preset is given to every user), and clients
+        # type `cover.url` as a string (aiosu refuses null): without a custom cover, one of
+        # the official default covers, chosen by id as osu-web's presets are.
+        default = f"https://osu.ppy.sh/images/headers/profile-covers/c{account.id % 8 + 1}.jpg"
+        return Cover(custom_url=account.cover_url, url=account.cover_url or default, id=None)
 
     def avatar_url(self, account: UserAccount) -> str:
         """The avatar URL shown for an account (also a PM channel's icon)."""
