@@ -16,10 +16,12 @@ from server.http import (
     fail,
     int_param,
     path_id,
+    read_field_lists,
     read_fields,
     require_user,
     services,
 )
+from server.repositories.users import UserAccount
 from server.services.chat import ChatRefused
 
 _INCLUDES = frozenset({"presence", "silences", "messages"})
@@ -51,13 +53,38 @@ async def create_channel(request: Request) -> Response:
     """POST chat/channels (type=PM, target_id): the PM channel, possibly unsaved."""
     _, user = await require_user(request, "chat.write_manage")
     fields = await read_fields(request)
+    if fields.get("type") == "ANNOUNCE":
+        return await _create_announcement(request, user)
     if fields.get("type") != "PM":
-        # ANNOUNCE channels (osu-web's createAnnouncement) are not built here yet.
         fail(422, "unknown or missing type parameter")
     target_id = int_param(fields.get("target_id"), "target_id")
     if target_id is None:
         fail(422, "missing target_id parameter")
     return _answer(await services(request).chat.start_pm(user, target_id))
+
+
+async def _create_announcement(request: Request, user: UserAccount) -> Response:
+    """POST chat/channels type=ANNOUNCE: channel[name], channel[description],
+    target_ids[], message (osu-web's Chat::createAnnouncement)."""
+    lists = await read_field_lists(request)
+    target_ids = [
+        int_param(raw, "target_ids", minimum=1) or 0
+        for raw in lists.get("target_ids[]", []) + lists.get("target_ids", [])
+    ]
+    if not target_ids:
+        fail(422, "missing target_ids parameter")
+    name = (lists.get("channel[name]") or [""])[0].strip()
+    if not name:
+        fail(422, "missing channel parameter")
+    outcome = await services(request).chat.create_announcement(
+        user,
+        name=name,
+        description=(lists.get("channel[description]") or [""])[0],
+        target_ids=target_ids,
+        content=(lists.get("message") or [""])[0],
+        uuid=(lists.get("uuid") or [""])[0] or None,
+    )
+    return _answer(outcome)
 
 
 async def join_channel(request: Request) -> Response:

@@ -675,6 +675,54 @@ class ChatService:
             await self._join_event(channel, user, "join")
         return channel
 
+    async def create_announcement(
+        self,
+        account: UserAccount,
+        *,
+        name: str,
+        description: str,
+        target_ids: list[int],
+        content: str,
+        uuid: str | None,
+    ) -> ChannelWithMessages | ChatRefused:
+        """POST chat/channels type=ANNOUNCE: a moderated channel of the sender and the
+        targets (each gets `chat.channel.join`) with its first message. Needs the announce
+        privilege (moderators here: `users.is_admin`)."""
+        sender = await self._sender(account)
+        if (refusal := self._clean_record(sender)) is not None:
+            return _refused(refusal)
+        if not sender.moderator:
+            return _refused("no_announce")
+        targets = [u for u in await self._users.by_ids(target_ids) if u.id != account.id]
+        if not targets:
+            return ChatRefused(422, "Nobody to broadcast to!")
+        if (bad := self._content_refusal(content, "ANNOUNCE")) is not None:
+            return bad
+        name = name[:50]
+        # Our channel names are unique (osu-web's announcements may share one).
+        if await self._chat.channel_by_name(name) is not None:
+            return ChatRefused(422, f"a channel named {name} exists")
+        async with self._db.transaction():
+            channel_id = await self._chat.add_channel(
+                name=name,
+                description=description.strip()[:255],
+                channel_type="ANNOUNCE",
+                moderated=True,
+                now=_now(),
+            )
+            for user in (account, *targets):
+                await self._chat.join(channel_id, user.id, _now())
+        channel = await self._chat.channel(channel_id)
+        assert channel is not None
+        for user in (account, *targets):
+            await self._join_event(channel, user, "join")
+        message = await self._send(sender, channel, content, False, uuid)
+        if isinstance(message, ChatRefused):
+            return message
+        channel = await self._chat.channel(channel_id) or channel
+        shown = await self._present_for(channel, account)
+        return ChannelWithMessages(**msgspec.structs.asdict(shown), recent_messages=[message])
+
     # --- sending ---------------------------------------------------------------------------
 
     def _content_refusal(self, content: str, channel_type: str) -> ChatRefused | None:

@@ -469,3 +469,55 @@ async def test_reports_are_stored(client: httpx.AsyncClient, services: Any) -> N
         headers=a.headers,
     )  # fmt: skip
     assert own.status_code == 422 and own.json() == {"error": "You can't report yourself!"}
+
+
+async def test_announcements_need_the_privilege(
+    app: Starlette, client: httpx.AsyncClient, services: Any
+) -> None:
+    a, b, admin = await _user(client), await _user(client), await _user(client)
+    fields = {
+        "type": "ANNOUNCE",
+        "channel[name]": f"notice {a.id}",
+        "channel[description]": "read me",
+        "target_ids[]": str(a.id),
+        "message": "line one\nline two",
+    }
+    refused = await client.post("/api/v2/chat/channels", data=fields, headers=a.headers)
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "You do not have permission to post announcement."}
+    await _set_user(services, admin, "is_admin", 1)
+    listener = await ChatSocket(app, b).open()
+    try:
+        # aiosu's JSON shape: lists and a nested object
+        made = await client.post(
+            "/api/v2/chat/channels",
+            json={
+                "type": "ANNOUNCE",
+                "channel": {"name": f"notice {a.id}", "description": "read me"},
+                "target_ids": [a.id, b.id],
+                "message": "line one\nline two",
+            },
+            headers=admin.headers,
+        )
+        assert made.status_code == 200, made.text
+        channel = made.json()
+        assert channel["type"] == "ANNOUNCE" and channel["moderated"] is True
+        assert channel["message_length_limit"] == 1024
+        # announcements keep their line breaks and are markdown
+        assert channel["recent_messages"][0]["content"] == "line one\nline two"
+        assert channel["recent_messages"][0]["type"] == "markdown"
+        joined = await listener.wait_for("chat.channel.join")
+        assert joined["data"]["channel_id"] == channel["channel_id"]
+        await listener.wait_for_message("line one\nline two")
+    finally:
+        await listener.close()
+    reply = await post(client, b, channel["channel_id"], "thanks")
+    assert reply.status_code == 403
+    missing = await client.post(
+        "/api/v2/chat/channels",
+        data={"type": "ANNOUNCE", "channel[name]": "x", "message": "m"},
+        headers=admin.headers,
+    )
+    assert missing.status_code == 422 and missing.json() == {
+        "error": "missing target_ids parameter"
+    }
