@@ -161,8 +161,12 @@ async def read_field_lists(request: Request) -> dict[str, list[str]]:
             data = msgspec.json.decode(body)
             for key, value in data.items() if isinstance(data, dict) else ():
                 if isinstance(value, list):
-                    for item in value:
-                        add(f"{key}[]", item)
+                    for index, item in enumerate(value):
+                        if isinstance(item, dict):  # lists of objects: key[0][sub]
+                            for sub, leaf in item.items():
+                                add(f"{key}[{index}][{sub}]", leaf)
+                        else:
+                            add(f"{key}[]", item)
                 elif isinstance(value, dict):
                     for sub, item in value.items():
                         add(f"{key}[{sub}]", item)

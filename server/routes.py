@@ -95,6 +95,7 @@ API_V2: list[BaseRoute] = [
     *both("/blocks/{target}", relations.remove_relation, ["DELETE"]),
     *both("/seasonal-backgrounds", session.seasonal_backgrounds, ["GET"]),
     *both("/notifications", session.notifications, ["GET"]),
+    *both("/notifications/mark-read", session.mark_notifications_read, ["POST"]),
     *both("/chat/channels", chat.list_channels, ["GET"]),
     *both("/chat/channels", chat.create_channel, ["POST"]),
     *both("/chat/channels/{channel}", chat.show_channel, ["GET"]),

@@ -3,12 +3,22 @@ notifications and chat state."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http import JSONResponse, require_session, require_user, services
+from server.http import (
+    JSONResponse,
+    int_param,
+    read_field_lists,
+    read_fields,
+    require_session,
+    require_user,
+    services,
+)
+from server.models.chat import NotificationIdentity
 
 
 async def beatmapset_favourites(request: Request) -> Response:
@@ -36,6 +46,38 @@ async def notifications(request: Request) -> Response:
     """GET notifications: newest notifications plus the socket endpoint."""
     _, user = await require_user(request, "identify")
     return JSONResponse(await services(request).notifications.bundle(user))
+
+
+_IDENTITY_FIELD = re.compile(r"^(notifications|identities)\[(\d*)\]\[(\w+)\]$")
+
+
+async def mark_notifications_read(request: Request) -> Response:
+    """POST notifications/mark-read (`notifications[][id]` or `identities[][object_type,
+    object_id]`, form or JSON): 204."""
+    _, user = await require_user(request, "identify")
+    await read_fields(request)
+    groups: dict[tuple[str, str], dict[str, str]] = {}
+    for key, values in (await read_field_lists(request)).items():
+        if (match := _IDENTITY_FIELD.match(key)) is None:
+            continue
+        kind, index, field = match.groups()
+        for position, value in enumerate(values):
+            groups.setdefault((kind, index or str(position)), {})[field] = value
+    identities = []
+    for (kind, _), fields in sorted(groups.items()):
+        number = int_param(fields.get("id"), "id", minimum=1)
+        if kind == "notifications" and number is None:
+            continue  # osu-web takes only entries with an id from `notifications`
+        identities.append(
+            NotificationIdentity(
+                id=number if kind == "notifications" else None,
+                category=fields.get("category"),
+                object_type=fields.get("object_type"),
+                object_id=int_param(fields.get("object_id"), "object_id", minimum=0),
+            )
+        )
+    await services(request).notifications.mark_read(user, identities)
+    return Response(status_code=204)
 
 
 async def health(request: Request) -> Response:

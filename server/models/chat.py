@@ -106,6 +106,24 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
     details: dict[str, object]
 
 
+class NotificationIdentity(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What POST notifications/mark-read names: a notification by id, or the notifications
+    about an object (osu-web's BatchIdentities)."""
+
+    id: int | None = None
+    category: str | None = None
+    object_type: str | None = None
+    object_id: int | None = None
+
+
+class NotificationsRead(msgspec.Struct, frozen=True):
+    """The socket's `read` event (osu-web's NotificationReadEvent)."""
+
+    notifications: list[NotificationIdentity]
+    read_count: int
+    timestamp: datetime
+
+
 class NotificationBundle(msgspec.Struct, frozen=True, kw_only=True):
     """GET notifications: the newest notifications and the socket to hear new ones on."""
 

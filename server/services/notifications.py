@@ -10,7 +10,12 @@ from typing import Any
 import msgspec
 from redis.exceptions import RedisError
 
-from server.models.chat import Notification, NotificationBundle
+from server.models.chat import (
+    Notification,
+    NotificationBundle,
+    NotificationIdentity,
+    NotificationsRead,
+)
 from server.redis_store import channel_prefix
 from server.repositories.notifications import NotificationRepository
 from server.repositories.users import UserAccount
@@ -18,6 +23,7 @@ from server.repositories.users import UserAccount
 log = logging.getLogger(__name__)
 
 _PAGE = 50
+_MAX_MARK = 100
 _encoder = msgspec.json.Encoder()
 
 
@@ -128,3 +134,19 @@ class NotificationService:
             unread_count=await self._notifications.unread_count(user.id),
             notification_endpoint=self._endpoint,
         )
+
+    async def mark_read(self, user: UserAccount, identities: list[NotificationIdentity]) -> int:
+        """POST notifications/mark-read: by id, or by object; tells the user's sockets
+        (`read`). Returns how many were marked."""
+        count = 0
+        for identity in identities[:_MAX_MARK]:
+            if identity.id is not None:
+                count += await self._notifications.mark_read(user.id, identity.id)
+            elif identity.object_type is not None:
+                count += await self._notifications.mark_read_by_object(
+                    user.id, identity.object_type, identity.object_id
+                )
+        if identities:
+            event = NotificationsRead(identities[:_MAX_MARK], count, datetime.now(UTC))
+            await self.push_many([user.id], "read", event)
+        return count

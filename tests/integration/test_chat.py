@@ -521,3 +521,96 @@ async def test_announcements_need_the_privilege(
     assert missing.status_code == 422 and missing.json() == {
         "error": "missing target_ids parameter"
     }
+
+
+async def test_notifications_mark_read(
+    app: Starlette, client: httpx.AsyncClient, services: Any
+) -> None:
+    a = await _user(client)
+    ids = []
+    for object_id in (7, 7, 8):
+        note = await services.notifications.notify(
+            await services.users.by_id(a.id),
+            name="channel_message",
+            object_type="channel",
+            object_id=object_id,
+            source_user_id=None,
+            details={},
+        )
+        ids.append(note.id)
+    listener = await ChatSocket(app, a).open()
+    try:
+        by_id = await client.post(
+            "/api/v2/notifications/mark-read",
+            json={"notifications": [{"id": ids[2], "object_type": "channel", "object_id": 8}]},
+            headers=a.headers,
+        )
+        assert by_id.status_code == 204
+        read = await listener.wait_for("read")
+        assert read["data"]["read_count"] == 1
+        assert read["data"]["notifications"][0]["id"] == ids[2]
+    finally:
+        await listener.close()
+    assert (await client.get("/api/v2/notifications", headers=a.headers)).json()[
+        "unread_count"
+    ] == 2
+    by_object = await client.post(
+        "/api/v2/notifications/mark-read",
+        data={"identities[0][object_type]": "channel", "identities[0][object_id]": "7"},
+        headers=a.headers,
+    )
+    assert by_object.status_code == 204
+    assert (await client.get("/api/v2/notifications", headers=a.headers)).json()[
+        "unread_count"
+    ] == 0
+
+
+async def test_lazer_shaped_post_message_and_get_updates(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    """PostMessageRequest (multipart is_action/message/uuid) and GetUpdatesRequest
+    (`since` and `includes[]=presence` in the query), as lazer sends them."""
+    a = await _user(client)
+    osu = await channel_id(services, "#osu")
+    await join(client, a, osu)
+    body, headers = lazer_multipart({"is_action": "true", "message": "dances", "uuid": "9f3c"})
+    posted = await client.post(
+        f"/api/v2/chat/channels/{osu}/messages", content=body, headers={**a.headers, **headers}
+    )
+    assert posted.status_code == 200, posted.text
+    message = posted.json()
+    assert message["is_action"] is True and message["type"] == "action"
+    assert message["uuid"] == "9f3c" and message["sender_id"] == a.id
+    updates = await client.get(
+        "/api/v2/chat/updates?since=0&includes%5B%5D=presence", headers=a.headers
+    )
+    assert set(updates.json()) == {"presence"}
+    channel = next(c for c in updates.json()["presence"] if c["channel_id"] == osu)
+    assert channel["last_message_id"] == message["message_id"] == channel["last_read_id"]
+    assert isinstance(channel["users"], list)
+
+
+async def test_scopes_as_osu_web_checks_them(client: httpx.AsyncClient, services: Any) -> None:
+    account = await signup(client)
+    body, headers = lazer_multipart(
+        {
+            "username": account.username,
+            "password": account.password,
+            "grant_type": "password",
+            "client_id": "5",
+            "client_secret": "FGc9GAtyHzeQDshWP5Ah7dega8hJACAJpQtw6OXk",
+            "scope": "identify chat.read",
+        }
+    )
+    token = (await client.post("/oauth/token", content=body, headers=headers)).json()
+    reader = {"Authorization": f"Bearer {token['access_token']}"}
+    osu = await channel_id(services, "#osu")
+    assert (await client.get("/api/v2/chat/channels", headers=reader)).status_code == 200
+    joined = await client.put(f"/api/v2/chat/channels/{osu}/users/{account.id}", headers=reader)
+    assert joined.status_code == 403
+    assert joined.json() == {"error": "This action requires the `chat.write_manage` scope."}
+    sent = await client.post(
+        f"/api/v2/chat/channels/{osu}/messages", data={"message": "hi"}, headers=reader
+    )
+    assert sent.status_code == 403
+    assert sent.json() == {"error": "This action requires the `chat.write` scope."}
