@@ -74,15 +74,14 @@ async def notification_socket(websocket: WebSocket) -> None:
 async def _close(
     relay: asyncio.Task[None], reader: asyncio.Task[None], pubsub: Any, stop: asyncio.Event
 ) -> None:
-    # The relay stops at its next poll: cancelling it inside redis-py's read can be
-    # swallowed by the client's own timeout handling (as in server/hubs/bus.py).
+    # Cancelling the relay inside redis-py's read can be swallowed by the client's own
+    # timeout handling (as server/hubs/bus.py found); then it stops at its next poll.
     stop.set()
+    relay.cancel()
     reader.cancel()
     await asyncio.wait({relay, reader}, timeout=2 * _POLL_SECONDS + 1)
-    relay.cancel()
-    await asyncio.gather(relay, reader, return_exceptions=True)
-    with contextlib.suppress(RedisError, OSError):
-        await pubsub.unsubscribe()
+    # Closing the connection ends its subscription on the Redis side: no UNSUBSCRIBE
+    # round trip needed.
     await pubsub.aclose()
 
 
