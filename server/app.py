@@ -47,6 +47,7 @@ from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.replays import FileReplaySink, ReplayService
 from server.services.scores import ScoreService, build_score_service
+from server.services.socket_relay import SocketRelay
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
 from server.settings import Settings
@@ -81,9 +82,11 @@ class Services:
     replays: ReplayService
 
     realtime: Realtime
+    socket_relay: SocketRelay
 
     async def aclose(self) -> None:
         """Release what the services hold (hubs, worker threads, HTTP clients, parsed maps)."""
+        await self.socket_relay.stop()
         await self.realtime.stop()
         await self.near.stop()
         self.hasher.close()
@@ -236,6 +239,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         rankings=rankings,
         replays=replays,
         realtime=realtime,
+        socket_relay=SocketRelay(redis),
     )
 
 
@@ -292,6 +296,7 @@ def create_app(settings: Settings) -> Starlette:
         await services.near.start()
         await services.chat.ensure_bot_account()
         await services.realtime.start()
+        await services.socket_relay.start()
         scheduler = start_scheduler(settings, services)
         try:
             yield {"services": services, "scheduler": scheduler}

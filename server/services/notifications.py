@@ -16,20 +16,15 @@ from server.models.chat import (
     NotificationIdentity,
     NotificationsRead,
 )
-from server.redis_store import channel_prefix
 from server.repositories.notifications import NotificationRepository
 from server.repositories.users import UserAccount
+from server.services.socket_relay import user_channel
 
 log = logging.getLogger(__name__)
 
 _PAGE = 50
 _MAX_MARK = 100
 _encoder = msgspec.json.Encoder()
-
-
-def user_channel(redis: Any, user_id: int) -> str:
-    """The Redis pub/sub channel carrying one user's socket events."""
-    return f"{channel_prefix(redis)}notifications:user:{user_id}"
 
 
 class SocketEvent(msgspec.Struct, frozen=True, omit_defaults=True):

@@ -110,7 +110,13 @@ async def test_redis_restart_loses_and_doubles_nothing_for_a_client_that_catches
             assert closed.value.code == 1011
         await say("while Redis is down")  # stored; nobody hears it live
         private_redis.start()
-        await asyncio.sleep(0.5)
+        for application in (a, b):
+            relay = application.state.lifespan_state["services"].socket_relay
+            for _ in range(500):
+                if relay.connected:
+                    break
+                await asyncio.sleep(0.01)
+            assert relay.connected, "the notification relay never resubscribed"
 
         heard: dict[int, list[int]] = {uid: s.message_ids() for uid, s in sockets.items()}
         for user, app_of, api in ((first, a, on_a), (second, b, on_b)):
