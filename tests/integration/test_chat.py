@@ -614,3 +614,36 @@ async def test_scopes_as_osu_web_checks_them(client: httpx.AsyncClient, services
     )
     assert sent.status_code == 403
     assert sent.json() == {"error": "This action requires the `chat.write` scope."}
+
+
+def test_channels_cli(tmp_path: Path) -> None:
+    """`python -m server channels list|add|edit`: channels are data."""
+    from tests.integration.test_relax_and_cli import _cli
+
+    added = _cli("channels", "add", "#dev", "--description", "Developers", data_dir=tmp_path)
+    assert added.returncode == 0 and "#dev\tDevelopers" in added.stdout
+    edited = _cli("channels", "edit", "#dev", "--rename", "#devs", "--moderated", data_dir=tmp_path)
+    assert edited.returncode == 0 and "#devs (moderated)" in edited.stdout
+    listed = _cli("channels", "list", data_dir=tmp_path).stdout
+    assert "#osu" in listed and "#lobby" in listed and "#devs (moderated)" in listed
+    assert "#announce (moderated)" in listed
+    for bad in ("no-hash", "#pm_1-2", "#" + "x" * 50):
+        refused = _cli("channels", "add", bad, data_dir=tmp_path)
+        assert refused.returncode == 1 and "channel name" in refused.stderr
+    taken = _cli("channels", "add", "#osu", data_dir=tmp_path)
+    assert taken.returncode == 1 and "exists" in taken.stderr
+
+
+async def test_minimum_plays_is_a_setting(app: Starlette, data_dir: Path, services: Any) -> None:
+    async with app_client(make_settings(data_dir, CHAT_MIN_PLAYS="1"), "198.51.100.41") as other:
+        a = await _user(other)
+        osu = await channel_id(services, "#osu")
+        await join(other, a, osu)
+        refused = await post(other, a, osu, "hello")
+        assert refused.status_code == 403
+        assert refused.json() == {"error": "How about playing some osu! instead?"}
+        await services.db.execute_raw(
+            "UPDATE user_statistics SET play_count = 1 WHERE user_id = :u AND ruleset = 'osu'",
+            u=a.id,
+        )
+        assert (await post(other, a, osu, "hello")).status_code == 200
