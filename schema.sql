@@ -66,7 +66,9 @@ CREATE TABLE chat_channels (
     name VARCHAR(64) NOT NULL,
     description VARCHAR(255) NOT NULL DEFAULT '',
     type VARCHAR(16) NOT NULL,
-    created_at DATETIME NOT NULL
+    created_at DATETIME NOT NULL,
+    moderated TINYINT(1) NOT NULL DEFAULT 0,
+    last_message_id BIGINT NULL
 );
 
 CREATE TABLE chat_messages (
@@ -75,7 +77,8 @@ CREATE TABLE chat_messages (
     sender_id INT NOT NULL,
     content TEXT NOT NULL,
     is_action TINYINT(1) NOT NULL DEFAULT 0,
-    created_at DATETIME NOT NULL
+    created_at DATETIME NOT NULL,
+    visible_to INT NULL
 );
 
 CREATE TABLE chat_silences (
@@ -147,7 +150,9 @@ CREATE TABLE chat_channels (
     name VARCHAR(64) NOT NULL,
     description VARCHAR(255) NOT NULL DEFAULT '',
     type VARCHAR(16) NOT NULL,
-    created_at DATETIME NOT NULL
+    created_at DATETIME NOT NULL,
+    moderated TINYINT(1) NOT NULL DEFAULT 0,
+    last_message_id BIGINT NULL
 );
 
 CREATE TABLE chat_messages (
@@ -156,7 +161,8 @@ CREATE TABLE chat_messages (
     sender_id INT NOT NULL,
     content TEXT NOT NULL,
     is_action TINYINT(1) NOT NULL DEFAULT 0,
-    created_at DATETIME NOT NULL
+    created_at DATETIME NOT NULL,
+    visible_to INT NULL
 );
 
 CREATE TABLE chat_silences (
@@ -262,6 +268,7 @@ CREATE TABLE chat_channel_users (
     user_id INT NOT NULL,
     last_read_id BIGINT NULL,
     joined_at DATETIME NOT NULL,
+    hidden TINYINT(1) NOT NULL DEFAULT 0,
     PRIMARY KEY (channel_id, user_id)
 );
 CREATE INDEX chat_channel_users_user ON chat_channel_users (user_id);
@@ -280,9 +287,10 @@ INSERT INTO oauth_client_secrets (client_id, secret_sha256) VALUES
     (5, '6eb6411a11f3c21d1ab129230b9fcd1121666106764b8b5daf12d1d2d4ecbd02'),
     (5, '089e8378c60e6abac41dfbe000bed9f5cfc89ccec6ecfe6a0523af5f15da93bb');
 
-INSERT INTO chat_channels (name, description, type, created_at) VALUES
-    ('#osu', 'The official osu! channel (english only).', 'PUBLIC', CURRENT_TIMESTAMP),
-    ('#announce', 'Server announcements.', 'ANNOUNCE', CURRENT_TIMESTAMP);
+INSERT INTO chat_channels (name, description, type, created_at, moderated) VALUES
+    ('#osu', 'The official osu! channel (english only).', 'PUBLIC', CURRENT_TIMESTAMP, 0),
+    ('#announce', 'Server announcements.', 'PUBLIC', CURRENT_TIMESTAMP, 1),
+    ('#lobby', 'Looking for a multiplayer game.', 'PUBLIC', CURRENT_TIMESTAMP, 0);
 
 INSERT INTO weak_passwords (password_md5) VALUES
     ('5f4dcc3b5aa765d61d8327deb882cf99'),
@@ -793,3 +801,31 @@ CREATE TABLE username_history (
 CREATE INDEX account_history_user ON account_history (user_id, id);
 CREATE INDEX username_history_user ON username_history (user_id, id);
 CREATE INDEX username_history_last ON username_history (username_last_safe);
+
+-- Chat (0006): reports from POST reports (users and chat messages), kept for operators.
+-- dialect: mysql
+CREATE TABLE reports (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    reporter_id INT NOT NULL,
+    user_id INT NOT NULL,
+    reportable_type VARCHAR(32) NOT NULL,
+    reportable_id BIGINT NOT NULL,
+    reason VARCHAR(32) NOT NULL,
+    comments TEXT NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: sqlite
+CREATE TABLE reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    reporter_id INT NOT NULL,
+    user_id INT NOT NULL,
+    reportable_type VARCHAR(32) NOT NULL,
+    reportable_id BIGINT NOT NULL,
+    reason VARCHAR(32) NOT NULL,
+    comments TEXT NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: all
+CREATE INDEX reports_user ON reports (user_id, id);

@@ -83,6 +83,8 @@ setup(
             "osrparse==6.0.2",  # an independent .osr reader for the replay writer's tests
             "websockets>=13",  # real-socket hub tests
             "aiosignalr==0.1.1",  # an independent SignalR client (clients.md §2)
+            # aiosu's chat methods (clients.md §1.4); 2.5.1 is its last release for 3.11.
+            "aiosu==2.5.1; python_version < '3.12'",
         ],
         "dev": ["ruff", "mypy", "types-cffi", "types-tqdm"],
     },

@@ -1,5 +1,5 @@
 """Command line: `python -m server` (or `osu-server`) serve | migrate | user | oauth-client |
-beatmaps."""
+beatmaps | channels | recalc | ranks."""
 
 from __future__ import annotations
 
@@ -125,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     from server import score_commands
 
     score_commands.add_parsers(commands)
+    from server import chat_commands
+
+    chat_commands.add_parsers(commands)
     return parser
 
 
@@ -291,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_services(settings, "oauth-client add", args))
     if args.command == "beatmaps":
         return asyncio.run(_import_beatmaps(settings, args))
+    if args.command == "channels":
+        from server import chat_commands
+
+        return asyncio.run(chat_commands.run(settings, args))
     if args.command in ("recalc", "ranks"):
         from server import score_commands
 

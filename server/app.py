@@ -41,7 +41,8 @@ from server.services.beatmap_files import LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmap_search import BeatmapSearch
 from server.services.beatmaps import BeatmapService
-from server.services.chat import ChatService
+from server.services.chat import ChatLimits, ChatService, SendLimiter
+from server.services.chat_bot import ChatBot
 from server.services.codes import OneTimeCodes
 from server.services.credentials import RESET_CODE_SECONDS, CredentialService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
@@ -62,6 +63,7 @@ from server.services.score_reads import ScoreReads
 from server.services.scores import ScoreService, build_score_service
 from server.services.session_verification import CODE_SECONDS as VERIFY_CODE_SECONDS
 from server.services.session_verification import SessionVerification
+from server.services.socket_relay import SocketRelay
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
 from server.services.web_sessions import WebSessions
@@ -108,9 +110,11 @@ class Services:
     verification: SessionVerification
 
     realtime: Realtime
+    socket_relay: SocketRelay
 
     async def aclose(self) -> None:
         """Release what the services hold (hubs, worker threads, HTTP clients, parsed maps)."""
+        await self.socket_relay.stop()
         await self.realtime.stop()
         await self.near.stop()
         self.hasher.close()
@@ -143,6 +147,44 @@ def build_beatmap_service(
         proxy_downloads=settings.beatmapset_download_proxy,
         server_url=settings.server_url,
         near=near,
+    )
+
+
+def build_chat_service(
+    settings: Settings,
+    db: Database,
+    redis: Any,
+    users: UserRepository,
+    relations: RelationRepository,
+    profiles: ProfileService,
+    notifications: NotificationService,
+) -> ChatService:
+    """Chat with its limits from the settings, and the bot when enabled (no I/O)."""
+    limits = ChatLimits(
+        message_length=settings.chat_message_length_limit,
+        public_limit=settings.chat_public_limit,
+        public_window=settings.chat_public_window,
+        private_limit=settings.chat_private_limit,
+        private_window=settings.chat_private_window,
+        public_backlog_hours=settings.chat_public_backlog_hours,
+        channel_limit=settings.chat_channel_limit,
+        min_plays=settings.chat_min_plays,
+    )
+    bot = (
+        ChatBot(settings.chat_bot_user_id, settings.chat_bot_username, users)
+        if settings.chat_bot_enabled
+        else None
+    )
+    return ChatService(
+        db,
+        ChatRepository(db),
+        users,
+        relations,
+        profiles,
+        notifications,
+        SendLimiter(redis, limits),
+        limits,
+        bot,
     )
 
 
@@ -186,16 +228,17 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
     )
     realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
-    rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps, scores)
+    notifications = NotificationService(
+        NotificationRepository(db), redis, settings.notification_endpoint
+    )
+    chat = build_chat_service(settings, db, redis, users, relations_repo, profiles, notifications)
+    rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps, scores, chat)
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
     # The play's frames become its replay once the score for its token exists.
     scores.on_stored(realtime.score_stored)
     # lazer refreshes the sets it holds when the metadata hub says they changed.
     beatmaps.ingest.on_sets_changed(realtime.metadata.beatmap_sets_updated)
-    notifications = NotificationService(
-        NotificationRepository(db), redis, settings.notification_endpoint
-    )
 
     async def rebuild_user(user_id: int) -> None:
         # Bests, statistics and boards of one user from their stored scores (recalc --user).
@@ -272,7 +315,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         accounts=accounts,
         profiles=profiles,
         relations=RelationService(relations_repo, users, profiles),
-        chat=ChatService(ChatRepository(db), users, profiles),
+        chat=chat,
         notifications=notifications,
         token_limiter=FixedWindowLimiter(
             redis, "oauth-token", settings.token_rate_limit_per_minute, 60
@@ -308,6 +351,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
             settings.secret_key, secure=settings.server_url.startswith("https")
         ),
         realtime=realtime,
+        socket_relay=SocketRelay(redis),
     )
 
 
@@ -362,7 +406,9 @@ def create_app(settings: Settings) -> Starlette:
         redis = open_redis(settings)
         services = build_services(settings, db, redis)
         await services.near.start()
+        await services.chat.ensure_bot_account()
         await services.realtime.start()
+        await services.socket_relay.start()
         scheduler = start_scheduler(settings, services)
         try:
             yield {"services": services, "scheduler": scheduler}

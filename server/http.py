@@ -118,7 +118,9 @@ async def read_fields(request: Request) -> dict[str, str]:
                 if not isinstance(data, dict):
                     fail(400, "request body must be a JSON object")
                 for key, value in data.items():
-                    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                    if isinstance(value, bool):  # JSON clients send flags (is_action) as bools
+                        fields[str(key)] = "true" if value else "false"
+                    elif isinstance(value, (str, int, float)):
                         fields[str(key)] = str(value)
     except msgspec.DecodeError:
         fail(400, "request body is not valid JSON")
@@ -128,6 +130,49 @@ async def read_fields(request: Request) -> dict[str, str]:
         raise
     except UnicodeDecodeError:
         fail(400, "request body is not valid UTF-8")
+    return fields
+
+
+async def read_field_lists(request: Request) -> dict[str, list[str]]:
+    """Every value of every field, for requests with repeated or nested fields (lazer's
+    `target_ids[]`, `channel[name]`). JSON lists become `key[]` and objects `key[sub]`,
+    the names forms use. Call after read_fields (the body is parsed and cached there)."""
+    fields: dict[str, list[str]] = {}
+
+    def add(key: str, value: object) -> None:
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if isinstance(value, (str, int, float)):
+            fields.setdefault(key, []).append(str(value))
+
+    for key, value in request.query_params.multi_items():
+        add(key, value)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type == "multipart/form-data":
+            for key, part in (await request.form()).multi_items():
+                add(key, part)
+        elif content_type == "application/x-www-form-urlencoded":
+            text = (await request.body()).decode("utf-8", "replace")
+            for key, value in parse_qsl(text, keep_blank_values=True):
+                add(key, value)
+        elif content_type == "application/json" and (body := await request.body()).strip():
+            data = msgspec.json.decode(body)
+            for key, value in data.items() if isinstance(data, dict) else ():
+                if isinstance(value, list):
+                    for index, item in enumerate(value):
+                        if isinstance(item, dict):  # lists of objects: key[0][sub]
+                            for sub, leaf in item.items():
+                                add(f"{key}[{index}][{sub}]", leaf)
+                        else:
+                            add(f"{key}[]", item)
+                elif isinstance(value, dict):
+                    for sub, item in value.items():
+                        add(f"{key}[{sub}]", item)
+                else:
+                    add(str(key), value)
+    except msgspec.DecodeError:
+        fail(400, "request body is not valid JSON")
     return fields
 
 

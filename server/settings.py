@@ -108,6 +108,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_password: str = ""
     smtp_from: str = "osu-server@localhost"
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    # Chat (osu-web's config/osu.php `chat` and `user.min_plays_for_posting`).
+    chat_message_length_limit: int = 450
+    chat_public_limit: int = 1
+    chat_public_window: int = 1
+    chat_private_limit: int = 1
+    chat_private_window: int = 1
+    chat_public_backlog_hours: int = 24
+    chat_channel_limit: int = 10_000
+    # osu-web asks for 10 plays before posting; off here, so a small server's newcomers can
+    # chat at once (a deliberate divergence, as a setting).
+    chat_min_plays: int = 0
+    chat_bot_enabled: bool = True
+    chat_bot_user_id: int = 3
+    chat_bot_username: str = "BanchoBot"
 
     @property
     def dialect(self) -> Literal["mysql", "sqlite"]:
@@ -298,6 +312,7 @@ def load_settings(
         replay_idle_seconds=_env_int(env, "REPLAY_IDLE_SECONDS", 300, minimum=1),
         replay_submit_wait_seconds=_env_int(env, "REPLAY_SUBMIT_WAIT_SECONDS", 600, minimum=1),
         replay_max_bytes=_env_int(env, "REPLAY_MAX_BYTES", 16 << 20, minimum=1024),
+        **_chat_settings(env),
     )
 
 
@@ -356,4 +371,26 @@ def _beatmap_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "upstream_retries": _env_int(env, "UPSTREAM_RETRIES", 2, minimum=0),
         "upstream_resync_seconds": _env_int(env, "UPSTREAM_RESYNC_SECONDS", 86_400, minimum=0),
         "upstream_miss_seconds": _env_int(env, "UPSTREAM_MISS_SECONDS", 600, minimum=0),
+    }
+
+
+def _chat_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Chat limits and the bot (osu-web's CHAT_* variable names where it has them)."""
+    bot_name = (env.get("CHAT_BOT_USERNAME") or "BanchoBot").strip()
+    if not 3 <= len(bot_name) <= 15:
+        raise SettingsError(f"CHAT_BOT_USERNAME must be 3 to 15 characters, got {bot_name!r}")
+    return {
+        "chat_message_length_limit": _env_int(env, "CHAT_MESSAGE_LENGTH_LIMIT", 450, minimum=1),
+        "chat_public_limit": _env_int(env, "CHAT_PUBLIC_LIMIT", 1, minimum=1),
+        "chat_public_window": _env_int(env, "CHAT_PUBLIC_WINDOW", 1, minimum=1),
+        "chat_private_limit": _env_int(env, "CHAT_PRIVATE_LIMIT", 1, minimum=1),
+        "chat_private_window": _env_int(env, "CHAT_PRIVATE_WINDOW", 1, minimum=1),
+        "chat_public_backlog_hours": _env_int(
+            env, "CHAT_PUBLIC_BACKLOG_LIMIT_HOURS", 24, minimum=1
+        ),
+        "chat_channel_limit": _env_int(env, "CHAT_CHANNEL_LIMIT", 10_000, minimum=1),
+        "chat_min_plays": _env_int(env, "CHAT_MIN_PLAYS", 0, minimum=0),
+        "chat_bot_enabled": _env_bool(env, "CHAT_BOT_ENABLED", True),
+        "chat_bot_user_id": _env_int(env, "CHAT_BOT_USER_ID", 3, minimum=2),
+        "chat_bot_username": bot_name,
     }

@@ -47,6 +47,9 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
         "API_RATE_LIMIT_PER_MINUTE": "1000000",
         "LOGIN_MAX_FAILURES": "1000000",
         "LOGIN_MAX_ACCOUNTS": "1000000",
+        # Chat's send window (osu-web: 1 a second) has its own test.
+        "CHAT_PUBLIC_LIMIT": "1000000",
+        "CHAT_PRIVATE_LIMIT": "1000000",
         # Scheduled jobs run only where a test calls them (tests/integration/test_jobs.py):
         # one firing in the background would race the tests that check their effects.
         "RANK_HISTORY_SNAPSHOT": "false",

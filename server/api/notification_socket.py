@@ -10,13 +10,14 @@ only: a binary frame makes lazer throw and reconnect.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import msgspec
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server.api.params import bearer_token
-from server.services.notifications import user_channel
+from server.services.socket_relay import SocketInbox
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +25,44 @@ _MAX_CLIENT_MESSAGE = 4096
 
 
 async def notification_socket(websocket: WebSocket) -> None:
-    """Authenticate, then relay this user's events until either side goes away."""
+    """Authenticate, then relay this user's events until either side goes away.
+
+    The process's one Redis subscription (server/services/socket_relay.py) feeds this
+    socket's inbox. When that subscription breaks, the socket is closed with 1011: lazer
+    reconnects, sends chat.start again and refetches what it missed over REST (chat/updates,
+    then each channel's messages since the last id it holds), so a message is neither lost
+    nor shown twice."""
     services = websocket.state.services
     token = bearer_token(websocket.headers, websocket.query_params)
     session = await services.tokens.authenticate(token) if token else None
     if session is None or session.user_id is None or not session.allows("chat.read"):
         await websocket.close(code=1008)  # before accept: the handshake is refused with 403
         return
-    await websocket.accept()
-    chat_started = asyncio.Event()
-    pubsub = services.redis.pubsub()
-    await pubsub.subscribe(user_channel(services.redis, session.user_id))
-    relay = asyncio.create_task(_relay(websocket, pubsub, chat_started))
+    relay = services.socket_relay
+    inbox = relay.attach(session.user_id)
+    if inbox is None:
+        log.info("notification socket refused: its Redis subscription is down")
+        await websocket.close(code=1011)
+        return
+    try:
+        await websocket.accept()
+        chat_started = asyncio.Event()
+        sender = asyncio.create_task(_forward(websocket, inbox, chat_started))
+        reader = asyncio.create_task(_read(websocket, chat_started))
+        try:
+            done, _ = await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if sender in done and not sender.cancelled() and (code := sender.result()):
+                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                    await websocket.close(code=code)
+        finally:
+            sender.cancel()
+            reader.cancel()
+    finally:
+        relay.detach(inbox)
+
+
+async def _read(websocket: WebSocket, chat_started: asyncio.Event) -> None:
+    """The client's side: chat.start and chat.end; ends when the client goes away."""
     try:
         while True:
             text = await websocket.receive_text()
@@ -51,25 +78,28 @@ async def notification_socket(websocket: WebSocket) -> None:
             elif event == "chat.end":
                 chat_started.clear()
     except (WebSocketDisconnect, RuntimeError, KeyError):
-        pass
-    finally:
-        relay.cancel()
-        await asyncio.gather(relay, return_exceptions=True)
-        await pubsub.unsubscribe()
-        await pubsub.aclose()
+        return
 
 
-async def _relay(websocket: WebSocket, pubsub: object, chat_started: asyncio.Event) -> None:
-    async for message in pubsub.listen():  # type: ignore[attr-defined]
-        if message.get("type") != "message":
-            continue
-        payload: bytes = message["data"]
+async def _forward(
+    websocket: WebSocket, inbox: SocketInbox, chat_started: asyncio.Event
+) -> int | None:
+    """This user's events to the client (chat.* only after chat.start). Returns the close
+    code when the server ends the socket: 1011 when the relay asked to close (its
+    subscription broke, or the client fell too far behind), 1000 after `logout`; None when
+    the client went away."""
+    while True:
+        payload = await inbox.queue.get()
+        if payload is None:
+            return 1011
         event = msgspec.json.decode(payload).get("event", "")
         if event.startswith("chat.") and not chat_started.is_set():
             continue
-        await websocket.send_text(payload.decode())
+        try:
+            await websocket.send_text(payload.decode())
+        except (WebSocketDisconnect, RuntimeError):
+            return None  # the client went away; the reader ends the connection
         if event == "logout":
             # The account's sessions were reset (restriction, password change): lazer logs
             # out on this event; the token is revoked, so the socket has nothing left to do.
-            await websocket.close(code=1000)
-            return
+            return 1000

@@ -80,6 +80,11 @@ def int_param(value: str | None, name: str, minimum: int | None = None) -> int |
     return number
 
 
+def bool_param(value: str | None) -> bool:
+    """osu-web's get_bool: 1/true/on/yes are true, anything else false."""
+    return value is not None and value.strip().lower() in ("1", "true", "on", "yes")
+
+
 def id_list(request: Request, name: str = "ids") -> list[str]:
     """The raw `ids[]` (or `ids`) values, at most 50 (osu-web takes the first 50)."""
     query = request.query_params

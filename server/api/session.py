@@ -3,14 +3,16 @@ notifications and chat state."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api.params import ALL_ACCESS, int_param, require_user
-from server.http import JSONResponse, read_fields, services
+from server.http import JSONResponse, read_field_lists, read_fields, services
 from server.models.beatmaps import BeatmapsetFavouriteIds
+from server.models.chat import NotificationIdentity
 from server.models.seasonal_backgrounds import SeasonalBackground, SeasonalBackgrounds
 
 
@@ -42,29 +44,36 @@ async def notifications(request: Request) -> Response:
     return JSONResponse(await services(request).notifications.bundle(user))
 
 
-async def chat_channels(request: Request) -> Response:
-    """GET chat/channels: public channels."""
-    await require_user(request, "chat.read")
-    return JSONResponse(await services(request).chat.public_channels())
+_IDENTITY_FIELD = re.compile(r"^(notifications|identities)\[(\d*)\]\[(\w+)\]$")
 
 
-async def chat_updates(request: Request) -> Response:
-    """GET chat/updates?since=&history_since=: the user's channels, messages and silences."""
-    _, user = await require_user(request, ALL_ACCESS)  # osu-web scopes only ack: `*` here
-    query = request.query_params
-    since = int_param(query.get("since"), "since", minimum=0) or 0
-    history_since = int_param(query.get("history_since"), "history_since", minimum=0)
-    return JSONResponse(await services(request).chat.updates(user, since, history_since))
-
-
-async def chat_ack(request: Request) -> Response:
-    """POST chat/ack: heartbeat; returns silences after `history_since`."""
-    _, user = await require_user(request, "chat.read")
-    fields = await read_fields(request)
-    history_since = int_param(fields.get("history_since"), "history_since", minimum=0)
-    if history_since is None:
-        history_since = int_param(fields.get("since"), "since", minimum=0)
-    return JSONResponse(await services(request).chat.ack(user, history_since))
+async def mark_notifications_read(request: Request) -> Response:
+    """POST notifications/mark-read (`notifications[][id]` or `identities[][object_type,
+    object_id]`, form or JSON): 204."""
+    _, user = await require_user(request, "identify")
+    await read_fields(request)
+    groups: dict[tuple[str, str], dict[str, str]] = {}
+    for key, values in (await read_field_lists(request)).items():
+        if (match := _IDENTITY_FIELD.match(key)) is None:
+            continue
+        kind, index, field = match.groups()
+        for position, value in enumerate(values):
+            groups.setdefault((kind, index or str(position)), {})[field] = value
+    identities = []
+    for (kind, _), fields in sorted(groups.items()):
+        number = int_param(fields.get("id"), "id", minimum=1)
+        if kind == "notifications" and number is None:
+            continue  # osu-web takes only entries with an id from `notifications`
+        identities.append(
+            NotificationIdentity(
+                id=number if kind == "notifications" else None,
+                category=fields.get("category"),
+                object_type=fields.get("object_type"),
+                object_id=int_param(fields.get("object_id"), "object_id", minimum=0),
+            )
+        )
+    await services(request).notifications.mark_read(user, identities)
+    return Response(status_code=204)
 
 
 async def health(request: Request) -> Response:

@@ -59,3 +59,24 @@ class NotificationRepository:
             details=details,
             now=now,
         )
+
+    async def mark_read(self, user_id: int, notification_id: int) -> int:
+        """Mark one notification read; how many changed."""
+        return await self._db.rowcount(
+            "mark_notification_read", user_id=user_id, notification_id=notification_id
+        )
+
+    async def mark_read_by_object(
+        self, user_id: int, object_type: str, object_id: int | None
+    ) -> int:
+        """Mark the notifications about an object (or every object of a type) read."""
+        if object_id is None:
+            return await self._db.rowcount(
+                "mark_notifications_read_by_type", user_id=user_id, object_type=object_type
+            )
+        return await self._db.rowcount(
+            "mark_notifications_read_by_object",
+            user_id=user_id,
+            object_type=object_type,
+            object_id=object_id,
+        )

@@ -178,6 +178,21 @@ class UserRepository:
             now=now,
         )
 
+    async def insert_system_user(self, *, user_id: int, username: str, now: datetime) -> None:
+        """Create a bot account under a fixed id (it has no password and never signs in)."""
+        await self._db.execute(
+            "insert_system_user",
+            user_id=user_id,
+            username=username,
+            username_safe=username_safe(username),
+            email=f"{username_safe(username)}+{user_id}@bot.invalid",
+            now=now,
+        )
+
+    async def play_count(self, user_id: int) -> int:
+        """A user's plays over every ruleset."""
+        return int(await self._db.value("count_user_plays", user_id=user_id))
+
     async def add_statistics(self, user_id: int, ruleset: str) -> None:
         """Start a ruleset's statistics at zero."""
         await self._db.execute("insert_user_statistics", user_id=user_id, ruleset=ruleset)

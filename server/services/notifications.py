@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from redis.exceptions import RedisError
 
-from server.models.chat import Notification, NotificationBundle
-from server.redis_store import channel_prefix
+from server.models.chat import (
+    Notification,
+    NotificationBundle,
+    NotificationIdentity,
+    NotificationsRead,
+)
 from server.repositories.notifications import NotificationRepository
 from server.repositories.users import UserAccount
+from server.services.socket_relay import user_channel
+
+log = logging.getLogger(__name__)
 
 _PAGE = 50
+_MAX_MARK = 100
 _encoder = msgspec.json.Encoder()
 
 
-def user_channel(redis: Any, user_id: int) -> str:
-    """The Redis pub/sub channel carrying one user's socket events."""
-    return f"{channel_prefix(redis)}notifications:user:{user_id}"
-
-
-class SocketEvent(msgspec.Struct, frozen=True):
-    """One notification-socket message: `{"event", "data", "error"}` as lazer reads it."""
+class SocketEvent(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One notification-socket message, `{"event", "data"}`, as osu-web's broadcasts reach
+    ppy/osu-notification-server and it relays them. `error` is left out unless set: lazer
+    reads it as optional, and osu.py drops every message that has the key at all."""
 
     event: str
     data: Any
@@ -44,6 +52,25 @@ class NotificationService:
                 user_channel(self._redis, user_id), _encoder.encode(SocketEvent(event, data))
             )
         )
+
+    async def push_many(self, user_ids: Iterable[int], event: str, data: Any) -> bool:
+        """Send one event to several users' sockets on every instance, encoded once and
+        published in one round trip. Best effort: what it announces is already committed,
+        and a client that missed it catches up over REST when its socket reconnects (the
+        socket closes when its Redis subscription breaks). False when Redis failed."""
+        payload = _encoder.encode(SocketEvent(event, data))
+        channels = [user_channel(self._redis, uid) for uid in dict.fromkeys(user_ids)]
+        if not channels:
+            return True
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel in channels:
+                    pipe.publish(channel, payload)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("%s to %d user(s) not published: %s", event, len(channels), exc)
+            return False
+        return True
 
     async def notify(
         self,
@@ -102,3 +129,19 @@ class NotificationService:
             unread_count=await self._notifications.unread_count(user.id),
             notification_endpoint=self._endpoint,
         )
+
+    async def mark_read(self, user: UserAccount, identities: list[NotificationIdentity]) -> int:
+        """POST notifications/mark-read: by id, or by object; tells the user's sockets
+        (`read`). Returns how many were marked."""
+        count = 0
+        for identity in identities[:_MAX_MARK]:
+            if identity.id is not None:
+                count += await self._notifications.mark_read(user.id, identity.id)
+            elif identity.object_type is not None:
+                count += await self._notifications.mark_read_by_object(
+                    user.id, identity.object_type, identity.object_id
+                )
+        if identities:
+            event = NotificationsRead(identities[:_MAX_MARK], count, datetime.now(UTC))
+            await self.push_many([user.id], "read", event)
+        return count

@@ -107,32 +107,17 @@ class RoomChannels(Protocol):
     Channel::createMultiplayer, addUser, removeUser: the member gets chat.channel.join /
     chat.channel.part on the notification socket)."""
 
-    async def create_room_channel(self, room_id: int, room_name: str, host_id: int) -> int | None:
-        """Create the room's MULTIPLAYER channel with the host in it; its id (None: no chat)."""
+    async def create_room_channel(self, room_id: int, room_name: str) -> int:
+        """Create the room's MULTIPLAYER channel (or find it); its id."""
         ...
 
-    async def join_room_channel(self, channel_id: int, user_id: int) -> None:
+    async def add_member(self, channel_id: int, user_id: int) -> bool:
         """Add a user to the room's channel."""
         ...
 
-    async def part_room_channel(self, channel_id: int, user_id: int) -> None:
+    async def remove_member(self, channel_id: int, user_id: int) -> bool:
         """Remove a user from the room's channel."""
         ...
-
-
-class NoRoomChannels:
-    """Rooms without chat channels: `channel_id` stays null (sent as 0) and joining or leaving
-    a room touches no channel. Used until the chat service provides RoomChannels."""
-
-    async def create_room_channel(self, room_id: int, room_name: str, host_id: int) -> int | None:
-        """No channel."""
-        return None
-
-    async def join_room_channel(self, channel_id: int, user_id: int) -> None:
-        """Nothing to join."""
-
-    async def part_room_channel(self, channel_id: int, user_id: int) -> None:
-        """Nothing to leave."""
 
 
 def aware(value: datetime) -> datetime:
@@ -340,7 +325,7 @@ class RoomService:
         profiles: ProfileService,
         beatmaps: BeatmapService,
         scores: ScoreService,
-        channels: RoomChannels | None = None,
+        channels: RoomChannels,
     ) -> None:
         self._db = db
         self._scores = scores
@@ -348,8 +333,7 @@ class RoomService:
         self._accounts = users
         self._profiles = profiles
         self._beatmaps = beatmaps
-        # Replaced by the chat service's implementation when it is wired in (see NoRoomChannels).
-        self.channels: RoomChannels = channels or NoRoomChannels()
+        self.channels = channels
 
     # -- creating and closing ------------------------------------------------------------
 
@@ -467,11 +451,11 @@ class RoomService:
             auto_skip=bool(_bool_param(params.get("auto_skip"))),
         )
         room_id = await self._insert(room, items, host.id, naive(now))
-        # The channel is made after the room's rows commit (chat has its own tables); a room
-        # whose channel could not be made keeps channel_id null.
-        channel_id = await self.channels.create_room_channel(room_id, name, host.id)
-        if channel_id is not None:
-            await self.repo.set_channel(room_id, channel_id)
+        # The channel is made after the room's rows commit (chat has its own tables), with
+        # the host in it (osu-web's createMultiplayer then addUser).
+        channel_id = await self.channels.create_room_channel(room_id, name)
+        await self.repo.set_channel(room_id, channel_id)
+        await self.channels.add_member(channel_id, host.id)
         shown = await self.show(room_id, host)
         assert shown is not None
         return shown
@@ -537,7 +521,7 @@ class RoomService:
         ):
             return Refused(403, "Invalid room password")
         if room.channel_id is not None:
-            await self.channels.join_room_channel(room.channel_id, user.id)
+            await self.channels.add_member(room.channel_id, user.id)
         shown = await self.show(room_id, user)
         return shown if shown is not None else NOT_FOUND
 
@@ -547,7 +531,7 @@ class RoomService:
         if room is None:
             return NOT_FOUND
         if room.channel_id is not None:
-            await self.channels.part_room_channel(room.channel_id, user.id)
+            await self.channels.remove_member(room.channel_id, user.id)
         return None
 
     # -- reading ---------------------------------------------------------------------------

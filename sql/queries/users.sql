@@ -78,3 +78,12 @@ SELECT pp FROM user_statistics WHERE user_id = :user_id AND ruleset = :ruleset;
 -- name: update_totp_secret(user_id, totp_secret)!
 -- Enrol (or, with NULL, remove) a user's TOTP secret.
 UPDATE users SET totp_secret = :totp_secret WHERE id = :user_id;
+-- name: insert_system_user(user_id, username, username_safe, email, now)!
+-- Create the chat bot's account under a configured id (no password: it never signs in).
+INSERT INTO users (id, username, username_safe, email, password_hash, country_code, is_bot,
+                   created_at, last_visit_at)
+VALUES (:user_id, :username, :username_safe, :email, '', 'XX', 1, :now, :now);
+
+-- name: count_user_plays(user_id)$
+-- A user's plays over every ruleset (osu-web's playCount, for the minimum-plays rule).
+SELECT COALESCE(SUM(play_count), 0) FROM user_statistics WHERE user_id = :user_id;

@@ -106,7 +106,7 @@ async def test_create_room_as_lazer_sends_it(
     assert room["queue_mode"] == "host_only" and room["max_attempts"] == 3
     assert room["user_id"] == host.id and room["host"]["id"] == host.id
     assert room["host"]["country"]["code"] and room["has_password"] is False
-    assert room["channel_id"] == 0  # no chat channel without the chat service (lazer: int)
+    assert room["channel_id"] > 0  # the room's chat channel
     assert room["active"] is True and room["participant_count"] == 0
     starts = datetime.fromisoformat(room["starts_at"])
     ends = datetime.fromisoformat(room["ends_at"])
@@ -438,52 +438,46 @@ async def test_realtime_rooms(
     }
 
 
-class _RecordingChannels:
-    """A RoomChannels double that records calls (the chat service provides the real one)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, int, int]] = []
-
-    async def create_room_channel(self, room_id: int, room_name: str, host_id: int) -> int:
-        self.calls.append(("create", room_id, host_id))
-        return 4242
-
-    async def join_room_channel(self, channel_id: int, user_id: int) -> None:
-        self.calls.append(("join", channel_id, user_id))
-
-    async def part_room_channel(self, channel_id: int, user_id: int) -> None:
-        self.calls.append(("part", channel_id, user_id))
+async def _is_member(client: httpx.AsyncClient, viewer: SignedIn, channel_id: int) -> bool:
+    """Whether `viewer` is in a chat channel: chat/channels/{id} answers members only."""
+    response = await client.get(f"/api/v2/chat/channels/{channel_id}", headers=viewer.headers)
+    assert response.status_code in (200, 404), response.text
+    return response.status_code == 200
 
 
 async def test_join_and_part(client: httpx.AsyncClient, services: Any, room_map: StoredMap) -> None:
+    """Joining and leaving a room joins and parts its chat channel, which the room's host is
+    put in when the room is made (osu-web createMultiplayer, addUser, removeUser)."""
     host = await _player(client, services)
     guest = await _player(client, services)
-    channels = _RecordingChannels()
-    kept = services.rooms.channels
-    services.rooms.channels = channels
-    try:
-        room = await _realtime_room(client, host, room_map, password="secret")
-        assert room["channel_id"] == 4242
-        assert channels.calls == [("create", room["id"], host.id)]
-        base = f"/api/v2/rooms/{room['id']}/users"
-        other = await client.put(f"{base}/{host.id}?password=secret", headers=guest.headers)
-        assert other.status_code == 403  # only oneself
-        wrong = await client.put(f"{base}/{guest.id}?password=nope", headers=guest.headers)
-        assert wrong.status_code == 403 and wrong.json() == {"error": "Invalid room password"}
-        missing = await client.put(f"{base}/{guest.id}", headers=guest.headers)
-        assert missing.status_code == 403
-        joined = await client.put(f"{base}/{guest.id}?password=secret", headers=guest.headers)
-        assert joined.status_code == 200 and joined.json()["id"] == room["id"]
-        assert joined.json()["current_user_score"]["user_id"] == guest.id
-        left = await client.delete(f"{base}/{guest.id}", headers=guest.headers)
-        assert left.status_code == 204
-        assert channels.calls[1:] == [("join", 4242, guest.id), ("part", 4242, guest.id)]
-        unknown = await client.delete(
-            f"/api/v2/rooms/987654321/users/{guest.id}", headers=guest.headers
-        )
-        assert unknown.status_code == 404
-    finally:
-        services.rooms.channels = kept
+    room = await _realtime_room(client, host, room_map, password="secret")
+    channel_id = room["channel_id"]
+    assert channel_id > 0
+    channel = await client.get(f"/api/v2/chat/channels/{channel_id}", headers=host.headers)
+    assert channel.json()["channel"]["name"] == f"#lazermp_{room['id']}"
+    assert channel.json()["channel"]["type"] == "MULTIPLAYER"
+    assert await _is_member(client, host, channel_id)
+    assert not await _is_member(client, guest, channel_id)
+    base = f"/api/v2/rooms/{room['id']}/users"
+    other = await client.put(f"{base}/{host.id}?password=secret", headers=guest.headers)
+    assert other.status_code == 403  # only oneself
+    wrong = await client.put(f"{base}/{guest.id}?password=nope", headers=guest.headers)
+    assert wrong.status_code == 403 and wrong.json() == {"error": "Invalid room password"}
+    missing = await client.put(f"{base}/{guest.id}", headers=guest.headers)
+    assert missing.status_code == 403
+    assert not await _is_member(client, guest, channel_id)  # refusals join nothing
+    joined = await client.put(f"{base}/{guest.id}?password=secret", headers=guest.headers)
+    assert joined.status_code == 200 and joined.json()["id"] == room["id"]
+    assert joined.json()["current_user_score"]["user_id"] == guest.id
+    assert await _is_member(client, guest, channel_id)
+    left = await client.delete(f"{base}/{guest.id}", headers=guest.headers)
+    assert left.status_code == 204
+    assert not await _is_member(client, guest, channel_id)
+    assert await _is_member(client, host, channel_id)
+    unknown = await client.delete(
+        f"/api/v2/rooms/987654321/users/{guest.id}", headers=guest.headers
+    )
+    assert unknown.status_code == 404
 
 
 async def _total(

@@ -1,0 +1,151 @@
+"""osu.py 4.3.1's notification socket client (clients.md §1: an independent client of the
+chat socket) against the live server: it starts chat, hears the server-side join and each
+message exactly once, with the sender in `users`.
+
+osu.py's `notifications` extra needs websockets<14, which the test venv cannot have
+(aiosignalr needs 16), so it runs in a venv of its own made on first use; without a
+package registry the test is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conformance.conftest import HTTP_TIMEOUT, register
+from tests.conformance.live_server import LiveServer
+from tests.conformance.test_signalr_clients import token_for
+
+SCRIPT = Path(__file__).parent / "osupy" / "listen.py"
+OSUPY = "osu.py[notifications]==4.3.1"
+VENV = Path(tempfile.gettempdir()) / "osu-lean-server-osupy-4.3.1"
+
+pytestmark = pytest.mark.slow
+
+
+def _osupy_python() -> Path:
+    python = VENV / "bin" / "python"
+    if python.exists():
+        return python
+    made = subprocess.run(
+        [sys.executable, "-m", "venv", str(VENV)], capture_output=True, timeout=120, check=False
+    )
+    if made.returncode == 0:
+        made = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", OSUPY],
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+    if made.returncode != 0:
+        pytest.skip(f"osu.py could not be installed: {made.stderr.decode()[-300:]}")
+    return python
+
+
+class _Lines:
+    """JSON lines from the client process, read with a deadline."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.seen: list[dict[str, Any]] = []
+
+    def next(self, timeout: float) -> dict[str, Any] | None:
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            return None
+        line = self.process.stdout.readline()
+        if not line:
+            return None
+        event: dict[str, Any] = json.loads(line)
+        self.seen.append(event)
+        return event
+
+    def until(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            event = self.next(left)
+            if event is not None and event["event"] == kind:
+                return event
+        raise AssertionError(f"no {kind} event; saw {self.seen}")
+
+
+def _join(live_server: LiveServer, token: str, channel: int, user: int, method: str) -> None:
+    response = requests.request(
+        method,
+        f"{live_server.url}/api/v2/chat/channels/{channel}/users/{user}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code in (200, 204), response.text
+
+
+def test_osupy_hears_a_message_once(live_server: LiveServer) -> None:
+    python = _osupy_python()
+    listener, speaker = register(live_server), register(live_server)
+    listen_token, speak_token = token_for(live_server, listener), token_for(live_server, speaker)
+    channels = requests.get(
+        f"{live_server.url}/api/v2/chat/channels",
+        headers={"Authorization": f"Bearer {listen_token}"},
+        timeout=HTTP_TIMEOUT,
+    ).json()
+    osu = next(c["channel_id"] for c in channels if c["name"] == "#osu")
+    _join(live_server, speak_token, osu, speaker.id, "PUT")
+    ws_url = live_server.url.replace("http://", "ws://") + "/notifications"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [str(python), str(SCRIPT), ws_url, listen_token, "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        lines = _Lines(process)
+        lines.until("started")
+        # chat.start takes effect on the server a moment after it is sent: join (a
+        # server-sent chat.channel.join) until osu.py reports one.
+        deadline = time.monotonic() + 10
+        while True:
+            _join(live_server, listen_token, osu, listener.id, "PUT")
+            event = lines.next(0.5)
+            while event is not None and event["event"] != "join":
+                event = lines.next(0.5)
+            if event is not None:
+                assert event["channel_id"] == osu and event["name"] == "#osu"
+                break
+            assert time.monotonic() < deadline, lines.seen
+            _join(live_server, listen_token, osu, listener.id, "DELETE")
+        sent = requests.post(
+            f"{live_server.url}/api/v2/chat/channels/{osu}/messages",
+            data={"message": "hello osu.py", "is_action": "false"},
+            headers={"Authorization": f"Bearer {speak_token}"},
+            timeout=HTTP_TIMEOUT,
+        )
+        assert sent.status_code == 200, sent.text
+        message = lines.until("message")
+        assert message["messages"] == [
+            {
+                "message_id": sent.json()["message_id"],
+                "content": "hello osu.py",
+                "sender_id": speaker.id,
+            }
+        ]
+        assert message["users"] == [speaker.id]
+        while lines.next(0.5) is not None:
+            pass
+        assert [e for e in lines.seen if e["event"] == "message"] == [message]
+    finally:
+        process.kill()
+        _, stderr = process.communicate(timeout=10)
+    assert "Traceback" not in stderr, stderr
