@@ -32,7 +32,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
-from redis.exceptions import RedisError
 
 from server.db import Database, DuplicateKey
 from server.models.chat import (
@@ -49,6 +48,7 @@ from server.models.chat import (
 )
 from server.models.users import UserCompact
 from server.presenters.users import avatar_url
+from server.redis_store import REDIS_DOWN
 from server.repositories.chat import ChannelRow, ChatRepository, MessageRow
 from server.repositories.relations import RelationRepository
 from server.repositories.users import UserAccount, UserRepository
@@ -139,7 +139,7 @@ class SendLimiter:
                 pipe.zadd(redis_key, {secrets.token_hex(8): now})
                 pipe.expire(redis_key, window)
                 _, sent, _, _ = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_DOWN as exc:
             log.warning("chat send limiter unavailable (%s); allowing", exc)
             return True
         return int(sent) < limit

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from redis.exceptions import RedisError
 
 from server.models.chat import (
     Notification,
@@ -16,6 +15,7 @@ from server.models.chat import (
     NotificationIdentity,
     NotificationsRead,
 )
+from server.redis_store import REDIS_DOWN
 from server.repositories.notifications import NotificationRepository
 from server.repositories.users import UserAccount
 from server.services.socket_relay import user_channel
@@ -67,7 +67,7 @@ class NotificationService:
                 for channel in channels:
                     pipe.publish(channel, payload)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_DOWN as exc:
             log.warning("%s to %d user(s) not published: %s", event, len(channels), exc)
             return False
         return True

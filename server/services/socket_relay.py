@@ -19,9 +19,7 @@ import contextlib
 import logging
 from typing import Any
 
-from redis.exceptions import RedisError
-
-from server.redis_store import channel_prefix
+from server.redis_store import REDIS_DOWN, channel_prefix
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +152,7 @@ class SocketRelay:
                     )
                     if message is not None and message.get("type") == "message":
                         self._dispatch(message["channel"], message["data"])
-            except (RedisError, OSError) as exc:
+            except REDIS_DOWN as exc:
                 if self.connected:
                     log.warning("notification sockets: Redis subscription lost (%s)", exc)
             finally:
@@ -162,7 +160,7 @@ class SocketRelay:
                 # Whatever was published meanwhile is lost for these sockets: close them,
                 # so their clients reconnect and catch up over REST.
                 self._close_all()
-                with contextlib.suppress(RedisError, OSError):
+                with contextlib.suppress(*REDIS_DOWN):
                     await pubsub.aclose()
             if not self._stopping:
                 await asyncio.sleep(backoff)
