@@ -542,3 +542,15 @@ CREATE TABLE outbox (
     payload TEXT NOT NULL,
     created_at DATETIME NOT NULL
 );
+
+-- API v1 (0008): v1 keys, one per user, stored as the SHA-256 of the key; revoking deletes
+-- the row, so the primary key is the one-key-per-user rule.
+-- dialect: all
+CREATE TABLE api_keys (
+    user_id INT NOT NULL PRIMARY KEY,
+    key_hash CHAR(64) NOT NULL,
+    app_name VARCHAR(100) NOT NULL,
+    app_url VARCHAR(512) NOT NULL,
+    created_at DATETIME NOT NULL
+);
+CREATE UNIQUE INDEX api_keys_hash ON api_keys (key_hash);

@@ -1,5 +1,5 @@
 """Command line: `python -m server` (or `osu-server`) serve | migrate | user | oauth-client |
-beatmaps."""
+api-key | beatmaps."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ import secrets
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from server.db.sqlfile import SqlFileError
 from server.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from server.app import Services
 
 
 def _check_sql_files() -> None:
@@ -84,6 +88,25 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also allow the password grant (only for a first-party game client)",
     )
+
+    api_key = commands.add_parser(
+        "api-key",
+        help="manage osu! API v1 keys",
+        description="Manage osu! API v1 keys (one per user, as osu-web issues them).",
+    )
+    key_commands = api_key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    create_key = key_commands.add_parser(
+        "create",
+        help="make a user's v1 key and print it",
+        description="Make a v1 key for a user. It is printed once and stored only as a hash.",
+    )
+    create_key.add_argument("user", help="user id or username")
+    create_key.add_argument("--app-name", required=True, help="what the key is for")
+    create_key.add_argument("--app-url", required=True, help="the application's URL")
+    revoke_key = key_commands.add_parser(
+        "revoke", help="revoke a user's v1 key", description="Revoke a user's v1 key."
+    )
+    revoke_key.add_argument("user", help="user id or username")
 
     beatmaps = commands.add_parser(
         "beatmaps", help="manage beatmaps", description="Manage stored beatmaps."
@@ -234,11 +257,35 @@ async def _with_services(settings: Settings, action: str, args: argparse.Namespa
                 await repo.add_secret(client_id, hashlib.sha256(secret.encode()).hexdigest())
             print(f"client_id: {client_id}\nclient_secret: {secret}")
             return 0
+        if action == "api-key":
+            return await _api_key(services, args)
         raise AssertionError(action)
     finally:
         await services.aclose()
         await redis.aclose()
         await db.disconnect()
+
+
+async def _api_key(services: Services, args: argparse.Namespace) -> int:
+    from server.services.api_keys import KeyRejected
+    from server.services.legacy_api import UserRef
+
+    account = await services.legacy_api.find_user(UserRef(args.user))
+    if account is None:
+        print(f"no such user: {args.user}", file=sys.stderr)
+        return 1
+    if args.key_command == "revoke":
+        revoked = await services.api_keys.revoke(account.id)
+        print(f"revoked the key of {account.username}" if revoked else "no key to revoke")
+        return 0
+    outcome = await services.api_keys.issue(account.id, args.app_name, args.app_url)
+    if isinstance(outcome, KeyRejected):
+        for field, messages in outcome.errors.items():
+            for message in messages:
+                print(f"{field}: {message}", file=sys.stderr)
+        return 1
+    print(f"api_key: {outcome.api_key}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -278,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_services(settings, "user add", args))
     if args.command == "oauth-client":
         return asyncio.run(_with_services(settings, "oauth-client add", args))
+    if args.command == "api-key":
+        return asyncio.run(_with_services(settings, "api-key", args))
     if args.command == "beatmaps":
         return asyncio.run(_import_beatmaps(settings, args))
     if args.command in ("recalc", "ranks"):

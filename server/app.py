@@ -23,9 +23,11 @@ from server.jobs import start_scheduler
 from server.middleware import AccessLogMiddleware, ApiRateLimitMiddleware, BodyLimitMiddleware
 from server.near_cache import NearCache
 from server.redis_store import open_redis
+from server.repositories.api_keys import ApiKeyRepository
 from server.repositories.beatmaps import BeatmapRepository
 from server.repositories.chat import ChatRepository
 from server.repositories.favourites import FavouriteRepository
+from server.repositories.legacy import LegacyRepository
 from server.repositories.notifications import NotificationRepository
 from server.repositories.oauth import OAuthRepository
 from server.repositories.relations import RelationRepository
@@ -33,10 +35,12 @@ from server.repositories.replays import ReplayRepository
 from server.repositories.users import UserRepository
 from server.routes import ROUTES
 from server.services.accounts import AccountService
+from server.services.api_keys import ApiKeyService
 from server.services.beatmap_files import LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
+from server.services.legacy_api import LegacyApi
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
@@ -78,6 +82,8 @@ class Services:
     scores: ScoreService
     rankings: RankingService
     replays: ReplayService
+    api_keys: ApiKeyService
+    legacy_api: LegacyApi
 
     realtime: Realtime
 
@@ -193,6 +199,15 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         scores=scores,
         rankings=rankings,
         replays=replays,
+        api_keys=ApiKeyService(ApiKeyRepository(db)),
+        legacy_api=LegacyApi(
+            LegacyRepository(db),
+            users,
+            beatmaps,
+            scores,
+            replays,
+            all_statuses=settings.leaderboards_for_all_statuses,
+        ),
         realtime=realtime,
     )
 

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from server.api import (
+    api_keys,
     auth,
     beatmaps,
     hubs,
@@ -29,6 +30,7 @@ from server.api import (
     scores,
     session,
     users,
+    v1,
 )
 
 Endpoint = Callable[..., Any]
@@ -81,6 +83,8 @@ class _BySegment:
 API_V2: list[BaseRoute] = [
     *both("/me/beatmapset-favourites", session.beatmapset_favourites, ["GET"]),
     *both("/me", users.me, ["GET"]),
+    *both("/me/legacy-api-key", api_keys.create_key, ["POST"]),
+    *both("/me/legacy-api-key", api_keys.revoke_key, ["DELETE"]),
     *both("/me/{mode}", users.me, ["GET"]),
     *both("/users", users.list_users, ["GET"]),
     *both("/users/lookup", users.lookup_users, ["GET"]),
@@ -129,6 +133,14 @@ ROUTES: list[BaseRoute] = [
     *both("/users", auth.register, ["POST"]),
     *both("/health", session.health, ["GET"]),
     Route("/osu/{beatmap}", beatmaps.osu_file, methods=["GET"]),
+    # osu! API v1 (clients.md §3).
+    *both("/api/get_beatmaps", v1.get_beatmaps, ["GET"]),
+    *both("/api/get_user", v1.get_user, ["GET"]),
+    *both("/api/get_scores", v1.get_scores, ["GET"]),
+    *both("/api/get_user_best", v1.get_user_best, ["GET"]),
+    *both("/api/get_user_recent", v1.get_user_recent, ["GET"]),
+    *both("/api/get_replay", v1.get_replay, ["GET"]),
+    *both("/api/get_match", v1.get_match, ["GET"]),
     WebSocketRoute("/notifications", notification_socket.notification_socket),
     Route("/signalr/{hub}/negotiate", hubs.negotiate, methods=["POST"]),
     WebSocketRoute("/signalr/{hub}", hubs.hub_socket),
