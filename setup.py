@@ -77,6 +77,8 @@ setup(
             "osrparse==6.0.2",  # an independent .osr reader for the replay writer's tests
             "websockets>=13",  # real-socket hub tests
             "aiosignalr==0.1.1",  # an independent SignalR client (clients.md §2)
+            "aiosu==2.5.1",  # API v1 client that sends mods as acronyms (clients.md §1.3)
+            "osuapi==0.0.43",  # strict API v1 models (clients.md §1.3)
         ],
         "dev": ["ruff", "mypy", "types-cffi", "types-tqdm"],
     },

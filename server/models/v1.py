@@ -52,9 +52,9 @@ class V1Beatmap(msgspec.Struct, frozen=True, kw_only=True):
     approved_date: str | None
     last_update: str
     artist: str
-    artist_unicode: str | None
+    artist_unicode: str
     title: str
-    title_unicode: str | None
+    title_unicode: str
     creator: str
     creator_id: str
     bpm: str
@@ -212,7 +212,9 @@ class V1MatchScore(msgspec.Struct, frozen=True, kw_only=True):
     perfect: str
     # `pass` is a Python keyword.
     passed: str = msgspec.field(name="pass")
-    enabled_mods: str | None
+    # The player's own mods under free mods. v1 sent null without free mods; "0" says the
+    # same, and osuapi's strict model (int(enabled_mods)) fails on null.
+    enabled_mods: str
 
 
 class V1MatchGame(msgspec.Struct, frozen=True, kw_only=True):

@@ -288,7 +288,7 @@ def match_from_events(
                     countkatu=counts.katu,
                     perfect=v1_flag(score.max_combo >= achievable_combo(score.maximum_statistics)),
                     passed=v1_flag(score.passed),
-                    enabled_mods=str(own) if item.freestyle else None,
+                    enabled_mods=str(own) if item.freestyle else "0",
                 )
             )
         games.append(
@@ -445,9 +445,9 @@ class LegacyApi:
             approved_date=v1_date(beatmapset.ranked_date),
             last_update=v1_date(record.last_updated) or "",
             artist=beatmapset.artist,
-            artist_unicode=beatmapset.artist_unicode or None,
+            artist_unicode=beatmapset.artist_unicode or beatmapset.artist,
             title=beatmapset.title,
-            title_unicode=beatmapset.title_unicode or None,
+            title_unicode=beatmapset.title_unicode or beatmapset.title,
             creator=beatmapset.creator,
             creator_id=str(beatmapset.user_id),
             bpm=v1_number(record.bpm),

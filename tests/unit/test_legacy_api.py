@@ -130,7 +130,7 @@ def test_match_games_come_from_started_and_completed_events() -> None:
     assert (one["count300"], one["count100"], one["countmiss"], one["perfect"]) == (
         "40", "2", "1", "1",
     )  # fmt: skip
-    assert one["enabled_mods"] is None  # not free mods
+    assert one["enabled_mods"] == "0"  # not free mods: nothing of the player's own
     assert aborted["end_time"] is None and aborted["play_mode"] == "3"
     assert aborted["scores"][0]["enabled_mods"] == "16"  # free mods: the player's own
     assert running["end_time"] is None and [s["score"] for s in running["scores"]] == ["1000"]
