@@ -554,3 +554,75 @@ CREATE TABLE api_keys (
     created_at DATETIME NOT NULL
 );
 CREATE UNIQUE INDEX api_keys_hash ON api_keys (key_hash);
+
+-- How often each user played each beatmap (0008); recalc recounts it from the scores.
+CREATE TABLE beatmap_playcounts (
+    user_id INT NOT NULL,
+    beatmap_id INT NOT NULL,
+    playcount INT NOT NULL,
+    PRIMARY KEY (user_id, beatmap_id)
+);
+CREATE INDEX beatmap_playcounts_top ON beatmap_playcounts (user_id, playcount);
+
+-- A user's activity (0008, osu-web's osu_events): `details` as osu-web's EventTransformer
+-- adds them; `display_html` and `epicfactor` for API v1's get_user.
+-- dialect: mysql
+CREATE TABLE user_events (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    user_id INT NOT NULL,
+    event_type VARCHAR(32) NOT NULL,
+    beatmap_id INT NULL,
+    beatmapset_id INT NULL,
+    epicfactor SMALLINT NOT NULL,
+    details TEXT NOT NULL,
+    display_html TEXT NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: sqlite
+CREATE TABLE user_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INT NOT NULL,
+    event_type VARCHAR(32) NOT NULL,
+    beatmap_id INT NULL,
+    beatmapset_id INT NULL,
+    epicfactor SMALLINT NOT NULL,
+    details TEXT NOT NULL,
+    display_html TEXT NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: all
+CREATE INDEX user_events_user ON user_events (user_id, id);
+
+-- Kudosu received (0008, osu-web's osu_kudos_exchange); nothing grants kudosu yet.
+-- dialect: mysql
+CREATE TABLE kudosu_history (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    receiver_id INT NOT NULL,
+    giver_id INT NULL,
+    action VARCHAR(64) NOT NULL,
+    amount INT NOT NULL,
+    model VARCHAR(32) NOT NULL,
+    post_url VARCHAR(512) NULL,
+    post_title VARCHAR(255) NOT NULL,
+    details TEXT NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: sqlite
+CREATE TABLE kudosu_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    receiver_id INT NOT NULL,
+    giver_id INT NULL,
+    action VARCHAR(64) NOT NULL,
+    amount INT NOT NULL,
+    model VARCHAR(32) NOT NULL,
+    post_url VARCHAR(512) NULL,
+    post_title VARCHAR(255) NOT NULL,
+    details TEXT NOT NULL,
+    created_at DATETIME NOT NULL
+);
+
+-- dialect: all
+CREATE INDEX kudosu_history_receiver ON kudosu_history (receiver_id, id);

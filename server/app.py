@@ -45,6 +45,7 @@ from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuar
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
+from server.services.profile_pages import ProfilePages
 from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
@@ -84,6 +85,7 @@ class Services:
     replays: ReplayService
     api_keys: ApiKeyService
     legacy_api: LegacyApi
+    profile_pages: ProfilePages
 
     realtime: Realtime
 
@@ -208,6 +210,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
             replays,
             all_statuses=settings.leaderboards_for_all_statuses,
         ),
+        profile_pages=ProfilePages(beatmaps, scores.activity),
         realtime=realtime,
     )
 

@@ -116,8 +116,10 @@ async def get_user(request: Request) -> Response:
     await _key_owner(request)
     ref = _user(request, required=True)
     assert ref is not None
-    _int(request, "event_days", 0)  # 1-31 in v1; events are not kept yet, so only checked
-    return JSONResponse(await services(request).legacy_api.user(ref, _mode(request)))
+    days = _int(request, "event_days")
+    event_days = 1 if days is None else max(1, min(days, 31))
+    api = services(request).legacy_api
+    return JSONResponse(await api.user(ref, _mode(request), event_days))
 
 
 async def get_scores(request: Request) -> Response:

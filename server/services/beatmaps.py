@@ -660,6 +660,22 @@ class BeatmapService:
             recent_favourites=[],
         )
 
+    async def sets_with_beatmaps(
+        self, set_ids: Sequence[int], user_id: int | None
+    ) -> list[Beatmapset]:
+        """Sets with their beatmaps in the order given (profile set lists); unknown ids are
+        left out."""
+        records = {r.id: r for r in await self.repo.beatmapsets_by_ids(set_ids)}
+        ordered = [records[i] for i in dict.fromkeys(set_ids) if i in records]
+        beatmaps = await self._beatmaps_of_sets([r.id for r in ordered])
+        favourites = (
+            await self.repo.favourited_among(user_id, [r.id for r in ordered]) if user_id else set()
+        )
+        return [
+            self.beatmapset_shape(r, beatmaps.get(r.id, []), favourited=r.id in favourites)
+            for r in ordered
+        ]
+
     async def _converts(self, beatmaps: Sequence[BeatmapRecord]) -> list[Beatmap]:
         """osu! beatmaps as the other rulesets play them, with the core's star ratings."""
         osu_maps = {b.id: b for b in beatmaps if b.mode == 0}

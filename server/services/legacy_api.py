@@ -472,7 +472,7 @@ class LegacyApi:
 
     # -- get_user ------------------------------------------------------------------------
 
-    async def user(self, ref: UserRef, mode: int) -> list[V1User]:
+    async def user(self, ref: UserRef, mode: int, event_days: int) -> list[V1User]:
         """get_user: a list of zero or one user."""
         account = await self.find_user(ref)
         if account is None:
@@ -493,7 +493,17 @@ class LegacyApi:
         for play in await self._scores.repo.user_plays(account.id, ruleset):
             counts = legacy_counts(play.ruleset_id, _stats(play.statistics))
             c300, c100, c50 = c300 + counts[0], c100 + counts[1], c50 + counts[2]
-        events: list[V1Event] = []
+        since = (datetime.now(UTC) - timedelta(days=event_days)).replace(tzinfo=None)
+        events = [
+            V1Event(
+                display_html=e.display_html,
+                beatmap_id=None if e.beatmap_id is None else str(e.beatmap_id),
+                beatmapset_id=None if e.beatmapset_id is None else str(e.beatmapset_id),
+                date=v1_date(e.created_at) or "",
+                epicfactor=str(e.epicfactor),
+            )
+            for e in await self._scores.activity.since(account.id, since)
+        ]
         return [
             V1User(
                 user_id=str(account.id),

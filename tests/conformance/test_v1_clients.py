@@ -157,7 +157,8 @@ def test_ossapi_v1_parses_all_seven(ossapi_v1: Any, played: dict[str, Any]) -> N
     assert maps[0].approved_date.tzinfo is not None and maps[0].storyboard is False
 
     user = bounded(lambda: ossapi_v1.get_user(played["user_id"], user_type="id"))
-    assert user.username == played["username"] and user.events == []
+    assert user.username == played["username"] and len(user.events) == 1
+    assert user.events[0].beatmap_id == beatmap.id and user.events[0].epic_factor == 4
     assert user.count_100 >= 2 and user.pp_raw > 0 and user.rank >= 1
 
     board = bounded(lambda: ossapi_v1.get_scores(beatmap.id))
@@ -279,7 +280,7 @@ def test_osuapi_parses_every_endpoint_it_has(
     assert isinstance(shown.submit_date, datetime) and shown.diff_aim > 0
 
     (user,) = bounded(lambda: osuapi_client.get_user(played["user_id"]))
-    assert user.username == played["username"] and user.events == []
+    assert user.username == played["username"] and user.events[0].epicfactor == 4
     assert user.pp_country_rank >= 1 and isinstance(user.join_date, datetime)
 
     board = bounded(lambda: osuapi_client.get_scores(beatmap.id))

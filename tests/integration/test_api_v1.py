@@ -216,7 +216,10 @@ async def test_beatmaps_scores_and_users_as_v1_sends_them(
     assert len(users) == 1
     user = users[0]
     assert_all_strings(user)
-    assert user["username"] == player.account.username and user["events"] == []
+    assert user["username"] == player.account.username
+    (event,) = user["events"]  # the HD play's first place; the others were no new best
+    assert event["beatmap_id"] == str(beatmap.id) and event["epicfactor"] == "4"
+    assert "achieved <b>rank #1</b> on" in event["display_html"]
     profile = (await client.get(f"/api/v2/users/{player.id}/osu", headers=player.headers)).json()
     stats = profile["statistics"]
     assert user["playcount"] == str(stats["play_count"]) and user["country"] == "XX"
