@@ -1,5 +1,5 @@
 """Command line: `python -m server` (or `osu-server`) serve | migrate | user | oauth-client |
-api-key | beatmaps."""
+api-key | packs | beatmaps."""
 
 from __future__ import annotations
 
@@ -107,6 +107,35 @@ def _parser() -> argparse.ArgumentParser:
         "revoke", help="revoke a user's v1 key", description="Revoke a user's v1 key."
     )
     revoke_key.add_argument("user", help="user id or username")
+
+    packs = commands.add_parser(
+        "packs", help="manage beatmap packs", description="Manage beatmap packs."
+    )
+    pack_commands = packs.add_subparsers(dest="pack_command", required=True, metavar="ACTION")
+    define_pack = pack_commands.add_parser(
+        "define",
+        help="create or replace a pack",
+        description=(
+            "Create a pack, or replace the one with this tag. The tag's first letter is its "
+            "type, as on osu!: S standard, F featured, P tournament, L loved, R chart, "
+            "T theme, A artist (e.g. S1234)."
+        ),
+    )
+    define_pack.add_argument("tag", help="pack tag, e.g. S1234")
+    define_pack.add_argument("set_ids", nargs="+", type=int, metavar="SET_ID")
+    define_pack.add_argument("--name", required=True)
+    define_pack.add_argument("--author", required=True)
+    define_pack.add_argument("--url", default="", help="download or info URL")
+    define_pack.add_argument(
+        "--ruleset", choices=["osu", "taiko", "fruits", "mania"], help="for one ruleset only"
+    )
+    define_pack.add_argument(
+        "--allow-diff-reduction",
+        action="store_true",
+        help="count passes with EZ, NF, HT towards completion (osu-web: no_diff_reduction off)",
+    )
+    delete_pack = pack_commands.add_parser("delete", help="delete a pack")
+    delete_pack.add_argument("tag")
 
     beatmaps = commands.add_parser(
         "beatmaps", help="manage beatmaps", description="Manage stored beatmaps."
@@ -259,11 +288,37 @@ async def _with_services(settings: Settings, action: str, args: argparse.Namespa
             return 0
         if action == "api-key":
             return await _api_key(services, args)
+        if action == "packs":
+            return await _packs(services, args)
         raise AssertionError(action)
     finally:
         await services.aclose()
         await redis.aclose()
         await db.disconnect()
+
+
+async def _packs(services: Services, args: argparse.Namespace) -> int:
+    from server.models.rulesets import RULESET_IDS
+    from server.services.packs import PACK_TYPES
+
+    if args.pack_command == "delete":
+        deleted = await services.packs.repo.delete(args.tag)
+        print(f"deleted pack {args.tag}" if deleted else f"no pack {args.tag}")
+        return 0 if deleted else 1
+    if not args.tag or args.tag[0] not in PACK_TYPES.values():
+        print(f"tag must start with one of {''.join(PACK_TYPES.values())}", file=sys.stderr)
+        return 1
+    await services.packs.define(
+        tag=args.tag,
+        name=args.name,
+        author=args.author,
+        url=args.url,
+        ruleset_id=RULESET_IDS[args.ruleset] if args.ruleset else None,
+        no_diff_reduction=not args.allow_diff_reduction,
+        set_ids=args.set_ids,
+    )
+    print(f"pack {args.tag} defined with {len(set(args.set_ids))} beatmapsets")
+    return 0
 
 
 async def _api_key(services: Services, args: argparse.Namespace) -> int:
@@ -325,8 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_services(settings, "user add", args))
     if args.command == "oauth-client":
         return asyncio.run(_with_services(settings, "oauth-client add", args))
-    if args.command == "api-key":
-        return asyncio.run(_with_services(settings, "api-key", args))
+    if args.command in ("api-key", "packs"):
+        return asyncio.run(_with_services(settings, args.command, args))
     if args.command == "beatmaps":
         return asyncio.run(_import_beatmaps(settings, args))
     if args.command in ("recalc", "ranks"):

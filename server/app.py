@@ -30,8 +30,12 @@ from server.repositories.favourites import FavouriteRepository
 from server.repositories.legacy import LegacyRepository
 from server.repositories.notifications import NotificationRepository
 from server.repositories.oauth import OAuthRepository
+from server.repositories.packs import PackRepository
 from server.repositories.relations import RelationRepository
 from server.repositories.replays import ReplayRepository
+from server.repositories.score_feed import ScoreFeedRepository
+from server.repositories.spotlights import SpotlightRepository
+from server.repositories.user_search import UserSearchRepository
 from server.repositories.users import UserRepository
 from server.routes import ROUTES
 from server.services.accounts import AccountService
@@ -44,13 +48,17 @@ from server.services.legacy_api import LegacyApi
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
+from server.services.packs import PackService
 from server.services.passwords import PasswordHasher
 from server.services.profile_pages import ProfilePages
 from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.replays import FileReplaySink, ReplayService
+from server.services.score_feed import ScoreFeed
 from server.services.scores import ScoreService, build_score_service
+from server.services.site_search import SiteSearch
+from server.services.spotlights import SpotlightService
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
 from server.settings import Settings
@@ -86,6 +94,10 @@ class Services:
     api_keys: ApiKeyService
     legacy_api: LegacyApi
     profile_pages: ProfilePages
+    site_search: SiteSearch
+    score_feed: ScoreFeed
+    packs: PackService
+    spotlights: SpotlightService
 
     realtime: Realtime
 
@@ -168,6 +180,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     scores.on_stored(realtime.score_stored)
     # lazer refreshes the sets it holds when the metadata hub says they changed.
     beatmaps.ingest.on_sets_changed(realtime.metadata.beatmap_sets_updated)
+    pages = ProfilePages(beatmaps, scores.activity)
     return Services(
         settings=settings,
         db=db,
@@ -210,7 +223,11 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
             replays,
             all_statuses=settings.leaderboards_for_all_statuses,
         ),
-        profile_pages=ProfilePages(beatmaps, scores.activity),
+        profile_pages=pages,
+        site_search=SiteSearch(UserSearchRepository(db), users, profiles),
+        score_feed=ScoreFeed(ScoreFeedRepository(db), scores),
+        packs=PackService(PackRepository(db), beatmaps, pages),
+        spotlights=SpotlightService(SpotlightRepository(db), users, beatmaps, profiles),
         realtime=realtime,
     )
 

@@ -19,6 +19,7 @@ from server.models.profile_pages import (
     KudosuHistory,
     KudosuPost,
 )
+from server.repositories.beatmaps import BeatmapRecord
 from server.repositories.user_activity import SET_LIST_QUERIES
 from server.services.activity import ActivityService
 from server.services.beatmaps import BeatmapService
@@ -128,22 +129,38 @@ class ProfilePages:
             return PassedRejected.TOO_MANY_SETS
         if not set_ids:
             return BeatmapsPassed([])
-        beatmaps = {
-            b.id: b
-            for b in await self._beatmaps.repo.beatmaps_of_sets(list(dict.fromkeys(set_ids)))
-        }
+        beatmaps = await self._beatmaps.repo.beatmaps_of_sets(list(dict.fromkeys(set_ids)))
+        passed = await self.passed_ids(
+            user_id,
+            beatmaps,
+            ruleset_id=ruleset_id,
+            exclude_converts=exclude_converts,
+            no_diff_reduction=no_diff_reduction,
+        )
+        return BeatmapsPassed(
+            [self._beatmaps.beatmap_shape(b, extended=False) for b in beatmaps if b.id in passed]
+        )
+
+    async def passed_ids(
+        self,
+        user_id: int,
+        beatmaps: Sequence[BeatmapRecord],
+        *,
+        ruleset_id: int | None,
+        exclude_converts: bool,
+        no_diff_reduction: bool,
+    ) -> set[int]:
+        """Which of these beatmaps the user passed (osu-web's BeatmapsPassedSearch)."""
+        by_id = {b.id: b for b in beatmaps}
         passed: set[int] = set()
-        for play in await self._activity.repo.passed_plays(user_id, list(beatmaps)):
-            beatmap = beatmaps[play.beatmap_id]
+        for play in await self._activity.repo.passed_plays(user_id, list(by_id)):
             if ruleset_id is not None and play.ruleset_id != ruleset_id:
                 continue
-            if exclude_converts and play.ruleset_id != beatmap.mode:
+            if exclude_converts and play.ruleset_id != by_id[play.beatmap_id].mode:
                 continue
             if no_diff_reduction and (
                 not play.has_pp or _DIFFICULTY_REDUCTION & set(play.mods_key.split(","))
             ):
                 continue
             passed.add(play.beatmap_id)
-        return BeatmapsPassed(
-            [self._beatmaps.beatmap_shape(beatmaps[i], extended=False) for i in sorted(passed)]
-        )
+        return passed

@@ -86,3 +86,71 @@ CREATE TABLE kudosu_history (
 
 -- dialect: all
 CREATE INDEX kudosu_history_receiver ON kudosu_history (receiver_id, id);
+
+-- Beatmap packs (osu-web's osu_beatmappacks and osu_beatmappacks_items), defined with the
+-- `packs` CLI. The tag's first letter is the pack type (S standard, F featured, P
+-- tournament, L loved, R chart, T theme, A artist).
+-- dialect: mysql
+CREATE TABLE beatmap_packs (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    tag VARCHAR(32) NOT NULL,
+    name VARCHAR(255) NOT NULL,
+    author VARCHAR(255) NOT NULL,
+    url VARCHAR(512) NOT NULL,
+    date DATETIME NOT NULL,
+    ruleset_id SMALLINT NULL,
+    no_diff_reduction TINYINT(1) NOT NULL,
+    hidden TINYINT(1) NOT NULL
+);
+
+-- dialect: sqlite
+CREATE TABLE beatmap_packs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tag VARCHAR(32) NOT NULL,
+    name VARCHAR(255) NOT NULL,
+    author VARCHAR(255) NOT NULL,
+    url VARCHAR(512) NOT NULL,
+    date DATETIME NOT NULL,
+    ruleset_id SMALLINT NULL,
+    no_diff_reduction TINYINT(1) NOT NULL,
+    hidden TINYINT(1) NOT NULL
+);
+
+-- dialect: all
+CREATE UNIQUE INDEX beatmap_packs_tag ON beatmap_packs (tag);
+CREATE TABLE beatmap_pack_items (
+    pack_id INT NOT NULL,
+    beatmapset_id INT NOT NULL,
+    PRIMARY KEY (pack_id, beatmapset_id)
+);
+
+-- Spotlights (osu-web's osu_charts): `spotlights` lists them; rankings/{mode}/charts ranks
+-- the players of a spotlight's beatmapsets (spotlight_beatmapsets) by their best scores set
+-- between its start and end.
+-- dialect: mysql
+CREATE TABLE spotlights (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    type VARCHAR(16) NOT NULL,
+    mode_specific TINYINT(1) NOT NULL,
+    start_date DATETIME NOT NULL,
+    end_date DATETIME NOT NULL
+);
+
+-- dialect: sqlite
+CREATE TABLE spotlights (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name VARCHAR(255) NOT NULL,
+    type VARCHAR(16) NOT NULL,
+    mode_specific TINYINT(1) NOT NULL,
+    start_date DATETIME NOT NULL,
+    end_date DATETIME NOT NULL
+);
+
+-- dialect: all
+CREATE TABLE spotlight_beatmapsets (
+    spotlight_id INT NOT NULL,
+    ruleset_id SMALLINT NOT NULL,
+    beatmapset_id INT NOT NULL,
+    PRIMARY KEY (spotlight_id, ruleset_id, beatmapset_id)
+);
