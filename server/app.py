@@ -44,6 +44,7 @@ from server.services.beatmap_files import LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
+from server.services.content import ContentService
 from server.services.legacy_api import LegacyApi
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.notifications import NotificationService
@@ -98,6 +99,7 @@ class Services:
     score_feed: ScoreFeed
     packs: PackService
     spotlights: SpotlightService
+    content: ContentService
 
     realtime: Realtime
 
@@ -228,6 +230,13 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         score_feed=ScoreFeed(ScoreFeedRepository(db), scores),
         packs=PackService(PackRepository(db), beatmaps, pages),
         spotlights=SpotlightService(SpotlightRepository(db), users, beatmaps, profiles),
+        content=ContentService(
+            beatmaps.upstream,
+            redis,
+            beatmaps.repo,
+            enabled=settings.upstream_content,
+            cache_seconds=settings.upstream_content_seconds,
+        ),
         realtime=realtime,
     )
 

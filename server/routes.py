@@ -22,6 +22,7 @@ from server.api import (
     api_keys,
     auth,
     beatmaps,
+    content,
     hubs,
     notification_socket,
     packs,
@@ -142,6 +143,21 @@ API_V2: list[BaseRoute] = [
     *both("/scores/{score}/download", replays.download_replay, ["GET"]),
     *both("/scores/{ruleset}/{score}", score_feed.legacy_score, ["GET"]),
     *both("/oauth/tokens/current", auth.revoke_current_token, ["DELETE"]),
+    *both("/news", content.news, ["GET"]),
+    *both("/news/{news}", content.news_post, ["GET"]),
+    *both("/changelog", content.changelog, ["GET"]),
+    *both("/changelog/{stream}/{build}", content.changelog_build, ["GET"]),
+    *both("/comments", content.comments, ["GET"]),
+    # A wiki path has one route per depth (the segment dispatcher takes no `:path`).
+    *[
+        route
+        for depth in range(1, content.WIKI_MAX_DEPTH + 1)
+        for route in both(
+            "/wiki/{locale}/" + "/".join(f"{{p{i}}}" for i in range(depth)),
+            content.wiki_page,
+            ["GET"],
+        )
+    ],
 ]
 
 ROUTES: list[BaseRoute] = [

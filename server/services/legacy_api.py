@@ -12,7 +12,7 @@ import enum
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
@@ -38,8 +38,10 @@ from server.services.beatmaps import AttributesRejected, BeatmapService, has_lea
 from server.services.limits import LimiterUnavailable
 from server.services.osr import LEGACY_MOD_BITS, achievable_combo, frame_stream, legacy_counts
 from server.services.profiles import required_score_for_level
-from server.services.replays import ReplayService
-from server.services.scores import ScoreService
+
+if TYPE_CHECKING:
+    from server.services.replays import ReplayService
+    from server.services.scores import ScoreService
 
 log = logging.getLogger(__name__)
 

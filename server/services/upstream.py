@@ -224,6 +224,34 @@ class Upstream:
         )
         return found
 
+    async def content(self, path: str, params: list[tuple[str, str]]) -> bytes | None:
+        """An API answer passed through as JSON bytes (news, changelog, wiki, comments); None
+        when upstream says 404. Raises UpstreamError when it fails or answers other than a
+        JSON object."""
+        assert self._api is not None
+        url = f"{self._api}/{path}"
+        pairs: list[tuple[str, str | int | float | bool | None]] = list(params)
+        query = httpx.QueryParams(pairs)
+
+        async def once() -> bytes | None:
+            token = await self._token(refresh=False)
+            response = await self._http.get(url, params=query, headers=_auth(token))
+            if response.status_code == 401:
+                token = await self._token(refresh=True)
+                response = await self._http.get(url, params=query, headers=_auth(token))
+            if response.status_code == 404:
+                return None
+            if response.status_code != 200 or len(response.content) > _MAX_JSON_BYTES:
+                raise UpstreamError(f"GET {path} answered {response.status_code}")
+            try:
+                msgspec.json.decode(response.content, type=dict[str, Any])
+            except msgspec.DecodeError:
+                raise UpstreamError(f"GET {path}: not a JSON object") from None
+            return response.content
+
+        result: bytes | None = await self._with_retries(once)
+        return result
+
     async def _download(self, url: str, limit: int) -> bytes:
         async def once() -> bytes:
             async with self._http.stream("GET", url) as response:
