@@ -694,3 +694,14 @@ CREATE TABLE spotlight_beatmapsets (
     beatmapset_id INT NOT NULL,
     PRIMARY KEY (spotlight_id, ruleset_id, beatmapset_id)
 );
+
+-- Beatmap tag votes (0008); the tags ship as data (server/data/beatmap_tags.json).
+-- dialect: all
+CREATE TABLE beatmap_tag_votes (
+    beatmap_id INT NOT NULL,
+    tag_id INT NOT NULL,
+    user_id INT NOT NULL,
+    created_at DATETIME NOT NULL,
+    PRIMARY KEY (beatmap_id, tag_id, user_id)
+);
+CREATE INDEX beatmap_tag_votes_user ON beatmap_tag_votes (user_id, beatmap_id);

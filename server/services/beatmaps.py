@@ -39,9 +39,11 @@ from server.models.beatmaps import (
     NominationsSummary,
     Owner,
     SearchResult,
+    TagCount,
 )
 from server.models.rulesets import RULESETS
 from server.near_cache import NearCache
+from server.repositories.beatmap_tags import TagRepository
 from server.repositories.beatmaps import (
     SORT_COLUMNS,
     BeatmapRecord,
@@ -67,6 +69,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SEARCH_PAGE_SIZE: Final = 50
+# osu-web's beatmap_tags.top_count: how many of a beatmap's tags its JSON lists.
+TOP_TAGS: Final = 50
 _MISS_PREFIX = "beatmaps:upstream:miss:"
 _ATTRIBUTES_PREFIX = "beatmaps:attributes:"
 _ATTRIBUTES_TTL = 7 * 86_400
@@ -228,6 +232,7 @@ class BeatmapService:
         self._server_url = server_url.rstrip("/")
         # One upstream request per key at a time in this process; other callers wait for it.
         self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self.tags = TagRepository(db)
 
     async def aclose(self) -> None:
         """Close the upstream client and free parsed beatmaps."""
@@ -649,13 +654,22 @@ class BeatmapService:
         shape = self.beatmapset_shape(record, beatmaps, favourited=favourited)
         # The set's mapper; guest difficulties are not tracked (no per-difficulty owners).
         owners = [Owner(id=record.user_id, username=record.creator)] if record.user_id > 0 else []
+        top, mine = await self._tag_ids([b.id for b in beatmaps], user_id)
         return msgspec.structs.replace(
             shape,
             beatmaps=[
-                msgspec.structs.replace(self.beatmap_shape(b, extended=True), owners=owners)
+                msgspec.structs.replace(
+                    self.beatmap_shape(b, extended=True),
+                    owners=owners,
+                    top_tag_ids=top.get(b.id, []),
+                    current_user_tag_ids=mine.get(b.id, []),
+                )
                 for b in beatmaps
             ],
-            converts=await self._converts(beatmaps),
+            converts=[
+                msgspec.structs.replace(c, top_tag_ids=top.get(c.id, []))
+                for c in await self._converts(beatmaps)
+            ],
             description={"description": ""},
             recent_favourites=[],
         )
@@ -675,6 +689,22 @@ class BeatmapService:
             self.beatmapset_shape(r, beatmaps.get(r.id, []), favourited=r.id in favourites)
             for r in ordered
         ]
+
+    async def _tag_ids(
+        self, beatmap_ids: list[int], user_id: int | None
+    ) -> tuple[dict[int, list[TagCount]], dict[int, list[int]]]:
+        """Top tags per beatmap (at most TOP_TAGS, osu-web's beatmap_tags.top_count) and the
+        viewer's own tags per beatmap."""
+        top: dict[int, list[TagCount]] = {}
+        for beatmap_id, tag_id, votes in await self.tags.counts(beatmap_ids):
+            entries = top.setdefault(beatmap_id, [])
+            if len(entries) < TOP_TAGS:
+                entries.append(TagCount(tag_id, votes))
+        mine: dict[int, list[int]] = {}
+        if user_id is not None:
+            for beatmap_id, tag_id in await self.tags.user_tags(user_id, beatmap_ids):
+                mine.setdefault(beatmap_id, []).append(tag_id)
+        return top, mine
 
     async def _converts(self, beatmaps: Sequence[BeatmapRecord]) -> list[Beatmap]:
         """osu! beatmaps as the other rulesets play them, with the core's star ratings."""

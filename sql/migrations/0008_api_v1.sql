@@ -154,3 +154,14 @@ CREATE TABLE spotlight_beatmapsets (
     beatmapset_id INT NOT NULL,
     PRIMARY KEY (spotlight_id, ruleset_id, beatmapset_id)
 );
+
+-- Beatmap tag votes (osu-web's beatmap_tags): who put which tag on which beatmap. The tags
+-- themselves ship as data (server/data/beatmap_tags.json).
+CREATE TABLE beatmap_tag_votes (
+    beatmap_id INT NOT NULL,
+    tag_id INT NOT NULL,
+    user_id INT NOT NULL,
+    created_at DATETIME NOT NULL,
+    PRIMARY KEY (beatmap_id, tag_id, user_id)
+);
+CREATE INDEX beatmap_tag_votes_user ON beatmap_tag_votes (user_id, beatmap_id);

@@ -1,0 +1,17 @@
+-- name: insert_tag_vote(beatmap_id, tag_id, user_id, now)!
+-- A user puts a tag on a beatmap (again: nothing changes).
+-- dialect: mysql
+INSERT IGNORE INTO beatmap_tag_votes (beatmap_id, tag_id, user_id, created_at)
+VALUES (:beatmap_id, :tag_id, :user_id, :now);
+-- dialect: sqlite
+INSERT OR IGNORE INTO beatmap_tag_votes (beatmap_id, tag_id, user_id, created_at)
+VALUES (:beatmap_id, :tag_id, :user_id, :now);
+
+-- name: delete_tag_vote(beatmap_id, tag_id, user_id)!
+-- A user takes their tag off a beatmap.
+DELETE FROM beatmap_tag_votes
+WHERE beatmap_id = :beatmap_id AND tag_id = :tag_id AND user_id = :user_id;
+
+-- name: count_user_beatmap_scores(user_id, beatmap_id)$
+-- Whether a user set any score on a beatmap (tagging needs one).
+SELECT COUNT(*) FROM scores WHERE user_id = :user_id AND beatmap_id = :beatmap_id;
