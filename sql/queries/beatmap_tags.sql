@@ -1,11 +1,13 @@
 -- name: insert_tag_vote(beatmap_id, tag_id, user_id, now)!
 -- A user puts a tag on a beatmap (again: nothing changes).
 -- dialect: mysql
-INSERT IGNORE INTO beatmap_tag_votes (beatmap_id, tag_id, user_id, created_at)
-VALUES (:beatmap_id, :tag_id, :user_id, :now);
+INSERT INTO beatmap_tag_votes (beatmap_id, tag_id, user_id, created_at)
+VALUES (:beatmap_id, :tag_id, :user_id, :now)
+ON DUPLICATE KEY UPDATE created_at = created_at;
 -- dialect: sqlite
-INSERT OR IGNORE INTO beatmap_tag_votes (beatmap_id, tag_id, user_id, created_at)
-VALUES (:beatmap_id, :tag_id, :user_id, :now);
+INSERT INTO beatmap_tag_votes (beatmap_id, tag_id, user_id, created_at)
+VALUES (:beatmap_id, :tag_id, :user_id, :now)
+ON CONFLICT (beatmap_id, tag_id, user_id) DO NOTHING;
 
 -- name: delete_tag_vote(beatmap_id, tag_id, user_id)!
 -- A user takes their tag off a beatmap.
