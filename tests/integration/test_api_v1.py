@@ -313,3 +313,13 @@ async def test_requests_are_rate_limited_per_key(
         assert refused.status_code == 429
         assert refused.json() == {"error": "Requesting too fast! Slow your operation, cap'n!"}
         assert (await v1(limited, "get_user", second_key, u=second.id)).status_code == 200
+
+
+async def test_the_key_never_reaches_the_access_log(
+    client: httpx.AsyncClient, player: SignedIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = await make_key(client, player)
+    with caplog.at_level("INFO", logger="server.access"):
+        assert (await v1(client, "get_user", key, u=player.id)).status_code == 200
+    assert "/api/get_user?k=[redacted]" in caplog.text
+    assert key not in caplog.text
