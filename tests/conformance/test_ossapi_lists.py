@@ -161,6 +161,8 @@ def content_server(settings: Settings, app: Any) -> Iterator[tuple[LiveServer, F
     try:
         yield live, fake
     finally:
+        # The token this fake issued is cached in the shared Redis; no other fake accepts it.
+        live.call(lambda svc: svc.redis.delete("beatmaps:upstream:token"))
         live.stop()
         served.stop()
 

@@ -71,6 +71,8 @@ async def test_empty_answers_without_upstream(
 async def test_upstream_read_through_is_cached(
     settings: Settings, fake: FakeUpstream, player: SignedIn, services: Any
 ) -> None:
+    # Another fake's token may be cached in the shared Redis: this fake would refuse it.
+    await services.redis.delete("beatmaps:upstream:token")
     fake.mode = "ok"
     fake.content["wiki/en/Main_page"] = {"title": "Main page", "path": "Main_page"}
     fake.content["wiki/en/People/The_Team"] = {"title": "The Team", "path": "People/The_Team"}

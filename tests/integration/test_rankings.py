@@ -50,6 +50,14 @@ async def test_rankings_order_pages_and_country(client: httpx.AsyncClient, servi
     assert [r["global_rank"] for r in world["ranking"]] == list(
         range(first_rank, first_rank + len(ids))
     )
+    assert viewer.id in ids, (
+        rank,
+        page_number,
+        world["ranking"][:1],
+        len(ids),
+        [r["pp"] for r in world["ranking"]][:3],
+        profile["statistics"]["pp"],
+    )
     assert rank == first_rank + ids.index(viewer.id)
     assert profile["statistics"]["country_rank"] == 1
     history = profile["rank_history"]
@@ -76,7 +84,7 @@ async def test_rankings_order_pages_and_country(client: httpx.AsyncClient, servi
         await client.get("/api/v2/rankings/nope/performance", headers=viewer.headers)
     ).status_code == 404
     assert (
-        await client.get("/api/v2/rankings/osu/charts", headers=viewer.headers)
+        await client.get("/api/v2/rankings/osu/nonsense", headers=viewer.headers)
     ).status_code == 404
     bad = await client.get("/api/v2/rankings/osu/performance?country=NZL", headers=viewer.headers)
     assert bad.status_code == 422
