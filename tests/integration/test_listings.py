@@ -175,8 +175,6 @@ async def test_spotlights_and_their_charts(
         "/api/v2/rankings/osu/charts", params={"spotlight": 999999}, headers=player.headers
     )
     assert unknown.status_code == 404
-    # `charts` is not taken for a ruleset's ranking type, nor `kudosu` for a ruleset.
-    assert (await get(client, player, "rankings/osu/performance"))["ranking"] is not None
 
 
 async def test_kudosu_ranking(client: httpx.AsyncClient, player: SignedIn, services: Any) -> None:
