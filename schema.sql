@@ -695,8 +695,17 @@ CREATE TABLE spotlight_beatmapsets (
     PRIMARY KEY (spotlight_id, ruleset_id, beatmapset_id)
 );
 
--- Beatmap tag votes (0008); the tags ship as data (server/data/beatmap_tags.json).
+-- Beatmap tags and tag votes (0008); the operator fills the tags (`tags` CLI).
 -- dialect: all
+CREATE TABLE beatmap_tags (
+    id INT NOT NULL PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    ruleset_id SMALLINT NULL,
+    description TEXT NOT NULL,
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL
+);
+
 CREATE TABLE beatmap_tag_votes (
     beatmap_id INT NOT NULL,
     tag_id INT NOT NULL,

@@ -1,5 +1,5 @@
 """Command line: `python -m server` (or `osu-server`) serve | migrate | user | oauth-client |
-api-key | packs | beatmaps."""
+api-key | packs | tags | beatmaps."""
 
 from __future__ import annotations
 
@@ -136,6 +136,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     delete_pack = pack_commands.add_parser("delete", help="delete a pack")
     delete_pack.add_argument("tag")
+
+    tags = commands.add_parser(
+        "tags",
+        help="manage beatmap tags",
+        description=(
+            "Manage the beatmap tags players vote on (GET tags). There are none until the "
+            "operator defines them; a tag defined again with the same id is replaced."
+        ),
+    )
+    tag_commands = tags.add_subparsers(dest="tags_command", required=True, metavar="ACTION")
+    tag_commands.add_parser("list", help="print every tag")
+    import_tags = tag_commands.add_parser(
+        "import",
+        help="define the tags of a JSON file",
+        description=(
+            'Define every tag of a JSON file shaped as GET /api/v2/tags answers: {"tags": '
+            '[{"id": 1, "name": "...", "ruleset_id": null, "description": "..."}]} (e.g. '
+            "osu.ppy.sh's answer saved to a file)."
+        ),
+    )
+    import_tags.add_argument("file", help="path of the JSON file")
+    define_tag = tag_commands.add_parser("define", help="create or replace one tag")
+    define_tag.add_argument("id", type=int, help="tag id (use osu!'s ids to match its clients)")
+    define_tag.add_argument("name", help="e.g. style/clean")
+    define_tag.add_argument(
+        "--ruleset", choices=["osu", "taiko", "fruits", "mania"], help="for one ruleset only"
+    )
+    define_tag.add_argument("--description", default="", help="what the tag means")
+    tag_commands.add_parser(
+        "sync",
+        help="store the upstream osu! API's tag list",
+        description="Fetch GET tags from the upstream osu! API (UPSTREAM_*) and store its tags.",
+    )
 
     beatmaps = commands.add_parser(
         "beatmaps", help="manage beatmaps", description="Manage stored beatmaps."
@@ -290,6 +323,8 @@ async def _with_services(settings: Settings, action: str, args: argparse.Namespa
             return await _api_key(services, args)
         if action == "packs":
             return await _packs(services, args)
+        if action == "tags":
+            return await _tags(services, args)
         raise AssertionError(action)
     finally:
         await services.aclose()
@@ -318,6 +353,46 @@ async def _packs(services: Services, args: argparse.Namespace) -> int:
         set_ids=args.set_ids,
     )
     print(f"pack {args.tag} defined with {len(set(args.set_ids))} beatmapsets")
+    return 0
+
+
+async def _tags(services: Services, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import msgspec
+
+    from server.models.rulesets import RULESET_IDS, RULESETS
+    from server.models.tags import Tag
+    from server.services.tags import TagSyncFailed, parse_tags
+
+    if args.tags_command == "list":
+        for tag in (await services.tags.tags()).tags:
+            ruleset = "all" if tag.ruleset_id is None else RULESETS[tag.ruleset_id]
+            print(f"{tag.id}\t{tag.name}\t{ruleset}\t{tag.description}")
+        return 0
+    if args.tags_command == "sync":
+        outcome = await services.tags.sync()
+        if isinstance(outcome, TagSyncFailed):
+            print(outcome.reason, file=sys.stderr)
+            return 1
+        print(f"stored {outcome} tags from upstream")
+        return 0
+    try:
+        if args.tags_command == "import":
+            tags = parse_tags(Path(args.file).read_bytes())
+        else:
+            ruleset_id = RULESET_IDS[args.ruleset] if args.ruleset else None
+            fields = {"id": args.id, "name": args.name, "ruleset_id": ruleset_id,
+                      "description": args.description}  # fmt: skip
+            tags = [msgspec.convert(fields, Tag)]
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except (ValueError, msgspec.ValidationError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    saved = await services.tags.save(tags)
+    print(f"defined {saved} tags")
     return 0
 
 
@@ -380,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_services(settings, "user add", args))
     if args.command == "oauth-client":
         return asyncio.run(_with_services(settings, "oauth-client add", args))
-    if args.command in ("api-key", "packs"):
+    if args.command in ("api-key", "packs", "tags"):
         return asyncio.run(_with_services(settings, args.command, args))
     if args.command == "beatmaps":
         return asyncio.run(_import_beatmaps(settings, args))

@@ -60,7 +60,7 @@ from server.services.score_feed import ScoreFeed
 from server.services.scores import ScoreService, build_score_service
 from server.services.site_search import SiteSearch
 from server.services.spotlights import SpotlightService
-from server.services.tags import TagService, load_tags
+from server.services.tags import TagService
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
 from server.settings import Settings
@@ -239,7 +239,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
             enabled=settings.upstream_content,
             cache_seconds=settings.upstream_content_seconds,
         ),
-        tags=TagService(beatmaps.tags, beatmaps.repo, load_tags()),
+        tags=TagService(beatmaps.tags, beatmaps.repo, beatmaps.upstream),
         realtime=realtime,
     )
 

@@ -26,7 +26,7 @@ def _ids(request: Request) -> tuple[int, int]:
 async def list_tags(request: Request) -> Response:
     """Every tag."""
     await require_session(request, "public")
-    return JSONResponse(services(request).tags.tags())
+    return JSONResponse(await services(request).tags.tags())
 
 
 async def vote(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""Beatmap tag votes."""
+"""Beatmap tags and tag votes."""
 
 from __future__ import annotations
 
@@ -8,17 +8,50 @@ from datetime import datetime
 from pypika import MySQLQuery, Order, Parameter, SQLLiteQuery, Table
 from pypika import functions as fn
 
-from server.db import Database
+from server.db import Database, Row
+from server.models.tags import Tag
 
 _votes = Table("beatmap_tag_votes")
 _users = Table("users")
 
 
+def _tag(row: Row) -> Tag:
+    ruleset_id = row["ruleset_id"]
+    return Tag(
+        id=int(row["id"]),
+        name=str(row["name"]),
+        ruleset_id=None if ruleset_id is None else int(ruleset_id),
+        description=str(row["description"]),
+    )
+
+
 class TagRepository:
-    """SQL for tag votes."""
+    """SQL for tags and tag votes."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def all_tags(self) -> list[Tag]:
+        """Every tag, by id."""
+        return [_tag(row) for row in await self._db.all("list_beatmap_tags")]
+
+    async def find_tag(self, tag_id: int) -> Tag | None:
+        """One tag; None when there is no such tag."""
+        row = await self._db.one("find_beatmap_tag", id=tag_id)
+        return None if row is None else _tag(row)
+
+    async def save_tags(self, tags: Sequence[Tag], now: datetime) -> None:
+        """Define these tags, replacing any with the same id, in one transaction."""
+        async with self._db.transaction():
+            for tag in tags:
+                await self._db.execute(
+                    "upsert_beatmap_tag",
+                    id=tag.id,
+                    name=tag.name,
+                    ruleset_id=tag.ruleset_id,
+                    description=tag.description,
+                    now=now,
+                )
 
     async def vote(self, beatmap_id: int, tag_id: int, user_id: int, now: datetime) -> None:
         """Record a user's tag on a beatmap."""

@@ -1,20 +1,21 @@
-"""Beatmap tags: the list ships as data (server/data/beatmap_tags.json, the tags osu.ppy.sh
-serves at api/v2/tags), votes are stored (osu-web BeatmapTagsController)."""
+"""Beatmap tags: the list is a table the operator fills (from a file in GET tags' shape, one
+by one, or from the upstream osu! API), votes are stored (osu-web BeatmapTagsController).
+
+Nothing is cached: the list is small, GET tags is rare, a vote reads one row by its key, and
+every worker (and the CLI) sees a change at once.
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Final
 
 import msgspec
 
 from server.models.tags import Tag, TagsEnvelope
 from server.repositories.beatmap_tags import TagRepository
 from server.repositories.beatmaps import BeatmapRepository
-
-TAGS_FILE: Final = Path(__file__).resolve().parents[1] / "data" / "beatmap_tags.json"
+from server.services.upstream import Upstream, UpstreamError
 
 
 class TagRejected(enum.Enum):
@@ -26,22 +27,70 @@ class TagRejected(enum.Enum):
     WRONG_RULESET = "This tag is not valid with this Beatmap."
 
 
-def load_tags(path: Path = TAGS_FILE) -> list[Tag]:
-    """The tag list from its data file."""
-    return msgspec.json.decode(path.read_bytes(), type=list[Tag])
+class TagSyncFailed(msgspec.Struct, frozen=True):
+    """Why `tags sync` stored nothing."""
+
+    reason: str
+
+
+def parse_tags(data: bytes) -> list[Tag]:
+    """Tags from JSON in GET tags' shape ({"tags": [{id, name, ruleset_id, description}]});
+    ValueError naming what is wrong (bad JSON, a bad field, an id given twice)."""
+    try:
+        tags = msgspec.json.decode(data, type=TagsEnvelope).tags
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ValueError(f"not a tag list: {exc}") from None
+    return _distinct(tags)
+
+
+def _distinct(tags: list[Tag]) -> list[Tag]:
+    seen: set[int] = set()
+    for tag in tags:
+        if tag.id in seen:
+            raise ValueError(f"tag id {tag.id} is given twice")
+        seen.add(tag.id)
+    return tags
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 class TagService:
     """The tag list and tag votes."""
 
-    def __init__(self, repo: TagRepository, beatmaps: BeatmapRepository, tags: list[Tag]) -> None:
+    def __init__(
+        self, repo: TagRepository, beatmaps: BeatmapRepository, upstream: Upstream
+    ) -> None:
         self._repo = repo
         self._beatmaps = beatmaps
-        self._tags = {t.id: t for t in tags}
+        self._upstream = upstream
 
-    def tags(self) -> TagsEnvelope:
-        """GET tags."""
-        return TagsEnvelope(list(self._tags.values()))
+    async def tags(self) -> TagsEnvelope:
+        """GET tags (with no tags defined: an empty list, a valid answer)."""
+        return TagsEnvelope(await self._repo.all_tags())
+
+    async def save(self, tags: list[Tag]) -> int:
+        """Define these tags (`tags import`, `tags define`), replacing any with the same id;
+        the others stay, and so do votes. How many were saved."""
+        await self._repo.save_tags(_distinct(tags), _now())
+        return len(tags)
+
+    async def sync(self) -> int | TagSyncFailed:
+        """Store upstream's tag list (`tags sync`): its tags are defined or replaced, tags it
+        does not list stay. How many were stored, or why none were."""
+        if not self._upstream.enabled:
+            return TagSyncFailed("the upstream osu! API is not configured (UPSTREAM_API_URL)")
+        try:
+            found = await self._upstream.tags()
+        except UpstreamError as exc:
+            return TagSyncFailed(f"upstream GET tags failed: {exc}")
+        if found is None:
+            return TagSyncFailed("upstream GET tags answered 404")
+        try:
+            return await self.save(found.tags)
+        except ValueError as exc:
+            return TagSyncFailed(f"upstream GET tags: {exc}")
 
     async def vote(self, user_id: int, beatmap_id: int, tag_id: int) -> TagRejected | None:
         """Put the user's tag on a beatmap they set a score on."""
@@ -50,13 +99,12 @@ class TagService:
             return TagRejected.UNKNOWN_BEATMAP
         if not await self._repo.has_score(user_id, beatmap_id):
             return TagRejected.NO_SCORE
-        tag = self._tags.get(tag_id)
+        tag = await self._repo.find_tag(tag_id)
         if tag is None:
             return TagRejected.UNKNOWN_TAG
         if tag.ruleset_id is not None and tag.ruleset_id != beatmap.mode:
             return TagRejected.WRONG_RULESET
-        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        await self._repo.vote(beatmap_id, tag_id, user_id, now)
+        await self._repo.vote(beatmap_id, tag_id, user_id, _now())
         return None
 
     async def unvote(self, user_id: int, beatmap_id: int, tag_id: int) -> None:

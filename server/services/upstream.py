@@ -1,5 +1,6 @@
-"""The upstream fetcher: beatmap metadata from an osu! API v2 compatible server, `.osu` files
-and `.osz` archives from mirrors. Off unless UPSTREAM_API_URL is set.
+"""The upstream fetcher: beatmap metadata (and the beatmap tag list) from an osu! API v2
+compatible server, `.osu` files and `.osz` archives from mirrors. Off unless UPSTREAM_API_URL
+is set.
 
 Every call is bounded (a per-request timeout, a few retries with a short backoff) and every
 failure is a value: upstream being slow, down or answering garbage makes a lookup miss, never
@@ -19,6 +20,7 @@ from typing import Annotated, Any
 import httpx
 import msgspec
 
+from server.models.tags import TagsEnvelope
 from server.services.beatmap_files import md5_hex
 from server.settings import Settings
 
@@ -222,6 +224,13 @@ class Upstream:
         found: UpstreamBeatmapset | None = await self._api_get(
             f"beatmapsets/{beatmapset_id}", {}, UpstreamBeatmapset
         )
+        return found
+
+    async def tags(self) -> TagsEnvelope | None:
+        """Upstream's GET tags (every beatmap tag); None when upstream says 404."""
+        if not self.enabled:
+            return None
+        found: TagsEnvelope | None = await self._api_get("tags", {}, TagsEnvelope)
         return found
 
     async def content(self, path: str, params: list[tuple[str, str]]) -> bytes | None:

@@ -155,8 +155,18 @@ CREATE TABLE spotlight_beatmapsets (
     PRIMARY KEY (spotlight_id, ruleset_id, beatmapset_id)
 );
 
--- Beatmap tag votes (osu-web's beatmap_tags): who put which tag on which beatmap. The tags
--- themselves ship as data (server/data/beatmap_tags.json).
+-- Beatmap tags (osu-web's tags): what players can put on beatmaps, `ruleset_id` NULL for every
+-- ruleset. The operator fills it (`tags import`, `tags define`, `tags sync`); ids are osu!'s.
+CREATE TABLE beatmap_tags (
+    id INT NOT NULL PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    ruleset_id SMALLINT NULL,
+    description TEXT NOT NULL,
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL
+);
+
+-- Beatmap tag votes (osu-web's beatmap_tags): who put which tag on which beatmap.
 CREATE TABLE beatmap_tag_votes (
     beatmap_id INT NOT NULL,
     tag_id INT NOT NULL,

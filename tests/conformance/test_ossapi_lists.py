@@ -15,7 +15,9 @@ import pytest
 from ossapi import Ossapi, UserBeatmapType  # type: ignore[import-untyped]
 from ossapi.models import BeatmapPlaycount, Beatmapset  # type: ignore[import-untyped]
 
+from server.models.tags import Tag
 from server.settings import Settings
+from tests.beatmap_data import fresh_id
 from tests.conformance.conftest import HTTP_TIMEOUT
 from tests.conformance.live_server import LiveServer, ThirdPartyClient, bind_loopback
 from tests.conformance.test_ossapi import bounded, ossapi_class
@@ -63,7 +65,12 @@ def world(live_server: LiveServer) -> dict[str, Any]:
             s=starts,
             e=starts + timedelta(days=30),
         )
-        return {"user_id": player.id, "name": name, "beatmap": beatmap, "pack": tag}
+        tags = [
+            Tag(fresh_id(), "conformance/any", None, "Every ruleset."),
+            Tag(fresh_id(), "conformance/mania", 3, "mania only."),
+        ]
+        await svc.tags.save(tags)
+        return {"user_id": player.id, "name": name, "beatmap": beatmap, "pack": tag, "tags": tags}
 
     return live_server.call(setup, timeout=60)
 
@@ -118,8 +125,14 @@ def test_beatmap_packs(api: Ossapi, world: dict[str, Any]) -> None:
 def test_spotlights_and_tags(api: Ossapi, world: dict[str, Any]) -> None:
     spotlights = bounded(lambda: api.spotlights())
     assert "Conformance Spotlight" in [s.name for s in spotlights]
-    tags = bounded(lambda: api.tags())
-    assert len(tags) > 100 and all(t.name for t in tags)
+    tags = {t.id: t for t in bounded(lambda: api.tags())}
+    for made in world["tags"]:
+        parsed = tags[made.id]
+        assert (parsed.name, parsed.ruleset_id, parsed.description) == (
+            made.name,
+            made.ruleset_id,
+            made.description,
+        )
 
 
 def test_scores_firehose(api: Ossapi, world: dict[str, Any]) -> None:
