@@ -74,7 +74,8 @@ setup(
             "requests-oauthlib>=2.0",
             "ossapi==5.3.6",
             # Two more independent v2 clients for the conformance sweep (clients.md §1):
-            # aiosu 2.5.1 is the newest for Python 3.11; osu.py installs the `osu` module
+            # aiosu 2.5.1 (also its chat and v1 clients) is the newest for Python 3.11; osu.py
+            # installs the `osu` module
             # (never install the unrelated PyPI package `osu` beside it).
             "aiosu==2.5.1",
             "osu.py==4.3.1",
@@ -83,8 +84,7 @@ setup(
             "osrparse==6.0.2",  # an independent .osr reader for the replay writer's tests
             "websockets>=13",  # real-socket hub tests
             "aiosignalr==0.1.1",  # an independent SignalR client (clients.md §2)
-            # aiosu's chat methods (clients.md §1.4); 2.5.1 is its last release for 3.11.
-            "aiosu==2.5.1; python_version < '3.12'",
+            "osuapi==0.0.43",  # strict API v1 models (clients.md §1.3)
         ],
         "dev": ["ruff", "mypy", "types-cffi", "types-tqdm"],
     },

@@ -1,5 +1,5 @@
 """Command line: `python -m server` (or `osu-server`) serve | migrate | user | oauth-client |
-beatmaps | channels | recalc | ranks."""
+api-key | packs | tags | beatmaps | channels | recalc | ranks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from server.db.sqlfile import SqlFileError
 from server.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from server.app import Services
 
 
 def _check_sql_files() -> None:
@@ -91,6 +95,87 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="URI",
         help="a redirect URI for the authorization-code grant (repeat for several)",
+    )
+
+    api_key = commands.add_parser(
+        "api-key",
+        help="manage osu! API v1 keys",
+        description="Manage osu! API v1 keys (one per user, as osu-web issues them).",
+    )
+    key_commands = api_key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    create_key = key_commands.add_parser(
+        "create",
+        help="make a user's v1 key and print it",
+        description="Make a v1 key for a user. It is printed once and stored only as a hash.",
+    )
+    create_key.add_argument("user", help="user id or username")
+    create_key.add_argument("--app-name", required=True, help="what the key is for")
+    create_key.add_argument("--app-url", required=True, help="the application's URL")
+    revoke_key = key_commands.add_parser(
+        "revoke", help="revoke a user's v1 key", description="Revoke a user's v1 key."
+    )
+    revoke_key.add_argument("user", help="user id or username")
+
+    packs = commands.add_parser(
+        "packs", help="manage beatmap packs", description="Manage beatmap packs."
+    )
+    pack_commands = packs.add_subparsers(dest="pack_command", required=True, metavar="ACTION")
+    define_pack = pack_commands.add_parser(
+        "define",
+        help="create or replace a pack",
+        description=(
+            "Create a pack, or replace the one with this tag. The tag's first letter is its "
+            "type, as on osu!: S standard, F featured, P tournament, L loved, R chart, "
+            "T theme, A artist (e.g. S1234)."
+        ),
+    )
+    define_pack.add_argument("tag", help="pack tag, e.g. S1234")
+    define_pack.add_argument("set_ids", nargs="+", type=int, metavar="SET_ID")
+    define_pack.add_argument("--name", required=True)
+    define_pack.add_argument("--author", required=True)
+    define_pack.add_argument("--url", default="", help="download or info URL")
+    define_pack.add_argument(
+        "--ruleset", choices=["osu", "taiko", "fruits", "mania"], help="for one ruleset only"
+    )
+    define_pack.add_argument(
+        "--allow-diff-reduction",
+        action="store_true",
+        help="count passes with EZ, NF, HT towards completion (osu-web: no_diff_reduction off)",
+    )
+    delete_pack = pack_commands.add_parser("delete", help="delete a pack")
+    delete_pack.add_argument("tag")
+
+    tags = commands.add_parser(
+        "tags",
+        help="manage beatmap tags",
+        description=(
+            "Manage the beatmap tags players vote on (GET tags). There are none until the "
+            "operator defines them; a tag defined again with the same id is replaced."
+        ),
+    )
+    tag_commands = tags.add_subparsers(dest="tags_command", required=True, metavar="ACTION")
+    tag_commands.add_parser("list", help="print every tag")
+    import_tags = tag_commands.add_parser(
+        "import",
+        help="define the tags of a JSON file",
+        description=(
+            'Define every tag of a JSON file shaped as GET /api/v2/tags answers: {"tags": '
+            '[{"id": 1, "name": "...", "ruleset_id": null, "description": "..."}]} (e.g. '
+            "osu.ppy.sh's answer saved to a file)."
+        ),
+    )
+    import_tags.add_argument("file", help="path of the JSON file")
+    define_tag = tag_commands.add_parser("define", help="create or replace one tag")
+    define_tag.add_argument("id", type=int, help="tag id (use osu!'s ids to match its clients)")
+    define_tag.add_argument("name", help="e.g. style/clean")
+    define_tag.add_argument(
+        "--ruleset", choices=["osu", "taiko", "fruits", "mania"], help="for one ruleset only"
+    )
+    define_tag.add_argument("--description", default="", help="what the tag means")
+    tag_commands.add_parser(
+        "sync",
+        help="store the upstream osu! API's tag list",
+        description="Fetch GET tags from the upstream osu! API (UPSTREAM_*) and store its tags.",
     )
 
     beatmaps = commands.add_parser(
@@ -244,11 +329,103 @@ async def _with_services(settings: Settings, action: str, args: argparse.Namespa
                 return 1
             print(f"client_id: {created.client.id}\nclient_secret: {created.secret}")
             return 0
+        if action == "api-key":
+            return await _api_key(services, args)
+        if action == "packs":
+            return await _packs(services, args)
+        if action == "tags":
+            return await _tags(services, args)
         raise AssertionError(action)
     finally:
         await services.aclose()
         await redis.aclose()
         await db.disconnect()
+
+
+async def _packs(services: Services, args: argparse.Namespace) -> int:
+    from server.models.rulesets import RULESET_IDS
+    from server.services.packs import PACK_TYPES
+
+    if args.pack_command == "delete":
+        deleted = await services.packs.repo.delete(args.tag)
+        print(f"deleted pack {args.tag}" if deleted else f"no pack {args.tag}")
+        return 0 if deleted else 1
+    if not args.tag or args.tag[0] not in PACK_TYPES.values():
+        print(f"tag must start with one of {''.join(PACK_TYPES.values())}", file=sys.stderr)
+        return 1
+    await services.packs.define(
+        tag=args.tag,
+        name=args.name,
+        author=args.author,
+        url=args.url,
+        ruleset_id=RULESET_IDS[args.ruleset] if args.ruleset else None,
+        no_diff_reduction=not args.allow_diff_reduction,
+        set_ids=args.set_ids,
+    )
+    print(f"pack {args.tag} defined with {len(set(args.set_ids))} beatmapsets")
+    return 0
+
+
+async def _tags(services: Services, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import msgspec
+
+    from server.models.rulesets import RULESET_IDS, RULESETS
+    from server.models.tags import Tag
+    from server.services.tags import TagSyncFailed, parse_tags
+
+    if args.tags_command == "list":
+        for tag in (await services.tags.tags()).tags:
+            ruleset = "all" if tag.ruleset_id is None else RULESETS[tag.ruleset_id]
+            print(f"{tag.id}\t{tag.name}\t{ruleset}\t{tag.description}")
+        return 0
+    if args.tags_command == "sync":
+        outcome = await services.tags.sync()
+        if isinstance(outcome, TagSyncFailed):
+            print(outcome.reason, file=sys.stderr)
+            return 1
+        print(f"stored {outcome} tags from upstream")
+        return 0
+    try:
+        if args.tags_command == "import":
+            tags = parse_tags(Path(args.file).read_bytes())
+        else:
+            ruleset_id = RULESET_IDS[args.ruleset] if args.ruleset else None
+            fields = {"id": args.id, "name": args.name, "ruleset_id": ruleset_id,
+                      "description": args.description}  # fmt: skip
+            tags = [msgspec.convert(fields, Tag)]
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except (ValueError, msgspec.ValidationError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    saved = await services.tags.save(tags)
+    print(f"defined {saved} tags")
+    return 0
+
+
+async def _api_key(services: Services, args: argparse.Namespace) -> int:
+    from server.services.api_keys import KeyRejected
+    from server.services.legacy_api import UserRef
+
+    account = await services.legacy_api.find_user(UserRef(args.user))
+    if account is None:
+        print(f"no such user: {args.user}", file=sys.stderr)
+        return 1
+    if args.key_command == "revoke":
+        revoked = await services.api_keys.revoke(account.id)
+        print(f"revoked the key of {account.username}" if revoked else "no key to revoke")
+        return 0
+    outcome = await services.api_keys.issue(account.id, args.app_name, args.app_url)
+    if isinstance(outcome, KeyRejected):
+        for field, messages in outcome.errors.items():
+            for message in messages:
+                print(f"{field}: {message}", file=sys.stderr)
+        return 1
+    print(f"api_key: {outcome.api_key}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -292,6 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_services(settings, "user add", args))
     if args.command == "oauth-client":
         return asyncio.run(_with_services(settings, "oauth-client add", args))
+    if args.command in ("api-key", "packs", "tags"):
+        return asyncio.run(_with_services(settings, args.command, args))
     if args.command == "beatmaps":
         return asyncio.run(_import_beatmaps(settings, args))
     if args.command == "channels":

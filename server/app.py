@@ -23,18 +23,25 @@ from server.jobs import start_scheduler
 from server.middleware import AccessLogMiddleware, ApiRateLimitMiddleware, BodyLimitMiddleware
 from server.near_cache import NearCache
 from server.redis_store import open_redis
+from server.repositories.api_keys import ApiKeyRepository
 from server.repositories.beatmaps import BeatmapRepository
 from server.repositories.chat import ChatRepository
 from server.repositories.favourites import FavouriteRepository
+from server.repositories.legacy import LegacyRepository
 from server.repositories.moderation import ModerationRepository
 from server.repositories.notifications import NotificationRepository
 from server.repositories.oauth import OAuthRepository
+from server.repositories.packs import PackRepository
 from server.repositories.relations import RelationRepository
 from server.repositories.replays import ReplayRepository
 from server.repositories.rooms import RoomRepository
+from server.repositories.score_feed import ScoreFeedRepository
+from server.repositories.spotlights import SpotlightRepository
+from server.repositories.user_search import UserSearchRepository
 from server.repositories.users import UserRepository
 from server.routes import ROUTES
 from server.services.accounts import AccountService
+from server.services.api_keys import ApiKeyService
 from server.services.beatmap_attributes import BeatmapAttributes
 from server.services.beatmap_favourites import BeatmapFavourites
 from server.services.beatmap_files import LocalFileStore
@@ -44,26 +51,34 @@ from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatLimits, ChatService, SendLimiter
 from server.services.chat_bot import ChatBot
 from server.services.codes import OneTimeCodes
+from server.services.content import ContentService
 from server.services.credentials import RESET_CODE_SECONDS, CredentialService
+from server.services.legacy_api import LegacyApi
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.mail import Mailer
 from server.services.moderation import ModerationService
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.oauth_apps import OAuthApps
+from server.services.packs import PackService
 from server.services.passwords import PasswordHasher
 from server.services.playlist_scores import PlaylistScores
 from server.services.profile_cache import ProfileCache
+from server.services.profile_pages import ProfilePages
 from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
 from server.services.replays import FileReplaySink, ReplayService
 from server.services.rooms import RoomService
+from server.services.score_feed import ScoreFeed
 from server.services.score_reads import ScoreReads
 from server.services.scores import ScoreService, build_score_service
 from server.services.session_verification import CODE_SECONDS as VERIFY_CODE_SECONDS
 from server.services.session_verification import SessionVerification
+from server.services.site_search import SiteSearch
 from server.services.socket_relay import SocketRelay
+from server.services.spotlights import SpotlightService
+from server.services.tags import TagService
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
 from server.services.web_sessions import WebSessions
@@ -108,6 +123,15 @@ class Services:
     apps: OAuthApps
     web_sessions: WebSessions
     verification: SessionVerification
+    api_keys: ApiKeyService
+    legacy_api: LegacyApi
+    profile_pages: ProfilePages
+    site_search: SiteSearch
+    score_feed: ScoreFeed
+    packs: PackService
+    spotlights: SpotlightService
+    content: ContentService
+    tags: TagService
 
     realtime: Realtime
     socket_relay: SocketRelay
@@ -231,6 +255,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     notifications = NotificationService(
         NotificationRepository(db), redis, settings.notification_endpoint
     )
+    beatmap_attributes = BeatmapAttributes(beatmaps, beatmaps.cache, beatmaps.pp_cache)
     chat = build_chat_service(settings, db, redis, users, relations_repo, profiles, notifications)
     rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps, scores, chat)
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
@@ -267,6 +292,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         rankings,
         near,
         profile_cache,
+        scores.activity.log,
         rebuild_user,
         shared_redis=bool(settings.redis_url),
     )
@@ -282,6 +308,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         FixedWindowLimiter(redis, "password-reset", 5, RESET_CODE_SECONDS),
     )
     apps = OAuthApps(db, OAuthRepository(db), tokens, redis)
+    pages = ProfilePages(beatmaps, scores.activity)
     return Services(
         settings=settings,
         db=db,
@@ -336,7 +363,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
             beatmaps.beatmapset_shape,
             all_statuses_ranked=settings.leaderboards_for_all_statuses,
         ),
-        beatmap_attributes=BeatmapAttributes(beatmaps, beatmaps.cache, beatmaps.pp_cache),
+        beatmap_attributes=beatmap_attributes,
         beatmap_favourites=BeatmapFavourites(db, beatmaps, profile_cache),
         scores=scores,
         score_reads=scores.reads,
@@ -350,6 +377,29 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         web_sessions=WebSessions(
             settings.secret_key, secure=settings.server_url.startswith("https")
         ),
+        api_keys=ApiKeyService(ApiKeyRepository(db)),
+        legacy_api=LegacyApi(
+            LegacyRepository(db),
+            users,
+            beatmaps,
+            beatmap_attributes,
+            scores,
+            replays,
+            all_statuses=settings.leaderboards_for_all_statuses,
+        ),
+        profile_pages=pages,
+        site_search=SiteSearch(UserSearchRepository(db), users, profiles),
+        score_feed=ScoreFeed(ScoreFeedRepository(db), scores),
+        packs=PackService(PackRepository(db), beatmaps, pages),
+        spotlights=SpotlightService(SpotlightRepository(db), users, beatmaps, profiles),
+        content=ContentService(
+            beatmaps.upstream,
+            redis,
+            beatmaps.repo,
+            enabled=settings.upstream_content,
+            cache_seconds=settings.upstream_content_seconds,
+        ),
+        tags=TagService(beatmaps.tags, beatmaps.repo, beatmaps.upstream),
         realtime=realtime,
         socket_relay=SocketRelay(redis),
     )

@@ -110,6 +110,13 @@ class AccessLogMiddleware:
             )
 
 
+# osu! API v1 paths (`/api/get_*`), and the texts v1 and v2 clients know a 429 by: v1
+# clients match this exact message (clients.md §3) and wait for the window.
+V1_PREFIX = "/api/get_"
+_TOO_FAST = b'{"error":"Too Many Attempts."}'
+_V1_TOO_FAST = b'{"error":"Requesting too fast! Slow your operation, cap\'n!"}'
+
+
 class ApiRateLimitMiddleware:
     """S-RL-1 on every /api/ request: osu-web's X-RateLimit-Limit and X-RateLimit-Remaining
     headers, and 429 with Retry-After past the limit. Keyed by bearer token (see
@@ -136,7 +143,7 @@ class ApiRateLimitMiddleware:
             await _send_error(
                 send,
                 429,
-                b'{"error":"Too Many Attempts."}',
+                _V1_TOO_FAST if scope["path"].startswith(V1_PREFIX) else _TOO_FAST,
                 [*limit_headers, (b"retry-after", str(allowance.retry_after).encode())],
             )
             return
@@ -151,6 +158,11 @@ class ApiRateLimitMiddleware:
 
 def _rate_key(scope: Scope, services: Any) -> str:
     request = Request(scope)
+    if scope["path"].startswith(V1_PREFIX):
+        # v1 sends its key in `k`; counted per key like a bearer token (S-RL-1).
+        key = services.api_keys.rate_key(request.query_params.get("k", ""))
+        if key is not None:
+            return f"v1key:{key}"
     token = bearer_token(request.headers)
     if token:
         digest = services.tokens.rate_key(token)

@@ -82,6 +82,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     upstream_retries: int = 2
     upstream_resync_seconds: int = 86_400
     upstream_miss_seconds: int = 600
+    # News, changelog, wiki and comments read through to the upstream API (off by default).
+    upstream_content: bool = False
+    upstream_content_seconds: int = 600
     # Scores: the submission switch (S-SC-1) and how long a score token stays usable.
     score_submission_enabled: bool = True
     score_token_seconds: int = 86_400
@@ -357,6 +360,9 @@ def _beatmap_settings(env: Mapping[str, str]) -> dict[str, Any]:
     if not 0 < timeout <= 120:
         raise SettingsError(f"UPSTREAM_TIMEOUT_SECONDS must be in (0, 120], got {timeout}")
     beatmaps_dir = (env.get("BEATMAPS_DIR") or "").strip()
+    content = _env_bool(env, "UPSTREAM_CONTENT", False)
+    if content and api_url is None:
+        raise SettingsError("UPSTREAM_CONTENT needs UPSTREAM_API_URL")
     return {
         "beatmaps_dir": Path(beatmaps_dir) if beatmaps_dir else None,
         "leaderboards_for_all_statuses": _env_bool(env, "LEADERBOARDS_FOR_ALL_STATUSES", False),
@@ -371,6 +377,8 @@ def _beatmap_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "upstream_retries": _env_int(env, "UPSTREAM_RETRIES", 2, minimum=0),
         "upstream_resync_seconds": _env_int(env, "UPSTREAM_RESYNC_SECONDS", 86_400, minimum=0),
         "upstream_miss_seconds": _env_int(env, "UPSTREAM_MISS_SECONDS", 600, minimum=0),
+        "upstream_content": content,
+        "upstream_content_seconds": _env_int(env, "UPSTREAM_CONTENT_SECONDS", 600, minimum=1),
     }
 
 

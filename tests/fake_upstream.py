@@ -96,6 +96,10 @@ class FakeUpstream:
         self.valid_tokens: set[str] = set()
         self.bad_mirror = "error"  # error | wrong_bytes | not_found
         self.url = ""
+        # API content read through by the server (news, wiki, ...): JSON by path below /api/v2.
+        self.content: dict[str, Any] = {}
+        # GET tags: the beatmap tag list upstream answers ({"tags": tag_list}).
+        self.tag_list: list[dict[str, Any]] = []
 
     def add_set(self, n_beatmaps: int = 2, **fields: Any) -> FakeSet:
         """A new upstream set with synthetic difficulties."""
@@ -243,6 +247,25 @@ class FakeUpstream:
                 return Response(b"", status_code=404)
             return Response(make_osz({f"{i}.osu": d for i, d in fake.beatmaps.items()}))
 
+        async def tags(request: Request) -> Response:
+            self.hits["tags"] += 1
+            if (bad := await self._misbehave()) is not None:
+                return bad
+            if not self._authorised(request):
+                return JSONResponse({"authentication": "basic"}, status_code=401)
+            return JSONResponse({"tags": self.tag_list})
+
+        async def content(request: Request) -> Response:
+            self.hits["content"] += 1
+            if (bad := await self._misbehave()) is not None:
+                return bad
+            if not self._authorised(request):
+                return JSONResponse({"authentication": "basic"}, status_code=401)
+            found = self.content.get(request.path_params["path"])
+            if found is None:
+                return JSONResponse({"error": "Not found"}, status_code=404)
+            return JSONResponse({**found, "query": dict(request.query_params)})
+
         return Starlette(
             routes=[
                 Route("/oauth/token", token, methods=["POST"]),
@@ -252,6 +275,8 @@ class FakeUpstream:
                 Route("/good/osu/{id:int}", good_mirror),
                 Route("/d/{id:int}", osz),
                 Route("/bad/d/{id:int}", bad_osz),
+                Route("/api/v2/tags", tags),
+                Route("/api/v2/{path:path}", content),
             ]
         )
 

@@ -157,6 +157,13 @@ class Beatmapset(msgspec.Struct, frozen=True, kw_only=True):
     recent_favourites: list[int] | UnsetType = UNSET
 
 
+class TagCount(msgspec.Struct, frozen=True):
+    """A tag on a beatmap and how many players put it there (osu-web's top_tag_ids)."""
+
+    tag_id: int
+    count: int
+
+
 class Beatmap(msgspec.Struct, frozen=True, kw_only=True):
     """APIBeatmap (osu-web BeatmapTransformer), with `beatmapset` when included."""
 
@@ -191,7 +198,7 @@ class Beatmap(msgspec.Struct, frozen=True, kw_only=True):
     checksum: str
     max_combo: int
     current_user_playcount: int = 0
-    top_tag_ids: list[int] = msgspec.field(default_factory=list)
+    top_tag_ids: list[TagCount] = msgspec.field(default_factory=list)
     current_user_tag_ids: list[int] = msgspec.field(default_factory=list)
     beatmapset: Beatmapset | UnsetType = UNSET
     failtimes: Failtimes | UnsetType = UNSET

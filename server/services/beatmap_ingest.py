@@ -27,6 +27,8 @@ from server.repositories.beatmaps import (
     BeatmapsetRecord,
     DifficultyRecord,
 )
+from server.repositories.user_activity import ActivityRepository
+from server.services.activity import EventLog
 from server.services.beatmap_cache import cached_keys_of
 from server.services.beatmap_files import ChecksumMismatch, FileStore, md5_hex
 from server.services.osu_files import MAX_OSU_BYTES, OsuMetadata, read_osu_metadata
@@ -203,6 +205,8 @@ class BeatmapIngest:
         self._redis = redis
         self._semaphore = asyncio.Semaphore(_ANALYSIS_CONCURRENCY)
         self._changed_listeners: list[Callable[[list[int]], Awaitable[None]]] = []
+        # beatmapsetUpload / beatmapsetApprove events, in the transaction that stores the set.
+        self._events = EventLog(ActivityRepository(db))
 
     def on_sets_changed(self, listener: Callable[[list[int]], Awaitable[None]]) -> None:
         """Await `listener(set_ids)` after a set is added or changed (the metadata hub's
@@ -374,6 +378,13 @@ class BeatmapIngest:
         async with self._db.transaction():
             if set_change is not Change.UNCHANGED:
                 await self._repo.save_beatmapset(set_record, exists=existing_set is not None)
+                # Events go on the mapper's activity; local files name no mapper (user 0).
+                if set_record.user_id > 0 and existing_set is None:
+                    await self._events.beatmapset_uploaded(set_record)
+                if set_record.user_id > 0 and (
+                    existing_set is None or existing_set.status != set_record.status
+                ):
+                    await self._events.beatmapset_approved(set_record)  # only when approved
             elif entry.synced:
                 await self._repo.mark_synced(entry.beatmapset_id, now)
             for beatmap_id, (record, computed) in new_records.items():

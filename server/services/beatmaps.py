@@ -30,8 +30,10 @@ from server.models.beatmaps import (
     NamedId,
     NominationsSummary,
     Owner,
+    TagCount,
 )
 from server.near_cache import NearCache
+from server.repositories.beatmap_tags import TagRepository
 from server.repositories.beatmaps import BeatmapRecord, BeatmapRepository, BeatmapsetRecord
 from server.services.beatmap_cache import (
     LOOKUP_CACHE_PREFIX,
@@ -47,6 +49,8 @@ from server.services.osu_files import OszError, read_osz
 from server.services.upstream import Upstream
 
 _UPSTREAM_FETCHES_PER_REQUEST: Final = 5
+# osu-web's beatmap_tags.top_count: how many of a beatmap's tags its JSON lists.
+TOP_TAGS: Final = 50
 _encoder = msgspec.json.Encoder()
 
 
@@ -90,6 +94,7 @@ class BeatmapService:
         self._all_statuses = all_statuses_ranked
         self._proxy_downloads = proxy_downloads
         self._server_url = server_url.rstrip("/")
+        self.tags = TagRepository(db)
 
     async def aclose(self) -> None:
         """Close the upstream client and free parsed beatmaps."""
@@ -359,16 +364,59 @@ class BeatmapService:
         shape = self.beatmapset_shape(record, beatmaps, favourited=favourited)
         # The set's mapper; guest difficulties are not tracked (no per-difficulty owners).
         owners = [Owner(id=record.user_id, username=record.creator)] if record.user_id > 0 else []
+        top, mine = await self._tag_ids([b.id for b in beatmaps], user_id)
         return msgspec.structs.replace(
             shape,
             beatmaps=[
-                msgspec.structs.replace(self.beatmap_shape(b, extended=True), owners=owners)
+                msgspec.structs.replace(
+                    self.beatmap_shape(b, extended=True),
+                    owners=owners,
+                    top_tag_ids=top.get(b.id, []),
+                    current_user_tag_ids=mine.get(b.id, []),
+                )
                 for b in beatmaps
             ],
-            converts=await self._converts(beatmaps),
+            converts=[
+                msgspec.structs.replace(c, top_tag_ids=top.get(c.id, []))
+                for c in await self._converts(beatmaps)
+            ],
             description={"description": ""},
             recent_favourites=[],
         )
+
+    async def sets_with_beatmaps(
+        self, set_ids: Sequence[int], user_id: int | None
+    ) -> list[Beatmapset]:
+        """Sets with their beatmaps in the order given (profile set lists); unknown ids are
+        left out."""
+        records = {r.id: r for r in await self.repo.beatmapsets_by_ids(set_ids)}
+        ordered = [records[i] for i in dict.fromkeys(set_ids) if i in records]
+        beatmaps: dict[int, list[BeatmapRecord]] = {r.id: [] for r in ordered}
+        for beatmap in await self.repo.beatmaps_of_sets([r.id for r in ordered]):
+            beatmaps[beatmap.beatmapset_id].append(beatmap)
+        favourites = (
+            await self.repo.favourited_among(user_id, [r.id for r in ordered]) if user_id else set()
+        )
+        return [
+            self.beatmapset_shape(r, beatmaps.get(r.id, []), favourited=r.id in favourites)
+            for r in ordered
+        ]
+
+    async def _tag_ids(
+        self, beatmap_ids: list[int], user_id: int | None
+    ) -> tuple[dict[int, list[TagCount]], dict[int, list[int]]]:
+        """Top tags per beatmap (at most TOP_TAGS, osu-web's beatmap_tags.top_count) and the
+        viewer's own tags per beatmap."""
+        top: dict[int, list[TagCount]] = {}
+        for beatmap_id, tag_id, votes in await self.tags.counts(beatmap_ids):
+            entries = top.setdefault(beatmap_id, [])
+            if len(entries) < TOP_TAGS:
+                entries.append(TagCount(tag_id, votes))
+        mine: dict[int, list[int]] = {}
+        if user_id is not None:
+            for beatmap_id, tag_id in await self.tags.user_tags(user_id, beatmap_ids):
+                mine.setdefault(beatmap_id, []).append(tag_id)
+        return top, mine
 
     async def _converts(self, beatmaps: Sequence[BeatmapRecord]) -> list[Beatmap]:
         """osu! beatmaps as the other rulesets play them, with the core's star ratings."""

@@ -32,6 +32,7 @@ from server.repositories.chat import ChatRepository
 from server.repositories.moderation import HistoryEntry, ModerationRepository
 from server.repositories.users import UserAccount, UserRepository
 from server.services.accounts import username_errors
+from server.services.activity import EventLog
 from server.services.leaderboards import Leaderboards
 from server.services.notifications import NotificationService
 from server.services.profile_cache import ProfileCache
@@ -98,6 +99,7 @@ class ModerationService:
         rankings: RankingService,
         near: NearCache,
         profiles: ProfileCache,
+        events: EventLog,
         rebuild_user: Callable[[int], Awaitable[None]],
         *,
         shared_redis: bool,
@@ -114,6 +116,7 @@ class ModerationService:
         self._rankings = rankings
         self._near = near
         self._profiles = profiles
+        self._events = events
         self._rebuild_user = rebuild_user
         # Whether other processes can hear this one (a real Redis); the in-process stand-in
         # of the embedded default reaches only this process.
@@ -203,6 +206,8 @@ class ModerationService:
         async with self._db.transaction():
             await self._repo.rename(user.id, user.username, new_name, _now())
             await self._record(user.id, actor_id, "rename", f"{user.username} -> {new_name}", None)
+            # Shown on the profile's recent activity (osu-web's usernameChange event).
+            await self._events.username_changed(user.id, user.username, new_name)
         live = await self._after_change(user.id)
         live = await self._signal_hubs(user.id, RENAME + new_name) and live
         live = await self._refresh_boards(user.id) and live

@@ -35,6 +35,31 @@ LEGACY_MOD_BITS: Mapping[str, int] = {
 }  # fmt: skip
 
 
+# The HitResults that count towards the maximum achievable combo (lazer's AffectsCombo),
+# by their JSON names: the legacy header's "perfect" is max combo == that sum.
+_COMBO_RESULTS = frozenset(
+    {
+        "miss",
+        "meh",
+        "ok",
+        "good",
+        "great",
+        "perfect",
+        "large_tick_hit",
+        "large_tick_miss",
+        "slider_tail_hit",
+        "legacy_combo_increase",
+        "combo_break",
+    }
+)
+
+
+def achievable_combo(maximum_statistics: Mapping[str, int]) -> int:
+    """The highest combo a play can reach, from lazer's maximum_statistics ("perfect" in a
+    legacy header or API v1 is a max combo equal to it)."""
+    return sum(n for kind, n in maximum_statistics.items() if kind in _COMBO_RESULTS)
+
+
 class ReplayFrame(msgspec.Struct, frozen=True, array_like=True):
     """One LegacyReplayFrame: absolute time in ms, mouse (or mania keys), buttons."""
 
@@ -132,3 +157,40 @@ def encode_osr(score: ReplayScore, frames: Iterable[ReplayFrame]) -> bytes:
             struct.pack("<q", score.score_id),
         ]
     )  # fmt: skip
+
+
+def _skip_string(data: bytes, at: int) -> int:
+    """The offset after the `.osr` string starting at `at`."""
+    marker = data[at]
+    at += 1
+    if marker == 0:
+        return at
+    if marker != 0x0B:
+        raise ValueError("bad string marker")
+    length = shift = 0
+    while True:
+        byte = data[at]
+        at += 1
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return at + length
+
+
+def frame_stream(osr: bytes) -> bytes:
+    """The LZMA-compressed frame data of an `.osr` (what API v1's get_replay sends);
+    ValueError when the file is malformed."""
+    try:
+        at = 5  # ruleset byte, int32 version
+        for _ in range(3):  # beatmap MD5, player, replay MD5
+            at = _skip_string(osr, at)
+        at += 12 + 4 + 2 + 1 + 4  # six counts, score, combo, perfect, mods
+        at = _skip_string(osr, at)  # life bar
+        at += 8  # timestamp
+        (length,) = struct.unpack_from("<i", osr, at)
+    except (IndexError, struct.error) as exc:
+        raise ValueError("truncated replay") from exc
+    at += 4
+    if length < 0 or at + length > len(osr):
+        raise ValueError("truncated replay")
+    return osr[at : at + length]

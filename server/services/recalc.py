@@ -26,6 +26,7 @@ from server.core import pp as corepp
 from server.db import Database
 from server.repositories.beatmaps import BeatmapRecord
 from server.repositories.scores import PlayCounters, ScoreRecord, ScoreRepository
+from server.repositories.user_activity import ActivityRepository
 from server.services import scoring
 from server.services.beatmap_statuses import awards_pp
 from server.services.beatmaps import BeatmapService
@@ -127,6 +128,7 @@ class Recalculator:
         self._pp = pp_cache
         self._all_statuses = all_statuses
         self.pp_version = corepp.algorithm_version()
+        self._activity = ActivityRepository(db)
 
     async def _beatmap(
         self, cache: dict[int, BeatmapRecord | None], beatmap_id: int
@@ -320,6 +322,7 @@ class Recalculator:
                 accuracy = scoring.weighted_accuracy([a for _, a in top])
                 counters = await self._recount_plays(user_id, ruleset)
                 await self._repo.set_play_counters(user_id, ruleset, counters)
+                await self._activity.recount_plays(user_id)  # "most played" per beatmap
                 await self._repo.set_derived_statistics(
                     user_id,
                     ruleset,

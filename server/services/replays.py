@@ -49,7 +49,7 @@ from server.hub_bus import BusMessage, HubBus
 from server.models.rulesets import RULESETS
 from server.repositories.replays import ReplayRepository
 from server.services.limits import FixedWindowLimiter
-from server.services.osr import ReplayFrame, ReplayScore, encode_osr
+from server.services.osr import ReplayFrame, ReplayScore, achievable_combo, encode_osr
 
 if TYPE_CHECKING:
     from server.services.scores import ScoreService, StoredScore
@@ -69,23 +69,6 @@ _MARK_BACKOFF_SECONDS: Final = 0.5
 # Replay downloads per user per minute, osu-web's `scores_download` throttle (S-RL-1):
 # each is a file read, and lazer's replay screen asks once per replay watched.
 REPLAY_DOWNLOADS_PER_MINUTE: Final = 10
-# The HitResults that count towards the maximum achievable combo (lazer's AffectsCombo),
-# by their JSON names: the legacy header's "perfect" is max combo == that sum.
-_COMBO_RESULTS: Final = frozenset(
-    {
-        "miss",
-        "meh",
-        "ok",
-        "good",
-        "great",
-        "perfect",
-        "large_tick_hit",
-        "large_tick_miss",
-        "slider_tail_hit",
-        "legacy_combo_increase",
-        "combo_break",
-    }
-)
 _HIT_RESULTS: Final = frozenset({"meh", "ok", "good", "great", "perfect"})
 
 
@@ -405,7 +388,7 @@ def replay_header(stored: StoredScore) -> ReplayScore | None:
     if not any(statistics.get(kind, 0) > 0 for kind in _HIT_RESULTS):
         return None
     maximum: dict[str, int] = msgspec.json.decode(score.maximum_statistics, type=dict[str, int])
-    achievable = sum(count for kind, count in maximum.items() if kind in _COMBO_RESULTS)
+    achievable = achievable_combo(maximum)
     return ReplayScore(
         score_id=stored.score_id,
         ruleset_id=score.ruleset_id,

@@ -34,9 +34,11 @@ from server.repositories.scores import (
     ScoreRepository,
     StatisticsDelta,
 )
+from server.repositories.user_activity import ActivityRepository
 from server.repositories.users import UserAccount, UserRepository
 from server.services import mods as lazer_mods
 from server.services import scoring
+from server.services.activity import ActivityService
 from server.services.beatmap_statuses import awards_pp, has_leaderboard
 from server.services.beatmaps import BeatmapService
 from server.services.leaderboards import Leaderboards
@@ -157,6 +159,8 @@ class ScoreService:
         self._enabled = submission_enabled
         self._token_ttl = timedelta(seconds=token_seconds)
         self.pp_version = corepp.algorithm_version()
+        # Play counts per beatmap and rank events are written in the submission's transaction.
+        self.activity = ActivityService(ActivityRepository(db), users, beatmaps.repo, repo)
 
     @property
     def submission_enabled(self) -> bool:
@@ -434,6 +438,7 @@ class ScoreService:
             if playlist is not None:
                 await playlist.record(score_id, record)
             await self.repo.add_beatmap_play(beatmap.id, record.passed)
+            await self.activity.play_counted(record.user_id, beatmap.id)
             grades = dict.fromkeys(_GRADE_COLUMNS.values(), 0)
             ranked_delta = 0
             old_best_id: int | None = None
@@ -460,6 +465,16 @@ class ScoreService:
                             grades[_GRADE_COLUMNS[old.grade]] -= 1
                     if record.grade in _GRADE_COLUMNS:
                         grades[_GRADE_COLUMNS[record.grade]] += 1
+                    await self.activity.new_best(
+                        user_id=record.user_id,
+                        beatmap=beatmap,
+                        board=record.ruleset,
+                        ruleset_id=record.ruleset_id,
+                        grade=record.grade,
+                        score_id=score_id,
+                        total_score=record.total_score,
+                        old_best=old,
+                    )
             if awards and record.pp is not None:
                 old_pp = await self.repo.pp_best(record.user_id, record.ruleset, record.beatmap_id)
                 if old_pp is None or record.pp > old_pp:

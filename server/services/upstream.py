@@ -1,5 +1,6 @@
-"""The upstream fetcher: beatmap metadata from an osu! API v2 compatible server, `.osu` files
-and `.osz` archives from mirrors. Off unless UPSTREAM_API_URL is set.
+"""The upstream fetcher: beatmap metadata (and the beatmap tag list) from an osu! API v2
+compatible server, `.osu` files and `.osz` archives from mirrors. Off unless UPSTREAM_API_URL
+is set.
 
 Every call is bounded (a per-request timeout, a few retries with a short backoff) and every
 failure is a value: upstream being slow, down or answering garbage makes a lookup miss, never
@@ -19,6 +20,7 @@ from typing import Annotated, Any
 import httpx
 import msgspec
 
+from server.models.tags import TagsEnvelope
 from server.services.beatmap_files import md5_hex
 from server.settings import Settings
 
@@ -223,6 +225,41 @@ class Upstream:
             f"beatmapsets/{beatmapset_id}", {}, UpstreamBeatmapset
         )
         return found
+
+    async def tags(self) -> TagsEnvelope | None:
+        """Upstream's GET tags (every beatmap tag); None when upstream says 404."""
+        if not self.enabled:
+            return None
+        found: TagsEnvelope | None = await self._api_get("tags", {}, TagsEnvelope)
+        return found
+
+    async def content(self, path: str, params: list[tuple[str, str]]) -> bytes | None:
+        """An API answer passed through as JSON bytes (news, changelog, wiki, comments); None
+        when upstream says 404. Raises UpstreamError when it fails or answers other than a
+        JSON object."""
+        assert self._api is not None
+        url = f"{self._api}/{path}"
+        pairs: list[tuple[str, str | int | float | bool | None]] = list(params)
+        query = httpx.QueryParams(pairs)
+
+        async def once() -> bytes | None:
+            token = await self._token(refresh=False)
+            response = await self._http.get(url, params=query, headers=_auth(token))
+            if response.status_code == 401:
+                token = await self._token(refresh=True)
+                response = await self._http.get(url, params=query, headers=_auth(token))
+            if response.status_code == 404:
+                return None
+            if response.status_code != 200 or len(response.content) > _MAX_JSON_BYTES:
+                raise UpstreamError(f"GET {path} answered {response.status_code}")
+            try:
+                msgspec.json.decode(response.content, type=dict[str, Any])
+            except msgspec.DecodeError:
+                raise UpstreamError(f"GET {path}: not a JSON object") from None
+            return response.content
+
+        result: bytes | None = await self._with_retries(once)
+        return result
 
     async def _download(self, url: str, limit: int) -> bytes:
         async def once() -> bytes:

@@ -169,6 +169,12 @@ async def test_rename_keeps_the_old_name_resolvable(
     connections = services.realtime.transport.connections.values()
     assert {c.username for c in connections if c.user_id == player.id} == {new}
     await hub.wire.close()
+    # The profile's recent activity shows the change (osu-web's usernameChange event).
+    activity = await client.get(
+        f"/api/v2/users/{player.id}/recent_activity", headers=player.headers
+    )
+    [event] = [e for e in activity.json() if e["type"] == "usernameChange"]
+    assert event["user"]["username"] == new and event["user"]["previousUsername"] == old
 
 
 async def test_roles_show_as_groups_and_gate_the_admin_api(

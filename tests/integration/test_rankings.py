@@ -66,7 +66,7 @@ async def test_rankings_order_pages_and_country(client: httpx.AsyncClient, servi
         await client.get("/api/v2/rankings/nope/performance", headers=viewer.headers)
     ).status_code == 404
     assert (
-        await client.get("/api/v2/rankings/osu/charts", headers=viewer.headers)
+        await client.get("/api/v2/rankings/osu/nonsense", headers=viewer.headers)
     ).status_code == 404
     bad = await client.get("/api/v2/rankings/osu/performance?country=NZL", headers=viewer.headers)
     assert bad.status_code == 422

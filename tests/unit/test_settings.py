@@ -63,6 +63,7 @@ def test_production_settings(tmp_path: Path) -> None:
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
         ({"SEASONAL_BACKGROUNDS_ENDS_AT": "soon"}, "SEASONAL_BACKGROUNDS_ENDS_AT"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"UPSTREAM_CONTENT": "true"}, "UPSTREAM_CONTENT"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, env: dict[str, str], names: str) -> None:
