@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import httpx
 import msgspec
-from redis.exceptions import RedisError
 
 from server.models.content import (
     ChangelogIndex,
@@ -30,10 +29,17 @@ from server.models.content import (
     NewsSearch,
     NewsSidebar,
 )
+from server.redis_store import REDIS_DOWN
 from server.repositories.beatmaps import BeatmapRepository
 from server.services.upstream import Upstream, UpstreamError
 
 log = logging.getLogger(__name__)
+# Upstream failing, or the Redis its token lives in.
+_UPSTREAM_DOWN: Final[tuple[type[BaseException], ...]] = (
+    UpstreamError,
+    httpx.HTTPError,
+    *REDIS_DOWN,
+)
 
 _CACHE_PREFIX: Final = "content:"
 _MISSING: Final = b"-"  # a cached upstream 404
@@ -96,19 +102,19 @@ class ContentService:
         key = _CACHE_PREFIX + path + "?" + "&".join(f"{k}={v}" for k, v in sorted(params))
         try:
             cached = await self._redis.get(key)
-        except (RedisError, OSError):
+        except REDIS_DOWN:
             cached = None
         if cached is not None:
             data = cached if isinstance(cached, bytes) else str(cached).encode()
             return ContentMissing.NOT_FOUND if data == _MISSING else msgspec.Raw(data)
         try:
             body = await self._upstream.content(path, list(params))
-        except (UpstreamError, httpx.HTTPError, RedisError, OSError) as exc:
+        except _UPSTREAM_DOWN as exc:
             log.warning("content read-through of %s failed: %s", path, exc)
             return None
         try:
             await self._redis.set(key, body if body is not None else _MISSING, ex=self._seconds)
-        except (RedisError, OSError):
+        except REDIS_DOWN:
             log.warning("content cache write failed for %s", path)
         return ContentMissing.NOT_FOUND if body is None else msgspec.Raw(body)
 
