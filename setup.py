@@ -12,11 +12,15 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 from setuptools_rust import Binding, RustExtension
 
-HEADERS = Path(__file__).parent / "rust_core" / "include"
+ROOT = Path(__file__).parent
+HEADERS = ROOT / "rust_core" / "include"
+SQL = ROOT / "sql"
 
 
 class BuildPyWithHeader(build_py):
-    """Ship the C headers inside the package: they are the cffi cdef that server/core reads."""
+    """Ship what the server reads at run time inside the package: the C headers (the cffi cdef
+    that server/core reads) and the top-level `sql/` (named queries and migrations, found by
+    server/db as `server/sql`)."""
 
     def run(self) -> None:
         super().run()
@@ -24,6 +28,15 @@ class BuildPyWithHeader(build_py):
         target.mkdir(parents=True, exist_ok=True)
         for header in HEADERS.glob("*.h"):
             shutil.copyfile(header, target / header.name)
+        sql_target = Path(self.build_lib) / "server" / "sql"
+        if sql_target.exists():
+            shutil.rmtree(sql_target)  # a file removed from sql/ must not linger in the wheel
+        for source in sorted(SQL.rglob("*.sql")):
+            destination = sql_target / source.relative_to(SQL)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+        if not any((sql_target / "migrations").glob("*.sql")):
+            raise SystemExit(f"no migrations under {SQL}: the source tree is incomplete")
 
 
 setup(

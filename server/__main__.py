@@ -11,17 +11,20 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from server.db import MissingResource
 from server.db.sqlfile import SqlFileError
 from server.settings import Settings, SettingsError, load_settings
 
 
 def _check_sql_files() -> None:
-    """Parse every named query and migration before doing anything: a malformed file stops
-    the command with its file and line rather than a traceback from inside the server."""
-    from server.db import SQL_DIR
+    """Check the packaged resources and parse every named query and migration before doing
+    anything: a missing or malformed file stops the command with a message naming it rather
+    than a traceback from inside the server (or a `migrate` that silently applies nothing)."""
+    from server.db import SQL_DIR, check_resources
     from server.db.migrations import discover
     from server.db.sqlfile import DIALECTS, ddl_statements, load_query_dir
 
+    check_resources()
     load_query_dir(SQL_DIR / "queries")
     for migration in discover():
         for dialect in DIALECTS:
@@ -256,6 +259,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_sql_files()
     except SqlFileError as exc:
         print(f"SQL file error: {exc}", file=sys.stderr)
+        return 2
+    except MissingResource as exc:
+        print(f"installation error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        import server.core  # noqa: F401  (the Rust core and its headers are packaged too)
+    except ImportError as exc:
+        print(f"installation error: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
         import uvicorn

@@ -21,7 +21,34 @@ from sqlalchemy import text
 
 from server.db.sqlfile import NamedQuery, Operation, load_query_dir
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+def _sql_dir() -> Path:
+    """Where the named queries and migrations are: inside the package when installed (setup.py
+    copies the top-level `sql/` in at build time), the checkout's `sql/` in an editable
+    install. Never the working directory."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "sql"
+    return packaged if packaged.is_dir() else package.parent / "sql"
+
+
+SQL_DIR = _sql_dir()
+
+
+class MissingResource(Exception):
+    """A file the server reads at run time is not where the install put it."""
+
+
+def check_resources(sql_dir: Path = SQL_DIR) -> None:
+    """Stop with a clear message when the install lacks the SQL files (a wheel built without
+    them would otherwise migrate nothing and fail every request)."""
+    for part in ("queries", "migrations"):
+        directory = sql_dir / part
+        if not any(directory.glob("*.sql")):
+            raise MissingResource(
+                f"no SQL files in {directory}: this install of osu-lean-server lacks its packaged "
+                "`sql/` resources; reinstall from a complete source tree or wheel"
+            )
+
 
 Row = dict[str, Any]
 
