@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from server.db import MissingResource
+from server.db.migrations import Migration
 from server.db.sqlfile import SqlFileError
 from server.settings import Settings, SettingsError, load_settings
 
@@ -49,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to bind (default: $HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (default: $PORT or 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: $WEB_CONCURRENCY or 1); more than one needs REDIS_URL",
+    )
 
     commands.add_parser(
         "migrate",
@@ -181,7 +187,7 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _migrate(settings: Settings) -> int:
+async def _apply_migrations(settings: Settings) -> list[Migration]:
     from server.db import Database
     from server.db.migrations import migrate
 
@@ -190,9 +196,13 @@ async def _migrate(settings: Settings) -> int:
     db = Database(settings.database_url, settings.dialect)
     await db.connect()
     try:
-        applied = await migrate(db)
+        return await migrate(db)
     finally:
         await db.disconnect()
+
+
+async def _migrate(settings: Settings) -> int:
+    applied = await _apply_migrations(settings)
     names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none (up to date)"
     print(f"applied migrations: {names}")
     return 0
@@ -244,6 +254,66 @@ async def _with_services(settings: Settings, action: str, args: argparse.Namespa
         await db.disconnect()
 
 
+def _worker_count(settings: Settings, requested: int | None) -> int:
+    """How many worker processes to run: `--workers`, else WEB_CONCURRENCY.
+
+    Workers share tokens, limits, hub groups and caches only through Redis: without
+    REDIS_URL an explicit `--workers N` is refused, and a WEB_CONCURRENCY a buildpack set is
+    reduced to one worker with a warning (the deploy still serves)."""
+    if requested is not None and requested < 1:
+        raise SettingsError(f"--workers must be at least 1, got {requested}")
+    workers = requested or settings.web_concurrency
+    if workers > 1 and not settings.redis_url:
+        if requested is not None:
+            raise SettingsError(
+                f"--workers {workers} needs REDIS_URL: worker processes share sessions, rate "
+                "limits and hub groups only through Redis"
+            )
+        logging.getLogger("server").warning(
+            "WEB_CONCURRENCY=%d ignored: several workers need REDIS_URL to share state; "
+            "running one worker",
+            workers,
+        )
+        workers = 1
+    return workers
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    try:
+        workers = _worker_count(settings, args.workers)
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    # Each worker loads its settings from the environment: make WEB_CONCURRENCY say how many
+    # there are (the API limiter's per-process share while Redis is down is based on it).
+    os.environ["WEB_CONCURRENCY"] = str(workers)
+    options: dict[str, object] = {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        # Client IPs come from TRUSTED_PROXY_HOPS (server/http.py), not uvicorn's guess.
+        "proxy_headers": False,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "workers": workers,
+    }
+    if settings.embedded and workers > 1:
+        # The embedded default migrates itself at start-up: do it once here, before the
+        # workers start together on one SQLite file.
+        asyncio.run(_apply_migrations(settings))
+    if workers == 1:
+        from server.app import create_app
+
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+    else:
+        # Workers are separate processes: each builds its app from the environment.
+        uvicorn.run("server.app:app_from_environment", factory=True, **options)  # type: ignore[arg-type]
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
@@ -269,20 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"installation error: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        import uvicorn
-
-        from server.app import create_app
-
-        uvicorn.run(
-            create_app(settings),
-            host=args.host or settings.host,
-            port=args.port or settings.port,
-            # Client IPs come from TRUSTED_PROXY_HOPS (server/http.py), not uvicorn's guess.
-            proxy_headers=False,
-            log_level=settings.log_level,
-            access_log=False,
-        )
-        return 0
+        return _serve(settings, args)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "user":

@@ -276,3 +276,11 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.router.redirect_slashes = False
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app factory each worker process of `serve --workers N` calls (uvicorn imports it by
+    name, so the settings are read again from the environment in every worker)."""
+    from server.settings import load_settings
+
+    return create_app(load_settings())
