@@ -121,7 +121,7 @@ async def read_fields(request: Request) -> dict[str, str]:
                 for key, value in data.items():
                     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
                         fields[str(key)] = str(value)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # msgspec: nested past ~1000 levels
         fail(400, "request body is not valid JSON")
     except MultiPartException as exc:
         fail(400, f"malformed form body: {exc.message}")

@@ -222,7 +222,7 @@ async def _attribute_params(request: Request) -> dict[str, Any]:
         if body.strip():
             try:
                 data = msgspec.json.decode(body)
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deep
                 fail(400, "request body is not valid JSON")
             if not isinstance(data, dict):
                 fail(400, "request body must be a JSON object")
@@ -256,7 +256,7 @@ def _mods_value(raw: Any) -> Any:
             fail(422, "mods bitmask out of range")
         return raw
     if isinstance(raw, str):
-        return int(raw) if raw.isdigit() and len(raw) < 11 else raw
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 11 else raw
     if isinstance(raw, list) and len(raw) <= 32:
         # "NM" (ossapi's spelling of no mods) is not an acronym the core knows.
         items = [m for m in raw if m != "NM"]

@@ -50,7 +50,7 @@ async def notification_socket(websocket: WebSocket) -> None:
                 return
             try:
                 event = msgspec.json.decode(text).get("event")
-            except (msgspec.DecodeError, AttributeError):
+            except (msgspec.DecodeError, AttributeError, RecursionError):
                 continue  # lazer only ever sends chat.start / chat.end; ignore anything else
             if event == "chat.start":
                 chat_started.set()

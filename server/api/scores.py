@@ -172,7 +172,8 @@ async def show_score(request: Request) -> Response:
 async def _user(request: Request) -> UserAccount:
     raw = str(request.path_params.get("user", ""))
     users = services(request).users
-    account = await users.by_id(int(raw)) if raw.isdigit() and len(raw) <= 10 else None
+    numeric = raw.isascii() and raw.isdigit() and len(raw) <= 10
+    account = await users.by_id(int(raw)) if numeric else None
     if account is None:
         account = await users.by_username(raw.removeprefix("@"))
     if account is None or account.is_restricted:

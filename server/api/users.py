@@ -40,7 +40,7 @@ async def show_user(request: Request) -> Response:
         account = await svc.users.by_username(raw[1:])
     elif key == "username":
         account = await svc.users.by_username(raw)
-    elif raw.isdigit() and len(raw) < 12:
+    elif raw.isascii() and raw.isdigit() and len(raw) < 12:
         account = await svc.users.cached_by_id(int(raw))
         if account is None and key != "id":
             account = await svc.users.by_username(raw)

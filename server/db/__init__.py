@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import databases
+from pymysql.err import IntegrityError as PyMySQLIntegrityError  # type: ignore[import-untyped]
 from sqlalchemy import text
 
 from server.db.sqlfile import NamedQuery, Operation, load_query_dir
@@ -51,6 +52,10 @@ def check_resources(sql_dir: Path = SQL_DIR) -> None:
 
 
 Row = dict[str, Any]
+
+# A unique key already taken (a row stored meanwhile by another writer), as each driver
+# raises it.
+DUPLICATE_KEY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, PyMySQLIntegrityError)
 
 
 def _parse_sqlite_datetime(raw: bytes) -> datetime:

@@ -84,7 +84,7 @@ def connection_token_valid(key: bytes, token: str, hub: str, user_id: int, now: 
     """Whether `token` was issued by `connection_token` for this hub and user, unexpired."""
     body, _, mac = token.rpartition(".")
     expires, _, _ = body.partition(".")
-    if not expires.isdigit() or int(expires) < now:
+    if not (expires.isascii() and expires.isdigit()) or int(expires) < now:
         return False
     return hmac.compare_digest(mac, _connection_mac(key, hub, user_id, body))
 
@@ -270,7 +270,7 @@ class HubTransport:
         head, separator, rest = buffer.partition(RECORD_SEPARATOR)
         try:
             request = msgspec.json.decode(head, type=_Handshake) if separator else None
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             request = None
         if request is None:
             await self._refuse(websocket, "Handshake request is invalid.")

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from pymysql.err import IntegrityError as PyMySQLIntegrityError  # type: ignore[import-untyped]
 from pypika import Criterion, MySQLQuery, Order, Parameter, SQLLiteQuery, Table
 from pypika import functions as fn
 from pypika.terms import CustomFunction, Term
 
-from server.db import Database
+from server.db import DUPLICATE_KEY_ERRORS, Database
 from server.near_cache import NearCache
 
-# A unique key already taken (a set or beatmap stored meanwhile by another writer), as each
-# driver raises it.
-DUPLICATE_KEY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, PyMySQLIntegrityError)
+__all__ = ["DUPLICATE_KEY_ERRORS"]  # re-exported for the ingest path
 
 
 class BeatmapsetRecord(msgspec.Struct, frozen=True, kw_only=True):

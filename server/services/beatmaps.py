@@ -974,7 +974,7 @@ def _encode_cursor_string(cursor: dict[str, str | int]) -> str:
 def _decode_cursor_string(raw: str) -> dict[str, str] | None:
     try:
         data = msgspec.json.decode(base64.urlsafe_b64decode(raw.encode()))
-    except (binascii.Error, msgspec.DecodeError, ValueError, UnicodeEncodeError):
+    except (binascii.Error, msgspec.DecodeError, ValueError, UnicodeEncodeError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None

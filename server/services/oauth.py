@@ -113,6 +113,8 @@ class OAuthService:
             client_id = int(request.client_id)
         except ValueError:
             return _INVALID_CLIENT
+        if not 0 < client_id < 2**63:  # beyond a BIGINT no client exists (nor can be bound)
+            return _INVALID_CLIENT
         client = await self._clients.client(client_id)
         if client is None or client.revoked:
             return _INVALID_CLIENT
