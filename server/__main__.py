@@ -297,6 +297,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # Client IPs come from TRUSTED_PROXY_HOPS (server/http.py), not uvicorn's guess.
         "proxy_headers": False,
         "log_level": settings.log_level,
+        # One format for uvicorn's lines and ours (server/logs.py configured the root logger);
+        # the access line is the server's own (server/middleware.py).
+        "log_config": None,
         "access_log": False,
         "workers": workers,
     }
@@ -322,9 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from server.logs import configure
+
+    configure(settings.log_level, settings.log_format)
     try:
         _check_sql_files()
     except SqlFileError as exc:

@@ -20,7 +20,7 @@ from server.db.migrations import migrate, pending_count
 from server.http import ApiError, JSONResponse
 from server.hubs import Realtime
 from server.jobs import start_scheduler
-from server.middleware import AccessLogMiddleware, ApiRateLimitMiddleware, BodyLimitMiddleware
+from server.middleware import EdgeMiddleware
 from server.near_cache import NearCache
 from server.redis_store import open_redis
 from server.repositories.beatmaps import BeatmapRepository
@@ -37,6 +37,7 @@ from server.services.beatmap_files import LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
+from server.services.health import DependencyMonitor, HealthService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
@@ -80,9 +81,11 @@ class Services:
     replays: ReplayService
 
     realtime: Realtime
+    health: HealthService
 
     async def aclose(self) -> None:
         """Release what the services hold (hubs, worker threads, HTTP clients, parsed maps)."""
+        await self.health.monitor.stop()
         await self.realtime.stop()
         await self.near.stop()
         self.hasher.close()
@@ -160,6 +163,10 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     scores.on_stored(realtime.score_stored)
     # lazer refreshes the sets it holds when the metadata hub says they changed.
     beatmaps.ingest.on_sets_changed(realtime.metadata.beatmap_sets_updated)
+    monitor = DependencyMonitor({"database": db.ping, "redis": redis.ping})
+    health = HealthService(
+        db, redis.ping, [settings.beatmap_store_dir, settings.data_dir / "replays"], monitor
+    )
     return Services(
         settings=settings,
         db=db,
@@ -194,6 +201,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         rankings=rankings,
         replays=replays,
         realtime=realtime,
+        health=health,
     )
 
 
@@ -263,9 +271,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=ROUTES,
         lifespan=lifespan,
         middleware=[
-            Middleware(AccessLogMiddleware),
-            Middleware(ApiRateLimitMiddleware),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(EdgeMiddleware, settings=settings),
         ],
         exception_handlers={
             ApiError: _api_error,
@@ -281,6 +287,9 @@ def create_app(settings: Settings) -> Starlette:
 def app_from_environment() -> Starlette:
     """The app factory each worker process of `serve --workers N` calls (uvicorn imports it by
     name, so the settings are read again from the environment in every worker)."""
+    from server.logs import configure
     from server.settings import load_settings
 
-    return create_app(load_settings())
+    settings = load_settings()
+    configure(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 if TYPE_CHECKING:
     from server.app import Services
@@ -68,14 +69,21 @@ def services(request: Request) -> Services:
 
 
 def client_ip(request: Request, trusted_hops: int) -> str:
-    """The client address, believing X-Forwarded-For only for `trusted_hops` proxies.
+    """The client address, believing X-Forwarded-For only for `trusted_hops` proxies."""
+    return scope_client_ip(request.scope, trusted_hops)
+
+
+def scope_client_ip(scope: Scope, trusted_hops: int) -> str:
+    """`client_ip` straight from an ASGI scope (the middleware has no Request).
 
     With N trusted proxies in front, the client is the Nth address from the right: entries
     further left were written by the client and can be forged (S-RL-3)."""
-    peer = request.client.host if request.client else "unknown"
+    client = scope.get("client")
+    peer: str = client[0] if client else "unknown"
     if trusted_hops <= 0:
         return peer
-    chain = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+    forwarded = b",".join(v for k, v in scope.get("headers", ()) if k == b"x-forwarded-for")
+    chain = [p.strip() for p in forwarded.decode("latin-1").split(",") if p.strip()]
     if len(chain) >= trusted_hops:
         return chain[-trusted_hops]
     return chain[0] if chain else peer
@@ -150,6 +158,8 @@ def bearer_token(request: Request) -> str:
 # Scope key under which the API rate limiter leaves (token, SHA-256 digest) it computed, so
 # authentication does not hash the same token again.
 BEARER_DIGEST = "osu.bearer_digest"
+# Scope key under which authentication leaves the caller's user id for the access log.
+USER_ID = "osu.user_id"
 
 
 async def optional_session(request: Request) -> Session | None:
@@ -159,7 +169,10 @@ async def optional_session(request: Request) -> Session | None:
         return None
     known = request.scope.get(BEARER_DIGEST)
     digest = known[1] if known is not None and known[0] == token else None
-    return await services(request).tokens.authenticate(token, digest)
+    session = await services(request).tokens.authenticate(token, digest)
+    if session is not None:
+        request.scope[USER_ID] = session.user_id
+    return session
 
 
 async def require_session(request: Request, scope: str = "public") -> Session:

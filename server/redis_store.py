@@ -9,10 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.settings import Settings
 
 Redis = redis.Redis
+
+# Redis cannot be reached right now: answered 503 with Retry-After, not 500.
+REDIS_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
 
 def open_redis(settings: Settings) -> Any:

@@ -68,6 +68,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxy_hops: int = 0
     country_header: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
     # Beatmaps: the file store, the status policy and the (optional) upstream fetcher.
     beatmaps_dir: Path | None = None
     leaderboards_for_all_statuses: bool = False
@@ -235,6 +236,10 @@ def load_settings(
     if log_level not in {"debug", "info", "warning", "error"}:
         raise SettingsError(f"LOG_LEVEL must be debug, info, warning or error, got {log_level!r}")
 
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in {"text", "json"}:
+        raise SettingsError(f"LOG_FORMAT must be text or json, got {log_format!r}")
+
     redis_url = env.get("REDIS_URL", "").strip() or None
     if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"REDIS_URL must be a redis:// or rediss:// URL, got {redis_url!r}")
@@ -272,6 +277,7 @@ def load_settings(
         trusted_proxy_hops=_env_int(env, "TRUSTED_PROXY_HOPS", 0, minimum=0),
         country_header=env.get("COUNTRY_HEADER", "").strip() or None,
         log_level=log_level,  # type: ignore[arg-type]
+        log_format=log_format,  # type: ignore[arg-type]
         **_beatmap_settings(env),
         score_submission_enabled=_env_bool(env, "SCORE_SUBMISSION_ENABLED", True),
         score_token_seconds=_env_int(env, "SCORE_TOKEN_SECONDS", 86_400, minimum=60),

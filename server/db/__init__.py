@@ -18,6 +18,8 @@ from typing import Any
 
 import databases
 from pymysql.err import IntegrityError as PyMySQLIntegrityError  # type: ignore[import-untyped]
+from pymysql.err import InterfaceError as PyMySQLInterfaceError
+from pymysql.err import OperationalError as PyMySQLOperationalError
 from sqlalchemy import text
 
 from server.db.sqlfile import NamedQuery, Operation, load_query_dir
@@ -56,6 +58,14 @@ Row = dict[str, Any]
 # A unique key already taken (a row stored meanwhile by another writer), as each driver
 # raises it.
 DUPLICATE_KEY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, PyMySQLIntegrityError)
+
+# The database cannot be reached or used right now (server down, connection lost, SQLite file
+# locked or unreadable): answered 503 with Retry-After, not 500 (reliability.md).
+DB_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    PyMySQLOperationalError,
+    PyMySQLInterfaceError,
+    sqlite3.OperationalError,
+)
 
 
 def _parse_sqlite_datetime(raw: bytes) -> datetime:
@@ -189,6 +199,10 @@ class Database:
         await self._db.connect()
         if self.dialect == "sqlite":
             await self._db.execute("PRAGMA journal_mode=WAL")
+
+    async def ping(self) -> None:
+        """One round trip (`SELECT 1`); raises one of DB_UNAVAILABLE_ERRORS when unreachable."""
+        await self._db.fetch_one("SELECT 1")
 
     async def disconnect(self) -> None:
         """Close the pool."""
