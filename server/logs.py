@@ -84,7 +84,7 @@ class LineFormatter(logging.Formatter):
         self._second = -1
         self._second_text = ""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         second = int(record.created)
         if second != self._second:
             self._second_text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
