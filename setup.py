@@ -74,6 +74,7 @@ setup(
         "pycountry>=24.6",
         "httpx>=0.27",
         "tqdm>=4.66",
+        "prometheus-client>=0.20",
     ],
     extras_require={
         "test": [

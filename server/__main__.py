@@ -291,9 +291,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Each worker loads its settings from the environment: make WEB_CONCURRENCY say how many
     # there are (the API limiter's per-process share while Redis is down is based on it).
     os.environ["WEB_CONCURRENCY"] = str(workers)
+    port = args.port or settings.port
     options: dict[str, object] = {
         "host": args.host or settings.host,
-        "port": args.port or settings.port,
+        "port": port,
         # Client IPs come from TRUSTED_PROXY_HOPS (server/http.py), not uvicorn's guess.
         "proxy_headers": False,
         "log_level": settings.log_level,
@@ -303,6 +304,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "access_log": False,
         "workers": workers,
     }
+    if settings.metrics_port is not None:
+        if settings.metrics_port == port:
+            print("configuration error: METRICS_PORT must differ from PORT", file=sys.stderr)
+            return 2
+        from server import metrics
+
+        # Before the app (and prometheus_client) is imported: every worker writes its
+        # samples there, and this process serves them all on a port of its own.
+        metrics.prepare_multiprocess_dir()
+        metrics.start_exporter(settings.metrics_host, settings.metrics_port)
     if settings.embedded and workers > 1:
         # The embedded default migrates itself at start-up: do it once here, before the
         # workers start together on one SQLite file.

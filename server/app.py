@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from server import metrics
 from server.db import Database
 from server.db.migrations import migrate, pending_count
 from server.http import ApiError, JSONResponse
@@ -267,6 +268,8 @@ def create_app(settings: Settings) -> Starlette:
             await redis.aclose()
             await db.disconnect()
 
+    if settings.metrics_port is not None:
+        metrics.enable()
     app = Starlette(
         routes=ROUTES,
         lifespan=lifespan,

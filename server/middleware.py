@@ -19,6 +19,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server import metrics
 from server.db import DB_UNAVAILABLE_ERRORS
 from server.http import BEARER_DIGEST, USER_ID, bearer_token, client_ip, scope_client_ip
 from server.logs import ACCESS_FORMAT, ACCESS_LOGGER, redact_query
@@ -75,6 +76,10 @@ class EdgeMiddleware:
         finally:
             if log.isEnabledFor(logging.INFO):
                 self._log(scope, state[0], start, request_id)
+            if metrics.enabled():
+                template = scope.get(ROUTE_TEMPLATE)
+                route = scope.get("root_path", "") + template if template else "unmatched"
+                metrics.request(scope["method"], route, state[0], time.perf_counter() - start)
 
     async def _handle(
         self,
@@ -112,6 +117,7 @@ class EdgeMiddleware:
                     (b"x-ratelimit-remaining", str(allowance.remaining).encode()),
                 ]
                 if not allowance.allowed:
+                    metrics.rate_limited("api")
                     retry = (b"retry-after", str(allowance.retry_after).encode())
                     await reply(429, b'{"error":"Too Many Attempts."}', [*limit_headers, retry])
                     return

@@ -69,6 +69,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     country_header: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = "text"
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    shutdown_timeout_seconds: int = 30
     # Beatmaps: the file store, the status policy and the (optional) upstream fetcher.
     beatmaps_dir: Path | None = None
     leaderboards_for_all_statuses: bool = False
@@ -278,6 +281,9 @@ def load_settings(
         country_header=env.get("COUNTRY_HEADER", "").strip() or None,
         log_level=log_level,  # type: ignore[arg-type]
         log_format=log_format,  # type: ignore[arg-type]
+        metrics_port=_env_int(env, "METRICS_PORT", 0, minimum=0) or None,
+        metrics_host=env.get("METRICS_HOST", "").strip() or "127.0.0.1",
+        shutdown_timeout_seconds=_env_int(env, "SHUTDOWN_TIMEOUT_SECONDS", 30, minimum=0),
         **_beatmap_settings(env),
         score_submission_enabled=_env_bool(env, "SCORE_SUBMISSION_ENABLED", True),
         score_token_seconds=_env_int(env, "SCORE_TOKEN_SECONDS", 86_400, minimum=60),

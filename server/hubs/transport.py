@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 from starlette.websockets import WebSocket, WebSocketState
 
+from server import metrics
 from server.core import CoreError, TooLarge
 from server.core import msgpack as codec
 from server.hubs.bus import HubBus
@@ -223,6 +224,7 @@ class HubTransport:
             self._settings.hub_send_queue,
         )
         self.connections[connection.id] = connection
+        metrics.hub_connection(hub.name, 1)
         writer = asyncio.create_task(self._write(websocket, connection))
         reader: asyncio.Task[None] | None = None
         try:
@@ -246,6 +248,7 @@ class HubTransport:
                 await asyncio.wait_for(writer, _DRAIN_SECONDS + 1)
             writer.cancel()
             self.connections.pop(connection.id, None)
+            metrics.hub_connection(hub.name, -1)
 
     def _take_over(self, connection: HubConnection) -> None:
         channel = user_channel(connection.hub_name, connection.user_id)
@@ -303,6 +306,7 @@ class HubTransport:
                     if not limit.take():
                         connection.close("Too many messages.", 1008)
                         return
+                    metrics.hub_message(hub.name)
                     if not await self._dispatch(connection, hub, message):
                         return
                 try:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import msgspec
 
+from server import metrics
 from server.db import DB_UNAVAILABLE_ERRORS, Database
 from server.db.migrations import pending_count
 from server.redis_store import REDIS_UNAVAILABLE_ERRORS
@@ -78,6 +79,7 @@ class DependencyMonitor:
                 outage.watcher = asyncio.get_running_loop().create_task(self._watch(name))
             except RuntimeError:  # no loop (a CLI path): nothing to watch with
                 outage.watcher = None
+        metrics.dependency_error(name)
         outage.refused += 1
         outage.refused_since_summary += 1
 

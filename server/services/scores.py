@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import msgspec
 
-from server import core
+from server import core, metrics
 from server.core import pp as corepp
 from server.db import Database
 from server.models.rulesets import RULESETS
@@ -233,7 +233,17 @@ class ScoreService:
     async def submit(
         self, account: UserAccount, beatmap_id: int, token_id: int, body: bytes
     ) -> Submitted | scoring.Rejected | SubmitRejected:
-        """Store one play exactly once for its token."""
+        """Store one play exactly once for its token (its outcome counted in the metrics)."""
+        outcome = await self._submit(account, beatmap_id, token_id, body)
+        if isinstance(outcome, Submitted):
+            metrics.submission("stored" if outcome.created else "duplicate")
+        else:
+            metrics.submission(outcome.name.lower())
+        return outcome
+
+    async def _submit(
+        self, account: UserAccount, beatmap_id: int, token_id: int, body: bytes
+    ) -> Submitted | scoring.Rejected | SubmitRejected:
         token = await self.repo.token(token_id, account.id, beatmap_id)
         if token is None:
             return SubmitRejected.NOT_FOUND
