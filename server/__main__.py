@@ -303,6 +303,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "log_config": None,
         "access_log": False,
         "workers": workers,
+        # SIGTERM: in-flight requests get this long to finish (hub clients are told first).
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
     }
     if settings.metrics_port is not None:
         if settings.metrics_port == port:
@@ -321,7 +323,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if workers == 1:
         from server.app import create_app
 
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings, handle_signals=True), **options)  # type: ignore[arg-type]
     else:
         # Workers are separate processes: each builds its app from the environment.
         uvicorn.run("server.app:app_from_environment", factory=True, **options)  # type: ignore[arg-type]

@@ -3,10 +3,14 @@ the services, reached by handlers through typed request state."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -248,8 +252,49 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "An internal error occurred."}, status_code=500)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The ASGI application for these settings."""
+def _hubs_first_on_sigterm(services: Services) -> Callable[[], None]:
+    """On SIGTERM, tell every hub client "Server is shutting down." (a SignalR Close that
+    allows reconnecting) before uvicorn starts its shutdown, which would otherwise close the
+    sockets first with a bare 1012; then hand the signal to uvicorn, which stops accepting,
+    lets in-flight requests finish within SHUTDOWN_TIMEOUT_SECONDS and runs the lifespan's
+    shutdown. Returns what restores the previous handler.
+
+    Only for `serve` (main thread, uvicorn's handler installed): the lifespan runs after
+    uvicorn took SIGTERM, so the handler found here is uvicorn's."""
+    previous = signal.getsignal(signal.SIGTERM)
+    if not callable(previous) or threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    draining = False
+
+    async def drain(signum: int, frame: FrameType | None) -> None:
+        log.info(
+            "SIGTERM: closing %d hub connection(s)", len(services.realtime.transport.connections)
+        )
+        try:
+            await services.realtime.transport.stop()
+        finally:
+            previous(signum, frame)
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        nonlocal draining
+        if draining:  # a second signal: uvicorn's own handling (a forced exit)
+            previous(signum, frame)
+            return
+        draining = True
+        loop.call_soon_threadsafe(lambda: loop.create_task(drain(signum, frame)))
+
+    signal.signal(signal.SIGTERM, handle)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
+def create_app(settings: Settings, *, handle_signals: bool = False) -> Starlette:
+    """The ASGI application for these settings (`handle_signals`: run by `serve`, whose
+    SIGTERM closes hub connections with a reason first)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -259,9 +304,11 @@ def create_app(settings: Settings) -> Starlette:
         await services.near.start()
         await services.realtime.start()
         scheduler = start_scheduler(settings, services)
+        restore_signal = _hubs_first_on_sigterm(services) if handle_signals else lambda: None
         try:
             yield {"services": services, "scheduler": scheduler}
         finally:
+            restore_signal()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await services.aclose()
@@ -295,4 +342,4 @@ def app_from_environment() -> Starlette:
 
     settings = load_settings()
     configure(settings.log_level, settings.log_format)
-    return create_app(settings)
+    return create_app(settings, handle_signals=True)
