@@ -15,6 +15,7 @@ from setuptools_rust import Binding, RustExtension
 ROOT = Path(__file__).parent
 HEADERS = ROOT / "rust_core" / "include"
 SQL = ROOT / "sql"
+LINT = ["ruff>=0.8", "mypy>=1.13", "types-cffi", "types-tqdm"]
 
 
 class BuildPyWithHeader(build_py):
@@ -91,8 +92,10 @@ setup(
             "osrparse==6.0.2",  # an independent .osr reader for the replay writer's tests
             "websockets>=13",  # real-socket hub tests
             "aiosignalr==0.1.1",  # an independent SignalR client (clients.md §2)
+            # .ci/run's static checks: ruff check, ruff format --check, mypy --strict server.
+            *LINT,
         ],
-        "dev": ["ruff", "mypy", "types-cffi", "types-tqdm"],
+        "dev": LINT,
     },
     entry_points={"console_scripts": ["osu-server=server.__main__:main"]},
     cmdclass={"build_py": BuildPyWithHeader},

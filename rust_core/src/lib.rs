@@ -26,5 +26,7 @@ pub unsafe extern "C" fn rc_core_version(out: *mut RcBuf) -> RcStatus {
 
 #[no_mangle]
 pub extern "C" fn rc_core_panic_for_test() -> RcStatus {
-    landing_pad(|| -> Result<(), ffi::CoreError> { panic!("deliberate panic for the wrapper's tests") })
+    landing_pad(|| -> Result<(), ffi::CoreError> {
+        panic!("deliberate panic for the wrapper's tests")
+    })
 }

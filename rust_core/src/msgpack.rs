@@ -22,13 +22,17 @@ use framing::FrameSplitter;
 pub struct RcFrameSplitter(FrameSplitter);
 
 unsafe fn text<'a>(data: *const u8, len: usize, what: &str) -> Result<&'a str, CoreError> {
-    std::str::from_utf8(input_slice(data, len)?).map_err(|_| CoreError::invalid(format!("{what} is not UTF-8")))
+    std::str::from_utf8(input_slice(data, len)?)
+        .map_err(|_| CoreError::invalid(format!("{what} is not UTF-8")))
 }
 
 /// # Safety
 /// `out` must point to a writable pointer.
 #[no_mangle]
-pub unsafe extern "C" fn rc_msgpack_splitter_new(max_message_len: usize, out: *mut *mut RcFrameSplitter) -> RcStatus {
+pub unsafe extern "C" fn rc_msgpack_splitter_new(
+    max_message_len: usize,
+    out: *mut *mut RcFrameSplitter,
+) -> RcStatus {
     landing_pad(|| {
         if out.is_null() {
             return Err(CoreError::invalid("null output pointer"));
@@ -78,7 +82,10 @@ pub unsafe extern "C" fn rc_msgpack_splitter_feed(
 /// # Safety
 /// `splitter` must be a live handle; `out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rc_msgpack_splitter_buffered(splitter: *const RcFrameSplitter, out: *mut usize) -> RcStatus {
+pub unsafe extern "C" fn rc_msgpack_splitter_buffered(
+    splitter: *const RcFrameSplitter,
+    out: *mut usize,
+) -> RcStatus {
     landing_pad(|| {
         let splitter = splitter.as_ref().ok_or_else(|| CoreError::invalid("null splitter"))?;
         if out.is_null() {
@@ -92,7 +99,11 @@ pub unsafe extern "C" fn rc_msgpack_splitter_buffered(splitter: *const RcFrameSp
 /// # Safety
 /// `data` must hold `len` bytes; `out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rc_msgpack_frame(data: *const u8, len: usize, out: *mut RcBuf) -> RcStatus {
+pub unsafe extern "C" fn rc_msgpack_frame(
+    data: *const u8,
+    len: usize,
+    out: *mut RcBuf,
+) -> RcStatus {
     landing_pad(|| write_buf(out, framing::frame(input_slice(data, len)?)))
 }
 
@@ -127,13 +138,18 @@ fn span_fields(span: Option<envelope::Span>) -> (i32, usize, usize) {
 /// # Safety
 /// `data` must hold `len` bytes; `out` must point to a writable `rc_hub_envelope`.
 #[no_mangle]
-pub unsafe extern "C" fn rc_msgpack_parse_envelope(data: *const u8, len: usize, out: *mut RcHubEnvelope) -> RcStatus {
+pub unsafe extern "C" fn rc_msgpack_parse_envelope(
+    data: *const u8,
+    len: usize,
+    out: *mut RcHubEnvelope,
+) -> RcStatus {
     landing_pad(|| {
         if out.is_null() {
             return Err(CoreError::invalid("null output pointer"));
         }
         let env = envelope::parse(input_slice(data, len)?)?;
-        let (has_invocation_id, invocation_id_start, invocation_id_len) = span_fields(env.invocation_id);
+        let (has_invocation_id, invocation_id_start, invocation_id_len) =
+            span_fields(env.invocation_id);
         let (has_target, target_start, target_len) = span_fields(env.target);
         let (has_payload, payload_start, payload_len) = span_fields(env.payload);
         let (has_error, error_start, error_len) = span_fields(env.error);
@@ -209,7 +225,8 @@ pub unsafe extern "C" fn rc_msgpack_encode_close(
     out: *mut RcBuf,
 ) -> RcStatus {
     landing_pad(|| {
-        let error = if has_error != 0 { Some(text(error, error_len, "close error")?) } else { None };
+        let error =
+            if has_error != 0 { Some(text(error, error_len, "close error")?) } else { None };
         write_buf(out, envelope::close(error, allow_reconnect != 0))
     })
 }
@@ -324,11 +341,19 @@ pub unsafe extern "C" fn rc_msgpack_schema(out: *mut RcBuf) -> RcStatus {
 /// # Safety
 /// `data` must hold `len` bytes; `out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rc_msgpack_splice_array(count: u32, data: *const u8, len: usize, out: *mut RcBuf) -> RcStatus {
+pub unsafe extern "C" fn rc_msgpack_splice_array(
+    count: u32,
+    data: *const u8,
+    len: usize,
+    out: *mut RcBuf,
+) -> RcStatus {
     landing_pad(|| {
         let items = input_slice(data, len)?;
         if (count as usize) > items.len() {
-            return Err(CoreError::new(crate::ffi::ErrorCode::MsgpackEncode, "more items than bytes"));
+            return Err(CoreError::new(
+                crate::ffi::ErrorCode::MsgpackEncode,
+                "more items than bytes",
+            ));
         }
         let mut body = Vec::with_capacity(items.len() + 5);
         writer::array_len(&mut body, count as usize);

@@ -15,8 +15,8 @@
 
 use super::framing::{frame, write_varint, MAX_PREFIX_LEN};
 use super::reader::Reader;
-use super::{schema, transcode};
 use super::writer;
+use super::{schema, transcode};
 use crate::ffi::{CoreError, ErrorCode};
 
 pub const INVOCATION: i32 = 1;
@@ -184,7 +184,10 @@ fn skip_headers(r: &mut Reader<'_>) -> Result<(), CoreError> {
 /// generic msgpack walk can step over.
 pub fn invocation(target: &str, args: &[u8]) -> Result<Vec<u8>, CoreError> {
     if !is_array_marker(args.first()) {
-        return Err(CoreError::new(ErrorCode::MsgpackEncode, "invocation arguments are not an array"));
+        return Err(CoreError::new(
+            ErrorCode::MsgpackEncode,
+            "invocation arguments are not an array",
+        ));
     }
     let mut body = Vec::with_capacity(args.len() + target.len() + 16);
     writer::array_len(&mut body, 6);
@@ -225,7 +228,9 @@ pub fn completion(invocation_id: &str, kind: i32, payload: &[u8]) -> Result<Vec<
             }
             body.extend_from_slice(payload);
         }
-        other => return Err(CoreError::invalid(format!("completion kind {other} is not 1, 2 or 3"))),
+        other => {
+            return Err(CoreError::invalid(format!("completion kind {other} is not 1, 2 or 3")))
+        }
     }
     Ok(frame(&body))
 }
@@ -269,7 +274,11 @@ pub const USER_SENT_FRAMES: &str = "UserSentFrames";
 /// builder must check bundles (`decode`) before using them.
 /// Returns the framed message's head (length prefix through the user id); the message is
 /// head + bundle + `0x90` (no stream ids).
-pub fn relay_head(msg: &[u8], user_id: i32, validate: bool) -> Result<(FrameRelay, Vec<u8>), CoreError> {
+pub fn relay_head(
+    msg: &[u8],
+    user_id: i32,
+    validate: bool,
+) -> Result<(FrameRelay, Vec<u8>), CoreError> {
     let env = parse(msg)?;
     let bad = |m: &str| CoreError::new(ErrorCode::MsgpackDecode, m.to_owned());
     if env.message_type != INVOCATION {
@@ -284,7 +293,8 @@ pub fn relay_head(msg: &[u8], user_id: i32, validate: bool) -> Result<(FrameRela
     match (target, arity) {
         (b"SendFrameDataV2", 2) => {
             if !args.try_nil()? {
-                relay.score_token = Some(args.read_int_in(i64::MIN.into(), i64::MAX.into())? as i64);
+                relay.score_token =
+                    Some(args.read_int_in(i64::MIN.into(), i64::MAX.into())? as i64);
             }
         }
         (b"SendFrameData", 1) => {}
@@ -298,7 +308,10 @@ pub fn relay_head(msg: &[u8], user_id: i32, validate: bool) -> Result<(FrameRela
     let bundle = args.slice(bundle_start, pl);
     if validate {
         transcode::validate(&schema::FRAME_DATA_BUNDLE, bundle, &["Header", "Frames"])?;
-    } else if !is_array_marker(bundle.first()) || bundle.first() == Some(&0x90) || bundle.first() == Some(&0x91) {
+    } else if !is_array_marker(bundle.first())
+        || bundle.first() == Some(&0x90)
+        || bundle.first() == Some(&0x91)
+    {
         // Cheap check: an array of at least 2 elements ([Header, Frames]).
         return Err(bad("frame bundle is not a [header, frames] array"));
     }
@@ -321,7 +334,11 @@ pub fn relay_head(msg: &[u8], user_id: i32, validate: bool) -> Result<(FrameRela
 }
 
 /// The whole framed watcher message, for callers that want one buffer.
-pub fn relay_frames(msg: &[u8], user_id: i32, validate: bool) -> Result<(FrameRelay, Vec<u8>), CoreError> {
+pub fn relay_frames(
+    msg: &[u8],
+    user_id: i32,
+    validate: bool,
+) -> Result<(FrameRelay, Vec<u8>), CoreError> {
     let (relay, head) = relay_head(msg, user_id, validate)?;
     let (start, len) = relay.bundle;
     let mut out = Vec::with_capacity(head.len() + len + 1);

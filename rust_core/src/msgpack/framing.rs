@@ -136,7 +136,10 @@ impl FrameSplitter {
             if len > self.max_message_len {
                 return Err(CoreError::new(
                     ErrorCode::TooLarge,
-                    format!("message of {len} bytes exceeds the {} byte limit", self.max_message_len),
+                    format!(
+                        "message of {len} bytes exceeds the {} byte limit",
+                        self.max_message_len
+                    ),
                 ));
             }
             let start = pos + prefix_len;

@@ -137,7 +137,8 @@ impl<'a> Reader<'a> {
             }
         };
         if len > self.remaining() {
-            return Err(self.error(format!("array of {len} items cannot fit in {} bytes", self.remaining())));
+            return Err(self
+                .error(format!("array of {len} items cannot fit in {} bytes", self.remaining())));
         }
         Ok(len)
     }
@@ -154,7 +155,8 @@ impl<'a> Reader<'a> {
             }
         };
         if len.saturating_mul(2) > self.remaining() {
-            return Err(self.error(format!("map of {len} entries cannot fit in {} bytes", self.remaining())));
+            return Err(self
+                .error(format!("map of {len} entries cannot fit in {} bytes", self.remaining())));
         }
         Ok(len)
     }
@@ -403,7 +405,10 @@ mod tests {
 
     #[test]
     fn ints_of_every_width_widen() {
-        assert_eq!(dec(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).read_int().unwrap(), u64::MAX as Int);
+        assert_eq!(
+            dec(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).read_int().unwrap(),
+            u64::MAX as Int
+        );
         assert_eq!(dec(&[0xd0, 0x80]).read_int().unwrap(), -128);
         assert!(dec(&[0xcd, 0x01]).read_int().is_err());
     }

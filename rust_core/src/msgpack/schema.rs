@@ -169,8 +169,10 @@ pub static FRAME_DATA_BUNDLE: ObjectSchema = ObjectSchema {
     ],
 };
 
-pub static SPECTATOR_USER: ObjectSchema =
-    ObjectSchema { name: "SpectatorUser", fields: &[f(0, "OnlineID", Int(I32)), f(1, "Username", Str)] };
+pub static SPECTATOR_USER: ObjectSchema = ObjectSchema {
+    name: "SpectatorUser",
+    fields: &[f(0, "OnlineID", Int(I32)), f(1, "Username", Str)],
+};
 
 // ---- Metadata hub (§7.3) ----
 
@@ -304,8 +306,10 @@ pub static MATCH_USER_STATE: UnionSchema = UnionSchema {
     members: &[member(0, "TeamVersusUserState", &TEAM_VERSUS_USER_STATE)],
 };
 
-pub static COUNTDOWN: ObjectSchema =
-    ObjectSchema { name: "CountdownFields", fields: &[f(0, "ID", Int(I32)), f(1, "TimeRemaining", TimeSpan)] };
+pub static COUNTDOWN: ObjectSchema = ObjectSchema {
+    name: "CountdownFields",
+    fields: &[f(0, "ID", Int(I32)), f(1, "TimeRemaining", TimeSpan)],
+};
 
 pub static MULTIPLAYER_COUNTDOWN: UnionSchema = UnionSchema {
     name: "MultiplayerCountdown",
@@ -323,7 +327,8 @@ pub static COUNTDOWN_STARTED_EVENT: ObjectSchema = ObjectSchema {
     fields: &[f(0, "Countdown", Union(&MULTIPLAYER_COUNTDOWN))],
 };
 
-pub static COUNTDOWN_ID: ObjectSchema = ObjectSchema { name: "CountdownID", fields: &[f(0, "ID", Int(I32))] };
+pub static COUNTDOWN_ID: ObjectSchema =
+    ObjectSchema { name: "CountdownID", fields: &[f(0, "ID", Int(I32))] };
 
 pub static ROLL_EVENT: ObjectSchema = ObjectSchema {
     name: "RollEvent",
@@ -347,7 +352,8 @@ pub static START_MATCH_COUNTDOWN_REQUEST: ObjectSchema =
     ObjectSchema { name: "StartMatchCountdownRequest", fields: &[f(0, "Duration", TimeSpan)] };
 pub static SET_LOCK_STATE_REQUEST: ObjectSchema =
     ObjectSchema { name: "SetLockStateRequest", fields: &[f(0, "Locked", Bool)] };
-pub static ROLL_REQUEST: ObjectSchema = ObjectSchema { name: "RollRequest", fields: &[f(0, "Max", Nullable(&Int(U32)))] };
+pub static ROLL_REQUEST: ObjectSchema =
+    ObjectSchema { name: "RollRequest", fields: &[f(0, "Max", Nullable(&Int(U32)))] };
 pub static CHANGE_SLOT_REQUEST: ObjectSchema =
     ObjectSchema { name: "ChangeSlotRequest", fields: &[f(0, "SlotID", Int(U8))] };
 
@@ -495,7 +501,11 @@ pub fn describe() -> Vec<u8> {
     use super::writer;
     use std::collections::BTreeMap;
 
-    fn walk(kind: &Kind, objects: &mut BTreeMap<&'static str, &'static ObjectSchema>, unions: &mut BTreeMap<&'static str, &'static UnionSchema>) {
+    fn walk(
+        kind: &Kind,
+        objects: &mut BTreeMap<&'static str, &'static ObjectSchema>,
+        unions: &mut BTreeMap<&'static str, &'static UnionSchema>,
+    ) {
         match kind {
             Nullable(k) | Array(k) | IntMap(k) => walk(k, objects, unions),
             Object(o) if objects.insert(o.name, o).is_none() => {

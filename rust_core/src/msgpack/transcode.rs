@@ -16,7 +16,9 @@
 //! MessagePack-CSharp does, but refused on encode; unions pass nil both ways.
 
 use super::reader::{Reader, MAX_DEPTH};
-use super::schema::{lookup, Kind, Member, ObjectSchema, UnionSchema, I16, I64, UNION_RAW, UNION_TAG};
+use super::schema::{
+    lookup, Kind, Member, ObjectSchema, UnionSchema, I16, I64, UNION_RAW, UNION_TAG,
+};
 use super::writer;
 use crate::ffi::{CoreError, ErrorCode};
 
@@ -80,14 +82,22 @@ fn parse_types(text: &str) -> Result<Option<Vec<TypeExpr>>, CoreError> {
 
 /// lazer wire bytes of `type_name` -> plain msgpack.
 pub fn decode(type_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
-    let mut t = Transcoder { r: Reader::new(data, ErrorCode::MsgpackDecode), out: Vec::with_capacity(data.len() * 2 + 16), dir: Dir::Decode };
+    let mut t = Transcoder {
+        r: Reader::new(data, ErrorCode::MsgpackDecode),
+        out: Vec::with_capacity(data.len() * 2 + 16),
+        dir: Dir::Decode,
+    };
     t.top(type_name)?;
     Ok(t.out)
 }
 
 /// Plain msgpack -> lazer wire bytes of `type_name`.
 pub fn encode(type_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
-    let mut t = Transcoder { r: Reader::new(data, ErrorCode::MsgpackEncode), out: Vec::with_capacity(data.len() + 16), dir: Dir::Encode };
+    let mut t = Transcoder {
+        r: Reader::new(data, ErrorCode::MsgpackEncode),
+        out: Vec::with_capacity(data.len() + 16),
+        dir: Dir::Encode,
+    };
     t.top(type_name)?;
     Ok(t.out)
 }
@@ -96,7 +106,11 @@ pub fn encode(type_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
 /// fields are present and non-nil (the official server's checks on frame bundles).
 ///
 /// A read-only walk, the decode direction without output: it is on the relay path.
-pub fn validate(schema: &'static ObjectSchema, data: &[u8], required: &[&str]) -> Result<(), CoreError> {
+pub fn validate(
+    schema: &'static ObjectSchema,
+    data: &[u8],
+    required: &[&str],
+) -> Result<(), CoreError> {
     let mut r = Reader::new(data, ErrorCode::MsgpackDecode);
     let n = r.read_array_len()?;
     for field in schema.fields {
@@ -186,7 +200,11 @@ fn check(r: &mut Reader<'_>, kind: &'static Kind, depth: usize) -> Result<(), Co
     Ok(())
 }
 
-fn check_object(r: &mut Reader<'_>, schema: &'static ObjectSchema, depth: usize) -> Result<(), CoreError> {
+fn check_object(
+    r: &mut Reader<'_>,
+    schema: &'static ObjectSchema,
+    depth: usize,
+) -> Result<(), CoreError> {
     let n = r.read_array_len()?;
     let mut fields = schema.fields.iter().peekable();
     for index in 0..n {
@@ -213,7 +231,8 @@ fn wire_date_time_offset(r: &mut Reader<'_>) -> Result<(i64, u32), CoreError> {
         return Err(r.error(format!("DateTimeOffset offset {offset} minutes out of range")));
     }
     // The timestamp holds local wall-clock time written as if it were UTC.
-    let utc = i64::try_from(i128::from(wall_secs) - offset * 60).map_err(|_| r.error("DateTimeOffset out of range"))?;
+    let utc = i64::try_from(i128::from(wall_secs) - offset * 60)
+        .map_err(|_| r.error("DateTimeOffset out of range"))?;
     Ok((utc, nanos))
 }
 
@@ -237,7 +256,9 @@ impl<'a> Transcoder<'a> {
             Some(types) => {
                 let n = self.r.read_array_len()?;
                 if n != types.len() {
-                    return Err(self.r.error(format!("expected {} arguments, got {n}", types.len())));
+                    return Err(self
+                        .r
+                        .error(format!("expected {} arguments, got {n}", types.len())));
                 }
                 writer::array_len(&mut self.out, n);
                 for t in &types {
@@ -392,8 +413,13 @@ impl<'a> Transcoder<'a> {
                 writer::timestamp(&mut self.out, utc, nanos);
             }
             Dir::Encode => {
-                if !matches!(self.r.peek_marker()?, rmp::Marker::FixExt4 | rmp::Marker::FixExt8 | rmp::Marker::Ext8) {
-                    return Err(self.r.error("DateTimeOffset needs a timestamp (in Python, a timezone-aware datetime)"));
+                if !matches!(
+                    self.r.peek_marker()?,
+                    rmp::Marker::FixExt4 | rmp::Marker::FixExt8 | rmp::Marker::Ext8
+                ) {
+                    return Err(self.r.error(
+                        "DateTimeOffset needs a timestamp (in Python, a timezone-aware datetime)",
+                    ));
                 }
                 let (secs, nanos) = self.r.read_timestamp()?;
                 writer::array_len(&mut self.out, 2);
@@ -435,7 +461,12 @@ impl<'a> Transcoder<'a> {
     }
 
     /// Wire array -> plain map; `tag` (a union member's name) goes first when given.
-    fn object_to_plain(&mut self, schema: &'static ObjectSchema, tag: Option<&str>, depth: usize) -> Result<(), CoreError> {
+    fn object_to_plain(
+        &mut self,
+        schema: &'static ObjectSchema,
+        tag: Option<&str>,
+        depth: usize,
+    ) -> Result<(), CoreError> {
         let n = self.r.read_array_len()?;
         let present = schema.fields.iter().filter(|f| f.key < n).count();
         writer::map_len(&mut self.out, present + usize::from(tag.is_some()));
@@ -459,7 +490,12 @@ impl<'a> Transcoder<'a> {
     }
 
     /// Read a plain map's entries, matched to `schema`'s fields by name.
-    fn plain_entries(&mut self, schema: &'static ObjectSchema, union: bool, depth: usize) -> Result<Entries<'a>, CoreError> {
+    fn plain_entries(
+        &mut self,
+        schema: &'static ObjectSchema,
+        union: bool,
+        depth: usize,
+    ) -> Result<Entries<'a>, CoreError> {
         let n = self.r.read_map_len()?;
         let mut entries = Entries { fields: vec![None; schema.fields.len()], tag: None, raw: None };
         for _ in 0..n {
@@ -482,7 +518,12 @@ impl<'a> Transcoder<'a> {
     }
 
     /// Plain entries -> wire array of length max key + 1, nil in key gaps.
-    fn object_to_wire(&mut self, schema: &'static ObjectSchema, entries: &Entries<'a>, depth: usize) -> Result<(), CoreError> {
+    fn object_to_wire(
+        &mut self,
+        schema: &'static ObjectSchema,
+        entries: &Entries<'a>,
+        depth: usize,
+    ) -> Result<(), CoreError> {
         writer::array_len(&mut self.out, schema.wire_len());
         let mut next_key = 0;
         for (field, value) in schema.fields.iter().zip(&entries.fields) {
@@ -496,24 +537,42 @@ impl<'a> Transcoder<'a> {
                     let outer = std::mem::replace(&mut self.r, Reader::new(bytes, code));
                     let result = self.value(&field.kind, depth + 1).and_then(|()| self.r.finish());
                     self.r = outer;
-                    result.map_err(|e| CoreError::new(e.code, format!("{}.{}: {}", schema.name, field.name, e.message)))?;
+                    result.map_err(|e| {
+                        CoreError::new(
+                            e.code,
+                            format!("{}.{}: {}", schema.name, field.name, e.message),
+                        )
+                    })?;
                 }
                 None if matches!(field.kind, Kind::Nullable(_)) => writer::nil(&mut self.out),
-                None => return Err(self.r.error(format!("{} is missing field {:?}", schema.name, field.name))),
+                None => {
+                    return Err(self
+                        .r
+                        .error(format!("{} is missing field {:?}", schema.name, field.name)))
+                }
             }
         }
         Ok(())
     }
 
-    fn union_to_plain(&mut self, schema: &'static UnionSchema, depth: usize) -> Result<(), CoreError> {
+    fn union_to_plain(
+        &mut self,
+        schema: &'static UnionSchema,
+        depth: usize,
+    ) -> Result<(), CoreError> {
         let n = self.r.read_array_len()?;
         if n != 2 {
-            return Err(self.r.error(format!("{} union envelope has {n} items, not 2", schema.name)));
+            return Err(self
+                .r
+                .error(format!("{} union envelope has {n} items, not 2", schema.name)));
         }
         let id = self.r.read_int()?;
-        let member = find_member(schema, |m| m.id == id).ok_or_else(|| self.r.error(format!("{} has no member with id {id}", schema.name)))?;
+        let member = find_member(schema, |m| m.id == id)
+            .ok_or_else(|| self.r.error(format!("{} has no member with id {id}", schema.name)))?;
         match member.schema {
-            Some(object) if !self.r.try_nil()? => self.object_to_plain(object, Some(member.name), depth + 1),
+            Some(object) if !self.r.try_nil()? => {
+                self.object_to_plain(object, Some(member.name), depth + 1)
+            }
             Some(_) => {
                 writer::map_len(&mut self.out, 1);
                 writer::str(&mut self.out, UNION_TAG);
@@ -532,7 +591,11 @@ impl<'a> Transcoder<'a> {
         }
     }
 
-    fn union_to_wire(&mut self, schema: &'static UnionSchema, depth: usize) -> Result<(), CoreError> {
+    fn union_to_wire(
+        &mut self,
+        schema: &'static UnionSchema,
+        depth: usize,
+    ) -> Result<(), CoreError> {
         // Field names are only known once "type" is read, so first read the map against an
         // empty schema that accepts any key, then match.
         let start = self.r.clone();
@@ -546,8 +609,10 @@ impl<'a> Transcoder<'a> {
                 self.r.skip_value(depth + 1)?;
             }
         }
-        let tag = tag.ok_or_else(|| self.r.error(format!("{} value has no \"type\"", schema.name)))?;
-        let member = find_member(schema, |m| m.name == tag).ok_or_else(|| self.r.error(format!("{} has no member {tag:?}", schema.name)))?;
+        let tag =
+            tag.ok_or_else(|| self.r.error(format!("{} value has no \"type\"", schema.name)))?;
+        let member = find_member(schema, |m| m.name == tag)
+            .ok_or_else(|| self.r.error(format!("{} has no member {tag:?}", schema.name)))?;
         writer::array_len(&mut self.out, 2);
         writer::int(&mut self.out, member.id);
         let end = self.r.clone();
@@ -579,7 +644,10 @@ struct Entries<'a> {
     raw: Option<&'a [u8]>,
 }
 
-fn find_member(schema: &'static UnionSchema, pred: impl Fn(&Member) -> bool) -> Option<&'static Member> {
+fn find_member(
+    schema: &'static UnionSchema,
+    pred: impl Fn(&Member) -> bool,
+) -> Option<&'static Member> {
     schema.members.iter().find(|m| pred(m))
 }
 
@@ -632,13 +700,19 @@ mod tests {
     fn check_walk_agrees_with_decode() {
         let good = [0x92, 0x91, 0x00, 0x91, 0x94, 0x00, 0xc0, 0xca, 0, 0, 0, 0, 0x01];
         assert!(decode("FrameDataBundle", &good).is_ok());
-        assert!(validate(&super::super::schema::FRAME_DATA_BUNDLE, &good, &["Header", "Frames"]).is_ok());
+        assert!(validate(&super::super::schema::FRAME_DATA_BUNDLE, &good, &["Header", "Frames"])
+            .is_ok());
         // MouseY as a string: both refuse it.
         let bad = [0x92, 0x91, 0x00, 0x91, 0x94, 0x00, 0xc0, 0xa1, b'x', 0x01];
         assert!(decode("FrameDataBundle", &bad).is_err());
         assert!(validate(&super::super::schema::FRAME_DATA_BUNDLE, &bad, &[]).is_err());
         // Frames missing: decodable, but the relay requires it.
-        assert!(validate(&super::super::schema::FRAME_DATA_BUNDLE, &[0x91, 0x90], &["Header", "Frames"]).is_err());
+        assert!(validate(
+            &super::super::schema::FRAME_DATA_BUNDLE,
+            &[0x91, 0x90],
+            &["Header", "Frames"]
+        )
+        .is_err());
     }
 
     #[test]
