@@ -123,9 +123,10 @@ def _parser() -> argparse.ArgumentParser:
         '{"beatmap_id": N, "beatmapset_id": M}}',
     )
     importer.add_argument("--quiet", action="store_true", help="no progress bar")
-    from server import score_commands
+    from server import backup, score_commands
 
     score_commands.add_parsers(commands)
+    backup.add_parser(commands)
     return parser
 
 
@@ -364,6 +365,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_with_services(settings, "oauth-client add", args))
     if args.command == "beatmaps":
         return asyncio.run(_import_beatmaps(settings, args))
+    if args.command == "backup":
+        from server import backup
+
+        return backup.run(settings, args)
     if args.command in ("recalc", "ranks"):
         from server import score_commands
 
