@@ -76,6 +76,7 @@ setup(
         "httpx>=0.27",
         "tqdm>=4.66",
         "prometheus-client>=0.20",
+        "aiobotocore>=2.13",  # the S3-compatible object store (S3_BUCKET)
     ],
     extras_require={
         "test": [
@@ -92,6 +93,7 @@ setup(
             "osrparse==6.0.2",  # an independent .osr reader for the replay writer's tests
             "websockets>=13",  # real-socket hub tests
             "aiosignalr==0.1.1",  # an independent SignalR client (clients.md §2)
+            "moto[server]>=5.0",  # a real S3-compatible server for the object store tests
             # .ci/run's static checks: ruff check, ruff format --check, mypy --strict server.
             *LINT,
         ],

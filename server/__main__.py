@@ -136,7 +136,7 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
     from redis.exceptions import RedisError
     from tqdm import tqdm
 
-    from server.app import build_beatmap_service, open_database
+    from server.app import build_beatmap_service, open_database, open_object_store
     from server.hubs.metadata import announce_beatmap_updates
     from server.models.beatmaps import STATUS_IDS
     from server.near_cache import NearCache
@@ -156,7 +156,8 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
     redis = open_redis(settings)
     # A near cache that never starts: it caches nothing here, but publishes the import's
     # invalidations to running servers, which drop the old rows at once.
-    beatmaps = build_beatmap_service(settings, db, redis, NearCache(redis))
+    store = open_object_store(settings)
+    beatmaps = build_beatmap_service(settings, db, redis, NearCache(redis), store)
     changed: list[int] = []
 
     async def collect(set_ids: list[int]) -> None:
@@ -182,6 +183,8 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"connected clients were not told of the changes: {exc}", file=sys.stderr)
     finally:
         await beatmaps.aclose()
+        if store is not None:
+            await store.aclose()
         await redis.aclose()
         await db.disconnect()
     print("\n".join(summary.lines()))

@@ -38,7 +38,7 @@ from server.repositories.replays import ReplayRepository
 from server.repositories.users import UserRepository
 from server.routes import ROUTES
 from server.services.accounts import AccountService
-from server.services.beatmap_files import LocalFileStore
+from server.services.beatmap_files import FileStore, LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
@@ -46,11 +46,12 @@ from server.services.health import DependencyMonitor, HealthService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
+from server.services.object_store import ObjectFileStore, ObjectReplaySink, ObjectStore
 from server.services.passwords import PasswordHasher
 from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
-from server.services.replays import FileReplaySink, ReplayService
+from server.services.replays import FileReplaySink, ReplayService, ReplaySink
 from server.services.scores import ScoreService, build_score_service
 from server.services.tokens import TokenService
 from server.services.upstream import Upstream
@@ -87,6 +88,7 @@ class Services:
 
     realtime: Realtime
     health: HealthService
+    object_store: ObjectStore | None
 
     async def aclose(self) -> None:
         """Release what the services hold (hubs, worker threads, HTTP clients, parsed maps)."""
@@ -96,16 +98,29 @@ class Services:
         self.hasher.close()
         await self.beatmaps.aclose()
         self.scores.aclose()
+        if self.object_store is not None:
+            await self.object_store.aclose()
+
+
+def open_object_store(settings: Settings) -> ObjectStore | None:
+    """The S3-compatible store when S3_BUCKET is set (its client opens on first use)."""
+    return ObjectStore(settings) if settings.s3_bucket else None
 
 
 def build_beatmap_service(
-    settings: Settings, db: Database, redis: Any, near: NearCache | None = None
+    settings: Settings,
+    db: Database,
+    redis: Any,
+    near: NearCache | None = None,
+    store: ObjectStore | None = None,
 ) -> BeatmapService:
     """The beatmap service: file store, core cache and upstream fetcher (no I/O)."""
     from server.core.pp import PpCache
 
     repo = BeatmapRepository(db, near)
-    files = LocalFileStore(settings.beatmap_store_dir)
+    files: FileStore = (
+        ObjectFileStore(store) if store is not None else LocalFileStore(settings.beatmap_store_dir)
+    )
     return BeatmapService(
         db,
         repo,
@@ -150,7 +165,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         settings.login_max_accounts,
         settings.login_window_seconds,
     )
-    beatmaps = build_beatmap_service(settings, db, redis, near)
+    store = open_object_store(settings)
+    beatmaps = build_beatmap_service(settings, db, redis, near, store)
     scores = build_score_service(settings, db, redis, users, beatmaps, near)
     rankings = RankingService(
         scores.repo, users, redis, snapshot_on_activity=not settings.rank_history_snapshot
@@ -158,9 +174,12 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     profiles = ProfileService(
         users, redis, rankings.profile_extras, near, settings.profile_cache_seconds
     )
-    replays = ReplayService(
-        FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
+    sink: ReplaySink = (
+        ObjectReplaySink(store)
+        if store is not None
+        else FileReplaySink(settings.data_dir / "replays")
     )
+    replays = ReplayService(sink, ReplayRepository(db), scores, redis)
     realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
@@ -170,7 +189,11 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     beatmaps.ingest.on_sets_changed(realtime.metadata.beatmap_sets_updated)
     monitor = DependencyMonitor({"database": db.ping, "redis": redis.ping})
     health = HealthService(
-        db, redis.ping, [settings.beatmap_store_dir, settings.data_dir / "replays"], monitor
+        db,
+        redis.ping,
+        [] if store is not None else [settings.beatmap_store_dir, settings.data_dir / "replays"],
+        monitor,
+        store.check_writable if store is not None else None,
     )
     return Services(
         settings=settings,
@@ -207,6 +230,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         replays=replays,
         realtime=realtime,
         health=health,
+        object_store=store,
     )
 
 

@@ -71,9 +71,15 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             "database: not copied (MySQL/MariaDB): run mariadb-dump --single-transaction, "
             "see README.md"
         )
-    beatmaps = _copy_tree(settings.beatmap_store_dir, target / "beatmaps")
-    replays = _copy_tree(settings.data_dir / "replays", target / "replays")
-    lines.append(f"files: {beatmaps} beatmap file(s), {replays} replay(s)")
+    if settings.s3_bucket:
+        lines.append(
+            f"files: in the object store (bucket {settings.s3_bucket}), not copied: use the "
+            "store's versioning or replication"
+        )
+    else:
+        beatmaps = _copy_tree(settings.beatmap_store_dir, target / "beatmaps")
+        replays = _copy_tree(settings.data_dir / "replays", target / "replays")
+        lines.append(f"files: {beatmaps} beatmap file(s), {replays} replay(s)")
     key = settings.data_dir / "secret_key"
     if settings.embedded and key.is_file():
         shutil.copy2(key, target / "secret_key")

@@ -69,6 +69,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     country_header: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = "text"
+    # Shared file storage: beatmap files, .osz archives and replays in an S3-compatible
+    # object store when S3_BUCKET is set.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     shutdown_timeout_seconds: int = 30
@@ -281,6 +289,7 @@ def load_settings(
         country_header=env.get("COUNTRY_HEADER", "").strip() or None,
         log_level=log_level,  # type: ignore[arg-type]
         log_format=log_format,  # type: ignore[arg-type]
+        **_object_store_settings(env),
         metrics_port=_env_int(env, "METRICS_PORT", 0, minimum=0) or None,
         metrics_host=env.get("METRICS_HOST", "").strip() or "127.0.0.1",
         shutdown_timeout_seconds=_env_int(env, "SHUTDOWN_TIMEOUT_SECONDS", 30, minimum=0),
@@ -300,6 +309,27 @@ def load_settings(
         replay_submit_wait_seconds=_env_int(env, "REPLAY_SUBMIT_WAIT_SECONDS", 600, minimum=1),
         replay_max_bytes=_env_int(env, "REPLAY_MAX_BYTES", 16 << 20, minimum=1024),
     )
+
+
+def _object_store_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The S3-compatible object store (off without S3_BUCKET)."""
+    bucket = (env.get("S3_BUCKET") or "").strip() or None
+    endpoint = (env.get("S3_ENDPOINT_URL") or "").strip() or None
+    if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+        raise SettingsError(f"S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
+    if endpoint is not None and bucket is None:
+        raise SettingsError("S3_ENDPOINT_URL is set but S3_BUCKET is not")
+    prefix = (env.get("S3_PREFIX") or "").strip().lstrip("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return {
+        "s3_bucket": bucket,
+        "s3_endpoint_url": endpoint,
+        "s3_region": (env.get("S3_REGION") or "").strip() or "us-east-1",
+        "s3_access_key_id": (env.get("S3_ACCESS_KEY_ID") or "").strip(),
+        "s3_secret_access_key": (env.get("S3_SECRET_ACCESS_KEY") or "").strip(),
+        "s3_prefix": prefix,
+    }
 
 
 def _beatmap_settings(env: Mapping[str, str]) -> dict[str, Any]:

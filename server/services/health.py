@@ -23,6 +23,7 @@ from server import metrics
 from server.db import DB_UNAVAILABLE_ERRORS, Database
 from server.db.migrations import pending_count
 from server.redis_store import REDIS_UNAVAILABLE_ERRORS
+from server.services.object_store import OBJECT_STORE_ERRORS
 
 log = logging.getLogger("server.health")
 
@@ -137,11 +138,13 @@ class HealthService:
         redis_ping: Probe,
         writable_dirs: list[Path],
         monitor: DependencyMonitor,
+        object_store_probe: Probe | None = None,
     ) -> None:
         self._db = db
         self._redis_ping = redis_ping
         self._dirs = writable_dirs
         self.monitor = monitor
+        self._object_store_probe = object_store_probe
 
     async def _database(self) -> str:
         await self._db.ping()
@@ -156,6 +159,8 @@ class HealthService:
         return "ok" if pending == 0 else f"{pending} pending"
 
     async def _files(self) -> str:
+        if self._object_store_probe is not None:
+            await self._object_store_probe()
         for directory in self._dirs:
             await asyncio.to_thread(_probe_write, directory)
         return "ok"
@@ -172,7 +177,7 @@ class HealthService:
         async def run(name: str, check: Callable[[], Awaitable[str]]) -> str:
             try:
                 return await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
-            except _DOWN as exc:
+            except (*_DOWN, *OBJECT_STORE_ERRORS) as exc:
                 if name in ("database", "redis"):
                     self.monitor.failed(name, exc)  # one log line when the state changes
                 return "unavailable"
