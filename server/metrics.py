@@ -54,7 +54,9 @@ def enable() -> None:
         ["route"],
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     )
-    _m["rate_limited"] = Counter("osu_rate_limited", "Requests refused by a rate limit", ["limit"])
+    _m["rate_limited"] = Counter(
+        "osu_rate_limited", "Requests refused by a rate limit (429)", ["route"]
+    )
     _m["dependency_errors"] = Counter(
         "osu_dependency_errors", "Requests failed by an unreachable dependency", ["dependency"]
     )
@@ -86,9 +88,9 @@ def request(method: str, route: str, status: int, seconds: float) -> None:
         _m["latency"].labels(route).observe(seconds)
 
 
-def rate_limited(limit: str) -> None:
+def rate_limited(route: str) -> None:
     if _on:
-        _m["rate_limited"].labels(limit).inc()
+        _m["rate_limited"].labels(route).inc()
 
 
 def dependency_error(dependency: str) -> None:

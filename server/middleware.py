@@ -80,6 +80,8 @@ class EdgeMiddleware:
                 template = scope.get(ROUTE_TEMPLATE)
                 route = scope.get("root_path", "") + template if template else "unmatched"
                 metrics.request(scope["method"], route, state[0], time.perf_counter() - start)
+                if state[0] == 429:  # any limiter: the API's, sign-in, registration, replays
+                    metrics.rate_limited(route)
 
     async def _handle(
         self,
@@ -117,7 +119,6 @@ class EdgeMiddleware:
                     (b"x-ratelimit-remaining", str(allowance.remaining).encode()),
                 ]
                 if not allowance.allowed:
-                    metrics.rate_limited("api")
                     retry = (b"retry-after", str(allowance.retry_after).encode())
                     await reply(429, b'{"error":"Too Many Attempts."}', [*limit_headers, retry])
                     return
