@@ -9,6 +9,7 @@ ServerErrorMiddleware outside (a 500 with no detail and a logged traceback for b
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -57,6 +58,9 @@ class EdgeMiddleware:
         self.trusted_hops = settings.trusted_proxy_hops
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -152,6 +156,37 @@ class EdgeMiddleware:
             await self._unavailable(services, "database", exc, state, reply)
         except REDIS_UNAVAILABLE_ERRORS as exc:
             await self._unavailable(services, "redis", exc, state, reply)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Hub and notification sockets: an unreachable database or Redis while connecting
+        refuses the upgrade (or closes with 1013, try again later) and is reported to the
+        dependency monitor, instead of a traceback per reconnecting client."""
+        accepted = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal accepted
+            if message["type"] == "websocket.accept":
+                accepted = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except DB_UNAVAILABLE_ERRORS as exc:
+            await self._socket_unavailable(scope, send, "database", exc, accepted)
+        except REDIS_UNAVAILABLE_ERRORS as exc:
+            await self._socket_unavailable(scope, send, "redis", exc, accepted)
+
+    @staticmethod
+    async def _socket_unavailable(
+        scope: Scope, send: Send, dependency: str, exc: Exception, accepted: bool
+    ) -> None:
+        services = scope.get("state", {}).get("services")
+        if services is not None:
+            services.health.monitor.failed(dependency, exc)
+        # Before the accept a close refuses the upgrade (403); after it, 1013 asks the
+        # client to try again later.
+        with contextlib.suppress(OSError, RuntimeError):
+            await send({"type": "websocket.close", "code": 1013 if accepted else 1008})
 
     @staticmethod
     async def _unavailable(

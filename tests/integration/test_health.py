@@ -13,8 +13,16 @@ import httpx
 import pytest
 
 from server import logs
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, app_client, make_settings
+from server.app import create_app
+from tests.conftest import (
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    _LifespanStateTransport,
+    app_client,
+    make_settings,
+)
 from tests.helpers import lazer_multipart, sign_in, signup, unique_name
+from tests.hub_client import AsgiSocket
 from tests.tcp_proxy import TcpProxy
 
 
@@ -76,7 +84,11 @@ async def _outage(
     production = logs.handler("text", output)  # what an operator's log would show
     logging.getLogger().addHandler(production)
     try:
-        async with app_client(settings, "192.0.2.62") as other:
+        application = create_app(settings)
+        async with application.router.lifespan_context(application) as state:
+            application.state.lifespan_state = state
+            transport = _LifespanStateTransport(application, "192.0.2.62")
+            other = httpx.AsyncClient(transport=transport, base_url="http://testserver")
             assert (await other.get("/ready")).status_code == 200
             player = await sign_in(other, await signup(other))
             caplog.clear()
@@ -93,6 +105,12 @@ async def _outage(
                             assert response.status_code == 503, response.text
                             assert response.headers["retry-after"] == "5"
                             assert set(response.json()) == {"error"}  # no detail
+                # A hub client reconnecting meanwhile: refused or served, never a traceback.
+                hub = AsgiSocket(application, "/signalr/spectator", player.headers)
+                opened = await hub.open()
+                if dependency == "database":
+                    assert not opened and hub.close_code == 1008
+                await hub.close()
                 ready = await other.get("/ready")
                 assert ready.status_code == 503
                 assert ready.json()["failed"] == [dependency] + (
@@ -111,6 +129,7 @@ async def _outage(
             warnings = [line for line in written.splitlines() if " INFO " not in line]
             assert len(warnings) <= 6, written  # not a line per request
             assert (await other.get("/ready")).status_code == 200
+            await other.aclose()
     finally:
         logging.getLogger().removeHandler(production)
         await proxy.stop()
