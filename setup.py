@@ -12,11 +12,16 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 from setuptools_rust import Binding, RustExtension
 
-HEADERS = Path(__file__).parent / "rust_core" / "include"
+ROOT = Path(__file__).parent
+HEADERS = ROOT / "rust_core" / "include"
+SQL = ROOT / "sql"
+LINT = ["ruff>=0.8", "mypy>=1.13", "types-cffi", "types-tqdm"]
 
 
 class BuildPyWithHeader(build_py):
-    """Ship the C headers inside the package: they are the cffi cdef that server/core reads."""
+    """Ship what the server reads at run time inside the package: the C headers (the cffi cdef
+    that server/core reads) and the top-level `sql/` (named queries and migrations, found by
+    server/db as `server/sql`)."""
 
     def run(self) -> None:
         super().run()
@@ -24,6 +29,15 @@ class BuildPyWithHeader(build_py):
         target.mkdir(parents=True, exist_ok=True)
         for header in HEADERS.glob("*.h"):
             shutil.copyfile(header, target / header.name)
+        sql_target = Path(self.build_lib) / "server" / "sql"
+        if sql_target.exists():
+            shutil.rmtree(sql_target)  # a file removed from sql/ must not linger in the wheel
+        for source in sorted(SQL.rglob("*.sql")):
+            destination = sql_target / source.relative_to(SQL)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+        if not any((sql_target / "migrations").glob("*.sql")):
+            raise SystemExit(f"no migrations under {SQL}: the source tree is incomplete")
 
 
 setup(
@@ -62,6 +76,8 @@ setup(
         "httpx>=0.27",
         "tqdm>=4.66",
         "pyotp>=2.9",
+        "prometheus-client>=0.20",
+        "aiobotocore>=2.13",  # the S3-compatible object store (S3_BUCKET)
     ],
     extras_require={
         "test": [
@@ -85,8 +101,11 @@ setup(
             "websockets>=13",  # real-socket hub tests
             "aiosignalr==0.1.1",  # an independent SignalR client (clients.md §2)
             "osuapi==0.0.43",  # strict API v1 models (clients.md §1.3)
+            "moto[server]>=5.0",  # a real S3-compatible server for the object store tests
+            # .ci/run's static checks: ruff check, ruff format --check, mypy --strict server.
+            *LINT,
         ],
-        "dev": ["ruff", "mypy", "types-cffi", "types-tqdm"],
+        "dev": LINT,
     },
     entry_points={"console_scripts": ["osu-server=server.__main__:main"]},
     cmdclass={"build_py": BuildPyWithHeader},

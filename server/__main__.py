@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from server.db import MissingResource
+from server.db.migrations import Migration
 from server.db.sqlfile import SqlFileError
 from server.settings import Settings, SettingsError, load_settings
 
@@ -18,12 +20,14 @@ if TYPE_CHECKING:
 
 
 def _check_sql_files() -> None:
-    """Parse every named query and migration before doing anything: a malformed file stops
-    the command with its file and line rather than a traceback from inside the server."""
-    from server.db import SQL_DIR
+    """Check the packaged resources and parse every named query and migration before doing
+    anything: a missing or malformed file stops the command with a message naming it rather
+    than a traceback from inside the server (or a `migrate` that silently applies nothing)."""
+    from server.db import SQL_DIR, check_resources
     from server.db.migrations import discover
     from server.db.sqlfile import DIALECTS, ddl_statements, load_query_dir
 
+    check_resources()
     load_query_dir(SQL_DIR / "queries")
     for migration in discover():
         for dialect in DIALECTS:
@@ -48,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to bind (default: $HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (default: $PORT or 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: $WEB_CONCURRENCY or 1); more than one needs REDIS_URL",
+    )
 
     commands.add_parser(
         "migrate",
@@ -207,12 +216,13 @@ def _parser() -> argparse.ArgumentParser:
         '{"beatmap_id": N, "beatmapset_id": M}}',
     )
     importer.add_argument("--quiet", action="store_true", help="no progress bar")
-    from server import score_commands
+    from server import backup, score_commands
 
     score_commands.add_parsers(commands)
     from server import chat_commands
 
     chat_commands.add_parsers(commands)
+    backup.add_parser(commands)
     return parser
 
 
@@ -221,7 +231,7 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from server.app import build_beatmap_service, open_database
+    from server.app import build_beatmap_service, open_database, open_object_store
     from server.hubs.metadata import announce_beatmap_updates
     from server.models.beatmaps import STATUS_IDS
     from server.near_cache import NearCache
@@ -241,7 +251,8 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
     redis = open_redis(settings)
     # A near cache that never starts: it caches nothing here, but publishes the import's
     # invalidations to running servers, which drop the old rows at once.
-    beatmaps = build_beatmap_service(settings, db, redis, NearCache(redis))
+    store = open_object_store(settings)
+    beatmaps = build_beatmap_service(settings, db, redis, NearCache(redis), store)
     changed: list[int] = []
 
     async def collect(set_ids: list[int]) -> None:
@@ -267,13 +278,15 @@ async def _import_beatmaps(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"connected clients were not told of the changes: {exc}", file=sys.stderr)
     finally:
         await beatmaps.aclose()
+        if store is not None:
+            await store.aclose()
         await redis.aclose()
         await db.disconnect()
     print("\n".join(summary.lines()))
     return 0
 
 
-async def _migrate(settings: Settings) -> int:
+async def _apply_migrations(settings: Settings) -> list[Migration]:
     from server.db import Database
     from server.db.migrations import migrate
 
@@ -282,9 +295,13 @@ async def _migrate(settings: Settings) -> int:
     db = Database(settings.database_url, settings.dialect)
     await db.connect()
     try:
-        applied = await migrate(db)
+        return await migrate(db)
     finally:
         await db.disconnect()
+
+
+async def _migrate(settings: Settings) -> int:
+    applied = await _apply_migrations(settings)
     names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none (up to date)"
     print(f"applied migrations: {names}")
     return 0
@@ -428,6 +445,82 @@ async def _api_key(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_count(settings: Settings, requested: int | None) -> int:
+    """How many worker processes to run: `--workers`, else WEB_CONCURRENCY.
+
+    Workers share tokens, limits, hub groups and caches only through Redis: without
+    REDIS_URL an explicit `--workers N` is refused, and a WEB_CONCURRENCY a buildpack set is
+    reduced to one worker with a warning (the deploy still serves)."""
+    if requested is not None and requested < 1:
+        raise SettingsError(f"--workers must be at least 1, got {requested}")
+    workers = requested or settings.web_concurrency
+    if workers > 1 and not settings.redis_url:
+        if requested is not None:
+            raise SettingsError(
+                f"--workers {workers} needs REDIS_URL: worker processes share sessions, rate "
+                "limits and hub groups only through Redis"
+            )
+        logging.getLogger("server").warning(
+            "WEB_CONCURRENCY=%d ignored: several workers need REDIS_URL to share state; "
+            "running one worker",
+            workers,
+        )
+        workers = 1
+    return workers
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    try:
+        workers = _worker_count(settings, args.workers)
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    # Each worker loads its settings from the environment: make WEB_CONCURRENCY say how many
+    # there are (the API limiter's per-process share while Redis is down is based on it).
+    os.environ["WEB_CONCURRENCY"] = str(workers)
+    port = args.port or settings.port
+    options: dict[str, object] = {
+        "host": args.host or settings.host,
+        "port": port,
+        # Client IPs come from TRUSTED_PROXY_HOPS (server/http.py), not uvicorn's guess.
+        "proxy_headers": False,
+        "log_level": settings.log_level,
+        # One format for uvicorn's lines and ours (server/logs.py configured the root logger);
+        # the access line is the server's own (server/middleware.py).
+        "log_config": None,
+        "access_log": False,
+        "workers": workers,
+        # SIGTERM: in-flight requests get this long to finish (hub clients are told first).
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+    }
+    if settings.metrics_port is not None:
+        if settings.metrics_port == port:
+            print("configuration error: METRICS_PORT must differ from PORT", file=sys.stderr)
+            return 2
+        from server import metrics
+
+        # Before the app (and prometheus_client) is imported: every worker writes its
+        # samples there, and this process serves them all on a port of its own.
+        metrics.prepare_multiprocess_dir()
+        metrics.start_exporter(settings.metrics_host, settings.metrics_port)
+    if settings.embedded and workers > 1:
+        # The embedded default migrates itself at start-up: do it once here, before the
+        # workers start together on one SQLite file.
+        asyncio.run(_apply_migrations(settings))
+    if workers == 1:
+        from server.app import create_app
+
+        uvicorn.run(create_app(settings, handle_signals=True), **options)  # type: ignore[arg-type]
+    else:
+        # Workers are separate processes: each builds its app from the environment.
+        uvicorn.run("server.app:app_from_environment", factory=True, **options)  # type: ignore[arg-type]
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
@@ -436,31 +529,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from server.logs import configure
+
+    configure(settings.log_level, settings.log_format)
     try:
         _check_sql_files()
     except SqlFileError as exc:
         print(f"SQL file error: {exc}", file=sys.stderr)
         return 2
+    except MissingResource as exc:
+        print(f"installation error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        import server.core  # noqa: F401  (the Rust core and its headers are packaged too)
+    except ImportError as exc:
+        print(f"installation error: {exc}", file=sys.stderr)
+        return 2
     from server import account_commands
 
     if args.command == "serve":
-        import uvicorn
-
-        from server.app import create_app
-
-        uvicorn.run(
-            create_app(settings),
-            host=args.host or settings.host,
-            port=args.port or settings.port,
-            # Client IPs come from TRUSTED_PROXY_HOPS (server/http.py), not uvicorn's guess.
-            proxy_headers=False,
-            log_level=settings.log_level,
-            access_log=False,
-        )
-        return 0
+        return _serve(settings, args)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "user" and args.user_command in account_commands.ACTIONS:
@@ -477,6 +565,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from server import chat_commands
 
         return asyncio.run(chat_commands.run(settings, args))
+    if args.command == "backup":
+        from server import backup
+
+        return backup.run(settings, args)
     if args.command in ("recalc", "ranks"):
         from server import score_commands
 

@@ -3,10 +3,14 @@ the services, reached by handlers through typed request state."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,12 +19,13 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from server import metrics
 from server.db import Database
 from server.db.migrations import migrate, pending_count
 from server.http import ApiError, JSONResponse
 from server.hubs import Realtime
 from server.jobs import start_scheduler
-from server.middleware import AccessLogMiddleware, ApiRateLimitMiddleware, BodyLimitMiddleware
+from server.middleware import EdgeMiddleware
 from server.near_cache import NearCache
 from server.redis_store import open_redis
 from server.repositories.api_keys import ApiKeyRepository
@@ -44,7 +49,7 @@ from server.services.accounts import AccountService
 from server.services.api_keys import ApiKeyService
 from server.services.beatmap_attributes import BeatmapAttributes
 from server.services.beatmap_favourites import BeatmapFavourites
-from server.services.beatmap_files import LocalFileStore
+from server.services.beatmap_files import FileStore, LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmap_search import BeatmapSearch
 from server.services.beatmaps import BeatmapService
@@ -53,6 +58,7 @@ from server.services.chat_bot import ChatBot
 from server.services.codes import OneTimeCodes
 from server.services.content import ContentService
 from server.services.credentials import RESET_CODE_SECONDS, CredentialService
+from server.services.health import DependencyMonitor, HealthService
 from server.services.legacy_api import LegacyApi
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.mail import Mailer
@@ -60,6 +66,7 @@ from server.services.moderation import ModerationService
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.oauth_apps import OAuthApps
+from server.services.object_store import ObjectFileStore, ObjectReplaySink, ObjectStore
 from server.services.packs import PackService
 from server.services.passwords import PasswordHasher
 from server.services.playlist_scores import PlaylistScores
@@ -68,7 +75,7 @@ from server.services.profile_pages import ProfilePages
 from server.services.profiles import ProfileService
 from server.services.rankings import RankingService
 from server.services.relations import RelationService
-from server.services.replays import FileReplaySink, ReplayService
+from server.services.replays import FileReplaySink, ReplayService, ReplaySink
 from server.services.rooms import RoomService
 from server.services.score_feed import ScoreFeed
 from server.services.score_reads import ScoreReads
@@ -135,15 +142,25 @@ class Services:
 
     realtime: Realtime
     socket_relay: SocketRelay
+    health: HealthService
+    object_store: ObjectStore | None
 
     async def aclose(self) -> None:
         """Release what the services hold (hubs, worker threads, HTTP clients, parsed maps)."""
+        await self.health.monitor.stop()
         await self.socket_relay.stop()
         await self.realtime.stop()
         await self.near.stop()
         self.hasher.close()
         await self.beatmaps.aclose()
         self.scores.aclose()
+        if self.object_store is not None:
+            await self.object_store.aclose()
+
+
+def open_object_store(settings: Settings) -> ObjectStore | None:
+    """The S3-compatible store when S3_BUCKET is set (its client opens on first use)."""
+    return ObjectStore(settings) if settings.s3_bucket else None
 
 
 def build_beatmap_service(
@@ -151,12 +168,15 @@ def build_beatmap_service(
     db: Database,
     redis: Any,
     near: NearCache | None = None,
+    store: ObjectStore | None = None,
 ) -> BeatmapService:
     """The beatmap service: file store, core cache and upstream fetcher (no I/O)."""
     from server.core.pp import PpCache
 
     repo = BeatmapRepository(db, near)
-    files = LocalFileStore(settings.beatmap_store_dir)
+    files: FileStore = (
+        ObjectFileStore(store) if store is not None else LocalFileStore(settings.beatmap_store_dir)
+    )
     return BeatmapService(
         db,
         repo,
@@ -242,15 +262,19 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     )
     # The one owner of rendered profiles and their invalidation.
     profile_cache = ProfileCache(near, settings.profile_cache_seconds)
-    beatmaps = build_beatmap_service(settings, db, redis, near)
+    store = open_object_store(settings)
+    beatmaps = build_beatmap_service(settings, db, redis, near, store)
     scores = build_score_service(settings, db, redis, users, beatmaps, near, profile_cache)
     rankings = RankingService(
         scores.repo, users, redis, snapshot_on_activity=not settings.rank_history_snapshot
     )
     profiles = ProfileService(users, redis, profile_cache, rankings.profile_extras)
-    replays = ReplayService(
-        FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
+    sink: ReplaySink = (
+        ObjectReplaySink(store)
+        if store is not None
+        else FileReplaySink(settings.data_dir / "replays")
     )
+    replays = ReplayService(sink, ReplayRepository(db), scores, redis)
     realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
     notifications = NotificationService(
         NotificationRepository(db), redis, settings.notification_endpoint
@@ -309,6 +333,14 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     )
     apps = OAuthApps(db, OAuthRepository(db), tokens, redis)
     pages = ProfilePages(beatmaps, scores.activity)
+    monitor = DependencyMonitor({"database": db.ping, "redis": redis.ping})
+    health = HealthService(
+        db,
+        redis.ping,
+        [] if store is not None else [settings.beatmap_store_dir, settings.data_dir / "replays"],
+        monitor,
+        store.check_writable if store is not None else None,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -402,6 +434,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         tags=TagService(beatmaps.tags, beatmaps.repo, beatmaps.upstream),
         realtime=realtime,
         socket_relay=SocketRelay(redis),
+        health=health,
+        object_store=store,
     )
 
 
@@ -447,8 +481,49 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "An internal error occurred."}, status_code=500)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The ASGI application for these settings."""
+def _hubs_first_on_sigterm(services: Services) -> Callable[[], None]:
+    """On SIGTERM, tell every hub client "Server is shutting down." (a SignalR Close that
+    allows reconnecting) before uvicorn starts its shutdown, which would otherwise close the
+    sockets first with a bare 1012; then hand the signal to uvicorn, which stops accepting,
+    lets in-flight requests finish within SHUTDOWN_TIMEOUT_SECONDS and runs the lifespan's
+    shutdown. Returns what restores the previous handler.
+
+    Only for `serve` (main thread, uvicorn's handler installed): the lifespan runs after
+    uvicorn took SIGTERM, so the handler found here is uvicorn's."""
+    previous = signal.getsignal(signal.SIGTERM)
+    if not callable(previous) or threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    draining = False
+
+    async def drain(signum: int, frame: FrameType | None) -> None:
+        log.info(
+            "SIGTERM: closing %d hub connection(s)", len(services.realtime.transport.connections)
+        )
+        try:
+            await services.realtime.transport.stop()
+        finally:
+            previous(signum, frame)
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        nonlocal draining
+        if draining:  # a second signal: uvicorn's own handling (a forced exit)
+            previous(signum, frame)
+            return
+        draining = True
+        loop.call_soon_threadsafe(lambda: loop.create_task(drain(signum, frame)))
+
+    signal.signal(signal.SIGTERM, handle)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
+def create_app(settings: Settings, *, handle_signals: bool = False) -> Starlette:
+    """The ASGI application for these settings (`handle_signals`: run by `serve`, whose
+    SIGTERM closes hub connections with a reason first)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -460,22 +535,24 @@ def create_app(settings: Settings) -> Starlette:
         await services.realtime.start()
         await services.socket_relay.start()
         scheduler = start_scheduler(settings, services)
+        restore_signal = _hubs_first_on_sigterm(services) if handle_signals else lambda: None
         try:
             yield {"services": services, "scheduler": scheduler}
         finally:
+            restore_signal()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await services.aclose()
             await redis.aclose()
             await db.disconnect()
 
+    if settings.metrics_port is not None:
+        metrics.enable()
     app = Starlette(
         routes=ROUTES,
         lifespan=lifespan,
         middleware=[
-            Middleware(AccessLogMiddleware),
-            Middleware(ApiRateLimitMiddleware),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(EdgeMiddleware, settings=settings),
         ],
         exception_handlers={
             ApiError: _api_error,
@@ -486,3 +563,14 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.router.redirect_slashes = False
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app factory each worker process of `serve --workers N` calls (uvicorn imports it by
+    name, so the settings are read again from the environment in every worker)."""
+    from server.logs import configure
+    from server.settings import load_settings
+
+    settings = load_settings()
+    configure(settings.log_level, settings.log_format)
+    return create_app(settings, handle_signals=True)

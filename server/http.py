@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 if TYPE_CHECKING:
     from server.app import Services
@@ -67,14 +68,21 @@ def services(request: Request) -> Services:
 
 
 def client_ip(request: Request, trusted_hops: int) -> str:
-    """The client address, believing X-Forwarded-For only for `trusted_hops` proxies.
+    """The client address, believing X-Forwarded-For only for `trusted_hops` proxies."""
+    return scope_client_ip(request.scope, trusted_hops)
+
+
+def scope_client_ip(scope: Scope, trusted_hops: int) -> str:
+    """`client_ip` straight from an ASGI scope (the middleware has no Request).
 
     With N trusted proxies in front, the client is the Nth address from the right: entries
     further left were written by the client and can be forged (S-RL-3)."""
-    peer = request.client.host if request.client else "unknown"
+    client = scope.get("client")
+    peer: str = client[0] if client else "unknown"
     if trusted_hops <= 0:
         return peer
-    chain = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+    forwarded = b",".join(v for k, v in scope.get("headers", ()) if k == b"x-forwarded-for")
+    chain = [p.strip() for p in forwarded.decode("latin-1").split(",") if p.strip()]
     if len(chain) >= trusted_hops:
         return chain[-trusted_hops]
     return chain[0] if chain else peer
@@ -122,7 +130,7 @@ async def read_fields(request: Request) -> dict[str, str]:
                         fields[str(key)] = "true" if value else "false"
                     elif isinstance(value, (str, int, float)):
                         fields[str(key)] = str(value)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # msgspec: nested past ~1000 levels
         fail(400, "request body is not valid JSON")
     except MultiPartException as exc:
         fail(400, f"malformed form body: {exc.message}")

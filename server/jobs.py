@@ -9,6 +9,7 @@ and has an explicit misfire grace.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC
@@ -18,6 +19,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
+from server import metrics
+from server.db import DB_UNAVAILABLE_ERRORS
 from server.models.rulesets import known_rulesets
 from server.services.outbox import Outbox
 from server.services.rankings import RankingService
@@ -30,6 +33,27 @@ log = logging.getLogger(__name__)
 
 RANK_HISTORY_JOB: Final = "rank-history-snapshot"
 OUTBOX_RELAY_JOB: Final = "outbox-relay"
+METRICS_JOB: Final = "metrics-sync"
+METRICS_SYNC_SECONDS: Final = 15
+
+
+class _CacheCounts:
+    """Near-cache counts already reported, so each sync adds only what is new."""
+
+    def __init__(self) -> None:
+        self.reported: dict[str, tuple[int, int]] = {}
+
+
+async def sync_metrics(services: Services, counts: _CacheCounts) -> None:
+    """Copy what is cheaper to count locally than to record per call into the metrics: the
+    near cache's hits and misses (a lookup is a dict read) and the outbox depth (a query)."""
+    for region, (hits, misses) in services.near.lookup_counts().items():
+        old_hits, old_misses = counts.reported.get(region, (0, 0))
+        metrics.near_cache(region, hits - old_hits, misses - old_misses)
+        counts.reported[region] = (hits, misses)
+    # The dependency monitor and /ready report a database that is down.
+    with contextlib.suppress(*DB_UNAVAILABLE_ERRORS):
+        metrics.outbox_depth(await services.scores.outbox.depth())
 
 
 async def snapshot_rank_history(rankings: RankingService, rulesets: Sequence[str]) -> list[str]:
@@ -70,6 +94,16 @@ def start_scheduler(settings: Settings, services: Services) -> AsyncIOScheduler 
             max_instances=1,
             coalesce=True,
             misfire_grace_time=max(1, settings.outbox_relay_seconds),
+        )
+    if metrics.enabled():
+        scheduler.add_job(
+            sync_metrics,
+            IntervalTrigger(seconds=METRICS_SYNC_SECONDS, timezone=UTC),
+            args=[services, _CacheCounts()],
+            id=METRICS_JOB,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=METRICS_SYNC_SECONDS,
         )
     if not scheduler.get_jobs():
         return None

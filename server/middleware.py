@@ -1,9 +1,18 @@
-"""Pure ASGI middleware (no BaseHTTPMiddleware): body size limit, the API rate limit and
-request logging."""
+"""The server's one pure-ASGI layer (no BaseHTTPMiddleware) around the routes: request id,
+body size limit, the API rate limit, the answer to an unavailable database or Redis, and the
+access line. One layer rather than four: each layer costs a closure and a send wrapper on
+every request, `/health` included.
+
+Starlette's own layers stay around it: ApiError/HTTPException handlers inside, and its
+ServerErrorMiddleware outside (a 500 with no detail and a logged traceback for bugs).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
+import os
 import re
 import time
 from typing import Any
@@ -11,149 +20,208 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.api.params import BEARER_DIGEST, bearer_token
-from server.http import client_ip
+from server import metrics
+from server.api.params import BEARER_DIGEST, USER_ID, bearer_token
+from server.db import DB_UNAVAILABLE_ERRORS
+from server.http import client_ip, scope_client_ip
+from server.logs import ACCESS_FORMAT, ACCESS_LOGGER, redact_query
+from server.redis_store import REDIS_UNAVAILABLE_ERRORS
+from server.routes import ROUTE_TEMPLATE
+from server.settings import Settings
 
-log = logging.getLogger("server.access")
+log = logging.getLogger(ACCESS_LOGGER)
 
-# Secrets that can appear in query strings: v1 API keys (`k`) and stable-client password
-# hashes (`h`, `ha`, `p`, `pass`), plus OAuth tokens. Never logged (S-TOK-9).
-_SECRET_PARAMS = re.compile(
-    r"(?i)(^|&)(k|h|ha|p|pass|password|access_token|token|refresh_token)=[^&]*"
-)
-
-
-def redact_query(query: str) -> str:
-    """The query string with secret parameters' values replaced."""
-    return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}{m.group(2)}=[redacted]", query)
-
-
-class BodyTooLarge(Exception):
-    """The request body went past the configured limit."""
-
-
-class BodyLimitMiddleware:
-    """Refuse request bodies over `max_bytes` with 413, by Content-Length or while streaming."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    await _send_error(send, 400, b'{"error":"invalid Content-Length"}')
-                    return
-                if declared > self.max_bytes:
-                    await _send_error(send, 413, b'{"error":"request body too large"}')
-                    return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _send_error(send, 413, b'{"error":"request body too large"}')
-
-
-class AccessLogMiddleware:
-    """One log line per request, with secrets in the query string redacted."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status: dict[str, Any] = {"code": 500}
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            query = scope.get("query_string", b"").decode("latin-1")
-            path = scope["path"] + (f"?{redact_query(query)}" if query else "")
-            log.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                path,
-                status["code"],
-                (time.perf_counter() - start) * 1000,
-            )
-
-
+# An X-Request-ID from the proxy is kept when it is a plain token; anything else is replaced.
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:@+=/-]{1,128}")
+# Made request ids: a random per-process prefix and a counter (no syscall per request).
+_ID_PREFIX = os.urandom(4).hex().encode()
+_ids = itertools.count()
+_UNAVAILABLE_BODY = b'{"error":"Service temporarily unavailable."}'
+RETRY_AFTER_SECONDS = b"5"
 # osu! API v1 paths (`/api/get_*`), and the texts v1 and v2 clients know a 429 by: v1
 # clients match this exact message (clients.md §3) and wait for the window.
 V1_PREFIX = "/api/get_"
 _TOO_FAST = b'{"error":"Too Many Attempts."}'
 _V1_TOO_FAST = b'{"error":"Requesting too fast! Slow your operation, cap\'n!"}'
 
+__all__ = ["EdgeMiddleware", "redact_query"]
 
-class ApiRateLimitMiddleware:
-    """S-RL-1 on every /api/ request: osu-web's X-RateLimit-Limit and X-RateLimit-Remaining
-    headers, and 429 with Retry-After past the limit. Keyed by bearer token (see
-    TokenService.rate_key), by client IP without a valid-looking one."""
 
-    def __init__(self, app: ASGIApp) -> None:
+class BodyTooLarge(Exception):
+    """The request body went past the configured limit."""
+
+
+class EdgeMiddleware:
+    """Per HTTP request: take or make the request id (returned as X-Request-ID); refuse bodies
+    over MAX_BODY_BYTES with 413 (by Content-Length or while streaming); apply S-RL-1 to
+    /api/ (X-RateLimit-* headers, 429 with Retry-After); answer 503 with Retry-After and no
+    detail when the database or Redis is unreachable (logged once per outage by the
+    DependencyMonitor, not per request); write one access line."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
+        self.max_bytes = settings.max_body_bytes
+        self.trusted_hops = settings.trusted_proxy_hops
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        services = scope.get("state", {}).get("services")
-        if scope["type"] != "http" or services is None or not scope["path"].startswith("/api/"):
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limiter = services.api_limiter
-        if not limiter.enabled:
-            await self.app(scope, receive, send)
-            return
-        allowance = await limiter.hit(_rate_key(scope, services))
-        limit_headers = [
-            (b"x-ratelimit-limit", str(allowance.limit).encode()),
-            (b"x-ratelimit-remaining", str(allowance.remaining).encode()),
-        ]
-        if not allowance.allowed:
-            await _send_error(
-                send,
-                429,
-                _V1_TOO_FAST if scope["path"].startswith(V1_PREFIX) else _TOO_FAST,
-                [*limit_headers, (b"retry-after", str(allowance.retry_after).encode())],
-            )
-            return
+        start = time.perf_counter()
+        request_id: bytes | None = None
+        declared: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"x-request-id":
+                request_id = value
+        if request_id is None or not _REQUEST_ID.fullmatch(request_id):
+            request_id = b"%s%08x" % (_ID_PREFIX, next(_ids))
+        state: list[Any] = [500, False]  # status, response started
+        try:
+            await self._handle(scope, receive, send, request_id, declared, state)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                self._log(scope, state[0], start, request_id)
+            if metrics.enabled():
+                template = scope.get(ROUTE_TEMPLATE)
+                route = scope.get("root_path", "") + template if template else "unmatched"
+                metrics.request(scope["method"], route, state[0], time.perf_counter() - start)
+                if state[0] == 429:  # any limiter: the API's, sign-in, registration, replays
+                    metrics.rate_limited(route)
 
-        async def with_limit_headers(message: Message) -> None:
+    async def _handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request_id: bytes,
+        declared: bytes | None,
+        state: list[Any],
+    ) -> None:
+        extra_headers = [(b"x-request-id", request_id)]
+
+        async def reply(status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+            state[0] = status
+            state[1] = True
+            await _send_error(send, status, body, [*headers, *extra_headers])
+
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_bytes
+            except ValueError:
+                await reply(400, b'{"error":"invalid Content-Length"}', [])
+                return
+            if too_large:
+                await reply(413, b'{"error":"request body too large"}', [])
+                return
+
+        services = scope.get("state", {}).get("services")
+        if services is not None and scope["path"].startswith("/api/"):
+            limiter = services.api_limiter
+            if limiter.enabled:
+                allowance = await limiter.hit(_rate_key(scope, services))
+                limit_headers = [
+                    (b"x-ratelimit-limit", str(allowance.limit).encode()),
+                    (b"x-ratelimit-remaining", str(allowance.remaining).encode()),
+                ]
+                if not allowance.allowed:
+                    retry = (b"retry-after", str(allowance.retry_after).encode())
+                    too_fast = _V1_TOO_FAST if scope["path"].startswith(V1_PREFIX) else _TOO_FAST
+                    await reply(429, too_fast, [*limit_headers, retry])
+                    return
+                extra_headers.extend(limit_headers)
+
+        received = 0
+        max_bytes = self.max_bytes
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def edge_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *limit_headers]
+                state[0] = message["status"]
+                state[1] = True
+                message["headers"] = [*message.get("headers", ()), *extra_headers]
             await send(message)
 
-        await self.app(scope, receive, with_limit_headers)
+        try:
+            await self.app(scope, limited_receive, edge_send)
+        except BodyTooLarge:
+            if not state[1]:
+                await reply(413, b'{"error":"request body too large"}', [])
+        except DB_UNAVAILABLE_ERRORS as exc:
+            await self._unavailable(services, "database", exc, state, reply)
+        except REDIS_UNAVAILABLE_ERRORS as exc:
+            await self._unavailable(services, "redis", exc, state, reply)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Hub and notification sockets: an unreachable database or Redis while connecting
+        refuses the upgrade (or closes with 1013, try again later) and is reported to the
+        dependency monitor, instead of a traceback per reconnecting client."""
+        accepted = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal accepted
+            if message["type"] == "websocket.accept":
+                accepted = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except DB_UNAVAILABLE_ERRORS as exc:
+            await self._socket_unavailable(scope, send, "database", exc, accepted)
+        except REDIS_UNAVAILABLE_ERRORS as exc:
+            await self._socket_unavailable(scope, send, "redis", exc, accepted)
+
+    @staticmethod
+    async def _socket_unavailable(
+        scope: Scope, send: Send, dependency: str, exc: Exception, accepted: bool
+    ) -> None:
+        services = scope.get("state", {}).get("services")
+        if services is not None:
+            services.health.monitor.failed(dependency, exc)
+        # Before the accept a close refuses the upgrade (403); after it, 1013 asks the
+        # client to try again later.
+        with contextlib.suppress(OSError, RuntimeError):
+            await send({"type": "websocket.close", "code": 1013 if accepted else 1008})
+
+    @staticmethod
+    async def _unavailable(
+        services: Any, dependency: str, exc: Exception, state: list[Any], reply: Any
+    ) -> None:
+        if services is not None:
+            services.health.monitor.failed(dependency, exc)
+        if state[1]:
+            raise exc  # the response is under way: nothing better to send
+        await reply(503, _UNAVAILABLE_BODY, [(b"retry-after", RETRY_AFTER_SECONDS)])
+
+    def _log(self, scope: Scope, status: int, start: float, request_id: bytes) -> None:
+        path: str = scope["path"]
+        query: bytes = scope["query_string"]
+        if query:
+            path = f"{path}?{redact_query(query.decode('latin-1'))}"
+        template = scope.get(ROUTE_TEMPLATE)
+        log.info(
+            ACCESS_FORMAT,
+            scope["method"],
+            path,
+            status,
+            (time.perf_counter() - start) * 1000,
+            scope_client_ip(scope, self.trusted_hops),
+            scope.get(USER_ID) or "-",
+            scope.get("root_path", "") + template if template is not None else "-",
+            request_id.decode("latin-1"),
+        )
 
 
 def _rate_key(scope: Scope, services: Any) -> str:

@@ -206,6 +206,10 @@ class NearCache:
         self._stopping = False
         self._subscribed = asyncio.Event()
 
+    def lookup_counts(self) -> dict[str, tuple[int, int]]:
+        """Hits and misses so far, by region (for the metrics)."""
+        return {name: (region.hits, region.misses) for name, region in self._regions.items()}
+
     def region(self, name: str, ttl: float, max_keys: int = 10_000) -> Region:
         """The region called `name` (created on first use)."""
         region = self._regions.get(name)

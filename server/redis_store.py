@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.settings import Settings
 
@@ -43,6 +45,10 @@ def best_effort(log: logging.Logger, what: str, *args: object) -> Iterator[Attem
     except REDIS_DOWN:
         attempt.failed = True
         log.warning(f"{what} (Redis unavailable)", *args, exc_info=True)
+
+
+# Redis cannot be reached right now: answered 503 with Retry-After, not 500.
+REDIS_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
 
 def open_redis(settings: Settings) -> Any:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
+from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from server.api import (
@@ -50,7 +50,32 @@ from server.api import (
 Endpoint = Callable[..., Any]
 
 
-class _SlashRoute(Route):
+# Scope key under which the matched route's path template is left for the access log (the
+# part below a Mount; the Mount's prefix is in the scope's root_path).
+ROUTE_TEMPLATE = "osu.route"
+
+
+class _Route(Route):
+    """A route that tells the access log which template matched."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is not Match.NONE:
+            child[ROUTE_TEMPLATE] = self.path
+        return match, child
+
+
+class _WebSocketRoute(WebSocketRoute):
+    """A WebSocket route that tells the access log which template matched."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is not Match.NONE:
+            child[ROUTE_TEMPLATE] = self.path
+        return match, child
+
+
+class _SlashRoute(_Route):
     """A route that also matches its path with one trailing slash."""
 
     def __init__(self, path: str, endpoint: Endpoint, methods: list[str]) -> None:
@@ -220,7 +245,8 @@ ROUTES: list[BaseRoute] = [
     *both("/password-reset", password.request_reset, ["POST"]),
     *both("/password-reset/reset", password.reset_password, ["POST"]),
     *both("/health", session.health, ["GET"]),
-    Route("/osu/{beatmap}", beatmaps.osu_file, methods=["GET"]),
+    *both("/ready", session.ready, ["GET"]),
+    _Route("/osu/{beatmap}", beatmaps.osu_file, methods=["GET"]),
     # osu! API v1 (clients.md §3).
     *both("/api/get_beatmaps", v1.get_beatmaps, ["GET"]),
     *both("/api/get_user", v1.get_user, ["GET"]),
@@ -229,7 +255,7 @@ ROUTES: list[BaseRoute] = [
     *both("/api/get_user_recent", v1.get_user_recent, ["GET"]),
     *both("/api/get_replay", v1.get_replay, ["GET"]),
     *both("/api/get_match", v1.get_match, ["GET"]),
-    WebSocketRoute("/notifications", notification_socket.notification_socket),
-    Route("/signalr/{hub}/negotiate", hubs.negotiate, methods=["POST"]),
-    WebSocketRoute("/signalr/{hub}", hubs.hub_socket),
+    _WebSocketRoute("/notifications", notification_socket.notification_socket),
+    _Route("/signalr/{hub}/negotiate", hubs.negotiate, methods=["POST"]),
+    _WebSocketRoute("/signalr/{hub}", hubs.hub_socket),
 ]

@@ -68,6 +68,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxy_hops: int = 0
     country_header: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    # Shared file storage: beatmap files, .osz archives and replays in an S3-compatible
+    # object store when S3_BUCKET is set.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    shutdown_timeout_seconds: int = 30
     # Beatmaps: the file store, the status policy and the (optional) upstream fetcher.
     beatmaps_dir: Path | None = None
     leaderboards_for_all_statuses: bool = False
@@ -262,6 +274,10 @@ def load_settings(
     if log_level not in {"debug", "info", "warning", "error"}:
         raise SettingsError(f"LOG_LEVEL must be debug, info, warning or error, got {log_level!r}")
 
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in {"text", "json"}:
+        raise SettingsError(f"LOG_FORMAT must be text or json, got {log_format!r}")
+
     redis_url = env.get("REDIS_URL", "").strip() or None
     if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"REDIS_URL must be a redis:// or rediss:// URL, got {redis_url!r}")
@@ -299,6 +315,11 @@ def load_settings(
         trusted_proxy_hops=_env_int(env, "TRUSTED_PROXY_HOPS", 0, minimum=0),
         country_header=env.get("COUNTRY_HEADER", "").strip() or None,
         log_level=log_level,  # type: ignore[arg-type]
+        log_format=log_format,  # type: ignore[arg-type]
+        **_object_store_settings(env),
+        metrics_port=_env_int(env, "METRICS_PORT", 0, minimum=0) or None,
+        metrics_host=env.get("METRICS_HOST", "").strip() or "127.0.0.1",
+        shutdown_timeout_seconds=_env_int(env, "SHUTDOWN_TIMEOUT_SECONDS", 30, minimum=0),
         **_beatmap_settings(env),
         **_account_settings(env),
         score_submission_enabled=_env_bool(env, "SCORE_SUBMISSION_ENABLED", True),
@@ -333,6 +354,27 @@ def _account_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "smtp_password": env.get("SMTP_PASSWORD") or "",
         "smtp_from": (env.get("SMTP_FROM") or "").strip() or "osu-server@localhost",
         "smtp_security": security,
+    }
+
+
+def _object_store_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The S3-compatible object store (off without S3_BUCKET)."""
+    bucket = (env.get("S3_BUCKET") or "").strip() or None
+    endpoint = (env.get("S3_ENDPOINT_URL") or "").strip() or None
+    if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+        raise SettingsError(f"S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
+    if endpoint is not None and bucket is None:
+        raise SettingsError("S3_ENDPOINT_URL is set but S3_BUCKET is not")
+    prefix = (env.get("S3_PREFIX") or "").strip().lstrip("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return {
+        "s3_bucket": bucket,
+        "s3_endpoint_url": endpoint,
+        "s3_region": (env.get("S3_REGION") or "").strip() or "us-east-1",
+        "s3_access_key_id": (env.get("S3_ACCESS_KEY_ID") or "").strip(),
+        "s3_secret_access_key": (env.get("S3_SECRET_ACCESS_KEY") or "").strip(),
+        "s3_prefix": prefix,
     }
 
 

@@ -224,7 +224,7 @@ async def _attribute_params(request: Request) -> dict[str, Any]:
         if body.strip():
             try:
                 data = msgspec.json.decode(body)
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):  # RecursionError: nested too deep
                 fail(400, "request body is not valid JSON")
             if not isinstance(data, dict):
                 fail(400, "request body must be a JSON object")

@@ -71,7 +71,7 @@ async def _read(websocket: WebSocket, chat_started: asyncio.Event) -> None:
                 return
             try:
                 event = msgspec.json.decode(text).get("event")
-            except (msgspec.DecodeError, AttributeError):
+            except (msgspec.DecodeError, AttributeError, RecursionError):
                 continue  # lazer only ever sends chat.start / chat.end; ignore anything else
             if event == "chat.start":
                 chat_started.set()

@@ -253,6 +253,8 @@ ANY_SCOPE: Final = "any"
 # Scope key under which the API rate limiter leaves (token, SHA-256 digest) it computed, so
 # authentication does not hash the same token again.
 BEARER_DIGEST: Final = "osu.bearer_digest"
+# Scope key under which authentication leaves the caller's user id for the access log.
+USER_ID: Final = "osu.user_id"
 
 
 def bearer_token(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> str:
@@ -272,7 +274,10 @@ async def optional_session(request: Request) -> Session | None:
         return None
     known = request.scope.get(BEARER_DIGEST)
     digest = known[1] if known is not None and known[0] == token else None
-    return await services(request).tokens.authenticate(token, digest)
+    session = await services(request).tokens.authenticate(token, digest)
+    if session is not None:
+        request.scope[USER_ID] = session.user_id
+    return session
 
 
 def _check_scope(session: Session, scope: str) -> None:

@@ -79,3 +79,15 @@ async def mark_notifications_read(request: Request) -> Response:
 async def health(request: Request) -> Response:
     """GET /health: liveness for load balancers and PaaS probes (also bench's baseline)."""
     return JSONResponse({"status": "up"})
+
+
+async def ready(request: Request) -> Response:
+    """GET /ready: readiness (database, Redis, migrations current, file store writable);
+    503 naming the failed parts, so a balancer sends no traffic to an instance that cannot
+    serve it."""
+    readiness = await services(request).health.readiness()
+    return JSONResponse(
+        readiness,
+        status_code=503 if readiness.failed else 200,
+        headers={"Cache-Control": "no-store"},
+    )

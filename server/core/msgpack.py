@@ -326,7 +326,7 @@ def decode(type_name: str, data: bytes) -> Any:
     plain = decode_plain(type_name, data)
     try:
         return _plain_decoder.decode(plain)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         # e.g. a DateTimeOffset before year 1 once its offset is applied.
         raise MsgpackDecodeError(f"{type_name}: {exc}") from exc
 
@@ -350,7 +350,7 @@ def decode_as(type_name: str, data: bytes, type: type[T]) -> T:
     try:
         value: T = decoder.decode(plain)
         return value
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:  # nested past msgspec's depth
         raise MsgpackDecodeError(f"{type_name}: {exc}") from exc
 
 

@@ -16,6 +16,7 @@ import enum
 import hashlib
 import struct
 import threading
+import time
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +24,7 @@ from typing import Annotated, Any, Final, TypeAlias
 
 import msgspec
 
+from server import metrics
 from server.core import InvalidArgument, call_returning_bytes, ffi, lib, rustcall
 
 # Lazer mods: a legacy bitmask, an acronym string ("HDDT"), a list of lazer mod objects
@@ -394,6 +396,7 @@ class Beatmap:
         self, score: ScoreInput, ruleset: int | None = None, mods: Mods = None
     ) -> PerformanceResult:
         """pp of one play, computing difficulty on the way."""
+        started = time.perf_counter()
         out = bytearray(_PERF.size)
         mods_json = encode_mods(mods)
         self._call(
@@ -404,6 +407,7 @@ class Beatmap:
             _score_cdata(score),
             ffi.from_buffer("rc_pp_performance_attributes *", out),
         )
+        metrics.pp_calculation(time.perf_counter() - started)
         return _unpack_perf(out)
 
     async def performance_async(
@@ -415,6 +419,7 @@ class Beatmap:
 
 def performance(attrs: DifficultyAttributes, mods: Mods, score: ScoreInput) -> PerformanceResult:
     """pp of one play from cached attributes; `mods` must be those of the attributes."""
+    started = time.perf_counter()
     out = bytearray(_PERF.size)
     mods_json = encode_mods(mods)
     status = lib.rc_pp_performance_from_attributes(
@@ -426,6 +431,7 @@ def performance(attrs: DifficultyAttributes, mods: Mods, score: ScoreInput) -> P
     )
     if status:
         _raise_for(status)
+    metrics.pp_calculation(time.perf_counter() - started)
     return _unpack_perf(out)
 
 

@@ -18,11 +18,40 @@ from typing import Any
 
 import databases
 import pymysql.err  # type: ignore[import-untyped]
+from pymysql.err import InterfaceError as PyMySQLInterfaceError
+from pymysql.err import OperationalError as PyMySQLOperationalError
 from sqlalchemy import text
 
 from server.db.sqlfile import NamedQuery, Operation, load_query_dir
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+def _sql_dir() -> Path:
+    """Where the named queries and migrations are: inside the package when installed (setup.py
+    copies the top-level `sql/` in at build time), the checkout's `sql/` in an editable
+    install. Never the working directory."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "sql"
+    return packaged if packaged.is_dir() else package.parent / "sql"
+
+
+SQL_DIR = _sql_dir()
+
+
+class MissingResource(Exception):
+    """A file the server reads at run time is not where the install put it."""
+
+
+def check_resources(sql_dir: Path = SQL_DIR) -> None:
+    """Stop with a clear message when the install lacks the SQL files (a wheel built without
+    them would otherwise migrate nothing and fail every request)."""
+    for part in ("queries", "migrations"):
+        directory = sql_dir / part
+        if not any(directory.glob("*.sql")):
+            raise MissingResource(
+                f"no SQL files in {directory}: this install of osu-lean-server lacks its packaged "
+                "`sql/` resources; reinstall from a complete source tree or wheel"
+            )
+
 
 Row = dict[str, Any]
 
@@ -40,6 +69,25 @@ class DuplicateKey(DatabaseError):
 class TransactionConflict(DatabaseError):
     """InnoDB chose this transaction as a deadlock victim (1213) or a lock wait timed out
     (1205): the whole transaction may be retried."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database cannot be reached or used right now (server down, connection lost,
+    SQLite file locked or unreadable): answered 503 with Retry-After, not 500
+    (reliability.md)."""
+
+
+# The driver's own classes for an unreachable database, for the few calls that are not
+# translated (connecting, the readiness ping), beside our DatabaseUnavailable.
+_UNAVAILABLE_DRIVER_ERRORS: tuple[type[Exception], ...] = (
+    PyMySQLOperationalError,
+    PyMySQLInterfaceError,
+    sqlite3.OperationalError,
+)
+DB_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    DatabaseUnavailable,
+    *_UNAVAILABLE_DRIVER_ERRORS,
+)
 
 
 _DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, pymysql.err.MySQLError)
@@ -60,6 +108,8 @@ def _translated(exc: Exception) -> DatabaseError:
         return DuplicateKey(str(exc))
     if code in _MYSQL_CONFLICTS:
         return TransactionConflict(str(exc))
+    if isinstance(exc, _UNAVAILABLE_DRIVER_ERRORS):
+        return DatabaseUnavailable(str(exc))
     return DatabaseError(str(exc))
 
 
@@ -202,6 +252,10 @@ class Database:
         await self._db.connect()
         if self.dialect == "sqlite":
             await self._db.execute("PRAGMA journal_mode=WAL")
+
+    async def ping(self) -> None:
+        """One round trip (`SELECT 1`); raises one of DB_UNAVAILABLE_ERRORS when unreachable."""
+        await self._db.fetch_one("SELECT 1")
 
     async def disconnect(self) -> None:
         """Close the pool."""

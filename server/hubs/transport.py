@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 from starlette.websockets import WebSocket, WebSocketState
 
+from server import metrics
 from server.api.params import bearer_token
 from server.core import CoreError, TooLarge
 from server.core import msgpack as codec
@@ -77,7 +78,7 @@ def connection_token_valid(key: bytes, token: str, hub: str, user_id: int, now: 
     """Whether `token` was issued by `connection_token` for this hub and user, unexpired."""
     body, _, mac = token.rpartition(".")
     expires, _, _ = body.partition(".")
-    if not expires.isdigit() or int(expires) < now:
+    if not (expires.isascii() and expires.isdigit()) or int(expires) < now:
         return False
     return hmac.compare_digest(mac, _connection_mac(key, hub, user_id, body))
 
@@ -226,6 +227,7 @@ class HubTransport:
             self._settings.hub_send_queue,
         )
         self.connections[connection.id] = connection
+        metrics.hub_connection(hub.name, 1)
         writer = asyncio.create_task(self._write(websocket, connection))
         reader: asyncio.Task[None] | None = None
         try:
@@ -249,6 +251,7 @@ class HubTransport:
                 await asyncio.wait_for(writer, _DRAIN_SECONDS + 1)
             writer.cancel()
             self.connections.pop(connection.id, None)
+            metrics.hub_connection(hub.name, -1)
 
     def _take_over(self, connection: HubConnection) -> None:
         channel = user_channel(connection.hub_name, connection.user_id)
@@ -273,7 +276,7 @@ class HubTransport:
         head, separator, rest = buffer.partition(RECORD_SEPARATOR)
         try:
             request = msgspec.json.decode(head, type=_Handshake) if separator else None
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             request = None
         if request is None:
             await self._refuse(websocket, "Handshake request is invalid.")
@@ -306,6 +309,7 @@ class HubTransport:
                     if not limit.take():
                         connection.close("Too many messages.", 1008)
                         return
+                    metrics.hub_message(hub.name)
                     if not await self._dispatch(connection, hub, message):
                         return
                 try:

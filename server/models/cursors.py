@@ -20,7 +20,7 @@ def decode_cursor_string(raw: str) -> dict[str, str] | None:
     `raw` is not a cursor_string."""
     try:
         data = msgspec.json.decode(base64.urlsafe_b64decode(raw.encode("ascii")))
-    except (binascii.Error, msgspec.DecodeError, ValueError, UnicodeEncodeError):
+    except (binascii.Error, msgspec.DecodeError, ValueError, UnicodeEncodeError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None

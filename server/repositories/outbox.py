@@ -31,6 +31,10 @@ class OutboxRepository:
         """Forget a published message."""
         await self._db.execute("delete_outbox", id=entry_id)
 
+    async def depth(self) -> int:
+        """How many messages wait to be published."""
+        return int(await self._db.value("count_outbox") or 0)
+
     async def due(self, before: datetime, limit: int) -> list[OutboxEntry]:
         """Unpublished messages queued before a time, oldest first."""
         rows = await self._db.all("fetch_outbox_due", before=before, limit=limit)

@@ -7,7 +7,7 @@ from datetime import datetime
 import msgspec
 from pypika import MySQLQuery, Parameter, SQLLiteQuery, Table
 
-from server.db import Database
+from server.db import Database, DuplicateKey
 from server.near_cache import NearCache
 
 
@@ -166,17 +166,21 @@ class UserRepository:
 
     async def insert(
         self, *, username: str, email: str, password_hash: str, country_code: str, now: datetime
-    ) -> int:
-        """Create an account and its zeroed statistics; returns the new id."""
-        return await self._db.execute(
-            "insert_user",
-            username=username,
-            username_safe=username_safe(username),
-            email=email.lower(),
-            password_hash=password_hash,
-            country_code=country_code,
-            now=now,
-        )
+    ) -> int | None:
+        """Create an account; returns the new id, or None when the name or email was taken
+        meanwhile (a concurrent registration won the unique key)."""
+        try:
+            return await self._db.execute(
+                "insert_user",
+                username=username,
+                username_safe=username_safe(username),
+                email=email.lower(),
+                password_hash=password_hash,
+                country_code=country_code,
+                now=now,
+            )
+        except DuplicateKey:
+            return None
 
     async def insert_system_user(self, *, user_id: int, username: str, now: datetime) -> None:
         """Create a bot account under a fixed id (it has no password and never signs in)."""

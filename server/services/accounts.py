@@ -92,6 +92,11 @@ class AccountService:
             country_code=country_code,
             now=now,
         )
+        if user_id is None:
+            # Another registration took the name or the email between the checks and the insert.
+            if await self._users.email_taken(email):
+                return RegistrationRejected({"user_email": ["Email address already used."]})
+            return RegistrationRejected({"username": ["Username is already in use!"]})
         for ruleset in RULESETS:
             await self._users.add_statistics(user_id, ruleset)
         user = await self._users.by_id(user_id)

@@ -133,7 +133,8 @@ class OAuthService:
         if not request.client_id or not request.client_secret:
             return _INVALID_CLIENT
         # An id column holds 32 bits: a longer number is no client (and must not reach SQL).
-        if not request.client_id.isdigit() or len(request.client_id) > 10:
+        raw = request.client_id
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
             return _INVALID_CLIENT
         client = await self._clients.client(int(request.client_id))
         if client is None or client.revoked:

@@ -44,6 +44,10 @@ class Outbox:
         self._prefix = channel_prefix(redis)
         self._release = redis.register_script(_RELEASE)
 
+    async def depth(self) -> int:
+        """How many messages wait to be published."""
+        return await self._repo.depth()
+
     async def add(self, channel: str, payload: bytes) -> int:
         """Queue a message inside the caller's transaction; returns its id."""
         return await self._repo.add(channel, payload.decode(), _now())

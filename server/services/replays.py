@@ -84,9 +84,11 @@ class ReplayOutcome(enum.Enum):
 
 
 class ReplaySink(Protocol):
-    """Where finished replays go."""
+    """Where finished replays go (a directory, or an object store)."""
 
     async def save(self, score_id: int, data: bytes) -> None: ...
+
+    async def load(self, score_id: int) -> bytes | None: ...
 
 
 class FileReplaySink:
@@ -422,7 +424,7 @@ class ReplayService:
 
     def __init__(
         self,
-        sink: FileReplaySink,
+        sink: ReplaySink,
         repo: ReplayRepository,
         scores: ScoreService,
         redis: Any,

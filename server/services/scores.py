@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from server import core
+from server import core, metrics
 from server.core import pp as corepp
 from server.db import Database, TransactionConflict
 from server.models.scores import SoloScore
@@ -258,7 +258,25 @@ class ScoreService:
         playlist: PlaylistPlay | None = None,
     ) -> Submitted | scoring.Rejected | SubmitRejected | PlayRefused:
         """Store one play exactly once for its token (a solo token, or with `playlist` a
-        playlist item's token, checked against and recorded for its room)."""
+        playlist item's token, checked against and recorded for its room); its outcome is
+        counted in the metrics."""
+        outcome = await self._submit(account, beatmap_id, token_id, body, playlist)
+        if isinstance(outcome, Submitted):
+            metrics.submission("stored" if outcome.created else "duplicate")
+        elif isinstance(outcome, PlayRefused):
+            metrics.submission("room_rules")
+        else:
+            metrics.submission(outcome.name.lower())
+        return outcome
+
+    async def _submit(
+        self,
+        account: UserAccount,
+        beatmap_id: int,
+        token_id: int,
+        body: bytes,
+        playlist: PlaylistPlay | None,
+    ) -> Submitted | scoring.Rejected | SubmitRejected | PlayRefused:
         token = (
             await self.repo.playlist_token(token_id, account.id, playlist.playlist_item_id)
             if playlist is not None

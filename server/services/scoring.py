@@ -200,7 +200,7 @@ def decode_submission(body: bytes) -> SubmittedScore | Rejected:
     """The PUT body, or BAD_BODY when it is not a SoloScoreInfo."""
     try:
         return _decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return Rejected.BAD_BODY
 
 

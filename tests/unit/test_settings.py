@@ -64,6 +64,12 @@ def test_production_settings(tmp_path: Path) -> None:
         ({"SEASONAL_BACKGROUNDS_ENDS_AT": "soon"}, "SEASONAL_BACKGROUNDS_ENDS_AT"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         ({"UPSTREAM_CONTENT": "true"}, "UPSTREAM_CONTENT"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"METRICS_PORT": "-1"}, "METRICS_PORT"),
+        ({"SHUTDOWN_TIMEOUT_SECONDS": "soon"}, "SHUTDOWN_TIMEOUT_SECONDS"),
+        ({"S3_ENDPOINT_URL": "minio:9000", "S3_BUCKET": "b"}, "S3_ENDPOINT_URL"),
+        ({"S3_ENDPOINT_URL": "http://minio:9000"}, "S3_BUCKET"),
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, env: dict[str, str], names: str) -> None:
@@ -78,3 +84,25 @@ def test_dotenv_supplies_defaults_and_the_environment_wins(tmp_path: Path) -> No
     assert settings.port == 7100
     assert settings.server_url == "http://from-dotenv"
     assert settings.notification_endpoint == "ws://from-dotenv/notifications"
+
+
+def test_operation_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "DATA_DIR": str(tmp_path),
+            "LOG_FORMAT": "JSON",
+            "METRICS_PORT": "9100",
+            "SHUTDOWN_TIMEOUT_SECONDS": "5",
+            "S3_BUCKET": "osu",
+            "S3_ENDPOINT_URL": "http://minio:9000",
+            "S3_PREFIX": "/prod",
+        },
+        env_file=None,
+    )
+    assert settings.log_format == "json"
+    assert settings.metrics_port == 9100 and settings.metrics_host == "127.0.0.1"
+    assert settings.shutdown_timeout_seconds == 5
+    assert (settings.s3_bucket, settings.s3_endpoint_url) == ("osu", "http://minio:9000")
+    assert settings.s3_prefix == "prod/" and settings.s3_region == "us-east-1"
+    off = load_settings({"DATA_DIR": str(tmp_path)}, env_file=None)
+    assert off.metrics_port is None and off.s3_bucket is None and off.log_format == "text"

@@ -6,7 +6,7 @@ import bcrypt
 from starlette.requests import Request
 
 from server.http import client_ip
-from server.middleware import redact_query
+from server.logs import redact_query
 from server.services.countries import country_name, normalise_country
 from server.services.passwords import PasswordHasher, password_md5
 from server.services.profiles import level_for_score, required_score_for_level

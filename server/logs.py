@@ -1,0 +1,196 @@
+"""Logging: one format for the server's lines and uvicorn's, text or JSON (`LOG_FORMAT`).
+
+Every line, whoever wrote it, goes through `LineFormatter`: secret-bearing query parameters
+are redacted (uvicorn's own WebSocket lines carry `?access_token=`), and control characters
+(CR, LF, ESC …) in the message are escaped so a request path cannot forge a log line.
+
+The access line is written by server/middleware with positional arguments in ACCESS_FIELDS
+order; the JSON formatter turns them into named fields without building a dict per request
+in text mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from typing import Any, Literal
+
+import msgspec
+
+# Query parameters that can carry a secret: v1 API keys (`k`), stable-client password hashes
+# (`h`, `ha`, `p`, `pass`, `password`), OAuth tokens, codes and client secrets (S-TOK-9).
+SECRET_PARAMS = (
+    "k",
+    "h",
+    "ha",
+    "p",
+    "pass",
+    "password",
+    "access_token",
+    "token",
+    "refresh_token",
+    "code",
+    "client_secret",
+    "api_key",
+    "secret",
+)
+_NAMES = "|".join(SECRET_PARAMS)
+# In a query string on its own (the access line builds its path from the raw query).
+_SECRET_QUERY = re.compile(rf"(?i)(^|&)({_NAMES})=[^&]*")
+# Anywhere in a line (uvicorn's "WebSocket /path?access_token=…"); also a SignalR connection
+# token (`id=<expiry>.<…>`), which authenticates the hub socket.
+_SECRET_IN_LINE = re.compile(rf"(?i)([?&])({_NAMES}|id(?==\d+\.))=[^&\s\"']*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+# The access line's arguments, in order.
+ACCESS_FIELDS = (
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "client_ip",
+    "user_id",
+    "route",
+    "request_id",
+)
+ACCESS_FORMAT = "%s %s %s %.1fms ip=%s user=%s route=%s request_id=%s"
+ACCESS_LOGGER = "server.access"
+
+
+def redact_query(query: str) -> str:
+    """A query string with secret parameters' values replaced."""
+    if "=" not in query:
+        return query
+    return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}{m.group(2)}=[redacted]", query)
+
+
+def clean(message: str) -> str:
+    """A message safe to write as one log line: secrets redacted, control chars escaped."""
+    if "=" in message:
+        message = _SECRET_IN_LINE.sub(lambda m: f"{m.group(1)}{m.group(2)}=[redacted]", message)
+    if not message.isprintable():
+        message = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", message)
+    return message
+
+
+class LineFormatter(logging.Formatter):
+    """`time level logger: message`, cleaned. The time's text is made once per second (an
+    access line per request made strftime a visible part of a request's cost)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self._second = -1
+        self._second_text = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._second_text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+            self._second = second
+        return f"{self._second_text},{int(record.msecs):03d}"
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = clean(record.message)
+        return super().formatMessage(record)
+
+
+_json = msgspec.json.Encoder()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (cleaned), the access line's
+    fields by name, and the traceback, if any, as `exc_info`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": clean(record.getMessage()),
+        }
+        if record.name == ACCESS_LOGGER and isinstance(record.args, tuple):
+            for name, value in zip(ACCESS_FIELDS, record.args, strict=False):
+                entry[name] = clean(value) if isinstance(value, str) else value
+        if record.exc_info:
+            entry["exc_info"] = self.formatException(record.exc_info)
+        return _json.encode(entry).decode()
+
+
+class OutageFilter(logging.Filter):
+    """Keeps an unreachable database or Redis from writing a traceback per request.
+
+    A record whose exception (or its cause) is one of `errors` is written without its
+    traceback, once per logger and message per `window` seconds, with the exception's one-line
+    summary and how many like it were held back since the last one. The DependencyMonitor
+    (server/services/health.py) writes the state changes themselves."""
+
+    def __init__(self, errors: tuple[type[BaseException], ...], window: float = 30.0) -> None:
+        super().__init__()
+        self._errors = errors
+        self._window = window
+        self._seen: dict[tuple[str, object], list[float]] = {}
+
+    def _outage(self, exc: BaseException | None) -> BaseException | None:
+        for _ in range(6):
+            if exc is None or isinstance(exc, self._errors):
+                return exc
+            exc = exc.__cause__ or exc.__context__
+        return None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info:
+            return True
+        exc = self._outage(record.exc_info[1])
+        if exc is None:
+            return True
+        key = (record.name, record.msg)
+        now = time.monotonic()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen[0] < self._window:
+            seen[1] += 1
+            return False
+        held_back = int(seen[1]) if seen is not None else 0
+        self._seen[key] = [now, 0]
+        message = f"{record.getMessage()} ({type(exc).__name__}: {exc})"
+        if held_back:
+            message += f"; {held_back} more like it in the last {self._window:.0f} s"
+        record.msg, record.args = message, ()
+        record.exc_info = record.exc_text = None
+        return True
+
+
+def handler(fmt: Literal["text", "json"], stream: Any = None) -> logging.Handler:
+    """The one handler every line goes through: cleaned, outages without tracebacks."""
+    from server.db import DB_UNAVAILABLE_ERRORS
+    from server.redis_store import REDIS_UNAVAILABLE_ERRORS
+
+    out = logging.StreamHandler(sys.stderr if stream is None else stream)
+    out.setFormatter(JsonFormatter() if fmt == "json" else LineFormatter())
+    out.addFilter(OutageFilter((*DB_UNAVAILABLE_ERRORS, *REDIS_UNAVAILABLE_ERRORS)))
+    return out
+
+
+def configure(level: str, fmt: Literal["text", "json"]) -> None:
+    """Route every logger (ours, uvicorn's, libraries') to one stderr handler in `fmt`."""
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler(fmt))
+    # What the lines do not show is not collected (the logging HOWTO's "Optimization"): no
+    # caller lookup, thread or process names per record.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    root.setLevel(level.upper())
+    # uvicorn's loggers write through the root handler (serve passes log_config=None); its
+    # access logger stays off: server/middleware writes the access line.
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(level.upper())
+    logging.getLogger("uvicorn.access").disabled = True
