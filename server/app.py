@@ -158,14 +158,19 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     replays = ReplayService(
         FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
     )
-    realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
     rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps, scores)
+    playlist_scores = PlaylistScores(db, rooms, scores, beatmaps)
+    realtime = Realtime(
+        settings, redis, tokens, users, relations_repo, profiles, replays, playlist_scores
+    )
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
     # The play's frames become its replay once the score for its token exists.
     scores.on_stored(realtime.score_stored)
     # lazer refreshes the sets it holds when the metadata hub says they changed.
     beatmaps.ingest.on_sets_changed(realtime.metadata.beatmap_sets_updated)
+    # The daily challenge screen's live histogram follows each stored playlist score.
+    playlist_scores.on_score_set(realtime.metadata.room_score_set)
     return Services(
         settings=settings,
         db=db,
@@ -201,7 +206,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         replays=replays,
         # The rooms' chat channels (RoomChannels) are the chat service's to provide.
         rooms=rooms,
-        playlist_scores=PlaylistScores(db, rooms, scores, beatmaps),
+        playlist_scores=playlist_scores,
         realtime=realtime,
     )
 

@@ -12,6 +12,7 @@ from server.hubs.spectator import SpectatorHub
 from server.hubs.transport import HubTransport
 from server.repositories.relations import RelationRepository
 from server.repositories.users import UserRepository
+from server.services.playlist_scores import PlaylistScores
 from server.services.profiles import ProfileService
 from server.services.replays import (
     SUBMITTED_CHANNEL,
@@ -39,6 +40,7 @@ class Realtime:
         relations: RelationRepository,
         profiles: ProfileService,
         replay_service: ReplayService,
+        playlists: PlaylistScores,
     ) -> None:
         self.bus = HubBus(redis)
         self.replays = ReplayStore(
@@ -49,7 +51,7 @@ class Realtime:
             on_written=replay_service.stored,
         )
         self.spectator = SpectatorHub(self.bus, redis, self.replays, replay_service)
-        self.metadata = MetadataHub(self.bus, redis, relations, profiles)
+        self.metadata = MetadataHub(self.bus, redis, relations, profiles, playlists)
         self.transport = HubTransport(
             settings, tokens, users, self.bus, [self.spectator, self.metadata]
         )

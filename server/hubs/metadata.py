@@ -4,8 +4,11 @@ Presences live in a Redis hash (encoded `UserPresence`), so any instance can lis
 online; updates go to the group of presence watchers and to the group of the user's
 friends (each user joins `friends:F` for every friend F on connect, as the official server
 does). A user whose status is Offline ("appear offline") is hidden: watchers get a nil
-presence and the REST API shows them offline. Daily challenges do not exist yet: the hub
-answers their calls with valid empty state.
+presence and the REST API shows them offline.
+
+Watching a multiplayer room (the daily challenge screen) joins the room's group and returns
+each item's score statistics; every stored passing playlist score reaches that group, on
+every instance, as MultiplayerRoomScoreSet.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 from redis.exceptions import RedisError
 
 from server.core import msgpack as codec
@@ -24,7 +28,9 @@ from server.hubs.bus import HubBus
 from server.hubs.connection import HubConnection
 from server.hubs.protocol import HubFailure, HubMethod, HubResult, Returned
 from server.hubs.transport import group_channel
+from server.models.rooms import RoomScoreSet
 from server.repositories.relations import RelationRepository
+from server.services.playlist_scores import PlaylistScores
 from server.services.profiles import ProfileService
 
 log = logging.getLogger(__name__)
@@ -53,20 +59,31 @@ def friends_group(user_id: int) -> str:
     return group_channel(NAME, f"friends:{user_id}")
 
 
+def room_watchers_group(room_id: int) -> str:
+    """Where a room's stored playlist scores go for the clients watching it."""
+    return group_channel(NAME, f"room-watchers:{room_id}")
+
+
 def _visible(presence: dict[str, Any]) -> bool:
     status = presence.get("Status")
     return status is not None and status != UserStatus.OFFLINE
 
 
 class MetadataHub:
-    """UpdateActivity/UpdateStatus, presence watching, beatmap updates, daily-challenge stubs."""
+    """UpdateActivity/UpdateStatus, presence watching, beatmap updates, room watching."""
 
     name = NAME
 
     def __init__(
-        self, bus: HubBus, redis: Any, relations: RelationRepository, profiles: ProfileService
+        self,
+        bus: HubBus,
+        redis: Any,
+        relations: RelationRepository,
+        profiles: ProfileService,
+        playlists: PlaylistScores,
     ) -> None:
         self._bus = bus
+        self._playlists = playlists
         self._redis = redis
         self._relations = relations
         self._profiles = profiles
@@ -217,11 +234,26 @@ class MetadataHub:
         self._bus.publish(EVERYONE, await queue_beatmap_updates(self._redis, set_ids))
 
     async def begin_watching_room(self, connection: HubConnection, args: list[Any]) -> HubResult:
-        # No daily challenge rooms yet: no playlist item statistics.
-        return Returned(codec.encode("MultiplayerPlaylistItemStats[]", []))
+        (room_id,) = args
+        # Joined first: a score stored while the statistics are read is not missed (lazer
+        # skips events at or below an item's LastProcessedScoreID).
+        connection.join(room_watchers_group(room_id))
+        stats = await self._playlists.item_stats(room_id)
+        return Returned(codec.encode("MultiplayerPlaylistItemStats[]", msgspec.to_builtins(stats)))
 
     async def end_watching_room(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (room_id,) = args
+        connection.leave(room_watchers_group(room_id))
         return None
+
+    def room_score_set(self, event: RoomScoreSet) -> None:
+        """Tell the room's watchers, on every instance, that a playlist score was stored
+        (called after the submission committed; never blocks)."""
+        args = b"\x91" + codec.encode("MultiplayerRoomScoreSetEvent", msgspec.to_builtins(event))
+        self._bus.publish(
+            room_watchers_group(event.room_id),
+            codec.encode_invocation("MultiplayerRoomScoreSet", args),
+        )
 
     async def _refresh_online(self) -> None:
         while True:
