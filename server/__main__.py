@@ -117,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     from server import score_commands
 
     score_commands.add_parsers(commands)
+    from server import daily_challenge_commands
+
+    daily_challenge_commands.add_parsers(commands)
     return parser
 
 
@@ -284,6 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from server import score_commands
 
         return asyncio.run(score_commands.run(settings, args))
+    if args.command == "daily-challenge":
+        from server import daily_challenge_commands
+
+        return asyncio.run(daily_challenge_commands.run(settings, args))
     raise AssertionError(args.command)
 
 

@@ -25,6 +25,7 @@ from server.near_cache import NearCache
 from server.redis_store import open_redis
 from server.repositories.beatmaps import BeatmapRepository
 from server.repositories.chat import ChatRepository
+from server.repositories.daily_challenge import DailyChallengeRepository
 from server.repositories.favourites import FavouriteRepository
 from server.repositories.notifications import NotificationRepository
 from server.repositories.oauth import OAuthRepository
@@ -38,6 +39,7 @@ from server.services.beatmap_files import LocalFileStore
 from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
+from server.services.daily_challenge import DailyChallengeService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
@@ -83,6 +85,7 @@ class Services:
     replays: ReplayService
     rooms: RoomService
     playlist_scores: PlaylistScores
+    daily_challenge: DailyChallengeService
 
     realtime: Realtime
 
@@ -160,8 +163,18 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     )
     rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps, scores)
     playlist_scores = PlaylistScores(db, rooms, scores, beatmaps)
+    daily_challenge = DailyChallengeService(db, DailyChallengeRepository(db), rooms, users, redis)
+    profiles.challenge_stats = daily_challenge.user_stats
     realtime = Realtime(
-        settings, redis, tokens, users, relations_repo, profiles, replays, playlist_scores
+        settings,
+        redis,
+        tokens,
+        users,
+        relations_repo,
+        profiles,
+        replays,
+        playlist_scores,
+        daily_challenge,
     )
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
@@ -207,6 +220,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         # The rooms' chat channels (RoomChannels) are the chat service's to provide.
         rooms=rooms,
         playlist_scores=playlist_scores,
+        daily_challenge=daily_challenge,
         realtime=realtime,
     )
 

@@ -18,6 +18,7 @@ import contextlib
 import enum
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -30,6 +31,7 @@ from server.hubs.protocol import HubFailure, HubMethod, HubResult, Returned
 from server.hubs.transport import group_channel
 from server.models.rooms import RoomScoreSet
 from server.repositories.relations import RelationRepository
+from server.services.daily_challenge import DailyChallengeService
 from server.services.playlist_scores import PlaylistScores
 from server.services.profiles import ProfileService
 
@@ -81,9 +83,15 @@ class MetadataHub:
         relations: RelationRepository,
         profiles: ProfileService,
         playlists: PlaylistScores,
+        daily_challenge: DailyChallengeService,
+        daily_poll_seconds: int = 0,
     ) -> None:
         self._bus = bus
         self._playlists = playlists
+        self._daily_challenge = daily_challenge
+        self._daily_poll_seconds = daily_poll_seconds
+        self._daily_room: int | None = None  # the open daily challenge room, as last seen
+        self._daily_poller: asyncio.Task[None] | None = None
         self._redis = redis
         self._relations = relations
         self._profiles = profiles
@@ -104,11 +112,15 @@ class MetadataHub:
     async def start(self) -> None:
         """Keep connected users online for the REST API."""
         self._refresher = asyncio.create_task(self._refresh_online(), name="metadata-online")
+        await self.refresh_daily_challenge()
+        if self._daily_poll_seconds > 0:
+            self._daily_poller = asyncio.create_task(self._poll_daily(), name="metadata-daily")
 
     async def stop(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
-            await asyncio.gather(self._refresher, return_exceptions=True)
+        for task in (self._refresher, self._daily_poller):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def on_connected(self, connection: HubConnection) -> None:
         self._owners[connection.user_id] = connection.id
@@ -116,7 +128,7 @@ class MetadataHub:
         connection.join(EVERYONE)
         await self._join_friends(connection)
         # The official server sends the daily challenge on connect; nil: none running.
-        connection.send(codec.encode_invocation("DailyChallengeUpdated", b"\x91\xc0"))
+        connection.send(_daily_challenge_call(self._daily_room))
 
     async def on_disconnected(self, connection: HubConnection) -> None:
         if self._owners.get(connection.user_id) != connection.id:
@@ -255,6 +267,27 @@ class MetadataHub:
             codec.encode_invocation("MultiplayerRoomScoreSet", args),
         )
 
+    @property
+    def daily_challenge_room(self) -> int | None:
+        """The open daily challenge room as this instance last saw it."""
+        return self._daily_room
+
+    async def refresh_daily_challenge(self, now: datetime | None = None) -> int | None:
+        """Look up the open daily challenge room; when it changed, tell every metadata client
+        of this instance (each instance looks for itself, as osu-server-spectator's
+        DailyChallengeUpdater does). Returns the room."""
+        room = await self._daily_challenge.current_room(now or datetime.now(UTC))
+        if room != self._daily_room:
+            log.info("daily challenge room changed from %s to %s", self._daily_room, room)
+            self._daily_room = room
+            self._bus.publish_local(EVERYONE, _daily_challenge_call(room))
+        return room
+
+    async def _poll_daily(self) -> None:
+        while True:
+            await asyncio.sleep(self._daily_poll_seconds)
+            await self.refresh_daily_challenge()
+
     async def _refresh_online(self) -> None:
         while True:
             await asyncio.sleep(_ONLINE_REFRESH_SECONDS)
@@ -281,6 +314,12 @@ async def announce_beatmap_updates(redis: Any, set_ids: list[int]) -> None:
     clients of every running instance that shares this Redis. Raises when Redis does."""
     frame = await queue_beatmap_updates(redis, set_ids)
     await HubBus(redis).publish_remote(EVERYONE, frame)
+
+
+def _daily_challenge_call(room_id: int | None) -> bytes:
+    """`DailyChallengeUpdated(DailyChallengeInfo?)`."""
+    info = b"\xc0" if room_id is None else codec.encode("DailyChallengeInfo", {"RoomID": room_id})
+    return codec.encode_invocation("DailyChallengeUpdated", b"\x91" + info)
 
 
 def _presence_call(target: str, user_id: int, encoded: bytes | None) -> bytes:

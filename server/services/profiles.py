@@ -47,6 +47,7 @@ PROFILE_REGION = "profile"
 _json = msgspec.json.Encoder()
 
 # (account, ruleset, statistics) -> extra fields of the full user shape.
+ChallengeStatsSource = Callable[[int], Awaitable[DailyChallengeUserStats]]
 ProfileExtras = Callable[[UserAccount, str, UserStatistics], Awaitable[dict[str, Any]]]
 
 
@@ -114,8 +115,12 @@ class ProfileService:
         extras: ProfileExtras | None = None,
         near: NearCache | None = None,
         cache_seconds: int = 0,
+        challenge_stats: ChallengeStatsSource | None = None,
     ) -> None:
         self._users = users
+        # The daily challenge's streaks and placements (zeros without it); set by the wiring
+        # once the daily challenge service exists.
+        self.challenge_stats = challenge_stats
         self._redis = redis
         # Fields other areas add to the full user (scores: rank history, score counts).
         self._extras = extras
@@ -279,7 +284,11 @@ class ProfileService:
             "twitter": account.twitter,
             "website": account.website,
             "kudosu": Kudosu(available=0, total=0),
-            "daily_challenge_user_stats": DailyChallengeUserStats(user_id=account.id),
+            "daily_challenge_user_stats": (
+                await self.challenge_stats(account.id)
+                if self.challenge_stats is not None
+                else DailyChallengeUserStats(user_id=account.id)
+            ),
             "favourite_beatmapset_count": counts.favourites,
             "follower_count": counts.followers,
             "page": UserPage(html="", raw=""),
