@@ -68,7 +68,10 @@ def apply_day(
     stats: ChallengeStats, start: datetime, total_score: int | None, top10: int, top50: int
 ) -> None:
     """One day of osu-web DailyChallengeUserStats::calculate for one user: `total_score` is
-    their best on the day's item (None: they did not play it)."""
+    their best on the day's item (None: they did not play it). As in osu-web, the weekly
+    streak grows only when the previous week was played (a first week, or one after a gap,
+    does not count yet), and a day without a play reaches only users the day selects
+    (`lapsing_stats` and the day's players)."""
     current_week = week_start(start)
     previous_week = current_week - timedelta(weeks=1)
     if total_score is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -191,3 +192,34 @@ async def test_streaks_and_placements_from_real_plays(
         "weekly_streak_best": 0,
         "weekly_streak_current": 0,
     }
+
+
+@pytest.mark.slow
+def test_cli_queues_and_lists(tmp_path: Path) -> None:
+    """`python -m server daily-challenge add/list` on the embedded default."""
+    from tests.beatmap_data import make_osu
+    from tests.integration.test_relax_and_cli import _cli
+
+    assert _cli("migrate", data_dir=tmp_path).returncode == 0
+    osu_file = tmp_path / "map.osu"
+    osu_file.write_bytes(make_osu(beatmap_id=4_400_001, beatmapset_id=4_400_000))
+    imported = _cli("beatmaps", "import", str(osu_file), "--quiet", data_dir=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    added = _cli(
+        "daily-challenge", "add", "--beatmap", "4400001", "--ruleset", "osu", "--mods", "HD,DT",
+        "--date", "2031-01-01", data_dir=tmp_path,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "queued beatmap 4400001 for 2031-01-01" in added.stdout
+    again = _cli(
+        "daily-challenge", "add", "--beatmap", "4400001", "--date", "2031-01-01",
+        data_dir=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert "a daily challenge is already queued for 2031-01-01" in again.stderr
+    bad_date = _cli("daily-challenge", "add", "--beatmap", "1", "--date", "soon", data_dir=tmp_path)
+    assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
+    listed = _cli("daily-challenge", "list", data_dir=tmp_path)
+    assert listed.returncode == 0
+    assert "2031-01-01  beatmap 4400001  ruleset 0" in listed.stdout
+    assert '"acronym":"HD"' in listed.stdout and "not opened" in listed.stdout
