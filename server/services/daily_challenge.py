@@ -70,8 +70,8 @@ def apply_day(
     """One day of osu-web DailyChallengeUserStats::calculate for one user: `total_score` is
     their best on the day's item (None: they did not play it). As in osu-web, the weekly
     streak grows only when the previous week was played or on a first play ever (the first
-    week back after a gap does not count), and a day without a play reaches only users the day selects
-    (`lapsing_stats` and the day's players)."""
+    week back after a gap does not count), and a day without a play reaches only the users
+    the day selects (`lapsing_stats` and the day's players)."""
     current_week = week_start(start)
     previous_week = current_week - timedelta(weeks=1)
     if total_score is None:
