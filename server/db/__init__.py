@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import databases
+import pymysql.err  # type: ignore[import-untyped]
 from sqlalchemy import text
 
 from server.db.sqlfile import NamedQuery, Operation, load_query_dir
@@ -24,6 +25,10 @@ from server.db.sqlfile import NamedQuery, Operation, load_query_dir
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 Row = dict[str, Any]
+
+# What a query raises when the database is unreachable or refuses it, on either dialect: for
+# a background loop that must outlive an outage (the metadata hub's daily challenge poll).
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, pymysql.err.Error, OSError)
 
 
 def _parse_sqlite_datetime(raw: bytes) -> datetime:

@@ -25,6 +25,7 @@ import msgspec
 from redis.exceptions import RedisError
 
 from server.core import msgpack as codec
+from server.db import DATABASE_ERRORS
 from server.hubs.bus import HubBus
 from server.hubs.connection import HubConnection
 from server.hubs.protocol import HubFailure, HubMethod, HubResult, Returned
@@ -286,7 +287,10 @@ class MetadataHub:
     async def _poll_daily(self) -> None:
         while True:
             await asyncio.sleep(self._daily_poll_seconds)
-            await self.refresh_daily_challenge()
+            try:
+                await self.refresh_daily_challenge()
+            except DATABASE_ERRORS as exc:  # the next poll tries again
+                log.warning("daily challenge poll failed (%s)", exc)
 
     async def _refresh_online(self) -> None:
         while True:

@@ -226,3 +226,40 @@ def test_cli_queues_and_lists(tmp_path: Path) -> None:
     assert listed.returncode == 0
     assert "2031-01-01  beatmap 4400001  ruleset 0" in listed.stdout
     assert '"acronym":"HD"' in listed.stdout and "not opened" in listed.stdout
+
+
+async def test_each_instance_polls_for_the_open_room(
+    client: httpx.AsyncClient, services: Any, beatmap: StoredMap, data_dir: Path
+) -> None:
+    """An instance that did not open the room (DAILY_CHALLENGE_POLL_SECONDS) tells its
+    clients when a daily challenge room opens and when it closes."""
+    from server.app import create_app
+    from server.services.daily_challenge import CATEGORY
+    from server.services.rooms import naive
+    from tests.conftest import make_settings
+
+    viewer = await sign_in(client, await signup(client))
+    other = create_app(make_settings(data_dir, DAILY_CHALLENGE_POLL_SECONDS="1"))
+    async with other.router.lifespan_context(other) as state:
+        other.state.lifespan_state = state
+        hub = await connect(other, "metadata", viewer)
+        assert (await hub.args_of("DailyChallengeUpdated", "DailyChallengeInfo?")) is None
+        now = datetime.now(UTC)
+        room_id = await services.rooms.open_playlist(
+            viewer.id,
+            "polled",
+            CATEGORY,
+            now - timedelta(minutes=1),
+            now + timedelta(hours=1),
+            {"beatmap_id": beatmap.id, "ruleset_id": 0},
+        )
+        try:
+            info = await hub.args_of("DailyChallengeUpdated", "DailyChallengeInfo?", timeout=5)
+            assert info == {"RoomID": room_id}
+        finally:
+            # Closed again, so no other test sees a daily challenge open.
+            await services.rooms.repo.end(room_id, naive(datetime.now(UTC)))
+        closed = await hub.args_of("DailyChallengeUpdated", "DailyChallengeInfo?", timeout=5)
+        assert closed is None
+        await hub.wire.close()
+        await asyncio.sleep(0)
