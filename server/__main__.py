@@ -223,6 +223,9 @@ def _parser() -> argparse.ArgumentParser:
 
     chat_commands.add_parsers(commands)
     backup.add_parser(commands)
+    from server import daily_challenge_commands
+
+    daily_challenge_commands.add_parsers(commands)
     return parser
 
 
@@ -573,6 +576,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from server import score_commands
 
         return asyncio.run(score_commands.run(settings, args))
+    if args.command == "daily-challenge":
+        from server import daily_challenge_commands
+
+        return asyncio.run(daily_challenge_commands.run(settings, args))
     raise AssertionError(args.command)
 
 

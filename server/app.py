@@ -31,6 +31,7 @@ from server.redis_store import open_redis
 from server.repositories.api_keys import ApiKeyRepository
 from server.repositories.beatmaps import BeatmapRepository
 from server.repositories.chat import ChatRepository
+from server.repositories.daily_challenge import DailyChallengeRepository
 from server.repositories.favourites import FavouriteRepository
 from server.repositories.legacy import LegacyRepository
 from server.repositories.moderation import ModerationRepository
@@ -58,6 +59,7 @@ from server.services.chat_bot import ChatBot
 from server.services.codes import OneTimeCodes
 from server.services.content import ContentService
 from server.services.credentials import RESET_CODE_SECONDS, CredentialService
+from server.services.daily_challenge import DailyChallengeService
 from server.services.health import DependencyMonitor, HealthService
 from server.services.legacy_api import LegacyApi
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
@@ -139,6 +141,7 @@ class Services:
     spotlights: SpotlightService
     content: ContentService
     tags: TagService
+    daily_challenge: DailyChallengeService
 
     realtime: Realtime
     socket_relay: SocketRelay
@@ -275,19 +278,34 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         else FileReplaySink(settings.data_dir / "replays")
     )
     replays = ReplayService(sink, ReplayRepository(db), scores, redis)
-    realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
     notifications = NotificationService(
         NotificationRepository(db), redis, settings.notification_endpoint
     )
     beatmap_attributes = BeatmapAttributes(beatmaps, beatmaps.cache, beatmaps.pp_cache)
     chat = build_chat_service(settings, db, redis, users, relations_repo, profiles, notifications)
     rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps, scores, chat)
+    playlist_scores = PlaylistScores(db, rooms, scores, beatmaps)
+    daily_challenge = DailyChallengeService(db, DailyChallengeRepository(db), rooms, users, redis)
+    profiles.challenge_stats = daily_challenge.user_stats
+    realtime = Realtime(
+        settings,
+        redis,
+        tokens,
+        users,
+        relations_repo,
+        profiles,
+        replays,
+        playlist_scores,
+        daily_challenge,
+    )
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
     # The play's frames become its replay once the score for its token exists.
     scores.on_stored(realtime.score_stored)
     # lazer refreshes the sets it holds when the metadata hub says they changed.
     beatmaps.ingest.on_sets_changed(realtime.metadata.beatmap_sets_updated)
+    # The daily challenge screen's live histogram follows each stored playlist score.
+    playlist_scores.on_score_set(realtime.metadata.room_score_set)
 
     async def rebuild_user(user_id: int) -> None:
         # Bests, statistics and boards of one user from their stored scores (recalc --user).
@@ -403,7 +421,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         replays=replays,
         # The rooms' chat channels (RoomChannels) are the chat service's to provide.
         rooms=rooms,
-        playlist_scores=PlaylistScores(db, rooms, scores, beatmaps),
+        playlist_scores=playlist_scores,
+        daily_challenge=daily_challenge,
         moderation=moderation,
         credentials=credentials,
         web_sessions=WebSessions(

@@ -130,6 +130,11 @@ class HubBus:
         except asyncio.QueueFull:
             self.dropped += 1
 
+    def publish_local(self, channel: str, frame: bytes) -> None:
+        """Deliver to this instance's subscribers only: for news every instance learns by
+        itself (the daily challenge each one polls for)."""
+        self._deliver_local(channel, BusMessage(self.instance_id, frame))
+
     async def publish_remote(self, channel: str, frame: bytes) -> None:
         """Publish to the other instances through Redis at once, raising when Redis does:
         for a process that serves no connections (the CLI) and has no outbox running."""

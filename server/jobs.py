@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -21,7 +21,9 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 
 from server import metrics
 from server.db import DB_UNAVAILABLE_ERRORS
+from server.hubs.metadata import MetadataHub
 from server.models.rulesets import known_rulesets
+from server.services.daily_challenge import DailyChallengeService, DailyRun
 from server.services.outbox import Outbox
 from server.services.rankings import RankingService
 from server.settings import Settings
@@ -56,6 +58,9 @@ async def sync_metrics(services: Services, counts: _CacheCounts) -> None:
         metrics.outbox_depth(await services.scores.outbox.depth())
 
 
+DAILY_CHALLENGE_JOB: Final = "daily-challenge"
+
+
 async def snapshot_rank_history(rankings: RankingService, rulesets: Sequence[str]) -> list[str]:
     """Record today's global ranks of every ruleset that no instance has recorded yet;
     returns the rulesets this run recorded. Scheduled hourly: the first run of a UTC day
@@ -70,6 +75,19 @@ async def snapshot_rank_history(rankings: RankingService, rulesets: Sequence[str
 async def relay_outbox(outbox: Outbox) -> int:
     """Publish outbox messages whose writer could not (server/services/outbox.py)."""
     return await outbox.relay()
+
+
+async def open_daily_challenge(
+    daily: DailyChallengeService, metadata: MetadataHub, now: datetime | None = None
+) -> DailyRun:
+    """At 00:00 UTC (and every 10 minutes after, so an instance that was down catches up):
+    compute the user stats of the days that ended and open today's queued room, under a
+    Redis lock so one instance does it; then this instance's metadata clients hear of the
+    new room at once (the others' within DAILY_CHALLENGE_POLL_SECONDS)."""
+    done = await daily.run(now or datetime.now(UTC))
+    if done.opened is not None:
+        await metadata.refresh_daily_challenge(now)
+    return done
 
 
 def start_scheduler(settings: Settings, services: Services) -> AsyncIOScheduler | None:
@@ -104,6 +122,16 @@ def start_scheduler(settings: Settings, services: Services) -> AsyncIOScheduler 
             max_instances=1,
             coalesce=True,
             misfire_grace_time=METRICS_SYNC_SECONDS,
+        )
+    if settings.daily_challenge_job:
+        scheduler.add_job(
+            open_daily_challenge,
+            CronTrigger(minute="*/10", timezone=UTC),
+            args=[services.daily_challenge, services.realtime.metadata],
+            id=DAILY_CHALLENGE_JOB,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=600,
         )
     if not scheduler.get_jobs():
         return None

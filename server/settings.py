@@ -103,6 +103,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Scheduled jobs (server/jobs.py): the daily rank-history snapshot and the outbox relay.
     rank_history_snapshot: bool = True
     outbox_relay_seconds: int = 10
+    # The daily challenge: the job opening each day's room, and how often each instance's
+    # metadata hub looks for a change of the open room (0: only at start).
+    daily_challenge_job: bool = True
+    daily_challenge_poll_seconds: int = 60
     hub_keepalive_seconds: float = 15.0
     hub_client_timeout_seconds: float = 30.0
     hub_handshake_timeout_seconds: float = 15.0
@@ -326,6 +330,8 @@ def load_settings(
         score_token_seconds=_env_int(env, "SCORE_TOKEN_SECONDS", 86_400, minimum=60),
         rank_history_snapshot=_env_bool(env, "RANK_HISTORY_SNAPSHOT", True),
         outbox_relay_seconds=_env_int(env, "OUTBOX_RELAY_SECONDS", 10, minimum=0),
+        daily_challenge_job=_env_bool(env, "DAILY_CHALLENGE_JOB", True),
+        daily_challenge_poll_seconds=_env_int(env, "DAILY_CHALLENGE_POLL_SECONDS", 60, minimum=0),
         hub_keepalive_seconds=_env_int(env, "HUB_KEEPALIVE_SECONDS", 15, minimum=1),
         hub_client_timeout_seconds=_env_int(env, "HUB_CLIENT_TIMEOUT_SECONDS", 30, minimum=2),
         hub_handshake_timeout_seconds=_env_int(env, "HUB_HANDSHAKE_TIMEOUT_SECONDS", 15, minimum=1),

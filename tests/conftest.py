@@ -54,6 +54,9 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
         # one firing in the background would race the tests that check their effects.
         "RANK_HISTORY_SNAPSHOT": "false",
         "OUTBOX_RELAY_SECONDS": "0",
+        "DAILY_CHALLENGE_JOB": "false",
+        # Tests move the daily challenge's clock themselves (tests/integration/test_daily_challenge.py).
+        "DAILY_CHALLENGE_POLL_SECONDS": "0",
     }
     if TEST_DATABASE_URL:
         env["DATABASE_URL"] = TEST_DATABASE_URL

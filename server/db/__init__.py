@@ -55,6 +55,10 @@ def check_resources(sql_dir: Path = SQL_DIR) -> None:
 
 Row = dict[str, Any]
 
+# What a query raises when the database is unreachable or refuses it, on either dialect: for
+# a background loop that must outlive an outage (the metadata hub's daily challenge poll).
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, pymysql.err.Error, OSError)
+
 
 class DatabaseError(Exception):
     """A statement failed in the database. Driver exception classes and error numbers stay

@@ -12,6 +12,8 @@ from server.hubs.spectator import SpectatorHub
 from server.hubs.transport import HubTransport
 from server.repositories.relations import RelationRepository
 from server.repositories.users import UserRepository
+from server.services.daily_challenge import DailyChallengeService
+from server.services.playlist_scores import PlaylistScores
 from server.services.profiles import ProfileService
 from server.services.replays import (
     SUBMITTED_CHANNEL,
@@ -39,6 +41,8 @@ class Realtime:
         relations: RelationRepository,
         profiles: ProfileService,
         replay_service: ReplayService,
+        playlists: PlaylistScores,
+        daily_challenge: DailyChallengeService,
     ) -> None:
         self.bus = HubBus(redis)
         self.replays = ReplayStore(
@@ -49,7 +53,15 @@ class Realtime:
             on_written=replay_service.stored,
         )
         self.spectator = SpectatorHub(self.bus, redis, self.replays, replay_service)
-        self.metadata = MetadataHub(self.bus, redis, relations, profiles)
+        self.metadata = MetadataHub(
+            self.bus,
+            redis,
+            relations,
+            profiles,
+            playlists,
+            daily_challenge,
+            settings.daily_challenge_poll_seconds,
+        )
         self.transport = HubTransport(
             settings, tokens, users, self.bus, [self.spectator, self.metadata]
         )

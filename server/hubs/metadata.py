@@ -4,8 +4,11 @@ Presences live in a Redis hash (encoded `UserPresence`), so any instance can lis
 online; updates go to the group of presence watchers and to the group of the user's
 friends (each user joins `friends:F` for every friend F on connect, as the official server
 does). A user whose status is Offline ("appear offline") is hidden: watchers get a nil
-presence and the REST API shows them offline. Daily challenges do not exist yet: the hub
-answers their calls with valid empty state.
+presence and the REST API shows them offline.
+
+Watching a multiplayer room (the daily challenge screen) joins the room's group and returns
+each item's score statistics; every stored passing playlist score reaches that group, on
+every instance, as MultiplayerRoomScoreSet.
 """
 
 from __future__ import annotations
@@ -15,15 +18,22 @@ import contextlib
 import enum
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from server.core import msgpack as codec
+from server.db import DATABASE_ERRORS
 from server.hub_bus import HubBus
 from server.hubs.connection import HubConnection
 from server.hubs.protocol import HubFailure, HubMethod, HubResult, Returned
 from server.hubs.transport import group_channel
+from server.models.rooms import RoomScoreSet
 from server.redis_store import REDIS_DOWN
 from server.repositories.relations import RelationRepository
+from server.services.daily_challenge import DailyChallengeService
+from server.services.playlist_scores import PlaylistScores
 from server.services.profiles import ProfileService
 
 log = logging.getLogger(__name__)
@@ -52,20 +62,37 @@ def friends_group(user_id: int) -> str:
     return group_channel(NAME, f"friends:{user_id}")
 
 
+def room_watchers_group(room_id: int) -> str:
+    """Where a room's stored playlist scores go for the clients watching it."""
+    return group_channel(NAME, f"room-watchers:{room_id}")
+
+
 def _visible(presence: dict[str, Any]) -> bool:
     status = presence.get("Status")
     return status is not None and status != UserStatus.OFFLINE
 
 
 class MetadataHub:
-    """UpdateActivity/UpdateStatus, presence watching, beatmap updates, daily-challenge stubs."""
+    """UpdateActivity/UpdateStatus, presence watching, beatmap updates, room watching."""
 
     name = NAME
 
     def __init__(
-        self, bus: HubBus, redis: Any, relations: RelationRepository, profiles: ProfileService
+        self,
+        bus: HubBus,
+        redis: Any,
+        relations: RelationRepository,
+        profiles: ProfileService,
+        playlists: PlaylistScores,
+        daily_challenge: DailyChallengeService,
+        daily_poll_seconds: int = 0,
     ) -> None:
         self._bus = bus
+        self._playlists = playlists
+        self._daily_challenge = daily_challenge
+        self._daily_poll_seconds = daily_poll_seconds
+        self._daily_room: int | None = None  # the open daily challenge room, as last seen
+        self._daily_poller: asyncio.Task[None] | None = None
         self._redis = redis
         self._relations = relations
         self._profiles = profiles
@@ -86,11 +113,15 @@ class MetadataHub:
     async def start(self) -> None:
         """Keep connected users online for the REST API."""
         self._refresher = asyncio.create_task(self._refresh_online(), name="metadata-online")
+        await self.refresh_daily_challenge()
+        if self._daily_poll_seconds > 0:
+            self._daily_poller = asyncio.create_task(self._poll_daily(), name="metadata-daily")
 
     async def stop(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
-            await asyncio.gather(self._refresher, return_exceptions=True)
+        for task in (self._refresher, self._daily_poller):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def on_connected(self, connection: HubConnection) -> None:
         self._owners[connection.user_id] = connection.id
@@ -98,7 +129,7 @@ class MetadataHub:
         connection.join(EVERYONE)
         await self._join_friends(connection)
         # The official server sends the daily challenge on connect; nil: none running.
-        connection.send(codec.encode_invocation("DailyChallengeUpdated", b"\x91\xc0"))
+        connection.send(_daily_challenge_call(self._daily_room))
 
     async def on_disconnected(self, connection: HubConnection) -> None:
         if self._owners.get(connection.user_id) != connection.id:
@@ -216,11 +247,50 @@ class MetadataHub:
         self._bus.publish(EVERYONE, await queue_beatmap_updates(self._redis, set_ids))
 
     async def begin_watching_room(self, connection: HubConnection, args: list[Any]) -> HubResult:
-        # No daily challenge rooms yet: no playlist item statistics.
-        return Returned(codec.encode("MultiplayerPlaylistItemStats[]", []))
+        (room_id,) = args
+        # Joined first: a score stored while the statistics are read is not missed (lazer
+        # skips events at or below an item's LastProcessedScoreID).
+        connection.join(room_watchers_group(room_id))
+        stats = await self._playlists.item_stats(room_id)
+        return Returned(codec.encode("MultiplayerPlaylistItemStats[]", msgspec.to_builtins(stats)))
 
     async def end_watching_room(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (room_id,) = args
+        connection.leave(room_watchers_group(room_id))
         return None
+
+    def room_score_set(self, event: RoomScoreSet) -> None:
+        """Tell the room's watchers, on every instance, that a playlist score was stored
+        (called after the submission committed; never blocks)."""
+        args = b"\x91" + codec.encode("MultiplayerRoomScoreSetEvent", msgspec.to_builtins(event))
+        self._bus.publish(
+            room_watchers_group(event.room_id),
+            codec.encode_invocation("MultiplayerRoomScoreSet", args),
+        )
+
+    @property
+    def daily_challenge_room(self) -> int | None:
+        """The open daily challenge room as this instance last saw it."""
+        return self._daily_room
+
+    async def refresh_daily_challenge(self, now: datetime | None = None) -> int | None:
+        """Look up the open daily challenge room; when it changed, tell every metadata client
+        of this instance (each instance looks for itself, as osu-server-spectator's
+        DailyChallengeUpdater does). Returns the room."""
+        room = await self._daily_challenge.current_room(now or datetime.now(UTC))
+        if room != self._daily_room:
+            log.info("daily challenge room changed from %s to %s", self._daily_room, room)
+            self._daily_room = room
+            self._bus.publish_local(EVERYONE, _daily_challenge_call(room))
+        return room
+
+    async def _poll_daily(self) -> None:
+        while True:
+            await asyncio.sleep(self._daily_poll_seconds)
+            try:
+                await self.refresh_daily_challenge()
+            except DATABASE_ERRORS as exc:  # the next poll tries again
+                log.warning("daily challenge poll failed (%s)", exc)
 
     async def _refresh_online(self) -> None:
         while True:
@@ -248,6 +318,12 @@ async def announce_beatmap_updates(redis: Any, set_ids: list[int]) -> None:
     clients of every running instance that shares this Redis. Raises when Redis does."""
     frame = await queue_beatmap_updates(redis, set_ids)
     await HubBus(redis).publish_remote(EVERYONE, frame)
+
+
+def _daily_challenge_call(room_id: int | None) -> bytes:
+    """`DailyChallengeUpdated(DailyChallengeInfo?)`."""
+    info = b"\xc0" if room_id is None else codec.encode("DailyChallengeInfo", {"RoomID": room_id})
+    return codec.encode_invocation("DailyChallengeUpdated", b"\x91" + info)
 
 
 def _presence_call(target: str, user_id: int, encoded: bytes | None) -> bytes:

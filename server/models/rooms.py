@@ -140,3 +140,48 @@ class RoomEvents(msgspec.Struct, frozen=True, kw_only=True):
     playlist_items: list[PlaylistItem]
     room: Room
     users: list[UserCompact]
+
+
+class ItemScoreStats(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    rename={
+        "playlist_item_id": "PlaylistItemID",
+        "total_score_distribution": "TotalScoreDistribution",
+        "cumulative_score": "CumulativeScore",
+        "last_processed_score_id": "LastProcessedScoreID",
+    },
+):
+    """lazer's MultiplayerPlaylistItemStats (metadata hub, BeginWatchingMultiplayerRoom):
+    the item's passing scores counted in bins of 100,000 total score, their sum and the
+    newest score counted. `to_builtins` gives the hub's key names."""
+
+    playlist_item_id: int
+    total_score_distribution: list[int]
+    cumulative_score: int
+    last_processed_score_id: int
+
+
+class RoomScoreSet(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    rename={
+        "room_id": "RoomID",
+        "playlist_item_id": "PlaylistItemID",
+        "score_id": "ScoreID",
+        "user_id": "UserID",
+        "total_score": "TotalScore",
+        "new_rank": "NewRank",
+    },
+):
+    """lazer's MultiplayerRoomScoreSetEvent: a playlist score was stored; `new_rank` is the
+    user's room rank when the score became their best on the item, else null."""
+
+    room_id: int
+    playlist_item_id: int
+    score_id: int
+    user_id: int
+    total_score: int
+    new_rank: int | None

@@ -104,6 +104,7 @@ def full_user(
     statistics: UserStatistics,
     counts: ProfileCounts,
     previous_usernames: list[str],
+    challenge_stats: DailyChallengeUserStats,
     extras: Mapping[str, Any],
 ) -> User:
     """The full User of users/{id}/{mode}: UserCompact with the list includes, the profile,
@@ -129,7 +130,7 @@ def full_user(
         twitter=account.twitter,
         website=account.website,
         kudosu=Kudosu(available=0, total=0),
-        daily_challenge_user_stats=DailyChallengeUserStats(user_id=account.id),
+        daily_challenge_user_stats=challenge_stats,
         favourite_beatmapset_count=counts.favourites,
         follower_count=counts.followers,
         page=UserPage(html="", raw=""),

@@ -188,6 +188,14 @@ class BoardEntry(msgspec.Struct, frozen=True):
     total_score: int
 
 
+class ItemScore(msgspec.Struct, frozen=True):
+    """One passing score of a room: its item, id and total."""
+
+    playlist_item_id: int
+    score_id: int
+    total_score: int
+
+
 class RoomSearch(msgspec.Struct, frozen=True, kw_only=True):
     """GET rooms filters (osu-web Room::search), already normalised by the service."""
 
@@ -482,6 +490,14 @@ class RoomRepository:
         """The playlist item a score was played for."""
         row = await self._db.one("fetch_room_score", score_id=score_id)
         return None if row is None else msgspec.convert(row, ScoreLink, strict=False)
+
+    async def passing_scores(self, room_id: int) -> list[ItemScore]:
+        """Every passing score played in a room, oldest first."""
+        rows = await self._db.all("fetch_room_passing_scores", room_id=room_id)
+        return [
+            ItemScore(int(r["playlist_item_id"]), int(r["score_id"]), int(r["total_score"]))
+            for r in rows
+        ]
 
     async def raise_best(
         self, link: ScoreLink, total_score: int, accuracy: float, now: datetime

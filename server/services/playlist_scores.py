@@ -5,11 +5,13 @@ Rooms\\Playlist\\ScoresController, Room::startPlay / completePlay, ScoreLink).""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import msgspec
 
+from server.models.rooms import ItemScoreStats, RoomScoreSet
 from server.repositories.rooms import (
     BoardEntry,
     PlaylistItemRow,
@@ -39,6 +41,11 @@ from server.services.rooms import (
 from server.services.scores import PlayRefused, ScoreService, SubmitRejected, TokenRejected
 
 _json = msgspec.json.Encoder()
+
+# lazer MultiplayerPlaylistItemStats.TOTAL_SCORE_DISTRIBUTION_BINS, each 100,000 wide; the
+# last bin takes everything above.
+SCORE_DISTRIBUTION_BINS: Final = 13
+SCORE_BIN_WIDTH: Final = 100_000
 
 # osu-web ScoreTransformer::includeScoresAround.
 SCORES_AROUND_LIMIT: Final = 10
@@ -132,6 +139,60 @@ class PlaylistScores:
         self._repo = rooms.repo
         self._scores = scores
         self._beatmaps = beatmaps
+        self._score_set_listeners: list[Callable[[RoomScoreSet], None]] = []
+
+    def on_score_set(self, listener: Callable[[RoomScoreSet], None]) -> None:
+        """Call `listener` after a playlist score commits (the metadata hub tells the room's
+        watchers). Listeners must not block."""
+        self._score_set_listeners.append(listener)
+
+    async def item_stats(self, room_id: int) -> list[ItemScoreStats]:
+        """Per playlist item of the room: its passing scores in 13 bins of 100,000 total
+        score, their sum and the newest one counted (osu-server-spectator MetadataHub's
+        BeginWatchingMultiplayerRoom). An unknown room has no items."""
+        stats = {
+            item.id: ([0] * SCORE_DISTRIBUTION_BINS, [0, 0])
+            for item in await self._repo.playlist(room_id)
+        }
+        for score in await self._repo.passing_scores(room_id):
+            if (entry := stats.get(score.playlist_item_id)) is None:
+                continue
+            bins, sums = entry
+            slot = min(max(score.total_score // SCORE_BIN_WIDTH, 0), SCORE_DISTRIBUTION_BINS - 1)
+            bins[slot] += 1
+            sums[0] += score.total_score
+            sums[1] = score.score_id
+        return [
+            ItemScoreStats(
+                playlist_item_id=item_id,
+                total_score_distribution=bins,
+                cumulative_score=cumulative,
+                last_processed_score_id=last_id,
+            )
+            for item_id, (bins, (cumulative, last_id)) in stats.items()
+        ]
+
+    async def _announce(self, room_id: int, item_id: int, score: dict[str, Any]) -> None:
+        """MultiplayerRoomScoreSet for a newly stored passing score, after its commit."""
+        if not score.get("passed") or not self._score_set_listeners:
+            return
+        user_id, score_id = int(score["user_id"]), int(score["id"])
+        new_rank: int | None = None
+        best = await self._repo.item_best(item_id, user_id)
+        if best is not None and best.score_id == score_id:
+            total = await self._repo.user_total(room_id, user_id)
+            if total is not None and total.completed > 0:
+                new_rank = await self._repo.leaderboard_position(total)
+        event = RoomScoreSet(
+            room_id=room_id,
+            playlist_item_id=item_id,
+            score_id=score_id,
+            user_id=user_id,
+            total_score=int(score["total_score"]),
+            new_rank=new_rank,
+        )
+        for listener in self._score_set_listeners:
+            listener(event)
 
     async def _room_item(
         self, room_id: int, item_id: int
@@ -231,6 +292,8 @@ class PlaylistScores:
         shaped = await self._shaped(room.id, item.id, [outcome.score_id])
         if not shaped:
             return _NO_TOKEN
+        if outcome.created:
+            await self._announce(room.id, item.id, shaped[0])
         return await self._with_context(item.id, shaped[0])
 
     async def _shaped(

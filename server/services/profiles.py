@@ -9,6 +9,7 @@ import msgspec
 
 from server.models.rulesets import RULESETS
 from server.models.users import (
+    DailyChallengeUserStats,
     GradeCounts,
     Level,
     Me,
@@ -26,6 +27,8 @@ from server.services.profile_cache import ProfileCache
 _ONLINE_PREFIX = "online:user:"
 _json = msgspec.json.Encoder()
 
+# user id -> the daily challenge's user stats.
+ChallengeStatsSource = Callable[[int], Awaitable[DailyChallengeUserStats]]
 # (account, ruleset, statistics) -> extra fields of the full user shape.
 ProfileExtras = Callable[[UserAccount, str, UserStatistics], Awaitable[dict[str, Any]]]
 
@@ -97,8 +100,12 @@ class ProfileService:
         redis: Any,
         cache: ProfileCache,
         extras: ProfileExtras | None = None,
+        challenge_stats: ChallengeStatsSource | None = None,
     ) -> None:
         self._users = users
+        # The daily challenge's streaks and placements (zeros without it); set by the wiring
+        # once the daily challenge service exists.
+        self.challenge_stats = challenge_stats
         self._redis = redis
         # Fields other areas add to the full user (scores: rank history, score counts).
         self._extras = extras
@@ -254,5 +261,10 @@ class ProfileService:
             statistics=statistics,
             counts=await self._users.profile_counts(account.id),
             previous_usernames=await self._users.previous_usernames(account.id),
+            challenge_stats=(
+                await self.challenge_stats(account.id)
+                if self.challenge_stats is not None
+                else DailyChallengeUserStats(user_id=account.id)
+            ),
             extras=extras,
         )

@@ -460,6 +460,55 @@ class RoomService:
         assert shown is not None
         return shown
 
+    async def check_item(self, raw: dict[str, Any]) -> Refused | None:
+        """A playlist item as POST rooms takes it for a playlist: parsed and checked against
+        its beatmap (the daily challenge queue checks its items so)."""
+        parsed = _parse_item(raw)
+        if isinstance(parsed, Refused):
+            return parsed
+        found = await self._beatmaps.repo.beatmaps_by_ids([parsed.beatmap_id])
+        if not found:
+            return invariant(f"beatmaps not found: {parsed.beatmap_id}")
+        return _check_item(parsed, found[0], realtime=False)
+
+    async def open_playlist(
+        self,
+        host_id: int,
+        name: str,
+        category: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        raw_item: dict[str, Any],
+    ) -> int | Refused:
+        """A one-item playlist the server opens itself (osu-web DailyChallengeCreateNext's
+        Room::startGame): no host allowance or duration limits; its chat channel made as for
+        any room. Returns the room id."""
+        refused = await self.check_item(raw_item)
+        if refused is not None:
+            return refused
+        item = _parse_item(raw_item)
+        assert not isinstance(item, Refused)
+        room = NewRoom(
+            user_id=host_id,
+            name=name,
+            description=None,
+            type=PLAYLIST_TYPE,
+            category=category,
+            queue_mode="host_only",
+            password=None,
+            starts_at=naive(starts_at),
+            ends_at=naive(ends_at),
+            max_attempts=None,
+            max_participants=None,
+            auto_start_duration=0,
+            auto_skip=False,
+        )
+        room_id = await self._insert(room, [item], host_id, naive(datetime.now(UTC)))
+        channel_id = await self.channels.create_room_channel(room_id, name)
+        await self.repo.set_channel(room_id, channel_id)
+        await self.channels.add_member(channel_id, host_id)
+        return room_id
+
     def clean_record(self, host: UserAccount, now: datetime) -> Refused | None:
         """osu-web checkMultiplayerRoomCreate: a clean record."""
         if host.is_restricted:

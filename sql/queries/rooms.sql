@@ -241,3 +241,11 @@ WHERE b.playlist_item_id = :playlist_item_id AND b.score_id IS NOT NULL AND u.is
 -- name: fetch_item_score_ids(playlist_item_id)
 -- Every score played for an item, in order.
 SELECT score_id FROM room_scores WHERE playlist_item_id = :playlist_item_id ORDER BY score_id;
+
+-- name: fetch_room_passing_scores(room_id)
+-- Every passing score played in a room, oldest first (the metadata hub's item statistics,
+-- osu-server-spectator's passing scores per playlist item).
+SELECT l.playlist_item_id, l.score_id, s.total_score
+FROM room_scores l JOIN scores s ON s.id = l.score_id
+WHERE l.room_id = :room_id AND s.passed = 1
+ORDER BY l.score_id;

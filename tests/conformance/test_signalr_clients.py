@@ -222,3 +222,106 @@ def test_node_client_is_told_to_disconnect_on_restriction(live_server: LiveServe
     assert process.returncode == 0, stdout.decode() + stderr.decode()
     seen = json.loads(stdout.decode().strip().splitlines()[-1])
     assert seen["disconnectRequested"] is True and seen["closed"] is True
+
+
+def _play_in_room(
+    live_server: LiveServer, headers: dict[str, str], room: dict[str, Any], beatmap: Any, total: int
+) -> dict[str, Any]:
+    """A playlist play over the wire as lazer makes it: token, then the score."""
+    from tests.score_play import VERSION_HASH, age_token, play_body
+
+    room_id, item_id = room["id"], room["playlist"][0]["id"]
+    token = requests.post(
+        f"{live_server.url}/api/v2/rooms/{room_id}/playlist/{item_id}/scores",
+        data={
+            "version_hash": VERSION_HASH,
+            "beatmap_id": str(beatmap.id),
+            "beatmap_hash": beatmap.checksum,
+            "ruleset_id": "0",
+        },
+        headers=headers,
+        timeout=HTTP_TIMEOUT,
+    )
+    assert token.status_code == 200, token.text
+    token_id = token.json()["id"]
+    live_server.call(lambda svc: age_token(svc.db, token_id, beatmap.total_length * 2 + 5))
+    submitted = requests.put(
+        f"{live_server.url}/api/v2/rooms/{room_id}/playlist/{item_id}/scores/{token_id}",
+        json=play_body(beatmap, total_score_without_mods=total),
+        headers=headers,
+        timeout=HTTP_TIMEOUT,
+    )
+    assert submitted.status_code == 200, submitted.text
+    return submitted.json()  # type: ignore[no-any-return]
+
+
+def test_node_client_watches_a_room(live_server: LiveServer) -> None:
+    """@microsoft/signalr under Node on the metadata hub: the item statistics returned by
+    BeginWatchingMultiplayerRoom, MultiplayerRoomScoreSet for a score stored while watching,
+    and DailyChallengeUpdated when the job opens a day's room (array-keyed MessagePack)."""
+    from datetime import UTC, date, datetime
+
+    from server.jobs import open_daily_challenge
+    from tests.score_play import stored_map
+
+    reason = _node_ready()
+    if reason is not None:
+        pytest.skip(reason)
+    host, watcher = register(live_server), register(live_server)
+    headers = {"Authorization": f"Bearer {token_for(live_server, host)}"}
+    beatmap = live_server.call(stored_map)
+    created = requests.post(
+        f"{live_server.url}/api/v2/rooms",
+        json={
+            "name": "watched",
+            "duration": 60,
+            "playlist": [{"ruleset_id": 0, "beatmap_id": beatmap.id}],
+        },
+        headers=headers,
+        timeout=HTTP_TIMEOUT,
+    )
+    assert created.status_code == 200, created.text
+    room = created.json()
+    item_id = room["playlist"][0]["id"]
+    first = _play_in_room(live_server, headers, room, beatmap, 250_000)
+
+    process = subprocess.Popen(
+        ["node", "metadata_rooms.mjs", live_server.url, token_for(live_server, watcher),
+         str(room["id"])],
+        cwd=NODE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        watching = process.stdout.readline().decode()
+        assert watching, process.stderr.read().decode() if process.stderr else ""
+        bins = [0] * 13
+        bins[2] = 1
+        assert json.loads(watching) == {"stats": [[item_id, bins, 250_000, first["id"]]]}
+        second = _play_in_room(live_server, headers, room, beatmap, 640_000)
+
+        day = date(2031, 9, 1)
+        now = datetime(2031, 9, 1, 0, 0, 30, tzinfo=UTC)
+
+        async def open_day(svc: Any) -> int | None:
+            queued = await svc.daily_challenge.add(day, beatmap.id, 0, [])
+            assert getattr(queued, "error", None) is None
+            return (
+                await open_daily_challenge(svc.daily_challenge, svc.realtime.metadata, now)
+            ).opened
+
+        daily_room = live_server.call(open_day)
+        assert daily_room is not None
+        stdout, stderr = process.communicate(timeout=40)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        # Back to the real clock: no daily challenge open for the other tests.
+        live_server.call(lambda svc: svc.realtime.metadata.refresh_daily_challenge())
+    assert process.returncode == 0, stdout.decode() + stderr.decode()
+    seen = json.loads(stdout.decode().strip().splitlines()[-1])
+    assert seen["dailyChallengeOnConnect"] is None
+    assert seen["scoreSet"] == [room["id"], item_id, second["id"], host.id, 640_000, 1]
+    assert seen["dailyChallenge"] == [daily_room]

@@ -260,3 +260,46 @@ async def test_replay_when_the_score_is_submitted_to_another_instance(
         got = await download(http_b, user, score_id)
         assert got.status_code == 200
         await player.wire.close()
+
+
+async def test_room_score_set_crosses_instances(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    services: Services,
+    data_dir: Path,
+    private_redis: PrivateRedis,
+) -> None:
+    """A daily challenge watcher on instance B hears of a playlist score submitted to
+    instance A (MultiplayerRoomScoreSet through Redis, after the submission's commit)."""
+    from tests.conftest import _LifespanStateTransport
+    from tests.integration.test_playlist_scores import _room, play
+    from tests.integration.test_rooms import lazer_item
+    from tests.score_play import stored_map
+
+    host = await sign_in(client, await signup(client))
+    player = await sign_in(client, await signup(client))
+    viewer = await sign_in(client, await signup(client))
+    beatmap = await stored_map(services)
+    room = await _room(client, host, [lazer_item(beatmap.id)])
+    async with (
+        instance(data_dir, private_redis.url) as a,
+        instance(data_dir, private_redis.url) as b,
+        httpx.AsyncClient(
+            transport=_LifespanStateTransport(a), base_url="http://testserver"
+        ) as http_a,
+    ):
+        watcher = await connect(b, "metadata", viewer)
+        stats = await watcher.call("BeginWatchingMultiplayerRoom", ["long"], [room["id"]])
+        assert stats.error is None
+        await _subscribed(b)
+        played = await play(http_a, player, room, beatmap, total_score_without_mods=420_000)
+        event = await watcher.args_of("MultiplayerRoomScoreSet", "MultiplayerRoomScoreSetEvent")
+        assert event == {
+            "RoomID": room["id"],
+            "PlaylistItemID": room["playlist"][0]["id"],
+            "ScoreID": played["id"],
+            "UserID": player.id,
+            "TotalScore": 420_000,
+            "NewRank": 1,
+        }
+        await watcher.wire.close()

@@ -12,7 +12,14 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from server.app import create_app
-from server.jobs import OUTBOX_RELAY_JOB, RANK_HISTORY_JOB, relay_outbox, snapshot_rank_history
+from server.jobs import (
+    DAILY_CHALLENGE_JOB,
+    OUTBOX_RELAY_JOB,
+    RANK_HISTORY_JOB,
+    open_daily_challenge,
+    relay_outbox,
+    snapshot_rank_history,
+)
 from tests.conftest import make_settings
 from tests.helpers import sign_in, signup
 from tests.score_play import play, stored_map
@@ -55,7 +62,13 @@ async def test_rank_history_job_runs_once_a_day(client: httpx.AsyncClient, servi
 
 
 async def test_lifespan_schedules_the_jobs(data_dir: Path, services: Any) -> None:
-    settings = make_settings(data_dir, RANK_HISTORY_SNAPSHOT="true", OUTBOX_RELAY_SECONDS="7")
+    settings = make_settings(
+        data_dir,
+        RANK_HISTORY_SNAPSHOT="true",
+        OUTBOX_RELAY_SECONDS="7",
+        DAILY_CHALLENGE_JOB="true",
+        DAILY_CHALLENGE_POLL_SECONDS="60",
+    )
     application = create_app(settings)
     async with application.router.lifespan_context(application) as state:
         scheduler = state["scheduler"]
@@ -69,8 +82,18 @@ async def test_lifespan_schedules_the_jobs(data_dir: Path, services: Any) -> Non
         assert relay.func is relay_outbox and relay.args == (state["services"].scores.outbox,)
         assert isinstance(relay.trigger, IntervalTrigger)
         assert relay.trigger.interval.total_seconds() == 7
+        daily = scheduler.get_job(DAILY_CHALLENGE_JOB)
+        assert daily.func is open_daily_challenge and daily.max_instances == 1
+        assert daily.args == (
+            state["services"].daily_challenge,
+            state["services"].realtime.metadata,
+        )
+        # Every ten minutes from 00:00 UTC: the day's room opens at midnight, or soon after
+        # an instance that was down comes back.
+        fires = daily.trigger.get_next_fire_time(None, datetime(2031, 3, 2, 23, 55, tzinfo=UTC))
+        assert fires == datetime(2031, 3, 3, 0, 0, tzinfo=UTC)
     assert not scheduler.running
-    # Both off: no scheduler at all.
+    # All off: no scheduler at all.
     off = create_app(make_settings(data_dir))
     async with off.router.lifespan_context(off) as state:
         assert state["scheduler"] is None

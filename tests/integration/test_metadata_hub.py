@@ -116,14 +116,14 @@ async def test_a_new_presence_watcher_gets_everyone_online(
     await watcher.wire.close()
 
 
-async def test_beatmap_updates_and_daily_challenge_stubs(
+async def test_beatmap_updates_and_an_unknown_room(
     app: Starlette,
     client: httpx.AsyncClient,
     services: Services,
 ) -> None:
     """BeatmapSetsUpdated reaches every client; GetChangesSince returns what changed after
-    a queue id and [] once up to date (lazer loops until empty); daily-challenge calls get
-    valid empty answers."""
+    a queue id and [] once up to date (lazer loops until empty); watching an unknown room
+    answers an empty list."""
     user = await sign_in(client, await signup(client))
     hub = await connect(app, "metadata", user)
     await services.realtime.metadata.beatmap_sets_updated([1, 2])
@@ -138,10 +138,11 @@ async def test_beatmap_updates_and_daily_challenge_stubs(
     done = await hub.call("GetChangesSince", ["int"], [latest])
     assert codec.decode("BeatmapUpdates", done.payload or b"")["BeatmapSetIDs"] == []
 
-    stats = await hub.call("BeginWatchingMultiplayerRoom", ["long"], [5])
+    # A room that does not exist has no items (rooms with items: test_room_watching.py).
+    stats = await hub.call("BeginWatchingMultiplayerRoom", ["long"], [987_654_320])
     assert stats.completion_kind is codec.CompletionKind.RESULT
     assert codec.decode("MultiplayerPlaylistItemStats[]", stats.payload or b"") == []
-    assert (await hub.call("EndWatchingMultiplayerRoom", ["long"], [5])).error is None
+    assert (await hub.call("EndWatchingMultiplayerRoom", ["long"], [987_654_320])).error is None
     assert (await hub.call("RefreshFriends", [], [])).error is None
     await hub.wire.close()
     await asyncio.sleep(0)
