@@ -10,6 +10,8 @@
 
 pub mod envelope;
 pub mod framing;
+#[cfg(test)]
+mod multiplayer_tests;
 pub mod reader;
 pub mod schema;
 pub mod transcode;

@@ -135,11 +135,7 @@ fn point_at<T>(points: &[T], time: f64, time_of: impl Fn(&T) -> f64) -> Option<&
 }
 
 fn polyline_length(slider: &rosu_pp::model::hit_object::Slider) -> f64 {
-    slider
-        .control_points
-        .windows(2)
-        .map(|pair| f64::from((pair[1].pos - pair[0].pos).length()))
-        .sum()
+    slider.control_points.windows(2).map(|pair| f64::from((pair[1].pos - pair[0].pos).length())).sum()
 }
 
 /// Parse .osu bytes. lazer refuses a file without the format header, and so do we: without
@@ -157,16 +153,14 @@ pub fn parse_beatmap(bytes: &[u8]) -> Result<PpBeatmap, CoreError> {
             "not an .osu file: the first line must be `osu file format v<N>`",
         ));
     }
-    let map = Beatmap::from_bytes(bytes).map_err(|err| {
-        CoreError::new(ErrorCode::BeatmapParse, format!("cannot parse beatmap: {err}"))
-    })?;
+    let map = Beatmap::from_bytes(bytes)
+        .map_err(|err| CoreError::new(ErrorCode::BeatmapParse, format!("cannot parse beatmap: {err}")))?;
     Ok(PpBeatmap::new(map))
 }
 
 fn has_format_header(bytes: &[u8]) -> bool {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first_line =
-        bytes.split(|&b| b == b'\n').map(|line| line.trim_ascii()).find(|line| !line.is_empty());
+    let first_line = bytes.split(|&b| b == b'\n').map(|line| line.trim_ascii()).find(|line| !line.is_empty());
     first_line.is_some_and(|line| line.starts_with(b"osu file format v"))
 }
 
@@ -183,11 +177,7 @@ fn resolve_mode(map: &Beatmap, mode: i32) -> Result<GameMode, CoreError> {
 }
 
 /// Difficulty attributes for `mode` and `mods`, converting the map first when needed.
-pub fn difficulty(
-    beatmap: &PpBeatmap,
-    mode: GameMode,
-    mods: &GameMods,
-) -> Result<DifficultyAttributes, CoreError> {
+pub fn difficulty(beatmap: &PpBeatmap, mode: GameMode, mods: &GameMods) -> Result<DifficultyAttributes, CoreError> {
     beatmap.ensure_not_suspicious()?;
     let difficulty = Difficulty::new().mods(mods.clone());
     if mode == beatmap.map.mode {
@@ -195,16 +185,14 @@ pub fn difficulty(
     }
     let converted = convert(&beatmap.map, mode, mods)?;
     // A convert can cross thresholds the source did not (taiko has a lower object limit).
-    converted
-        .check_suspicion()
-        .map_err(|reason| suspicious_error(&format!("rosu-pp: {reason:?}")))?;
+    converted.check_suspicion().map_err(|reason| suspicious_error(&format!("rosu-pp: {reason:?}")))?;
     Ok(difficulty.calculate(&converted))
 }
 
 fn convert(map: &Beatmap, mode: GameMode, mods: &GameMods) -> Result<Beatmap, CoreError> {
-    map.convert_ref(mode, mods).map(std::borrow::Cow::into_owned).map_err(|err| {
-        CoreError::new(ErrorCode::Conversion, format!("cannot convert beatmap: {err}"))
-    })
+    map.convert_ref(mode, mods)
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|err| CoreError::new(ErrorCode::Conversion, format!("cannot convert beatmap: {err}")))
 }
 
 /// pp for one score from difficulty attributes; the mods must be those of the attributes.
@@ -263,8 +251,7 @@ pub fn performance_batch(
         let mut result = serial(head_scores, head_out);
         for worker in workers {
             // A worker's panic continues in this thread, where the landing pad catches it.
-            let chunk_result =
-                worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let chunk_result = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             result = result.and(chunk_result);
         }
         result
@@ -273,9 +260,7 @@ pub fn performance_batch(
 
 fn info(beatmap: &PpBeatmap) -> RcPpBeatmapInfo {
     let map = &beatmap.map;
-    let count = |pred: fn(&HitObjectKind) -> bool| {
-        map.hit_objects.iter().filter(|h| pred(&h.kind)).count() as u32
-    };
+    let count = |pred: fn(&HitObjectKind) -> bool| map.hit_objects.iter().filter(|h| pred(&h.kind)).count() as u32;
     let max_combo = if beatmap.suspicion.is_some() {
         0
     } else {
@@ -351,11 +336,7 @@ pub unsafe extern "C" fn rc_pp_live_beatmaps(out: *mut usize) -> RcStatus {
 /// # Safety
 /// `data` must point to `len` readable bytes; `out` to a writable handle pointer.
 #[no_mangle]
-pub unsafe extern "C" fn rc_pp_beatmap_parse(
-    data: *const u8,
-    len: usize,
-    out: *mut *mut PpBeatmap,
-) -> RcStatus {
+pub unsafe extern "C" fn rc_pp_beatmap_parse(data: *const u8, len: usize, out: *mut *mut PpBeatmap) -> RcStatus {
     landing_pad(|| {
         let out = out_ref(out)?;
         let beatmap = parse_beatmap(input_slice(data, len)?)?;
@@ -382,10 +363,7 @@ pub unsafe extern "C" fn rc_pp_beatmap_free(handle: *mut PpBeatmap) {
 /// # Safety
 /// `handle` must be a live handle; `out` must point to a writable `rc_pp_beatmap_info`.
 #[no_mangle]
-pub unsafe extern "C" fn rc_pp_beatmap_get_info(
-    handle: *const PpBeatmap,
-    out: *mut RcPpBeatmapInfo,
-) -> RcStatus {
+pub unsafe extern "C" fn rc_pp_beatmap_get_info(handle: *const PpBeatmap, out: *mut RcPpBeatmapInfo) -> RcStatus {
     landing_pad(|| {
         let beatmap = beatmap_ref(handle)?;
         *out_ref(out)? = info(beatmap);
@@ -512,9 +490,7 @@ pub unsafe extern "C" fn rc_pp_performance_batch(
         let mods = mods::for_performance(mods::parse(input_slice(mods, mods_len)?, mode)?, mode);
         // Validate everything first so a bad score leaves no half-written output.
         for (i, score) in scores.iter().enumerate() {
-            score
-                .validate()
-                .map_err(|err| CoreError::invalid(format!("score {i}: {}", err.message)))?;
+            score.validate().map_err(|err| CoreError::invalid(format!("score {i}: {}", err.message)))?;
         }
         performance_batch(&attrs, &mods, scores, out_pp)
     })

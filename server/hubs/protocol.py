@@ -42,12 +42,19 @@ class HubMethod(msgspec.Struct, frozen=True):
     """One allowlisted method: argument types (empty: none) and its handler.
 
     A `raw` handler gets the whole hub message instead of decoded arguments (the frame relay
-    validates and splices it in the Rust core without decoding).
+    validates and splices it in the Rust core without decoding). With `models` (one msgspec
+    type per argument, e.g. a Struct from `server.models.multiplayer`), the arguments arrive
+    as those types instead of plain dicts; a value that does not fit is a binding error.
     """
 
     arg_types: tuple[str, ...]
     handler: Handler | None = None
     raw: RawHandler | None = None
+    models: tuple[Any, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.models is not None and len(self.models) != len(self.arg_types):
+            raise ValueError("HubMethod needs one model per argument type")
 
 
 class Hub(Protocol):
@@ -79,6 +86,8 @@ def bind_arguments(method: HubMethod, payload: bytes | None) -> list[Any]:
     if expected == 0:
         return []
     try:
+        if method.models is not None:
+            return _bind_models(method, data)
         if expected == 1:
             return [codec.decode(method.arg_types[0], data[1:])]
         value = codec.decode(",".join(method.arg_types), data)
@@ -89,6 +98,15 @@ def bind_arguments(method: HubMethod, payload: bytes | None) -> list[Any]:
         ) from exc
     assert isinstance(value, list)
     return value
+
+
+def _bind_models(method: HubMethod, data: bytes) -> list[Any]:
+    assert method.models is not None
+    if len(method.arg_types) == 1:
+        return [codec.decode_as(method.arg_types[0], data[1:], method.models[0])]
+    shape: Any = tuple.__class_getitem__(method.models)  # tuple[T1, T2, ...]
+    values: tuple[Any, ...] = codec.decode_as(",".join(method.arg_types), data, shape)
+    return list(values)
 
 
 def failure_text(target: str, failure: HubFailure) -> str:

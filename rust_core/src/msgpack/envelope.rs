@@ -15,8 +15,8 @@
 
 use super::framing::{frame, write_varint, MAX_PREFIX_LEN};
 use super::reader::Reader;
-use super::{schema, transcode};
 use super::writer;
+use super::{schema, transcode};
 use crate::ffi::{CoreError, ErrorCode};
 
 pub const INVOCATION: i32 = 1;
@@ -209,8 +209,8 @@ pub fn completion(invocation_id: &str, kind: i32, payload: &[u8]) -> Result<Vec<
     writer::int(&mut body, kind.into());
     match kind {
         COMPLETION_ERROR => {
-            let text = std::str::from_utf8(payload)
-                .map_err(|_| CoreError::invalid("completion error text is not UTF-8"))?;
+            let text =
+                std::str::from_utf8(payload).map_err(|_| CoreError::invalid("completion error text is not UTF-8"))?;
             writer::str(&mut body, text);
         }
         COMPLETION_VOID => {

@@ -163,10 +163,7 @@ pub static LEGACY_REPLAY_FRAME: ObjectSchema = ObjectSchema {
 
 pub static FRAME_DATA_BUNDLE: ObjectSchema = ObjectSchema {
     name: "FrameDataBundle",
-    fields: &[
-        f(0, "Header", Object(&FRAME_HEADER)),
-        f(1, "Frames", Array(&Object(&LEGACY_REPLAY_FRAME))),
-    ],
+    fields: &[f(0, "Header", Object(&FRAME_HEADER)), f(1, "Frames", Array(&Object(&LEGACY_REPLAY_FRAME)))],
 };
 
 pub static SPECTATOR_USER: ObjectSchema =
@@ -199,10 +196,8 @@ pub static WATCHING_REPLAY: ObjectSchema = ObjectSchema {
 pub static IN_LOBBY: ObjectSchema =
     ObjectSchema { name: "InLobby", fields: &[f(0, "RoomID", Int(I64)), f(1, "RoomName", Str)] };
 
-pub static EDITING_BEATMAP: ObjectSchema = ObjectSchema {
-    name: "EditingBeatmap",
-    fields: &[f(0, "BeatmapID", Int(I32)), f(1, "BeatmapDisplayTitle", Str)],
-};
+pub static EDITING_BEATMAP: ObjectSchema =
+    ObjectSchema { name: "EditingBeatmap", fields: &[f(0, "BeatmapID", Int(I32)), f(1, "BeatmapDisplayTitle", Str)] };
 
 pub static NO_FIELDS: ObjectSchema = ObjectSchema { name: "Empty", fields: EMPTY };
 
@@ -299,10 +294,8 @@ pub static MATCH_ROOM_STATE: UnionSchema = UnionSchema {
 pub static TEAM_VERSUS_USER_STATE: ObjectSchema =
     ObjectSchema { name: "TeamVersusUserState", fields: &[f(0, "TeamID", Int(I32))] };
 
-pub static MATCH_USER_STATE: UnionSchema = UnionSchema {
-    name: "MatchUserState",
-    members: &[member(0, "TeamVersusUserState", &TEAM_VERSUS_USER_STATE)],
-};
+pub static MATCH_USER_STATE: UnionSchema =
+    UnionSchema { name: "MatchUserState", members: &[member(0, "TeamVersusUserState", &TEAM_VERSUS_USER_STATE)] };
 
 pub static COUNTDOWN: ObjectSchema =
     ObjectSchema { name: "CountdownFields", fields: &[f(0, "ID", Int(I32)), f(1, "TimeRemaining", TimeSpan)] };
@@ -318,10 +311,8 @@ pub static MULTIPLAYER_COUNTDOWN: UnionSchema = UnionSchema {
     ],
 };
 
-pub static COUNTDOWN_STARTED_EVENT: ObjectSchema = ObjectSchema {
-    name: "CountdownStartedEvent",
-    fields: &[f(0, "Countdown", Union(&MULTIPLAYER_COUNTDOWN))],
-};
+pub static COUNTDOWN_STARTED_EVENT: ObjectSchema =
+    ObjectSchema { name: "CountdownStartedEvent", fields: &[f(0, "Countdown", Union(&MULTIPLAYER_COUNTDOWN))] };
 
 pub static COUNTDOWN_ID: ObjectSchema = ObjectSchema { name: "CountdownID", fields: &[f(0, "ID", Int(I32))] };
 
@@ -347,7 +338,8 @@ pub static START_MATCH_COUNTDOWN_REQUEST: ObjectSchema =
     ObjectSchema { name: "StartMatchCountdownRequest", fields: &[f(0, "Duration", TimeSpan)] };
 pub static SET_LOCK_STATE_REQUEST: ObjectSchema =
     ObjectSchema { name: "SetLockStateRequest", fields: &[f(0, "Locked", Bool)] };
-pub static ROLL_REQUEST: ObjectSchema = ObjectSchema { name: "RollRequest", fields: &[f(0, "Max", Nullable(&Int(U32)))] };
+pub static ROLL_REQUEST: ObjectSchema =
+    ObjectSchema { name: "RollRequest", fields: &[f(0, "Max", Nullable(&Int(U32)))] };
 pub static CHANGE_SLOT_REQUEST: ObjectSchema =
     ObjectSchema { name: "ChangeSlotRequest", fields: &[f(0, "SlotID", Int(U8))] };
 
@@ -495,7 +487,11 @@ pub fn describe() -> Vec<u8> {
     use super::writer;
     use std::collections::BTreeMap;
 
-    fn walk(kind: &Kind, objects: &mut BTreeMap<&'static str, &'static ObjectSchema>, unions: &mut BTreeMap<&'static str, &'static UnionSchema>) {
+    fn walk(
+        kind: &Kind,
+        objects: &mut BTreeMap<&'static str, &'static ObjectSchema>,
+        unions: &mut BTreeMap<&'static str, &'static UnionSchema>,
+    ) {
         match kind {
             Nullable(k) | Array(k) | IntMap(k) => walk(k, objects, unions),
             Object(o) if objects.insert(o.name, o).is_none() => {

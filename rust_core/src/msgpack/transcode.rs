@@ -80,14 +80,22 @@ fn parse_types(text: &str) -> Result<Option<Vec<TypeExpr>>, CoreError> {
 
 /// lazer wire bytes of `type_name` -> plain msgpack.
 pub fn decode(type_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
-    let mut t = Transcoder { r: Reader::new(data, ErrorCode::MsgpackDecode), out: Vec::with_capacity(data.len() * 2 + 16), dir: Dir::Decode };
+    let mut t = Transcoder {
+        r: Reader::new(data, ErrorCode::MsgpackDecode),
+        out: Vec::with_capacity(data.len() * 2 + 16),
+        dir: Dir::Decode,
+    };
     t.top(type_name)?;
     Ok(t.out)
 }
 
 /// Plain msgpack -> lazer wire bytes of `type_name`.
 pub fn encode(type_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
-    let mut t = Transcoder { r: Reader::new(data, ErrorCode::MsgpackEncode), out: Vec::with_capacity(data.len() + 16), dir: Dir::Encode };
+    let mut t = Transcoder {
+        r: Reader::new(data, ErrorCode::MsgpackEncode),
+        out: Vec::with_capacity(data.len() + 16),
+        dir: Dir::Encode,
+    };
     t.top(type_name)?;
     Ok(t.out)
 }
@@ -393,7 +401,9 @@ impl<'a> Transcoder<'a> {
             }
             Dir::Encode => {
                 if !matches!(self.r.peek_marker()?, rmp::Marker::FixExt4 | rmp::Marker::FixExt8 | rmp::Marker::Ext8) {
-                    return Err(self.r.error("DateTimeOffset needs a timestamp (in Python, a timezone-aware datetime)"));
+                    return Err(self
+                        .r
+                        .error("DateTimeOffset needs a timestamp (in Python, a timezone-aware datetime)"));
                 }
                 let (secs, nanos) = self.r.read_timestamp()?;
                 writer::array_len(&mut self.out, 2);
@@ -435,7 +445,12 @@ impl<'a> Transcoder<'a> {
     }
 
     /// Wire array -> plain map; `tag` (a union member's name) goes first when given.
-    fn object_to_plain(&mut self, schema: &'static ObjectSchema, tag: Option<&str>, depth: usize) -> Result<(), CoreError> {
+    fn object_to_plain(
+        &mut self,
+        schema: &'static ObjectSchema,
+        tag: Option<&str>,
+        depth: usize,
+    ) -> Result<(), CoreError> {
         let n = self.r.read_array_len()?;
         let present = schema.fields.iter().filter(|f| f.key < n).count();
         writer::map_len(&mut self.out, present + usize::from(tag.is_some()));
@@ -459,7 +474,12 @@ impl<'a> Transcoder<'a> {
     }
 
     /// Read a plain map's entries, matched to `schema`'s fields by name.
-    fn plain_entries(&mut self, schema: &'static ObjectSchema, union: bool, depth: usize) -> Result<Entries<'a>, CoreError> {
+    fn plain_entries(
+        &mut self,
+        schema: &'static ObjectSchema,
+        union: bool,
+        depth: usize,
+    ) -> Result<Entries<'a>, CoreError> {
         let n = self.r.read_map_len()?;
         let mut entries = Entries { fields: vec![None; schema.fields.len()], tag: None, raw: None };
         for _ in 0..n {
@@ -482,7 +502,12 @@ impl<'a> Transcoder<'a> {
     }
 
     /// Plain entries -> wire array of length max key + 1, nil in key gaps.
-    fn object_to_wire(&mut self, schema: &'static ObjectSchema, entries: &Entries<'a>, depth: usize) -> Result<(), CoreError> {
+    fn object_to_wire(
+        &mut self,
+        schema: &'static ObjectSchema,
+        entries: &Entries<'a>,
+        depth: usize,
+    ) -> Result<(), CoreError> {
         writer::array_len(&mut self.out, schema.wire_len());
         let mut next_key = 0;
         for (field, value) in schema.fields.iter().zip(&entries.fields) {
@@ -496,7 +521,9 @@ impl<'a> Transcoder<'a> {
                     let outer = std::mem::replace(&mut self.r, Reader::new(bytes, code));
                     let result = self.value(&field.kind, depth + 1).and_then(|()| self.r.finish());
                     self.r = outer;
-                    result.map_err(|e| CoreError::new(e.code, format!("{}.{}: {}", schema.name, field.name, e.message)))?;
+                    result.map_err(|e| {
+                        CoreError::new(e.code, format!("{}.{}: {}", schema.name, field.name, e.message))
+                    })?;
                 }
                 None if matches!(field.kind, Kind::Nullable(_)) => writer::nil(&mut self.out),
                 None => return Err(self.r.error(format!("{} is missing field {:?}", schema.name, field.name))),
@@ -511,7 +538,8 @@ impl<'a> Transcoder<'a> {
             return Err(self.r.error(format!("{} union envelope has {n} items, not 2", schema.name)));
         }
         let id = self.r.read_int()?;
-        let member = find_member(schema, |m| m.id == id).ok_or_else(|| self.r.error(format!("{} has no member with id {id}", schema.name)))?;
+        let member = find_member(schema, |m| m.id == id)
+            .ok_or_else(|| self.r.error(format!("{} has no member with id {id}", schema.name)))?;
         match member.schema {
             Some(object) if !self.r.try_nil()? => self.object_to_plain(object, Some(member.name), depth + 1),
             Some(_) => {
@@ -547,7 +575,8 @@ impl<'a> Transcoder<'a> {
             }
         }
         let tag = tag.ok_or_else(|| self.r.error(format!("{} value has no \"type\"", schema.name)))?;
-        let member = find_member(schema, |m| m.name == tag).ok_or_else(|| self.r.error(format!("{} has no member {tag:?}", schema.name)))?;
+        let member = find_member(schema, |m| m.name == tag)
+            .ok_or_else(|| self.r.error(format!("{} has no member {tag:?}", schema.name)))?;
         writer::array_len(&mut self.out, 2);
         writer::int(&mut self.out, member.id);
         let end = self.r.clone();

@@ -160,9 +160,7 @@ impl RcPpScore {
         ];
         for (name, value) in counts {
             if value > MAX_HIT_COUNT {
-                return Err(CoreError::invalid(format!(
-                    "{name} = {value} exceeds {MAX_HIT_COUNT}"
-                )));
+                return Err(CoreError::invalid(format!("{name} = {value} exceeds {MAX_HIT_COUNT}")));
             }
         }
         if self.flags & !(SCORE_LAZER | SCORE_HAS_LEGACY_TOTAL_SCORE) != 0 {
@@ -302,16 +300,12 @@ impl RcPpDifficultyAttributes {
             self.n_hold_notes,
         ];
         if counts.iter().any(|&c| c > MAX_HIT_COUNT) {
-            return Err(CoreError::invalid(
-                "difficulty attributes hold an object count out of range",
-            ));
+            return Err(CoreError::invalid("difficulty attributes hold an object count out of range"));
         }
         let is_convert = match self.is_convert {
             0 => false,
             1 => true,
-            other => {
-                return Err(CoreError::invalid(format!("is_convert must be 0 or 1, got {other}")))
-            }
+            other => return Err(CoreError::invalid(format!("is_convert must be 0 or 1, got {other}"))),
         };
         let attrs = match self.mode {
             0 => DifficultyAttributes::Osu(OsuDifficultyAttributes {
@@ -369,9 +363,7 @@ impl RcPpDifficultyAttributes {
                 max_combo: self.max_combo,
                 is_convert,
             }),
-            other => {
-                return Err(CoreError::invalid(format!("unknown ruleset {other} in attributes")))
-            }
+            other => return Err(CoreError::invalid(format!("unknown ruleset {other} in attributes"))),
         };
         Ok(attrs)
     }

@@ -32,9 +32,7 @@ fn mods_mode(mode: GameMode) -> rosu_mods::GameMode {
 
 pub fn parse(json: &[u8], mode: GameMode) -> Result<GameMods, CoreError> {
     if json.len() > MAX_MODS_JSON_BYTES {
-        return Err(CoreError::invalid(format!(
-            "mods JSON longer than {MAX_MODS_JSON_BYTES} bytes"
-        )));
+        return Err(CoreError::invalid(format!("mods JSON longer than {MAX_MODS_JSON_BYTES} bytes")));
     }
     let trimmed = json.trim_ascii();
     if trimmed.is_empty() {
@@ -46,9 +44,8 @@ pub fn parse(json: &[u8], mode: GameMode) -> Result<GameMods, CoreError> {
             .ok()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| CoreError::invalid("legacy mods bitmask does not fit in 32 bits"))?;
-        let legacy = GameModsLegacy::try_from_bits(bits).ok_or_else(|| {
-            CoreError::invalid(format!("legacy mods bitmask {bits} has unknown bits"))
-        })?;
+        let legacy = GameModsLegacy::try_from_bits(bits)
+            .ok_or_else(|| CoreError::invalid(format!("legacy mods bitmask {bits} has unknown bits")))?;
         return Ok(GameMods::from(legacy));
     }
     let seed = GameModsSeed::Mode { mode: mods_mode(mode), deny_unknown_fields: true };
@@ -60,15 +57,9 @@ pub fn parse(json: &[u8], mode: GameMode) -> Result<GameMods, CoreError> {
     for gamemod in mods.iter() {
         if matches!(
             gamemod,
-            GameMod::UnknownOsu(_)
-                | GameMod::UnknownTaiko(_)
-                | GameMod::UnknownCatch(_)
-                | GameMod::UnknownMania(_)
+            GameMod::UnknownOsu(_) | GameMod::UnknownTaiko(_) | GameMod::UnknownCatch(_) | GameMod::UnknownMania(_)
         ) {
-            return Err(CoreError::invalid(format!(
-                "unknown mod acronym {} for ruleset {mode:?}",
-                gamemod.acronym()
-            )));
+            return Err(CoreError::invalid(format!("unknown mod acronym {} for ruleset {mode:?}", gamemod.acronym())));
         }
     }
     Ok(GameMods::from(mods))
@@ -146,10 +137,7 @@ mod tests {
     #[test]
     fn only_plain_compatible_mods_become_a_bitmask() {
         let legacy = |json: &[u8]| {
-            matches!(
-                for_performance(parse(json, GameMode::Osu).unwrap(), GameMode::Osu),
-                GameMods::Legacy(_)
-            )
+            matches!(for_performance(parse(json, GameMode::Osu).unwrap(), GameMode::Osu), GameMods::Legacy(_))
         };
         assert!(legacy(br#"[{"acronym":"HD"},{"acronym":"NC"}]"#));
         assert!(!legacy(br#"[{"acronym":"DT","settings":{"speed_change":1.3}}]"#));
