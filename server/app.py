@@ -39,6 +39,7 @@ from server.services.beatmap_ingest import BeatmapIngest
 from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
+from server.services.multiplayer.hosting import RealtimeRooms
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
@@ -158,8 +159,18 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     replays = ReplayService(
         FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
     )
-    realtime = Realtime(settings, redis, tokens, users, relations_repo, profiles, replays)
     rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps, scores)
+    realtime_rooms = RealtimeRooms(
+        db,
+        rooms,
+        users,
+        relations_repo,
+        beatmaps,
+        load_timeout_seconds=settings.multiplayer_load_timeout_seconds,
+    )
+    realtime = Realtime(
+        settings, redis, tokens, users, relations_repo, profiles, replays, realtime_rooms
+    )
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)
     # The play's frames become its replay once the score for its token exists.

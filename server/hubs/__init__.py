@@ -8,10 +8,12 @@ from typing import Any
 
 from server.hubs.bus import HubBus
 from server.hubs.metadata import MetadataHub
+from server.hubs.multiplayer import MultiplayerHub
 from server.hubs.spectator import SpectatorHub
 from server.hubs.transport import HubTransport
 from server.repositories.relations import RelationRepository
 from server.repositories.users import UserRepository
+from server.services.multiplayer.hosting import RealtimeRooms
 from server.services.profiles import ProfileService
 from server.services.replays import (
     SUBMITTED_CHANNEL,
@@ -39,6 +41,7 @@ class Realtime:
         relations: RelationRepository,
         profiles: ProfileService,
         replay_service: ReplayService,
+        realtime_rooms: RealtimeRooms,
     ) -> None:
         self.bus = HubBus(redis)
         self.replays = ReplayStore(
@@ -50,8 +53,9 @@ class Realtime:
         )
         self.spectator = SpectatorHub(self.bus, redis, self.replays, replay_service)
         self.metadata = MetadataHub(self.bus, redis, relations, profiles)
+        self.multiplayer = MultiplayerHub(self.bus, realtime_rooms, users)
         self.transport = HubTransport(
-            settings, tokens, users, self.bus, [self.spectator, self.metadata]
+            settings, tokens, users, self.bus, [self.spectator, self.metadata, self.multiplayer]
         )
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -71,6 +75,7 @@ class Realtime:
         """Close every connection ("Server is shutting down."), write the replays whose
         scores came (reliability.md §3.4 F7), then stop the tasks."""
         await self.transport.stop()
+        await self.multiplayer.rooms.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)

@@ -1,0 +1,313 @@
+"""The multiplayer hub (`/signalr/multiplayer`): lazer's IMultiplayerServer, room and lounge
+parts (lazer-protocol.md §7.2).
+
+Each method decodes its arguments into the `server.models.multiplayer` Structs and makes one
+call to `RealtimeRooms`, which runs the room's `RoomMachine` and the database; refusals come
+back as hub errors with the official exception name and text. Callbacks go to the room's
+group `room:<id>`, or to one user's channel, through the bus. Matchmaking and ranked play
+are not served: their methods answer with a hub error saying so.
+
+Sources: ppy/osu `osu.Game/Online/Multiplayer/IMultiplayer{Server,RoomServer,LoungeServer,
+Client}.cs`, `osu.Game/Online/Matchmaking/IMatchmakingServer.cs`; ppy/osu-server-spectator
+`Hubs/Multiplayer/MultiplayerHub.cs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from server.core import msgpack as codec
+from server.hubs.bus import HubBus
+from server.hubs.connection import HubConnection
+from server.hubs.protocol import HubFailure, HubMethod, HubResult, Returned
+from server.hubs.transport import group_channel, user_channel
+from server.models.multiplayer import (
+    APIMod,
+    BeatmapAvailability,
+    MatchUserRequest,
+    MultiplayerPlaylistItem,
+    MultiplayerRoom,
+    MultiplayerRoomSettings,
+    MultiplayerUserState,
+)
+from server.repositories.users import UserRepository
+from server.services.multiplayer.hosting import RealtimeRooms
+from server.services.multiplayer.rules import Callback, Refusal
+
+NAME = "multiplayer"
+_UNSUPPORTED_PREFIXES = ("Matchmaking", "GetMatchmaking", "RankedPlay")
+_UNSUPPORTED_NAMES = frozenset({"DiscardCards", "PlayCard"})
+
+# The argument types of each IMultiplayerClient callback, as the codec names them.
+CALLBACK_TYPES: dict[str, str] = {
+    "RoomStateChanged": "MultiplayerRoomState",
+    "UserJoined": "MultiplayerRoomUser",
+    "UserLeft": "MultiplayerRoomUser",
+    "UserKicked": "MultiplayerRoomUser",
+    "HostChanged": "int",
+    "SettingsChanged": "MultiplayerRoomSettings",
+    "UserStateChanged": "int,MultiplayerUserState",
+    "MatchUserStateChanged": "int,MatchUserState?",
+    "MatchRoomStateChanged": "MatchRoomState?",
+    "MatchEvent": "MatchServerEvent",
+    "UserBeatmapAvailabilityChanged": "int,BeatmapAvailability",
+    "UserStyleChanged": "int,int?,int?",
+    "UserModsChanged": "int,APIMod[]",
+    "LoadRequested": "",
+    "GameplayStarted": "",
+    "GameplayAborted": "GameplayAbortReason",
+    "ResultsReady": "",
+    "PlaylistItemAdded": "MultiplayerPlaylistItem",
+    "PlaylistItemRemoved": "long",
+    "PlaylistItemChanged": "MultiplayerPlaylistItem",
+    "UserVotedToSkipIntro": "int,bool",
+    "VoteToSkipIntroPassed": "",
+    "Invited": "int,long,string",
+}
+
+
+def room_group(room_id: int) -> str:
+    """The bus channel of a room's members (MultiplayerHub.GetGroupId)."""
+    return group_channel(NAME, f"room:{room_id}")
+
+
+def encode_callback(callback: Callback) -> bytes:
+    """One IMultiplayerClient invocation, framed."""
+    types = CALLBACK_TYPES[callback.target]
+    if not types:
+        args = b"\x90"
+    elif "," not in types:
+        args = b"\x91" + codec.encode(types, callback.args[0])
+    else:
+        args = codec.encode(types, list(callback.args))
+    return codec.encode_invocation(callback.target, args)
+
+
+def _failure(refusal: Refusal) -> HubFailure:
+    return HubFailure(refusal.message, refusal.exception)
+
+
+class _Methods(Mapping[str, HubMethod]):
+    """The hub's methods; any matchmaking or ranked-play method answers "not supported"."""
+
+    def __init__(self, methods: dict[str, HubMethod], unsupported: HubMethod) -> None:
+        self._methods = methods
+        self._unsupported = unsupported
+
+    def __getitem__(self, name: str) -> HubMethod:
+        if name in self._methods:
+            return self._methods[name]
+        if name.startswith(_UNSUPPORTED_PREFIXES) or name in _UNSUPPORTED_NAMES:
+            return self._unsupported
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._methods)
+
+    def __len__(self) -> int:
+        return len(self._methods)
+
+
+class MultiplayerHub:
+    """IMultiplayerServer over `RealtimeRooms`; the rooms' listener."""
+
+    name = NAME
+
+    def __init__(self, bus: HubBus, rooms: RealtimeRooms, users: UserRepository) -> None:
+        self._bus = bus
+        self.rooms = rooms
+        self._users = users
+        self._connections: dict[int, HubConnection] = {}
+        rooms.listener = self
+        m = HubMethod
+        self.methods: Mapping[str, HubMethod] = _Methods(
+            {
+                "CreateRoom": m(("MultiplayerRoom",), self.create_room, models=(MultiplayerRoom,)),
+                "JoinRoom": m(("long",), self.join_room),
+                "JoinRoomWithPassword": m(("long", "string"), self.join_room),
+                "LeaveRoom": m((), self.leave_room),
+                "TransferHost": m(("int",), self.transfer_host),
+                "KickUser": m(("int",), self.kick_user),
+                "ChangeSettings": m(
+                    ("MultiplayerRoomSettings",),
+                    self.change_settings,
+                    models=(MultiplayerRoomSettings,),
+                ),
+                "ChangeState": m(
+                    ("MultiplayerUserState",), self.change_state, models=(MultiplayerUserState,)
+                ),
+                "ChangeBeatmapAvailability": m(
+                    ("BeatmapAvailability",),
+                    self.change_availability,
+                    models=(BeatmapAvailability,),
+                ),
+                "ChangeUserStyle": m(("int?", "int?"), self.change_user_style),
+                "ChangeUserMods": m(("APIMod[]",), self.change_user_mods, models=(list[APIMod],)),
+                "SendMatchRequest": m(
+                    ("MatchUserRequest",), self.match_request, models=(MatchUserRequest,)
+                ),
+                "StartMatch": m((), self.start_match),
+                "AbortGameplay": m((), self.abort_gameplay),
+                "AbortMatch": m((), self.abort_match),
+                "VoteToSkipIntro": m((), self.vote_to_skip_intro),
+                "AddPlaylistItem": m(
+                    ("MultiplayerPlaylistItem",),
+                    self.add_item,
+                    models=(MultiplayerPlaylistItem,),
+                ),
+                "EditPlaylistItem": m(
+                    ("MultiplayerPlaylistItem",),
+                    self.edit_item,
+                    models=(MultiplayerPlaylistItem,),
+                ),
+                "RemovePlaylistItem": m(("long",), self.remove_item),
+                "InvitePlayer": m(("int",), self.invite_player),
+            },
+            HubMethod((), raw=self.unsupported),
+        )
+
+    # ---- connection lifetime ----
+
+    async def on_connected(self, connection: HubConnection) -> None:
+        self._connections[connection.user_id] = connection
+
+    async def on_disconnected(self, connection: HubConnection) -> None:
+        if self._connections.get(connection.user_id) is not connection:
+            return  # replaced by a newer connection of the same user, which keeps the room
+        del self._connections[connection.user_id]
+        await self.rooms.leave(connection.user_id)
+
+    # ---- RoomListener ----
+
+    def deliver(self, room_id: int, callbacks: list[Callback]) -> None:
+        for callback in callbacks:
+            frame = encode_callback(callback)
+            if callback.user_id is None:
+                self._bus.publish(room_group(room_id), frame)
+            else:
+                self._bus.publish(user_channel(NAME, callback.user_id), frame)
+
+    def joined(self, room_id: int, user_id: int) -> None:
+        connection = self._connections.get(user_id)
+        if connection is not None:
+            connection.join(room_group(room_id))
+
+    def left(self, room_id: int, user_id: int) -> None:
+        connection = self._connections.get(user_id)
+        if connection is not None:
+            connection.leave(room_group(room_id))
+
+    # ---- lounge ----
+
+    async def create_room(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        account = await self._users.by_id(connection.user_id)
+        if account is None:
+            return HubFailure("Can't join a room when restricted.")
+        return _room_result(await self.rooms.create(account, args[0]))
+
+    async def join_room(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        account = await self._users.by_id(connection.user_id)
+        if account is None:
+            return HubFailure("Can't join a room when restricted.")
+        password = args[1] if len(args) > 1 else ""
+        return _room_result(await self.rooms.join(account, args[0], password or ""))
+
+    async def leave_room(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        await self.rooms.leave(connection.user_id)
+        return None
+
+    # ---- room ----
+
+    async def transfer_host(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (target,) = args
+        return await self._act(connection, lambda r: r.transfer_host(connection.user_id, target))
+
+    async def kick_user(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        refusal = await self.rooms.kick(connection.user_id, args[0])
+        return _failure(refusal) if refusal is not None else None
+
+    async def change_settings(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (settings,) = args
+        return await self._act(
+            connection, lambda r: r.change_settings(connection.user_id, settings)
+        )
+
+    async def change_state(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (state,) = args
+        return await self._act(connection, lambda r: r.change_user_state(connection.user_id, state))
+
+    async def change_availability(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (availability,) = args
+        return await self._act(
+            connection, lambda r: r.change_beatmap_availability(connection.user_id, availability)
+        )
+
+    async def change_user_style(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        beatmap_id, ruleset_id = args
+        in_set = await self.rooms.in_current_item_set(connection.user_id, beatmap_id)
+        return await self._act(
+            connection,
+            lambda r: r.change_user_style(
+                connection.user_id, beatmap_id, ruleset_id, in_item_set=in_set
+            ),
+        )
+
+    async def change_user_mods(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (mods,) = args
+        return await self._act(connection, lambda r: r.change_user_mods(connection.user_id, mods))
+
+    async def match_request(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (request,) = args
+        return await self._act(connection, lambda r: r.match_request(connection.user_id, request))
+
+    async def start_match(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        return await self._act(connection, lambda r: r.start_match(connection.user_id))
+
+    async def abort_gameplay(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        return await self._act(connection, lambda r: r.abort_gameplay(connection.user_id))
+
+    async def abort_match(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        return await self._act(connection, lambda r: r.abort_match(connection.user_id))
+
+    async def vote_to_skip_intro(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        return await self._act(connection, lambda r: r.vote_to_skip_intro(connection.user_id))
+
+    async def add_item(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (item,) = args
+        facts = await self.rooms.beatmap_facts(item.beatmap_id)
+        return await self._act(connection, lambda r: r.add_item(connection.user_id, item, facts))
+
+    async def edit_item(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (item,) = args
+        facts = await self.rooms.beatmap_facts(item.beatmap_id)
+        return await self._act(connection, lambda r: r.edit_item(connection.user_id, item, facts))
+
+    async def remove_item(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (item_id,) = args
+        played = await self.rooms.item_has_scores(item_id)
+        return await self._act(
+            connection,
+            lambda r: r.remove_item(connection.user_id, item_id, has_score_tokens=played),
+        )
+
+    async def invite_player(self, connection: HubConnection, args: list[Any]) -> HubResult:
+        (user_id,) = args
+        invitation = await self.rooms.invitation(connection.user_id, user_id)
+        if isinstance(invitation, Refusal):
+            return _failure(invitation)
+        self._bus.publish(user_channel(NAME, user_id), encode_callback(invitation))
+        return None
+
+    async def unsupported(self, connection: HubConnection, message: bytes) -> HubResult:
+        return HubFailure("Matchmaking and ranked play are not supported by this server.")
+
+    async def _act(self, connection: HubConnection, operation: Any) -> HubResult:
+        refusal = await self.rooms.act(connection.user_id, operation)
+        return _failure(refusal) if refusal is not None else None
+
+
+def _room_result(outcome: MultiplayerRoom | Refusal) -> HubResult:
+    if isinstance(outcome, Refusal):
+        return _failure(outcome)
+    return Returned(codec.encode("MultiplayerRoom", outcome))
