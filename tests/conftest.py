@@ -49,6 +49,8 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
         # one firing in the background would race the tests that check their effects.
         "RANK_HISTORY_SNAPSHOT": "false",
         "OUTBOX_RELAY_SECONDS": "0",
+        # A starting realtime match waits this long for players who do not load.
+        "MULTIPLAYER_LOAD_TIMEOUT_SECONDS": "2",
     }
     if TEST_DATABASE_URL:
         env["DATABASE_URL"] = TEST_DATABASE_URL

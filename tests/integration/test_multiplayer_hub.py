@@ -254,3 +254,27 @@ async def test_not_in_a_room(app: Starlette, client: httpx.AsyncClient) -> None:
     await _ok(hub, "LeaveRoom", [], [])
     refused = await hub.call("StartMatch", [], [])
     assert "Attempted to operate on a null room" in _error(refused)
+
+
+async def test_load_timeout(app: Starlette, client: httpx.AsyncClient, services: Services) -> None:
+    """A player who does not load within the load timeout (2 s in tests) is sent back to
+    Idle with LoadTookTooLong while the loaded host plays; the host's AbortGameplay then
+    ends the game without results."""
+    host, guest, host_user, _, room, _ = await _room_of_two(app, client, services)
+    for hub in (host, guest):
+        await _available(hub)
+        await _state(hub, READY)
+    await _ok(host, "StartMatch", [], [])
+    await _state(host, LOADED)
+    await _state(host, READY_FOR_GAMEPLAY)
+    assert await guest.args_of("GameplayAborted", "GameplayAbortReason", timeout=5) == 0
+    await host.call_to("GameplayStarted")
+    live = services.realtime.multiplayer.rooms.live_room(room["RoomID"])
+    assert live is not None and int(live.state) == PLAYING
+    await _ok(host, "AbortGameplay", [], [])
+    assert await guest.args_of("RoomStateChanged", "MultiplayerRoomState") == WAITING_FOR_LOAD
+    assert int(live.state) == OPEN
+    assert (await _events(client, host_user, room["RoomID"]))[-2:] == [
+        "game_started",
+        "game_aborted",
+    ]
