@@ -119,6 +119,9 @@ class MultiplayerHub:
         self.rooms = rooms
         self._users = users
         self._connections: dict[int, HubConnection] = {}
+        # The connection through which each user is in a room: only its end leaves the room
+        # (a newer connection of the same user takes over the membership when it joins).
+        self._members: dict[int, str] = {}
         rooms.listener = self
         m = HubMethod
         self.methods: Mapping[str, HubMethod] = _Methods(
@@ -173,10 +176,10 @@ class MultiplayerHub:
         self._connections[connection.user_id] = connection
 
     async def on_disconnected(self, connection: HubConnection) -> None:
-        if self._connections.get(connection.user_id) is not connection:
-            return  # replaced by a newer connection of the same user, which keeps the room
-        del self._connections[connection.user_id]
-        await self.rooms.leave(connection.user_id)
+        if self._connections.get(connection.user_id) is connection:
+            del self._connections[connection.user_id]
+        if self._members.get(connection.user_id) == connection.id:
+            await self.rooms.leave(connection.user_id)
 
     # ---- RoomListener ----
 
@@ -191,9 +194,11 @@ class MultiplayerHub:
     def joined(self, room_id: int, user_id: int) -> None:
         connection = self._connections.get(user_id)
         if connection is not None:
+            self._members[user_id] = connection.id
             connection.join(room_group(room_id))
 
     def left(self, room_id: int, user_id: int) -> None:
+        self._members.pop(user_id, None)
         connection = self._connections.get(user_id)
         if connection is not None:
             connection.leave(room_group(room_id))

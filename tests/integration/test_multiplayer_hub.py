@@ -13,10 +13,17 @@ from starlette.applications import Starlette
 from server.app import Services
 from server.core import msgpack as codec
 from server.models.multiplayer import (
+    TICKS_PER_SECOND,
+    APIMod,
+    ChangeTeamRequest,
     DownloadState,
+    MatchType,
     MultiplayerPlaylistItem,
     MultiplayerRoom,
     MultiplayerRoomSettings,
+    QueueMode,
+    SetLockStateRequest,
+    StartMatchCountdownRequest,
 )
 from tests.helpers import SignedIn, sign_in, signup
 from tests.hub_client import HubClient
@@ -278,3 +285,75 @@ async def test_load_timeout(app: Starlette, client: httpx.AsyncClient, services:
         "game_started",
         "game_aborted",
     ]
+
+
+async def test_settings_queue_teams_countdown_invite(
+    app: Starlette, client: httpx.AsyncClient, services: Services
+) -> None:
+    """All-players queue: a guest queues up to 3 items (stored), removes one; team versus
+    with locked teams; mods outside the allowed list; a match-start countdown starts the
+    match when it ends; an invitation reaches the invited user."""
+    host, guest, host_user, guest_user, room, beatmap = await _room_of_two(app, client, services)
+    room_id = room["RoomID"]
+    settings = MultiplayerRoomSettings(name="renamed", queue_mode=QueueMode.ALL_PLAYERS)
+    refused = await guest.call("ChangeSettings", ["MultiplayerRoomSettings"], [settings])
+    assert "NotHostException" in _error(refused)
+    await _ok(host, "ChangeSettings", ["MultiplayerRoomSettings"], [settings])
+    changed = await guest.args_of("SettingsChanged", "MultiplayerRoomSettings")
+    assert changed["Name"] == "renamed" and changed["QueueMode"] == int(QueueMode.ALL_PLAYERS)
+    row = await services.rooms.repo.room(room_id)
+    assert row is not None and row.name == "renamed" and row.queue_mode == "all_players"
+
+    item = MultiplayerPlaylistItem(
+        beatmap_id=beatmap.id, beatmap_checksum=beatmap.checksum, ruleset_id=0
+    )
+    added_ids = []
+    for _ in range(3):
+        await _ok(guest, "AddPlaylistItem", ["MultiplayerPlaylistItem"], [item])
+        added = await host.args_of("PlaylistItemAdded", "MultiplayerPlaylistItem")
+        assert added["OwnerID"] == guest_user.id
+        added_ids.append(added["ID"])
+    fourth = await guest.call("AddPlaylistItem", ["MultiplayerPlaylistItem"], [item])
+    assert _error(fourth).endswith("Can't enqueue more than 3 items at once.")
+    modified = MultiplayerPlaylistItem(beatmap_id=beatmap.id, beatmap_checksum="0" * 32)
+    bad = await host.call("AddPlaylistItem", ["MultiplayerPlaylistItem"], [modified])
+    assert _error(bad).endswith("Attempted to add a beatmap which has been modified.")
+    await _ok(guest, "RemovePlaylistItem", ["long"], [added_ids[-1]])
+    assert await host.args_of("PlaylistItemRemoved", "long") == added_ids[-1]
+    stored = [i.id for i in await services.rooms.repo.playlist(room_id)]
+    assert stored == [room["Settings"]["PlaylistItemId"], *added_ids[:2]]
+
+    teams = MultiplayerRoomSettings(
+        name="renamed", queue_mode=QueueMode.ALL_PLAYERS, match_type=MatchType.TEAM_VERSUS
+    )
+    await _ok(host, "ChangeSettings", ["MultiplayerRoomSettings"], [teams])
+    state = await guest.args_of("MatchRoomStateChanged", "MatchRoomState?")
+    assert [t["Name"] for t in state["Teams"]] == ["Team Red", "Team Blue"]
+    row = await services.rooms.repo.room(room_id)
+    assert row is not None and row.type == "team_versus"
+    await _ok(host, "SendMatchRequest", ["MatchUserRequest"], [SetLockStateRequest(True)])
+    locked = await guest.call("SendMatchRequest", ["MatchUserRequest"], [ChangeTeamRequest(0)])
+    assert _error(locked).endswith("Teams are currently locked.")
+
+    mods = [APIMod("HD")]
+    mods_refused = await guest.call("ChangeUserMods", ["APIMod[]"], [mods])
+    assert _error(mods_refused).endswith("Incompatible mods were selected: HD")
+
+    third_user = await _user(client)
+    third = await connect(app, "multiplayer", third_user)
+    await _ok(host, "InvitePlayer", ["int"], [third_user.id])
+    assert await third.args_of("Invited", "int,long,string") == [host_user.id, room_id, ""]
+
+    for hub in (host, guest):
+        await _available(hub)
+        await _state(hub, READY)
+    countdown = StartMatchCountdownRequest(duration=TICKS_PER_SECOND // 2)
+    await _ok(host, "SendMatchRequest", ["MatchUserRequest"], [countdown])
+    event = await guest.args_of("MatchEvent", "MatchServerEvent")
+    assert event["type"] == "CountdownStartedEvent"
+    await guest.call_to("LoadRequested", timeout=5)
+    events = await _events(client, host_user, room_id)
+    assert events[-1] == "game_started"
+    started = await services.rooms.repo.events(room_id, None, None, 100)
+    detail = started[-1].event_detail
+    assert detail is not None and '"room_type":"team_versus"' in detail

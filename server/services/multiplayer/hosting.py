@@ -223,34 +223,46 @@ class RealtimeRooms:
             self._live[room_id] = live
             await self._repo.mark_active(room_id, self._now())
         async with live.lock:
-            if self._live.get(room_id) is not live:
-                return Refusal("Match has already ended.")
-            if find_user(live.room, user.id) is not None:
-                return Refusal(
-                    f"User {user.id} attempted to join room {room_id} they are already present in.",
-                    "InvalidOperationException",
-                )
-            refusal = check_join(live.room, password, banned=False)
-            if refusal is not None:
-                return refusal
-            if user.id in self._user_rooms:
-                return Refusal("Can't join a room when already in another room.")
-            self._user_rooms[user.id] = room_id
-            room_user = MultiplayerRoomUser(user_id=user.id)
-            if live.room.host is None:
-                live.room.host = room_user
-            callbacks = live.machine.add_user(room_user)
-            await self._repo.enter(room_id, user.id, self._now())
-            await self._event(room_id, "player_joined", user.id)
-            if live.channel_id is not None:
-                await self._rooms.channels.join_room_channel(live.channel_id, user.id)
-            await self._after(live, callbacks, MultiplayerRoomState.OPEN, 0)
-            listener = self._listener()
-            listener.deliver(room_id, callbacks)
-            listener.joined(room_id, user.id)
-            return msgspec.msgpack.decode(
-                msgspec.msgpack.encode(live.room), type=MultiplayerRoom
-            )  # a copy: the caller encodes it after the lock is released
+            joined = await self._add(live, user, password)
+            if isinstance(joined, Refusal) and live.machine.is_empty:
+                # Nobody got in (the host's own join failed): the room ends unopened.
+                await self._end(live)
+            return joined
+
+    async def _add(
+        self, live: LiveRoom, user: UserAccount, password: str
+    ) -> MultiplayerRoom | Refusal:
+        """The room's checks, then the user is in: UserJoined to the others, the rows, the
+        chat channel, and the connection joins the group; a copy of the room to return."""
+        room_id = live.room.room_id
+        if self._live.get(room_id) is not live:
+            return Refusal("Match has already ended.")
+        if find_user(live.room, user.id) is not None:
+            return Refusal(
+                f"User {user.id} attempted to join room {room_id} they are already present in.",
+                "InvalidOperationException",
+            )
+        refusal = check_join(live.room, password, banned=False)
+        if refusal is not None:
+            return refusal
+        if user.id in self._user_rooms:
+            return Refusal("Can't join a room when already in another room.")
+        self._user_rooms[user.id] = room_id
+        room_user = MultiplayerRoomUser(user_id=user.id)
+        if live.room.host is None:
+            live.room.host = room_user
+        callbacks = live.machine.add_user(room_user)
+        await self._repo.enter(room_id, user.id, self._now())
+        await self._event(room_id, "player_joined", user.id)
+        if live.channel_id is not None:
+            await self._rooms.channels.join_room_channel(live.channel_id, user.id)
+        await self._after(live, callbacks, MultiplayerRoomState.OPEN, 0)
+        listener = self._listener()
+        listener.deliver(room_id, callbacks)
+        listener.joined(room_id, user.id)
+        return msgspec.msgpack.decode(
+            msgspec.msgpack.encode(live.room), type=MultiplayerRoom
+        )  # a copy: the caller encodes it after the lock is released
 
     async def _retrieve(self, room_id: int, user_id: int) -> LiveRoom | Refusal:
         """retrieveRoom: a realtime room not yet held, which only its host may open."""
@@ -406,7 +418,12 @@ class RealtimeRooms:
         listener.deliver(room_id, outcome)
 
     async def _disband(self, live: LiveRoom) -> None:
-        """The last user left: the room ends (EndMatchAsync) and is no longer held."""
+        """The last user left: the room ends and is no longer held."""
+        await self._end(live)
+        await self._event(live.room.room_id, "room_disbanded", None)
+
+    async def _end(self, live: LiveRoom) -> None:
+        """EndMatchAsync: the room's end is now; this instance stops holding it."""
         room_id = live.room.room_id
         self._live.pop(room_id, None)
         for task in live.timers.values():
@@ -415,7 +432,6 @@ class RealtimeRooms:
         now = self._now()
         await self._repo.set_status(room_id, "idle", now)
         await self._repo.end(room_id, now)
-        await self._event(room_id, "room_disbanded", None)
 
     # ---- everything else in a room ----
 
