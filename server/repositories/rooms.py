@@ -290,17 +290,16 @@ class RoomRepository:
         await self._db.execute("set_room_status", room_id=room_id, status=status, now=now)
 
     async def enter(self, room_id: int, user_id: int, now: datetime) -> None:
-        """A user is inside the room: their totals row (a new participant the first time),
-        marked in the room."""
-        if await self._db.rowcount(
-            "ensure_room_user_total", room_id=room_id, user_id=user_id, now=now
-        ):
-            await self._db.execute("add_room_participant", room_id=room_id)
+        """A user is inside a realtime room (AddRoomParticipantAsync): their totals row,
+        marked in the room, and one participant more (a realtime room counts who is in)."""
+        await self._db.execute("ensure_room_user_total", room_id=room_id, user_id=user_id, now=now)
+        await self._db.execute("add_room_participant", room_id=room_id)
         await self._set_in_room(room_id, user_id, True, now)
 
     async def exit(self, room_id: int, user_id: int, now: datetime) -> None:
-        """A user left the room."""
+        """A user left a realtime room: no longer in it, one participant fewer."""
         await self._set_in_room(room_id, user_id, False, now)
+        await self._db.execute("remove_room_participant", room_id=room_id)
 
     async def _set_in_room(self, room_id: int, user_id: int, inside: bool, now: datetime) -> None:
         await self._db.execute(

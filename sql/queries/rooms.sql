@@ -282,3 +282,8 @@ DELETE FROM room_playlist_items WHERE id = :item_id;
 -- name: count_item_attempts(playlist_item_id)$
 -- How many users were given a score token for an item (RemovePlaylistItem refuses then).
 SELECT COUNT(*) FROM room_item_user_best WHERE playlist_item_id = :playlist_item_id;
+
+-- name: remove_room_participant(room_id)!
+-- A user left a realtime room, whose participant_count is who is inside (RemoveRoomParticipantAsync).
+UPDATE rooms SET participant_count = participant_count - 1
+WHERE id = :room_id AND participant_count > 0;

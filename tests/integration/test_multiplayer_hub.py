@@ -204,6 +204,7 @@ async def test_refusals_kick_transfer_disband(
     assert (await host.args_of("UserLeft", "MultiplayerRoomUser"))["UserID"] == guest_user.id
     row = await services.rooms.repo.room(room_id)
     assert row is not None and row.user_id == host_user.id and row.ends_at is None
+    assert row.participant_count == 1  # who is inside: the kicked and the left are not
 
     await _ok(host, "LeaveRoom", [], [])
     row = await services.rooms.repo.room(room_id)
