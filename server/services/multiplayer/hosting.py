@@ -10,7 +10,8 @@ callbacks through `RoomListener`; the chat channel goes through `RoomService.cha
 New playlist items get a temporary negative id from the machine and their row id once
 inserted, patched into the item and the settings before any callback is encoded.
 
-One instance holds every room it serves (no lease, no forwarding between instances yet).
+One instance holds each room and all its members must be connected to it: no lease, no
+forwarding of calls between instances yet (the decision for that is in `INSTANCES.md`).
 
 Sources: ppy/osu-server-spectator `Hubs/Multiplayer/MultiplayerHub.cs`,
 `MultiplayerHubContext.cs`, `Database/DatabaseAccess.cs` (room rows and events).
