@@ -4,6 +4,7 @@ the services, reached by handlers through typed request state."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from server.services.beatmaps import BeatmapService
 from server.services.chat import ChatService
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.multiplayer.hosting import RealtimeRooms
+from server.services.multiplayer.leases import RoomLeases
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.passwords import PasswordHasher
@@ -160,16 +162,27 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         FileReplaySink(settings.data_dir / "replays"), ReplayRepository(db), scores, redis
     )
     rooms = RoomService(db, RoomRepository(db), users, profiles, beatmaps, scores)
+    # One id names this instance on the hub bus and in the realtime rooms' leases.
+    instance_id = secrets.token_hex(8)
     realtime_rooms = RealtimeRooms(
         db,
         rooms,
         users,
         relations_repo,
         beatmaps,
+        RoomLeases(redis, instance_id),
         load_timeout_seconds=settings.multiplayer_load_timeout_seconds,
     )
     realtime = Realtime(
-        settings, redis, tokens, users, relations_repo, profiles, replays, realtime_rooms
+        settings,
+        redis,
+        tokens,
+        users,
+        relations_repo,
+        profiles,
+        replays,
+        realtime_rooms,
+        instance_id,
     )
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)

@@ -42,8 +42,9 @@ class Realtime:
         profiles: ProfileService,
         replay_service: ReplayService,
         realtime_rooms: RealtimeRooms,
+        instance_id: str | None = None,
     ) -> None:
-        self.bus = HubBus(redis)
+        self.bus = HubBus(redis, instance_id)
         self.replays = ReplayStore(
             replay_service.sink,
             idle_seconds=settings.replay_idle_seconds,
@@ -68,6 +69,7 @@ class Realtime:
         """Start the bus, the presence refresher and the replay sweeper."""
         await self.bus.start()
         await self.metadata.start()
+        await self.multiplayer.start()
         self.bus.join(SUBMITTED_CHANNEL, self.replays)
         self._sweeper = asyncio.create_task(self._sweep(), name="replay-sweeper")
 
@@ -75,7 +77,7 @@ class Realtime:
         """Close every connection ("Server is shutting down."), write the replays whose
         scores came (reliability.md §3.4 F7), then stop the tasks."""
         await self.transport.stop()
-        await self.multiplayer.rooms.stop()
+        await self.multiplayer.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)

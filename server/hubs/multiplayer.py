@@ -14,13 +14,26 @@ Client}.cs`, `osu.Game/Online/Matchmaking/IMatchmakingServer.cs`; ppy/osu-server
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import secrets
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
+
+import msgspec
 
 from server.core import msgpack as codec
-from server.hubs.bus import HubBus
+from server.hubs.bus import BusMessage, HubBus
 from server.hubs.connection import HubConnection
-from server.hubs.protocol import HubFailure, HubMethod, HubResult, Returned
+from server.hubs.protocol import (
+    BadArguments,
+    Handler,
+    HubFailure,
+    HubMethod,
+    HubResult,
+    Returned,
+    bind_arguments,
+)
 from server.hubs.transport import group_channel, user_channel
 from server.models.multiplayer import (
     APIMod,
@@ -33,9 +46,16 @@ from server.models.multiplayer import (
 )
 from server.repositories.users import UserRepository
 from server.services.multiplayer.hosting import RealtimeRooms
+from server.services.multiplayer.leases import RENEW_SECONDS
 from server.services.multiplayer.rules import Callback, Refusal
 
+log = logging.getLogger(__name__)
+
 NAME = "multiplayer"
+_FORWARD_TIMEOUT: Final = 5.0
+_JOIN_GROUP: Final = "mp-group-join:"
+_LEAVE_GROUP: Final = "mp-group-leave:"
+_JOINS: Final = frozenset({"JoinRoom", "JoinRoomWithPassword"})
 _UNSUPPORTED_PREFIXES = ("Matchmaking", "GetMatchmaking", "RankedPlay")
 _UNSUPPORTED_NAMES = frozenset({"DiscardCards", "PlayCard"})
 
@@ -88,6 +108,47 @@ def _failure(refusal: Refusal) -> HubFailure:
     return HubFailure(refusal.message, refusal.exception)
 
 
+class _Call(msgspec.Struct, frozen=True, array_like=True, tag=True):
+    """A call forwarded to the instance that owns the caller's room."""
+
+    call_id: str
+    reply_to: str
+    user_id: int
+    username: str
+    method: str
+    payload: bytes
+
+
+class _Reply(msgspec.Struct, frozen=True, array_like=True, tag=True):
+    """The owner's answer: `value` for a result, `message`/`exception` for a failure."""
+
+    call_id: str
+    failed: bool = False
+    value: bytes | None = None
+    message: str = ""
+    exception: str = ""
+
+
+_call_decoder = msgspec.msgpack.Decoder(_Call | _Reply)
+_encoder = msgspec.msgpack.Encoder()
+
+
+def instance_channel(instance_id: str) -> str:
+    """The bus channel where an instance takes forwarded calls and their replies."""
+    return f"{NAME}:instance:{instance_id}"
+
+
+class _Inbox:
+    """The hub's subscription to its instance channel."""
+
+    def __init__(self, hub: MultiplayerHub) -> None:
+        self.id = f"{NAME}-inbox"
+        self._hub = hub
+
+    def deliver(self, message: BusMessage) -> None:
+        self._hub.inbox(message.frame)
+
+
 class _Methods(Mapping[str, HubMethod]):
     """The hub's methods; any matchmaking or ranked-play method answers "not supported"."""
 
@@ -122,64 +183,108 @@ class MultiplayerHub:
         # The connection through which each user is in a room: only its end leaves the room
         # (a newer connection of the same user takes over the membership when it joins).
         self._members: dict[int, str] = {}
+        # Users of this instance in a room another instance owns, and that owner.
+        self._remote: dict[int, str] = {}
+        self._waiting: dict[str, asyncio.Future[_Reply]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._renewer: asyncio.Task[None] | None = None
+        self._inbox = _Inbox(self)
         rooms.listener = self
         m = HubMethod
+        methods = {
+            "CreateRoom": m(("MultiplayerRoom",), self.create_room, models=(MultiplayerRoom,)),
+            "JoinRoom": m(("long",), self.join_room),
+            "JoinRoomWithPassword": m(("long", "string"), self.join_room),
+            "LeaveRoom": m((), self.leave_room),
+            "TransferHost": m(("int",), self.transfer_host),
+            "KickUser": m(("int",), self.kick_user),
+            "ChangeSettings": m(
+                ("MultiplayerRoomSettings",),
+                self.change_settings,
+                models=(MultiplayerRoomSettings,),
+            ),
+            "ChangeState": m(
+                ("MultiplayerUserState",), self.change_state, models=(MultiplayerUserState,)
+            ),
+            "ChangeBeatmapAvailability": m(
+                ("BeatmapAvailability",),
+                self.change_availability,
+                models=(BeatmapAvailability,),
+            ),
+            "ChangeUserStyle": m(("int?", "int?"), self.change_user_style),
+            "ChangeUserMods": m(("APIMod[]",), self.change_user_mods, models=(list[APIMod],)),
+            "SendMatchRequest": m(
+                ("MatchUserRequest",), self.match_request, models=(MatchUserRequest,)
+            ),
+            "StartMatch": m((), self.start_match),
+            "AbortGameplay": m((), self.abort_gameplay),
+            "AbortMatch": m((), self.abort_match),
+            "VoteToSkipIntro": m((), self.vote_to_skip_intro),
+            "AddPlaylistItem": m(
+                ("MultiplayerPlaylistItem",),
+                self.add_item,
+                models=(MultiplayerPlaylistItem,),
+            ),
+            "EditPlaylistItem": m(
+                ("MultiplayerPlaylistItem",),
+                self.edit_item,
+                models=(MultiplayerPlaylistItem,),
+            ),
+            "RemovePlaylistItem": m(("long",), self.remove_item),
+            "InvitePlayer": m(("int",), self.invite_player),
+        }
+        self._local = methods
+        routed = {
+            name: msgspec.structs.replace(method, handler=self._routed(name, method))
+            for name, method in methods.items()
+        }
         self.methods: Mapping[str, HubMethod] = _Methods(
-            {
-                "CreateRoom": m(("MultiplayerRoom",), self.create_room, models=(MultiplayerRoom,)),
-                "JoinRoom": m(("long",), self.join_room),
-                "JoinRoomWithPassword": m(("long", "string"), self.join_room),
-                "LeaveRoom": m((), self.leave_room),
-                "TransferHost": m(("int",), self.transfer_host),
-                "KickUser": m(("int",), self.kick_user),
-                "ChangeSettings": m(
-                    ("MultiplayerRoomSettings",),
-                    self.change_settings,
-                    models=(MultiplayerRoomSettings,),
-                ),
-                "ChangeState": m(
-                    ("MultiplayerUserState",), self.change_state, models=(MultiplayerUserState,)
-                ),
-                "ChangeBeatmapAvailability": m(
-                    ("BeatmapAvailability",),
-                    self.change_availability,
-                    models=(BeatmapAvailability,),
-                ),
-                "ChangeUserStyle": m(("int?", "int?"), self.change_user_style),
-                "ChangeUserMods": m(("APIMod[]",), self.change_user_mods, models=(list[APIMod],)),
-                "SendMatchRequest": m(
-                    ("MatchUserRequest",), self.match_request, models=(MatchUserRequest,)
-                ),
-                "StartMatch": m((), self.start_match),
-                "AbortGameplay": m((), self.abort_gameplay),
-                "AbortMatch": m((), self.abort_match),
-                "VoteToSkipIntro": m((), self.vote_to_skip_intro),
-                "AddPlaylistItem": m(
-                    ("MultiplayerPlaylistItem",),
-                    self.add_item,
-                    models=(MultiplayerPlaylistItem,),
-                ),
-                "EditPlaylistItem": m(
-                    ("MultiplayerPlaylistItem",),
-                    self.edit_item,
-                    models=(MultiplayerPlaylistItem,),
-                ),
-                "RemovePlaylistItem": m(("long",), self.remove_item),
-                "InvitePlayer": m(("int",), self.invite_player),
-            },
-            HubMethod((), raw=self.unsupported),
+            routed, HubMethod((), raw=self.unsupported)
         )
 
     # ---- connection lifetime ----
 
+    async def start(self) -> None:
+        """Take forwarded calls; keep the leases of the rooms held here."""
+        self._bus.join(instance_channel(self._bus.instance_id), self._inbox)
+        self._renewer = asyncio.create_task(self._renew(), name="multiplayer-leases")
+
+    async def stop(self) -> None:
+        """Stop renewing leases and the rooms' timers."""
+        self._bus.leave(instance_channel(self._bus.instance_id), self._inbox)
+        if self._renewer is not None:
+            self._renewer.cancel()
+            await asyncio.gather(self._renewer, return_exceptions=True)
+        await self.rooms.stop()
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            await self.rooms.leases.renew(self.rooms.held_rooms())
+
     async def on_connected(self, connection: HubConnection) -> None:
         self._connections[connection.user_id] = connection
+        connection.on_control = lambda word: self._control(connection, word)
 
     async def on_disconnected(self, connection: HubConnection) -> None:
         if self._connections.get(connection.user_id) is connection:
             del self._connections[connection.user_id]
-        if self._members.get(connection.user_id) == connection.id:
+        if self._members.get(connection.user_id) != connection.id:
+            return
+        if connection.user_id in self._remote:
+            await self._forward(connection, "LeaveRoom", [])
+        else:
             await self.rooms.leave(connection.user_id)
+
+    def _control(self, connection: HubConnection, word: str) -> None:
+        """Group membership the owner of a room decided for this user's connection."""
+        if word.startswith(_JOIN_GROUP):
+            self._members[connection.user_id] = connection.id
+            connection.join(room_group(int(word.removeprefix(_JOIN_GROUP))))
+        elif word.startswith(_LEAVE_GROUP):
+            self._members.pop(connection.user_id, None)
+            self._remote.pop(connection.user_id, None)
+            connection.leave(room_group(int(word.removeprefix(_LEAVE_GROUP))))
 
     # ---- RoomListener ----
 
@@ -196,12 +301,16 @@ class MultiplayerHub:
         if connection is not None:
             self._members[user_id] = connection.id
             connection.join(room_group(room_id))
+        else:  # connected to another instance: it joins the group there
+            self._bus.publish(user_channel(NAME, user_id), control=f"{_JOIN_GROUP}{room_id}")
 
     def left(self, room_id: int, user_id: int) -> None:
-        self._members.pop(user_id, None)
         connection = self._connections.get(user_id)
-        if connection is not None:
+        if connection is not None and self._members.get(user_id) == connection.id:
+            self._members.pop(user_id, None)
             connection.leave(room_group(room_id))
+        else:
+            self._bus.publish(user_channel(NAME, user_id), control=f"{_LEAVE_GROUP}{room_id}")
 
     # ---- lounge ----
 
@@ -310,6 +419,103 @@ class MultiplayerHub:
     async def _act(self, connection: HubConnection, operation: Any) -> HubResult:
         refusal = await self.rooms.act(connection.user_id, operation)
         return _failure(refusal) if refusal is not None else None
+
+    # ---- forwarding to the room's owner ----
+
+    def _routed(self, name: str, method: HubMethod) -> Handler:
+        handler = method.handler
+        assert handler is not None
+
+        async def run(connection: HubConnection, args: list[Any]) -> HubResult:
+            if await self._owned_elsewhere(connection.user_id, name, args):
+                return await self._forward(connection, name, args)
+            return await handler(connection, args)
+
+        return run
+
+    async def _owned_elsewhere(self, user_id: int, name: str, args: list[Any]) -> bool:
+        if name == "CreateRoom":
+            return False
+        if name in _JOINS:
+            room_id = int(args[0])
+            if self.rooms.live_room(room_id) is not None:
+                return False
+            owner = await self.rooms.leases.owner(room_id)
+            if owner is not None and owner != self._bus.instance_id:
+                self._remote[user_id] = owner
+                return True
+            return False
+        return user_id in self._remote
+
+    async def _forward(self, connection: HubConnection, name: str, args: list[Any]) -> HubResult:
+        """Run the call on the room's owner and answer with its result."""
+        owner = self._remote[connection.user_id]
+        types = self._local[name].arg_types
+        payload = _encode_args(types, args)
+        call = _Call(
+            secrets.token_hex(8),
+            self._bus.instance_id,
+            connection.user_id,
+            connection.username,
+            name,
+            payload,
+        )
+        future: asyncio.Future[_Reply] = asyncio.get_running_loop().create_future()
+        self._waiting[call.call_id] = future
+        self._bus.publish(instance_channel(owner), _encoder.encode(call))
+        try:
+            reply = await asyncio.wait_for(future, _FORWARD_TIMEOUT)
+        except TimeoutError:
+            return HubFailure("The server holding this room did not answer.")
+        finally:
+            self._waiting.pop(call.call_id, None)
+        if name == "LeaveRoom" or (name in _JOINS and reply.failed):
+            self._remote.pop(connection.user_id, None)
+        if reply.failed:
+            return HubFailure(reply.message, reply.exception)
+        return Returned(reply.value) if reply.value is not None else None
+
+    def inbox(self, frame: bytes) -> None:
+        """A forwarded call to run here, or the reply to one this instance forwarded."""
+        try:
+            message = _call_decoder.decode(frame)
+        except msgspec.DecodeError:
+            log.warning("multiplayer: undecodable forwarded message")
+            return
+        if isinstance(message, _Reply):
+            future = self._waiting.get(message.call_id)
+            if future is not None and not future.done():
+                future.set_result(message)
+            return
+        task = asyncio.create_task(self._run_forwarded(message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_forwarded(self, call: _Call) -> None:
+        method = self._local.get(call.method)
+        caller = HubConnection(NAME, call.user_id, call.username, False, "", self._bus, 1)
+        result: HubResult
+        if method is None or method.handler is None:
+            result = HubFailure("Method does not exist.", "HubException")
+        else:
+            try:
+                result = await method.handler(caller, bind_arguments(method, call.payload))
+            except BadArguments as exc:
+                result = HubFailure(str(exc), "InvalidDataException")
+        if isinstance(result, HubFailure):
+            reply = _Reply(call.call_id, True, None, result.message, result.exception)
+        else:
+            reply = _Reply(call.call_id, value=result.value if result is not None else None)
+        self._bus.publish(instance_channel(call.reply_to), _encoder.encode(reply))
+
+
+def _encode_args(types: tuple[str, ...], args: list[Any]) -> bytes:
+    """Arguments as an invocation carries them, for the owner to bind again."""
+    if not types:
+        return b"\x90"
+    if len(types) == 1:
+        return b"\x91" + codec.encode(types[0], args[0])
+    return codec.encode(",".join(types), args)
 
 
 def _room_result(outcome: MultiplayerRoom | Refusal) -> HubResult:

@@ -10,8 +10,8 @@ callbacks through `RoomListener`; the chat channel goes through `RoomService.cha
 New playlist items get a temporary negative id from the machine and their row id once
 inserted, patched into the item and the settings before any callback is encoded.
 
-One instance holds each room and all its members must be connected to it: no lease, no
-forwarding of calls between instances yet (the decision for that is in `INSTANCES.md`).
+One instance holds each room (a lease in Redis, `leases.py`); members connected to other
+instances reach it through the hub, which forwards their calls (`INSTANCES.md`).
 
 Sources: ppy/osu-server-spectator `Hubs/Multiplayer/MultiplayerHub.cs`,
 `MultiplayerHubContext.cs`, `Database/DatabaseAccess.cs` (room rows and events).
@@ -54,6 +54,7 @@ from server.repositories.rooms import (
 )
 from server.repositories.users import UserAccount, UserRepository
 from server.services.beatmaps import BeatmapService
+from server.services.multiplayer.leases import RoomLeases
 from server.services.multiplayer.room import RoomMachine
 from server.services.multiplayer.rules import (
     BeatmapFacts,
@@ -143,6 +144,7 @@ class RealtimeRooms:
         users: UserRepository,
         relations: RelationRepository,
         beatmaps: BeatmapService,
+        leases: RoomLeases,
         *,
         load_timeout_seconds: float,
     ) -> None:
@@ -152,6 +154,7 @@ class RealtimeRooms:
         self._users = users
         self._relations = relations
         self._beatmaps = beatmaps
+        self.leases = leases
         self._load_timeout_ticks = int(load_timeout_seconds * TICKS_PER_SECOND)
         self._live: dict[int, LiveRoom] = {}
         self._user_rooms: dict[int, int] = {}
@@ -164,6 +167,10 @@ class RealtimeRooms:
     def room_of(self, user_id: int) -> int | None:
         """The room a user is in on this instance."""
         return self._user_rooms.get(user_id)
+
+    def held_rooms(self) -> list[int]:
+        """The ids of the rooms this instance holds."""
+        return list(self._live)
 
     def live_room(self, room_id: int) -> MultiplayerRoom | None:
         """A held room's state (for tests and the hub's snapshots)."""
@@ -221,6 +228,10 @@ class RealtimeRooms:
             if isinstance(found, Refusal):
                 return found
             live = found
+            if not await self.leases.claim(room_id):
+                return Refusal(
+                    "Non-host is attempting to join match before host", "InvalidOperationException"
+                )
             self._live[room_id] = live
             await self._repo.mark_active(room_id, self._now())
         async with live.lock:
@@ -427,6 +438,7 @@ class RealtimeRooms:
         """EndMatchAsync: the room's end is now; this instance stops holding it."""
         room_id = live.room.room_id
         self._live.pop(room_id, None)
+        await self.leases.release(room_id)
         for task in live.timers.values():
             task.cancel()
         live.timers.clear()

@@ -1,0 +1,81 @@
+"""Which instance owns each realtime room: a lease in Redis (see INSTANCES.md).
+
+The owner takes `mp:room:<id>:owner` when it opens the room and renews it while it holds the
+room; other instances forward calls for the room to the instance the lease names.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+LEASE_MS: Final = 30_000
+RENEW_SECONDS: Final = 10.0
+
+# Extend the lease only while this instance still holds it.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def _key(room_id: int) -> str:
+    return f"mp:room:{room_id}:owner"
+
+
+class RoomLeases:
+    """Claim, renew, release and look up room ownership for one instance."""
+
+    def __init__(self, redis: Any, instance_id: str) -> None:
+        self._redis = redis
+        self.instance_id = instance_id
+
+    async def claim(self, room_id: int) -> bool:
+        """Take the room's lease; False when another instance holds it. Without Redis the
+        room is served here (a single instance needs no lease)."""
+        try:
+            taken = await self._redis.set(_key(room_id), self.instance_id, nx=True, px=LEASE_MS)
+            if taken:
+                return True
+            return await self.owner(room_id) == self.instance_id
+        except (RedisError, OSError) as exc:
+            log.warning("multiplayer: room lease unavailable (%s); serving room here", exc)
+            return True
+
+    async def owner(self, room_id: int) -> str | None:
+        """The instance holding the room's lease, if any."""
+        try:
+            value = await self._redis.get(_key(room_id))
+        except (RedisError, OSError):
+            return None
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def renew(self, room_ids: list[int]) -> None:
+        """Extend the leases of the rooms this instance holds."""
+        for room_id in room_ids:
+            try:
+                await self._redis.eval(_RENEW, 1, _key(room_id), self.instance_id, LEASE_MS)
+            except (RedisError, OSError) as exc:
+                log.warning("multiplayer: could not renew room lease (%s)", exc)
+                return
+
+    async def release(self, room_id: int) -> None:
+        """Give the lease up (the room ended here)."""
+        try:
+            await self._redis.eval(_RELEASE, 1, _key(room_id), self.instance_id)
+        except (RedisError, OSError) as exc:
+            log.warning("multiplayer: could not release room lease (%s)", exc)
