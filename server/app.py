@@ -170,7 +170,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         users,
         relations_repo,
         beatmaps,
-        RoomLeases(redis, instance_id),
+        RoomLeases(redis, instance_id, settings.multiplayer_lease_seconds),
         load_timeout_seconds=settings.multiplayer_load_timeout_seconds,
     )
     realtime = Realtime(

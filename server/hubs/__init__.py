@@ -27,6 +27,8 @@ from server.services.tokens import TokenService
 from server.settings import Settings
 
 _SWEEP_SECONDS = 30
+# The ServerShuttingDownCountdown rooms get before this instance closes their connections.
+_SHUTDOWN_NOTICE_SECONDS = 5
 
 
 class Realtime:
@@ -76,6 +78,7 @@ class Realtime:
     async def stop(self) -> None:
         """Close every connection ("Server is shutting down."), write the replays whose
         scores came (reliability.md §3.4 F7), then stop the tasks."""
+        await self.multiplayer.shutting_down(_SHUTDOWN_NOTICE_SECONDS)
         await self.transport.stop()
         await self.multiplayer.stop()
         if self._sweeper is not None:

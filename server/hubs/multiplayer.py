@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import msgspec
+from redis.exceptions import RedisError
 
 from server.core import msgpack as codec
 from server.hubs.bus import BusMessage, HubBus
@@ -46,7 +47,6 @@ from server.models.multiplayer import (
 )
 from server.repositories.users import UserRepository
 from server.services.multiplayer.hosting import RealtimeRooms
-from server.services.multiplayer.leases import RENEW_SECONDS
 from server.services.multiplayer.rules import Callback, Refusal
 
 log = logging.getLogger(__name__)
@@ -183,11 +183,11 @@ class MultiplayerHub:
         # The connection through which each user is in a room: only its end leaves the room
         # (a newer connection of the same user takes over the membership when it joins).
         self._members: dict[int, str] = {}
-        # Users of this instance in a room another instance owns, and that owner.
-        self._remote: dict[int, str] = {}
+        # Users of this instance in a room another instance owns: the room and its owner.
+        self._remote: dict[int, tuple[int, str]] = {}
         self._waiting: dict[str, asyncio.Future[_Reply]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._renewer: asyncio.Task[None] | None = None
+        self._renewers: list[asyncio.Task[None]] = []
         self._inbox = _Inbox(self)
         rooms.listener = self
         m = HubMethod
@@ -247,20 +247,58 @@ class MultiplayerHub:
     async def start(self) -> None:
         """Take forwarded calls; keep the leases of the rooms held here."""
         self._bus.join(instance_channel(self._bus.instance_id), self._inbox)
-        self._renewer = asyncio.create_task(self._renew(), name="multiplayer-leases")
+        self._renewers = [
+            asyncio.create_task(self._renew(), name="multiplayer-leases"),
+            asyncio.create_task(self._watch(), name="multiplayer-owners"),
+        ]
 
     async def stop(self) -> None:
         """Stop renewing leases and the rooms' timers."""
         self._bus.leave(instance_channel(self._bus.instance_id), self._inbox)
-        if self._renewer is not None:
-            self._renewer.cancel()
-            await asyncio.gather(self._renewer, return_exceptions=True)
+        for task in self._renewers:
+            task.cancel()
+        await asyncio.gather(*self._renewers, return_exceptions=True)
         await self.rooms.stop()
 
+    async def shutting_down(self, seconds: float) -> None:
+        """Before the connections close: the rooms held here hear the server is stopping."""
+        await self.rooms.announce_shutdown(seconds)
+
     async def _renew(self) -> None:
+        """Renew the leases of the rooms held here."""
         while True:
-            await asyncio.sleep(RENEW_SECONDS)
+            await asyncio.sleep(self.rooms.leases.renew_seconds)
             await self.rooms.leases.renew(self.rooms.held_rooms())
+
+    async def _watch(self) -> None:
+        """Close the rooms of owners that died (a task of its own: renewing never waits on
+        it)."""
+        while True:
+            await asyncio.sleep(self.rooms.leases.renew_seconds)
+            try:
+                await self._watch_owners()
+            except (RedisError, OSError) as exc:
+                log.warning("multiplayer: could not check room owners (%s)", exc)
+
+    async def _watch_owners(self) -> None:
+        """A room owned elsewhere whose lease its owner no longer holds is gone: one instance
+        ends it in the database; each instance closes its members' connections with the
+        text lazer reconnects on (it leaves the room client-side)."""
+        owners = dict(self._remote.values())
+        for room_id, owner in owners.items():
+            if await self.rooms.leases.held_by(room_id, owner) is not False:
+                continue
+            if await self.rooms.leases.take_closing(room_id):
+                await self.rooms.close_orphan(room_id)
+            for user_id, (member_of, _) in list(self._remote.items()):
+                if member_of != room_id:
+                    continue
+                del self._remote[user_id]
+                self._members.pop(user_id, None)
+                connection = self._connections.get(user_id)
+                if connection is not None:
+                    connection.leave(room_group(room_id))
+                    connection.close("Server is shutting down.", 1001)
 
     async def on_connected(self, connection: HubConnection) -> None:
         self._connections[connection.user_id] = connection
@@ -442,14 +480,14 @@ class MultiplayerHub:
                 return False
             owner = await self.rooms.leases.owner(room_id)
             if owner is not None and owner != self._bus.instance_id:
-                self._remote[user_id] = owner
+                self._remote[user_id] = (room_id, owner)
                 return True
             return False
         return user_id in self._remote
 
     async def _forward(self, connection: HubConnection, name: str, args: list[Any]) -> HubResult:
         """Run the call on the room's owner and answer with its result."""
-        owner = self._remote[connection.user_id]
+        owner = self._remote[connection.user_id][1]
         types = self._local[name].arg_types
         payload = _encode_args(types, args)
         call = _Call(

@@ -4,17 +4,21 @@ forwarded to it over the hub bus, and callbacks reach both through the room grou
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
 
-from server.app import Services
+from server.app import Services, create_app
+from tests.conftest import make_settings
 from tests.helpers import sign_in, signup
 from tests.integration.hubs import connect
 from tests.integration.test_hub_scale_out import (
     PrivateRedis,
     _subscribed,
+    _wait_connected,
     instance,
     private_redis,  # noqa: F401 (fixture)
     pytestmark,  # noqa: F401 (skipped without redis-server)
@@ -87,3 +91,47 @@ async def test_members_on_two_instances(
         left = await host.args_of("UserLeft", "MultiplayerRoomUser")
         assert left["UserID"] == guest_user.id
         assert owner_rooms.room_of(guest_user.id) is None
+
+
+@asynccontextmanager
+async def _short_lease(data_dir: Path, redis_url: str) -> AsyncIterator[Starlette]:
+    """An instance whose room leases last 2 s (renewed, and owners checked, every 0.67 s)."""
+    settings = make_settings(data_dir, REDIS_URL=redis_url, MULTIPLAYER_LEASE_SECONDS="2")
+    application = create_app(settings)
+    async with application.router.lifespan_context(application) as state:
+        application.state.lifespan_state = state
+        await _wait_connected(application)
+        yield application
+
+
+async def test_owner_stopped_mid_room(
+    client: httpx.AsyncClient,
+    services: Services,
+    data_dir: Path,
+    private_redis: PrivateRedis,  # noqa: F811
+) -> None:
+    """The owner stopping announces a ServerShuttingDownCountdown to the room (members on
+    the other instance too); once its lease lapses, the other instance ends the room in the
+    database and closes its members' connections with the text lazer reconnects on."""
+    beatmap = await stored_map(services)
+    host_user = await sign_in(client, await signup(client))
+    guest_user = await sign_in(client, await signup(client))
+    async with _short_lease(data_dir, private_redis.url) as b:
+        async with _short_lease(data_dir, private_redis.url) as a:
+            host = await connect(a, "multiplayer", host_user)
+            guest = await connect(b, "multiplayer", guest_user)
+            await _subscribed(b)  # the guest's user channel, for the owner's group control
+            room = await _result(host, "CreateRoom", ["MultiplayerRoom"], [_new_room(beatmap)])
+            room_id = room["RoomID"]
+            await _result(guest, "JoinRoom", ["long"], [room_id])
+            await _subscribed(b)
+        # A has stopped (its lifespan ended) without the room ending: it had a member on B.
+        event = await guest.args_of("MatchEvent", "MatchServerEvent")
+        assert event["type"] == "CountdownStartedEvent"
+        assert event["Countdown"]["type"] == "ServerShuttingDownCountdown"
+        closed = await guest.close_message(timeout=8)
+        assert closed.error == "Server is shutting down." and closed.allow_reconnect
+        row = await services.rooms.repo.room(room_id)
+        assert row is not None and row.ends_at is not None
+        events = await services.rooms.repo.events(room_id, None, None, 100)
+        assert max(events, key=lambda e: e.id).event_type == "room_disbanded"

@@ -581,6 +581,21 @@ class RealtimeRooms:
             finally:
                 self._listener().deliver(live.room.room_id, callbacks)
 
+    async def announce_shutdown(self, seconds: float) -> None:
+        """The instance is stopping: every room it holds gets a ServerShuttingDownCountdown."""
+        for live in list(self._live.values()):
+            async with live.lock:
+                ticks = int(seconds * TICKS_PER_SECOND)
+                callbacks = live.machine.server_shutting_down(ticks)
+                self._listener().deliver(live.room.room_id, callbacks)
+
+    async def close_orphan(self, room_id: int) -> None:
+        """A room whose owner stopped renewing its lease (it died): ended in the database."""
+        now = self._now()
+        await self._repo.set_status(room_id, "idle", now)
+        await self._repo.end(room_id, now)
+        await self._event(room_id, "room_disbanded", None)
+
     async def stop(self) -> None:
         """Cancel every countdown timer (the instance is stopping)."""
         for live in self._live.values():
