@@ -311,6 +311,7 @@ class MultiplayerHub:
             return
         if connection.user_id in self._remote:
             await self._forward(connection, "LeaveRoom", [])
+            self._remote.pop(connection.user_id, None)
         else:
             await self.rooms.leave(connection.user_id)
 
@@ -465,15 +466,23 @@ class MultiplayerHub:
         assert handler is not None
 
         async def run(connection: HubConnection, args: list[Any]) -> HubResult:
+            member = connection.user_id in self._remote
             if await self._owned_elsewhere(connection.user_id, name, args):
-                return await self._forward(connection, name, args)
+                result = await self._forward(connection, name, args)
+                joined = not isinstance(result, HubFailure)
+                if name == "LeaveRoom" or (name in _JOINS and not member and not joined):
+                    self._remote.pop(connection.user_id, None)  # not (or no longer) in it
+                return result
             return await handler(connection, args)
 
         return run
 
     async def _owned_elsewhere(self, user_id: int, name: str, args: list[Any]) -> bool:
-        if name == "CreateRoom":
-            return False
+        """Whether the call goes to another instance: every call of a user in a room owned
+        elsewhere (there a second CreateRoom or join is refused as it is here), and a join
+        of a room another instance holds."""
+        if user_id in self._remote:
+            return True
         if name in _JOINS:
             room_id = int(args[0])
             if self.rooms.live_room(room_id) is not None:
@@ -482,8 +491,7 @@ class MultiplayerHub:
             if owner is not None and owner != self._bus.instance_id:
                 self._remote[user_id] = (room_id, owner)
                 return True
-            return False
-        return user_id in self._remote
+        return False
 
     async def _forward(self, connection: HubConnection, name: str, args: list[Any]) -> HubResult:
         """Run the call on the room's owner and answer with its result."""
@@ -507,8 +515,6 @@ class MultiplayerHub:
             return HubFailure("The server holding this room did not answer.")
         finally:
             self._waiting.pop(call.call_id, None)
-        if name == "LeaveRoom" or (name in _JOINS and reply.failed):
-            self._remote.pop(connection.user_id, None)
         if reply.failed:
             return HubFailure(reply.message, reply.exception)
         return Returned(reply.value) if reply.value is not None else None

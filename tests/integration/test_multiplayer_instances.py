@@ -64,6 +64,8 @@ async def test_members_on_two_instances(
         assert [u["UserID"] for u in joined["Users"]] == [host_user.id, guest_user.id]
         assert (await host.args_of("UserJoined", "MultiplayerRoomUser"))["UserID"] == guest_user.id
         await _subscribed(b)
+        second = await guest.call("CreateRoom", ["MultiplayerRoom"], [_new_room(beatmap)])
+        assert _error(second).endswith("Can't join a room when already in another room.")
 
         await _state(guest, READY)  # forwarded to A; the callback comes back through Redis
         for hub in (host, guest):
