@@ -165,7 +165,6 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     # One id names this instance on the hub bus and in the realtime rooms' leases.
     instance_id = secrets.token_hex(8)
     realtime_rooms = RealtimeRooms(
-        db,
         rooms,
         users,
         relations_repo,

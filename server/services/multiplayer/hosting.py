@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import logging
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -66,8 +65,6 @@ from server.services.multiplayer.rules import (
     find_user,
 )
 from server.services.rooms import Refused, RoomService, aware, mods_of, naive
-
-log = logging.getLogger(__name__)
 
 NOT_JOINED: Final = Refusal("Attempted to operate on a null room", "InvalidOperationException")
 NOT_IN_ROOM_LOCAL: Final = Refusal(
@@ -139,7 +136,6 @@ class RealtimeRooms:
 
     def __init__(
         self,
-        db: object,
         rooms: RoomService,
         users: UserRepository,
         relations: RelationRepository,
@@ -148,7 +144,6 @@ class RealtimeRooms:
         *,
         load_timeout_seconds: float,
     ) -> None:
-        self._db = db
         self._rooms = rooms
         self._repo = rooms.repo
         self._users = users
