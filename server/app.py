@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -65,6 +66,8 @@ from server.services.legacy_api import LegacyApi
 from server.services.limits import ApiRateLimiter, FixedWindowLimiter, LoginGuard
 from server.services.mail import Mailer
 from server.services.moderation import ModerationService
+from server.services.multiplayer.hosting import RealtimeRooms
+from server.services.multiplayer.leases import RoomLeases
 from server.services.notifications import NotificationService
 from server.services.oauth import OAuthService
 from server.services.oauth_apps import OAuthApps
@@ -287,6 +290,16 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
     playlist_scores = PlaylistScores(db, rooms, scores, beatmaps)
     daily_challenge = DailyChallengeService(db, DailyChallengeRepository(db), rooms, users, redis)
     profiles.challenge_stats = daily_challenge.user_stats
+    # One id names this instance on the hub bus and in the realtime rooms' leases.
+    instance_id = secrets.token_hex(8)
+    realtime_rooms = RealtimeRooms(
+        rooms,
+        users,
+        relations_repo,
+        beatmaps,
+        RoomLeases(redis, instance_id, settings.multiplayer_lease_seconds),
+        load_timeout_seconds=settings.multiplayer_load_timeout_seconds,
+    )
     realtime = Realtime(
         settings,
         redis,
@@ -297,6 +310,8 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         replays,
         playlist_scores,
         daily_challenge,
+        realtime_rooms,
+        instance_id,
     )
     # lazer refreshes the player's statistics when the spectator hub says the score is done.
     scores.on_processed(realtime.spectator.score_processed)

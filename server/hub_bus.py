@@ -57,10 +57,10 @@ _decoder = msgspec.msgpack.Decoder(BusMessage)
 class HubBus:
     """Per-process channel registry, Redis publisher and Redis listener."""
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Any, instance_id: str | None = None) -> None:
         self._redis = redis
         self._prefix = channel_prefix(redis) + _PREFIX
-        self.instance_id = secrets.token_hex(8)
+        self.instance_id = instance_id or secrets.token_hex(8)
         self._local: dict[str, dict[str, Subscriber]] = {}
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(_OUTBOX_SIZE)
         self._wanted_changed = asyncio.Event()

@@ -115,6 +115,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     hub_messages_per_second: int = 60
     hub_message_burst: int = 120
     replay_idle_seconds: int = 300
+    # How long players of a starting match may take to load before gameplay starts without
+    # them (osu-server-spectator's gameplay_load_timeout); short in tests.
+    multiplayer_load_timeout_seconds: int = 30
+    # A realtime room's owner lease: renewed every third of it; a room whose owner stopped
+    # renewing is closed by an instance with members in it (server/services/multiplayer/
+    # INSTANCES.md).
+    multiplayer_lease_seconds: int = 30
     replay_submit_wait_seconds: int = 600
     replay_max_bytes: int = 16 << 20
     # Accounts: sign-in lockout per account (beside the per-IP one) and the mail that
@@ -340,6 +347,10 @@ def load_settings(
         hub_messages_per_second=_env_int(env, "HUB_MESSAGES_PER_SECOND", 60, minimum=1),
         hub_message_burst=_env_int(env, "HUB_MESSAGE_BURST", 120, minimum=1),
         replay_idle_seconds=_env_int(env, "REPLAY_IDLE_SECONDS", 300, minimum=1),
+        multiplayer_load_timeout_seconds=_env_int(
+            env, "MULTIPLAYER_LOAD_TIMEOUT_SECONDS", 30, minimum=1
+        ),
+        multiplayer_lease_seconds=_env_int(env, "MULTIPLAYER_LEASE_SECONDS", 30, minimum=1),
         replay_submit_wait_seconds=_env_int(env, "REPLAY_SUBMIT_WAIT_SECONDS", 600, minimum=1),
         replay_max_bytes=_env_int(env, "REPLAY_MAX_BYTES", 16 << 20, minimum=1024),
         **_chat_settings(env),

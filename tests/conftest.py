@@ -57,6 +57,8 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
         "DAILY_CHALLENGE_JOB": "false",
         # Tests move the daily challenge's clock themselves (tests/integration/test_daily_challenge.py).
         "DAILY_CHALLENGE_POLL_SECONDS": "0",
+        # A starting realtime match waits this long for players who do not load.
+        "MULTIPLAYER_LOAD_TIMEOUT_SECONDS": "2",
     }
     if TEST_DATABASE_URL:
         env["DATABASE_URL"] = TEST_DATABASE_URL

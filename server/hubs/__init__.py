@@ -8,11 +8,13 @@ from typing import Any
 
 from server.hub_bus import HubBus
 from server.hubs.metadata import MetadataHub
+from server.hubs.multiplayer import MultiplayerHub
 from server.hubs.spectator import SpectatorHub
 from server.hubs.transport import HubTransport
 from server.repositories.relations import RelationRepository
 from server.repositories.users import UserRepository
 from server.services.daily_challenge import DailyChallengeService
+from server.services.multiplayer.hosting import RealtimeRooms
 from server.services.playlist_scores import PlaylistScores
 from server.services.profiles import ProfileService
 from server.services.replays import (
@@ -27,6 +29,8 @@ from server.services.tokens import TokenService
 from server.settings import Settings
 
 _SWEEP_SECONDS = 30
+# The ServerShuttingDownCountdown rooms get before this instance closes their connections.
+_SHUTDOWN_NOTICE_SECONDS = 5
 
 
 class Realtime:
@@ -43,8 +47,10 @@ class Realtime:
         replay_service: ReplayService,
         playlists: PlaylistScores,
         daily_challenge: DailyChallengeService,
+        realtime_rooms: RealtimeRooms,
+        instance_id: str | None = None,
     ) -> None:
-        self.bus = HubBus(redis)
+        self.bus = HubBus(redis, instance_id)
         self.replays = ReplayStore(
             replay_service.sink,
             idle_seconds=settings.replay_idle_seconds,
@@ -62,8 +68,9 @@ class Realtime:
             daily_challenge,
             settings.daily_challenge_poll_seconds,
         )
+        self.multiplayer = MultiplayerHub(self.bus, realtime_rooms, users)
         self.transport = HubTransport(
-            settings, tokens, users, self.bus, [self.spectator, self.metadata]
+            settings, tokens, users, self.bus, [self.spectator, self.metadata, self.multiplayer]
         )
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -76,13 +83,16 @@ class Realtime:
         """Start the bus, the presence refresher and the replay sweeper."""
         await self.bus.start()
         await self.metadata.start()
+        await self.multiplayer.start()
         self.bus.join(SUBMITTED_CHANNEL, self.replays)
         self._sweeper = asyncio.create_task(self._sweep(), name="replay-sweeper")
 
     async def stop(self) -> None:
         """Close every connection ("Server is shutting down."), write the replays whose
         scores came (reliability.md §3.4 F7), then stop the tasks."""
+        await self.multiplayer.shutting_down(_SHUTDOWN_NOTICE_SECONDS)
         await self.transport.stop()
+        await self.multiplayer.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)

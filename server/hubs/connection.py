@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from server.core import msgpack as codec
@@ -61,6 +62,9 @@ class HubConnection:
         self._wake = asyncio.Event()
         self._bus = bus
         self._channels: set[str] = set()
+        # The hub's handler of control words other than takeover (e.g. group membership
+        # decided by another instance).
+        self.on_control: Callable[[str], None] | None = None
 
     def send(self, frame: bytes) -> None:
         """Queue a framed message; a client too slow to take its messages is dropped."""
@@ -86,6 +90,8 @@ class HubConnection:
             self.close("Your session has ended.", 1000, allow_reconnect=False)
         elif message.control.startswith(RENAME):
             self.username = message.control.removeprefix(RENAME)
+        elif self.on_control is not None:
+            self.on_control(message.control)
 
     def _taken_over(self, new_session: str) -> None:
         # S-RT-3: a new client instance logs this one out; a reconnect of the same instance

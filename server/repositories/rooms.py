@@ -128,6 +128,33 @@ class NewPlaylistItem(msgspec.Struct, frozen=True, kw_only=True):
     max_attempts: int | None
 
 
+class RealtimeSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """What update_realtime_room_settings stores."""
+
+    name: str
+    password: str | None
+    type: str
+    queue_mode: str
+    auto_start_duration: int
+    auto_skip: bool
+    max_participants: int | None
+
+
+class RealtimeItem(msgspec.Struct, frozen=True, kw_only=True):
+    """What update_realtime_item stores."""
+
+    item_id: int
+    owner_id: int
+    beatmap_id: int
+    ruleset_id: int
+    required_mods: str
+    allowed_mods: str
+    freestyle: bool
+    expired: bool
+    played_at: datetime | None
+    playlist_order: int | None
+
+
 class RoomUserTotal(msgspec.Struct, frozen=True, kw_only=True):
     """A user's totals in a room (osu-web UserScoreAggregate); `accuracy` is a sum."""
 
@@ -247,6 +274,61 @@ class RoomRepository:
     async def end(self, room_id: int, now: datetime) -> None:
         """Set a room's end to now."""
         await self._db.execute("end_room", room_id=room_id, now=now)
+
+    # -- realtime rooms (the multiplayer hub) ---------------------------------------------
+
+    async def mark_active(self, room_id: int, now: datetime) -> None:
+        """The host is in: the room is open until it is disbanded."""
+        await self._db.execute("mark_realtime_room_active", room_id=room_id, now=now)
+
+    async def update_settings(
+        self, room_id: int, settings: RealtimeSettings, now: datetime
+    ) -> None:
+        """Store a realtime room's settings."""
+        fields = msgspec.structs.asdict(settings)
+        fields["auto_skip"] = int(settings.auto_skip)
+        await self._db.execute("update_realtime_room_settings", room_id=room_id, **fields, now=now)
+
+    async def set_host(self, room_id: int, user_id: int, now: datetime) -> None:
+        """A realtime room's new host."""
+        await self._db.execute("set_room_host", room_id=room_id, user_id=user_id, now=now)
+
+    async def set_status(self, room_id: int, status: str, now: datetime) -> None:
+        """`idle` or `playing`."""
+        await self._db.execute("set_room_status", room_id=room_id, status=status, now=now)
+
+    async def enter(self, room_id: int, user_id: int, now: datetime) -> None:
+        """A user is inside a realtime room (AddRoomParticipantAsync): their totals row,
+        marked in the room, and one participant more (a realtime room counts who is in)."""
+        await self._db.execute("ensure_room_user_total", room_id=room_id, user_id=user_id, now=now)
+        await self._db.execute("add_room_participant", room_id=room_id)
+        await self._set_in_room(room_id, user_id, True, now)
+
+    async def exit(self, room_id: int, user_id: int, now: datetime) -> None:
+        """A user left a realtime room: no longer in it, one participant fewer."""
+        await self._set_in_room(room_id, user_id, False, now)
+        await self._db.execute("remove_room_participant", room_id=room_id)
+
+    async def _set_in_room(self, room_id: int, user_id: int, inside: bool, now: datetime) -> None:
+        await self._db.execute(
+            "set_room_user_in_room", room_id=room_id, user_id=user_id, in_room=int(inside), now=now
+        )
+
+    async def update_item(self, item: RealtimeItem, now: datetime) -> None:
+        """Store a realtime queue item's current fields."""
+        fields = msgspec.structs.asdict(item)
+        fields["freestyle"] = int(item.freestyle)
+        fields["expired"] = int(item.expired)
+        await self._db.execute("update_realtime_item", **fields, now=now)
+
+    async def item_has_attempts(self, item_id: int) -> bool:
+        """Whether anyone was given a score token for the item."""
+        count = await self._db.value("count_item_attempts", playlist_item_id=item_id)
+        return int(count) > 0
+
+    async def delete_item(self, item_id: int) -> None:
+        """Remove an unplayed queue item."""
+        await self._db.execute("delete_playlist_item", item_id=item_id)
 
     async def active_playlists_of(self, user_id: int, now: datetime) -> int:
         """How many playlists the user hosts that are open now."""

@@ -249,3 +249,49 @@ SELECT l.playlist_item_id, l.score_id, s.total_score
 FROM room_scores l JOIN scores s ON s.id = l.score_id
 WHERE l.room_id = :room_id AND s.passed = 1
 ORDER BY l.score_id;
+
+-- name: mark_realtime_room_active(room_id, now)!
+-- The host joined through the multiplayer hub: the room stays open until it is disbanded.
+UPDATE rooms SET ends_at = NULL, updated_at = :now WHERE id = :room_id;
+
+-- name: update_realtime_room_settings(room_id, name, password, type, queue_mode, auto_start_duration, auto_skip, max_participants, now)!
+-- A realtime room's settings as the hub changed them (osu-server-spectator UpdateRoomSettingsAsync).
+UPDATE rooms SET name = :name, password = :password, type = :type, queue_mode = :queue_mode,
+                 auto_start_duration = :auto_start_duration, auto_skip = :auto_skip,
+                 max_participants = :max_participants, updated_at = :now
+WHERE id = :room_id;
+
+-- name: set_room_host(room_id, user_id, now)!
+-- A realtime room's new host (UpdateRoomHostAsync).
+UPDATE rooms SET user_id = :user_id, updated_at = :now WHERE id = :room_id;
+
+-- name: set_room_status(room_id, status, now)!
+-- A realtime room is idle or playing (UpdateRoomStatusAsync).
+UPDATE rooms SET status = :status, updated_at = :now WHERE id = :room_id;
+
+-- name: set_room_user_in_room(room_id, user_id, in_room, now)!
+-- Whether a user is inside a realtime room now (AddRoomParticipantAsync / RemoveRoomParticipantAsync).
+UPDATE room_user_totals SET in_room = :in_room, updated_at = :now
+WHERE room_id = :room_id AND user_id = :user_id;
+
+-- name: update_realtime_item(item_id, owner_id, beatmap_id, ruleset_id, required_mods, allowed_mods, freestyle, expired, played_at, playlist_order, now)!
+-- A realtime queue item as the hub holds it (edited, reordered, expired).
+UPDATE room_playlist_items
+SET owner_id = :owner_id, beatmap_id = :beatmap_id, ruleset_id = :ruleset_id,
+    required_mods = :required_mods, allowed_mods = :allowed_mods, freestyle = :freestyle,
+    expired = :expired, played_at = :played_at, playlist_order = :playlist_order,
+    updated_at = :now
+WHERE id = :item_id;
+
+-- name: delete_playlist_item(item_id)!
+-- Remove an unplayed realtime queue item.
+DELETE FROM room_playlist_items WHERE id = :item_id;
+
+-- name: count_item_attempts(playlist_item_id)$
+-- How many users were given a score token for an item (RemovePlaylistItem refuses then).
+SELECT COUNT(*) FROM room_item_user_best WHERE playlist_item_id = :playlist_item_id;
+
+-- name: remove_room_participant(room_id)!
+-- A user left a realtime room, whose participant_count is who is inside (RemoveRoomParticipantAsync).
+UPDATE rooms SET participant_count = participant_count - 1
+WHERE id = :room_id AND participant_count > 0;

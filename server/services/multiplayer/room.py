@@ -7,10 +7,12 @@ outside world comes in as arguments (the clock, new playlist item ids, the dice,
 a beatmap) or goes out as a value: a started countdown is in `room.active_countdowns` and
 announced by a `MatchEvent`; the caller runs the timer and calls `countdown_elapsed(id)`.
 
-Not here yet: mod validation (`EnsureModsValid`, `ValidateUserMods`: osu-web's multiplayer
-mod flags are not in `server/services/mods.py` yet), so ChangeUserMods, ChangeUserStyle and
-`ensureAllUsersValidStyle`; InvitePlayer; room end dates; chat-filtering the room name; the
-room events log. The hub, which will call this, does not exist yet either.
+Not here yet: full mod validation (`EnsureModsValid`, `ValidateUserMods`: ruleset validity
+and compatibility; ChangeUserMods checks the allowed list only) and `ensureAllUsersValid
+Style`/mods when the current item changes; room end dates; chat-filtering the room name.
+The hub (`server/hubs/multiplayer.py`) and its database side
+(`server/services/multiplayer/hosting.py`) drive this; InvitePlayer and the room events
+log live there.
 
 Sources as in `rules.py`; method names follow the official ones.
 """
@@ -24,6 +26,7 @@ import msgspec
 
 from server.models.multiplayer import (
     TICKS_PER_SECOND,
+    APIMod,
     BeatmapAvailability,
     ChangeSlotRequest,
     ChangeTeamRequest,
@@ -56,6 +59,7 @@ from server.models.multiplayer import (
 from server.services.multiplayer.rules import (
     DEFAULT_ROLL_MAX,
     END_OF_QUEUE,
+    MAX_LEGACY_RULESET_ID,
     NOT_HOST,
     NOT_IN_ROOM,
     BeatmapFacts,
@@ -207,6 +211,47 @@ class RoomMachine:
         if user is None:
             return NOT_IN_ROOM
         return self._set_availability(user, availability)
+
+    def change_user_style(
+        self, user_id: int, beatmap_id: int | None, ruleset_id: int | None, *, in_item_set: bool
+    ) -> Outcome:
+        """ChangeUserStyle: only on a freestyle item; the beatmap from the item's set
+        (`in_item_set`, looked up by the caller) and a legacy ruleset."""
+        user = find_user(self.room, user_id)
+        if user is None:
+            return NOT_IN_ROOM
+        if user.role == MultiplayerRoomUserRole.REFEREE:
+            return Refusal("Referees cannot participate in the match.")
+        if not current_item(self.room).freestyle:
+            return Refusal("Current item does not allow free user styles.")
+        if beatmap_id is not None and not in_item_set:
+            return Refusal("Invalid beatmap selected.")
+        if ruleset_id is not None and not 0 <= ruleset_id <= MAX_LEGACY_RULESET_ID:
+            return Refusal("Attempted to select an unsupported ruleset.")
+        if user.beatmap_id == beatmap_id and user.ruleset_id == ruleset_id:
+            return []
+        user.beatmap_id = beatmap_id
+        user.ruleset_id = ruleset_id
+        return [Callback("UserStyleChanged", (user_id, beatmap_id, ruleset_id))]
+
+    def change_user_mods(self, user_id: int, mods: list[APIMod]) -> Outcome:
+        """ChangeUserMods: outside freestyle, only the current item's allowed mods (the
+        ruleset validity and compatibility checks of ValidateUserMods are not here)."""
+        user = find_user(self.room, user_id)
+        if user is None:
+            return NOT_IN_ROOM
+        if user.role == MultiplayerRoomUserRole.REFEREE:
+            return Refusal("Referees cannot participate in the match.")
+        item = current_item(self.room)
+        if not item.freestyle:
+            allowed = {m.acronym for m in item.allowed_mods}
+            invalid = [m.acronym for m in mods if m.acronym not in allowed]
+            if invalid:
+                return Refusal(f"Incompatible mods were selected: {','.join(invalid)}")
+        if user.mods == mods:
+            return []
+        user.mods = list(mods)
+        return [Callback("UserModsChanged", (user_id, user.mods))]
 
     def _set_availability(
         self, user: MultiplayerRoomUser, availability: BeatmapAvailability
