@@ -10,7 +10,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.params import require_user
+from server.api.params import path_id, require_user
 from server.http import JSONResponse, fail, read_fields, services
 from server.models.oauth import AuthorizedClientShape, OAuthClientShape
 from server.repositories.oauth import OAuthClient
@@ -31,10 +31,7 @@ def _shape(client: OAuthClient, secret: str | None = None) -> OAuthClientShape:
 
 
 def _client_id(request: Request) -> int:
-    raw = str(request.path_params["client"])
-    if not raw.isdigit() or len(raw) > 10:
-        fail(404, "Not found")
-    return int(raw)
+    return path_id(request, "client")
 
 
 def _rejected(outcome: AppRejected) -> JSONResponse:
