@@ -7,6 +7,7 @@ embedded default and in production; state in it lives as long as the process.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
@@ -44,7 +45,20 @@ def best_effort(log: logging.Logger, what: str, *args: object) -> Iterator[Attem
         yield attempt
     except REDIS_DOWN:
         attempt.failed = True
-        log.warning(f"{what} (Redis unavailable)", *args, exc_info=True)
+        # Once per step and interval: a step on the request path would otherwise write a
+        # warning per request for the whole outage (the dependency monitor reports the
+        # outage itself, with its start, summaries and end).
+        now = time.monotonic()
+        if now - _last_warned.get(what, -_WARN_INTERVAL_SECONDS) >= _WARN_INTERVAL_SECONDS:
+            _last_warned[what] = now
+            log.warning(f"{what} (Redis unavailable)", *args, exc_info=True)
+        else:
+            log.debug(f"{what} (Redis unavailable)", *args)
+
+
+# best_effort's last warning per step (monotonic seconds).
+_last_warned: dict[str, float] = {}
+_WARN_INTERVAL_SECONDS: Final = 30.0
 
 
 # Redis cannot be reached right now: answered 503 with Retry-After, not 500.

@@ -31,11 +31,24 @@ def test_an_outage_is_caught_logged_and_marked(
     error: BaseException, caplog: pytest.LogCaptureFixture
 ) -> None:
     reached = False
-    with caplog.at_level(logging.WARNING), best_effort(log, "cache write for %s", 7) as attempt:
+    step = f"cache write for %s after {type(error).__name__}"  # its own step: warned once
+    with caplog.at_level(logging.WARNING), best_effort(log, step, 7) as attempt:
         raise error
         reached = True  # pragma: no cover
     assert attempt.failed and not reached
-    assert "cache write for 7 (Redis unavailable)" in caplog.text
+    assert f"cache write for 7 after {type(error).__name__} (Redis unavailable)" in caplog.text
+
+
+def test_a_step_failing_on_every_request_warns_once_per_interval(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An outage on the request path is one warning, not a line per request (issue 11)."""
+    with caplog.at_level(logging.WARNING):
+        for _ in range(5):
+            with best_effort(log, "per-request lock") as attempt:
+                raise ConnectionRefusedError(111, "refused")
+            assert attempt.failed
+    assert caplog.text.count("per-request lock (Redis unavailable)") == 1
 
 
 def test_success_is_not_failed() -> None:
