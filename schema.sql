@@ -565,7 +565,7 @@ CREATE TABLE outbox (
     created_at DATETIME NOT NULL
 );
 
--- Rooms (0012): playlists and realtime rooms, playlist items, score links, per-item bests,
+-- Rooms (0011): playlists and realtime rooms, playlist items, score links, per-item bests,
 -- per-room totals and realtime room events. Playlist tokens are score_tokens rows with
 -- `playlist_item_id` set (the column is added to score_tokens above).
 
@@ -1001,7 +1001,7 @@ CREATE TABLE beatmap_tag_votes (
     PRIMARY KEY (beatmap_id, tag_id, user_id)
 );
 CREATE INDEX beatmap_tag_votes_user ON beatmap_tag_votes (user_id, beatmap_id);
--- Daily challenge (0013): one queued playlist item per UTC day and the room opened for it;
+-- Daily challenge (0012): one queued playlist item per UTC day and the room opened for it;
 -- each user's streaks and placements (osu-web DailyChallengeUserStats).
 -- dialect: mysql
 -- Mods are JSON arrays of `{"acronym", "settings"}`. `room_id` null until the job opened the
