@@ -140,6 +140,7 @@ class Services:
         """Release what the services hold (hubs, worker threads, HTTP clients, parsed maps)."""
         await self.socket_relay.stop()
         await self.realtime.stop()
+        await self.scores.leaderboards.stop()
         await self.near.stop()
         self.hasher.close()
         await self.beatmaps.aclose()
