@@ -169,10 +169,9 @@ class Leaderboards:
     async def top(self, beatmap_id: int, ruleset: str, limit: int) -> tuple[list[int], int]:
         """Score ids of the best `limit` entries and the board's size.
 
-        A board Redis has not built is answered from SQL reading only the page and the
-        count; the sorted set is rebuilt off the request path (one rebuild per board and
-        process at a time), so the first read after a restart or a flush costs the same
-        for 50 scores as for 100,000."""
+        A board Redis has not built is answered from SQL, reading the page's rows alone and
+        counting the board (the count is still linear in its size); the sorted set is
+        rebuilt off the request path, one rebuild per board and process at a time."""
         if self._stale:
             await self._heal()
         keys = self._keys(beatmap_id, ruleset)
