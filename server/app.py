@@ -156,6 +156,7 @@ class Services:
         await self.health.monitor.stop()
         await self.socket_relay.stop()
         await self.realtime.stop()
+        await self.scores.leaderboards.stop()
         await self.near.stop()
         self.hasher.close()
         await self.beatmaps.aclose()

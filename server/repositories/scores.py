@@ -358,10 +358,33 @@ class ScoreRepository:
 
     # Leaderboards -------------------------------------------------------------------------
 
-    async def board(self, beatmap_id: int, ruleset: str) -> list[tuple[int, int]]:
-        """(score id, total score) of every best on a beatmap, best first."""
-        rows = await self._db.all("fetch_board", beatmap_id=beatmap_id, ruleset=ruleset)
-        return [(int(r["score_id"]), int(r["total_score"])) for r in rows]
+    async def board_page(self, beatmap_id: int, ruleset: str, limit: int) -> list[int]:
+        """Score ids of the first `limit` bests on a beatmap, best first; reads only those."""
+        floor = await self._db.value(
+            "fetch_board_floor", beatmap_id=beatmap_id, ruleset=ruleset, last=max(limit - 1, 0)
+        )
+        rows = await self._db.all(
+            "fetch_board_page",
+            beatmap_id=beatmap_id,
+            ruleset=ruleset,
+            floor=-1 if floor is None else int(floor),
+            limit=limit,
+        )
+        return [int(r["score_id"]) for r in rows]
+
+    async def board_chunk(
+        self, beatmap_id: int, ruleset: str, after_user_id: int, limit: int
+    ) -> list[tuple[int, int, int]]:
+        """(user id, score id, total score) of up to `limit` bests on a beatmap after a user
+        id, in user id order: a whole board is read a bounded chunk at a time."""
+        rows = await self._db.all(
+            "fetch_board_chunk",
+            beatmap_id=beatmap_id,
+            ruleset=ruleset,
+            after_user_id=after_user_id,
+            limit=limit,
+        )
+        return [(int(r["user_id"]), int(r["score_id"]), int(r["total_score"])) for r in rows]
 
     async def board_count(self, beatmap_id: int, ruleset: str) -> int:
         """How many users have a best on a beatmap."""

@@ -3,9 +3,11 @@
 One sorted set per (beatmap, ruleset) holds each user's best score (score_bests): the
 member is the score id, zero-padded and inverted so that among equal totals the earlier
 score sorts first in ZREVRANGE (Redis orders equal scores by member). A marker key says the
-set was built; without it (Redis flushed, restarted, evicted) the next read rebuilds from
-SQL. A generation counter, bumped by every change, makes a rebuild that raced a submission
-give up its write instead of storing a stale board (the read then answers from SQL).
+set was built; without it (Redis flushed, restarted, evicted) a read answers from SQL,
+reading only its page and the board's size, and starts a rebuild off the request path: the
+board is copied from SQL a bounded chunk at a time into a staging set that replaces the board
+when complete. A generation counter, bumped by every change, makes a rebuild that raced a
+submission discard its copy instead of storing a stale board.
 
 Redis being down never fails a read: the board is answered from SQL.
 
@@ -16,9 +18,12 @@ change returns, the same moments that bump the generation.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import Any, Final
 
+from server.db import DatabaseError
 from server.near_cache import NearCache, Region
 from server.redis_store import best_effort
 from server.repositories.scores import ScoreRepository
@@ -39,19 +44,39 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 return 1
 """
 
-# KEYS: board, marker, generation. ARGV: expected generation, then total/member pairs.
+# A board is rebuilt into a staging set a chunk at a time, then renamed into place with its
+# marker, all only while the generation is the one the rebuild started from.
+# KEYS: staging, board, marker, generation. ARGV: expected generation, done ("1" on the
+# last chunk), then total/member pairs.
 _REBUILD = """
-local current = redis.call('GET', KEYS[3]) or '0'
-if current ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-for i = 2, #ARGV, 2000 do
+local current = redis.call('GET', KEYS[4]) or '0'
+if current ~= ARGV[1] or redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+for i = 3, #ARGV, 2000 do
   local args = {}
   for j = i, math.min(i + 1999, #ARGV) do args[#args + 1] = ARGV[j] end
   if #args > 0 then redis.call('ZADD', KEYS[1], unpack(args)) end
 end
-redis.call('SET', KEYS[2], '1', 'EX', 600)
+if ARGV[2] == '1' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    redis.call('RENAME', KEYS[1], KEYS[2])
+  else
+    redis.call('DEL', KEYS[2])
+  end
+  redis.call('SET', KEYS[3], '1', 'EX', 600)
+else
+  redis.call('EXPIRE', KEYS[1], 120)
+end
 return 1
 """
+
+# Rows read from SQL per rebuild step: a step's cost is bounded whatever the board's size.
+_REBUILD_CHUNK: Final = 2000
+# A rebuild starts this long after the read that found the board missing, so that read (and
+# the others arriving with it) is answered first rather than sharing the CPU with the copy.
+_REBUILD_DELAY: Final = 0.5
 
 
 def member(score_id: int) -> str:
@@ -91,6 +116,7 @@ class Leaderboards:
         # process could serve from a stale board meanwhile.
         self._stale: set[tuple[int, str]] = set()
         self._rebuild = redis.register_script(_REBUILD)
+        self._rebuilding: dict[tuple[int, str], asyncio.Task[None]] = {}
 
     @staticmethod
     def _keys(beatmap_id: int, ruleset: str) -> list[str]:
@@ -141,12 +167,18 @@ class Leaderboards:
             await self.invalidate(beatmap_id, ruleset)
 
     async def top(self, beatmap_id: int, ruleset: str, limit: int) -> tuple[list[int], int]:
-        """Score ids of the best `limit` entries and the board's size."""
+        """Score ids of the best `limit` entries and the board's size.
+
+        A board Redis has not built is answered from SQL, reading the page's rows alone and
+        counting the board (the count is still linear in its size); the sorted set is
+        rebuilt off the request path, one rebuild per board and process at a time."""
         if self._stale:
             await self._heal()
         keys = self._keys(beatmap_id, ruleset)
-        generation = None
-        with best_effort(log, "leaderboard read from Redis failed for %s/%s", beatmap_id, ruleset):
+        generation: Any = None
+        with best_effort(
+            log, "leaderboard read from Redis failed for %s/%s", beatmap_id, ruleset
+        ) as attempt:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.exists(keys[1])
                 pipe.zrevrange(keys[0], 0, limit - 1)
@@ -155,18 +187,58 @@ class Leaderboards:
                 built, members, size, generation = await pipe.execute()
             if built:
                 return [score_id_of(m) for m in members], int(size)
-        board = await self._repo.board(beatmap_id, ruleset)
-        await self._store(keys, board, generation)
-        return [score_id for score_id, _ in board[:limit]], len(board)
+        ids = await self._repo.board_page(beatmap_id, ruleset, limit)
+        count = len(ids) if len(ids) < limit else await self._repo.board_count(beatmap_id, ruleset)
+        if not attempt.failed:
+            self._start_rebuild(beatmap_id, ruleset, generation)
+        return ids, count
 
-    async def _store(self, keys: list[str], board: list[tuple[int, int]], generation: Any) -> None:
-        args: list[Any] = [
-            generation.decode() if isinstance(generation, bytes) else str(generation or "0")
-        ]
-        for score_id, total in board:
-            args.extend((total, member(score_id)))
+    def _start_rebuild(self, beatmap_id: int, ruleset: str, generation: Any) -> None:
+        board = (beatmap_id, ruleset)
+        if board in self._rebuilding:
+            return
+        expected = generation.decode() if isinstance(generation, bytes) else str(generation or "0")
+        task = asyncio.create_task(
+            self._rebuild_board(beatmap_id, ruleset, expected),
+            name=f"leaderboard-rebuild-{beatmap_id}-{ruleset}",
+        )
+        self._rebuilding[board] = task
+        task.add_done_callback(lambda _: self._rebuilding.pop(board, None))
+
+    async def _rebuild_board(self, beatmap_id: int, ruleset: str, generation: str) -> None:
+        """Copy the board from SQL into a staging set a bounded chunk at a time, then put it
+        in place; any change to the board meanwhile (or another process finishing first)
+        discards the copy."""
+        keys = self._keys(beatmap_id, ruleset)
+        script_keys = [f"{keys[0]}:build:{os.urandom(6).hex()}", *keys]
+        after = 0
+        await asyncio.sleep(_REBUILD_DELAY)
         with best_effort(log, "leaderboard rebuild failed for %s", keys[0]):
-            await self._rebuild(keys=keys, args=args)
+            try:
+                while True:
+                    chunk = await self._repo.board_chunk(beatmap_id, ruleset, after, _REBUILD_CHUNK)
+                    done = len(chunk) < _REBUILD_CHUNK
+                    args: list[Any] = [generation, "1" if done else "0"]
+                    for _, score_id, total in chunk:
+                        args.extend((total, member(score_id)))
+                    if not await self._rebuild(keys=script_keys, args=args) or done:
+                        return
+                    after = chunk[-1][0]
+            except DatabaseError:
+                log.warning("leaderboard rebuild of %s stopped", keys[0], exc_info=True)
+                await self._redis.delete(script_keys[0])
+
+    async def settled(self) -> None:
+        """Wait until the rebuilds under way have finished (benches and tests)."""
+        while self._rebuilding:
+            await asyncio.gather(*self._rebuilding.values(), return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Cancel the rebuilds under way (at shutdown): a board left unbuilt is rebuilt by
+        the next read, and an abandoned staging set expires by itself."""
+        for task in list(self._rebuilding.values()):
+            task.cancel()
+        await asyncio.gather(*self._rebuilding.values(), return_exceptions=True)
 
     async def cached_page(
         self, beatmap_id: int, ruleset: str, limit: int, user_id: int, form: str

@@ -144,12 +144,29 @@ WHERE user_id = :user_id AND ruleset = :ruleset;
 UPDATE beatmaps SET playcount = playcount + 1, passcount = passcount + :passed
 WHERE id = :beatmap_id;
 
--- name: fetch_board(beatmap_id, ruleset)
--- Every unrestricted user's best on a beatmap, best first (ties: the earlier score): the
--- Redis leaderboard is rebuilt from this.
+-- name: fetch_board_floor(beatmap_id, ruleset, last)$
+-- The total of a beatmap's `last`-th best (0-based) among unrestricted players, walking the
+-- board index from the top: a page's lowest total, read without touching the rest of the
+-- board. None when the board is shorter.
+SELECT b.total_score FROM score_bests b JOIN users u ON u.id = b.user_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
+ORDER BY b.total_score DESC LIMIT 1 OFFSET :last;
+
+-- name: fetch_board_page(beatmap_id, ruleset, floor, limit)
+-- The first `limit` unrestricted bests on a beatmap at or above a total, best first (ties:
+-- the earlier score); with the page's floor this is a range read of the page alone.
 SELECT b.score_id, b.total_score FROM score_bests b JOIN users u ON u.id = b.user_id
 WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
-ORDER BY b.total_score DESC, b.score_id ASC;
+  AND b.total_score >= :floor
+ORDER BY b.total_score DESC, b.score_id ASC LIMIT :limit;
+
+-- name: fetch_board_chunk(beatmap_id, ruleset, after_user_id, limit)
+-- Up to `limit` unrestricted bests on a beatmap in user id order after `after_user_id`
+-- (the primary key's order): the Redis board is rebuilt from these, a chunk at a time.
+SELECT b.user_id, b.score_id, b.total_score FROM score_bests b JOIN users u ON u.id = b.user_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND b.user_id > :after_user_id
+  AND u.is_restricted = 0
+ORDER BY b.user_id LIMIT :limit;
 
 -- name: count_board(beatmap_id, ruleset)$
 -- How many users have a best on a beatmap.
