@@ -447,6 +447,7 @@ def build_services(settings: Settings, db: Database, redis: Any) -> Services:
         api_keys=ApiKeyService(ApiKeyRepository(db)),
         legacy_api=LegacyApi(
             LegacyRepository(db),
+            RoomRepository(db),
             users,
             beatmaps,
             beatmap_attributes,

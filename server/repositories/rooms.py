@@ -223,6 +223,20 @@ class ItemScore(msgspec.Struct, frozen=True):
     total_score: int
 
 
+class RoomMatchScore(msgspec.Struct, frozen=True, kw_only=True):
+    """A score played in a room, as v1 get_match shows it (mods and statistics JSON texts)."""
+
+    playlist_item_id: int
+    user_id: int
+    total_score: int
+    max_combo: int
+    statistics: str
+    maximum_statistics: str
+    mods: str
+    passed: bool
+    ended_at: datetime
+
+
 class RoomSearch(msgspec.Struct, frozen=True, kw_only=True):
     """GET rooms filters (osu-web Room::search), already normalised by the service."""
 
@@ -650,3 +664,13 @@ class RoomRepository:
         """Every score played for an item, in order."""
         rows = await self._db.all("fetch_item_score_ids", playlist_item_id=item_id)
         return [int(r["score_id"]) for r in rows]
+
+    async def game_events(self, room_id: int) -> list[RoomEventRow]:
+        """The game_started / game_completed / game_aborted events of a room, oldest first."""
+        rows = await self._db.all("fetch_room_game_events", room_id=room_id)
+        return [msgspec.convert(row, RoomEventRow, strict=False) for row in rows]
+
+    async def match_scores(self, room_id: int) -> list[RoomMatchScore]:
+        """Every score played in a room, oldest first."""
+        rows = await self._db.all("fetch_room_match_scores", room_id=room_id)
+        return [msgspec.convert(row, RoomMatchScore, strict=False) for row in rows]

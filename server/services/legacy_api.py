@@ -32,6 +32,13 @@ from server.models.v1 import (
 )
 from server.repositories.beatmaps import BeatmapRecord, BeatmapsetRecord
 from server.repositories.legacy import LegacyBeatmapFilter, LegacyRepository
+from server.repositories.rooms import (
+    PlaylistItemRow,
+    RoomEventRow,
+    RoomMatchScore,
+    RoomRepository,
+    RoomRow,
+)
 from server.repositories.scores import BoardFilter, ScoreRecord
 from server.repositories.users import StatisticsRow, UserAccount, UserRepository
 from server.services.beatmap_attributes import AttributesRejected, BeatmapAttributes
@@ -334,12 +341,80 @@ def match_from_events(
     )
 
 
+class _Mod(msgspec.Struct):
+    acronym: str
+
+
+# The rooms.type of a realtime room; a playlists room is no v1 match.
+_REALTIME_TYPES: Final = frozenset({"head_to_head", "team_versus"})
+
+
+def _acronyms(text: str) -> list[str]:
+    return [m.acronym for m in msgspec.json.decode(text, type=list[_Mod])]
+
+
+def _naive(value: datetime) -> datetime:
+    # The builder compares times: all naive UTC, however the database driver returned them.
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
+def _match_room(row: RoomRow) -> MatchRoom:
+    ends_at = None if row.ends_at is None else _naive(row.ends_at)
+    return MatchRoom(id=row.id, name=row.name, starts_at=_naive(row.starts_at), ends_at=ends_at)
+
+
+def _match_event(row: RoomEventRow) -> RoomEvent:
+    # The hub records the match type as `room_type` (the rooms.type name); the builder
+    # reads it as `team_type`.
+    stored = msgspec.json.decode(row.event_detail) if row.event_detail else {}
+    detail: dict[str, Any] = {}
+    if isinstance(stored, dict):
+        if "room_type" in stored:
+            detail["team_type"] = stored["room_type"]
+        if isinstance(stored.get("teams"), dict):
+            detail["teams"] = stored["teams"]
+    return RoomEvent(
+        id=row.id,
+        event_type=row.event_type,
+        created_at=_naive(row.created_at),
+        playlist_item_id=row.playlist_item_id,
+        user_id=row.user_id,
+        detail=detail,
+    )
+
+
+def _match_item(row: PlaylistItemRow) -> MatchItem:
+    return MatchItem(
+        id=row.id,
+        beatmap_id=row.beatmap_id,
+        ruleset_id=row.ruleset_id,
+        required_mods=_acronyms(row.required_mods),
+        freestyle=row.freestyle,
+    )
+
+
+def _match_score(row: RoomMatchScore) -> MatchScore:
+    return MatchScore(
+        user_id=row.user_id,
+        total_score=row.total_score,
+        max_combo=row.max_combo,
+        statistics=_stats(row.statistics),
+        maximum_statistics=_stats(row.maximum_statistics),
+        mods=_acronyms(row.mods),
+        passed=row.passed,
+        # Room events keep whole seconds; a score ended within the second its game
+        # completed is part of that game.
+        ended_at=_naive(row.ended_at).replace(microsecond=0),
+    )
+
+
 class LegacyApi:
     """The seven v1 reads."""
 
     def __init__(
         self,
         repo: LegacyRepository,
+        rooms: RoomRepository,
         users: UserRepository,
         beatmaps: BeatmapService,
         attributes: BeatmapAttributes,
@@ -349,6 +424,7 @@ class LegacyApi:
         all_statuses: bool,
     ) -> None:
         self._repo = repo
+        self._rooms = rooms
         self._users = users
         self._beatmaps = beatmaps
         self._attributes = attributes
@@ -714,6 +790,14 @@ class LegacyApi:
     # -- get_match -----------------------------------------------------------------------
 
     async def match(self, match_id: int) -> V1Match:
-        """get_match. No realtime room is stored yet (the multiplayer issue adds them and
-        feeds `match_from_events`), so every match is unknown."""
-        return match_from_events(None, (), {}, {})
+        """get_match: a realtime room's games from its events, items and scores. A
+        playlists room, like a missing one, is an unknown match."""
+        row = await self._rooms.room(match_id)
+        if row is None or row.type not in _REALTIME_TYPES:
+            return match_from_events(None, (), {}, {})
+        events = [_match_event(e) for e in await self._rooms.game_events(row.id)]
+        items = {i.id: _match_item(i) for i in await self._rooms.playlist(row.id)}
+        scores: dict[int, list[MatchScore]] = {}
+        for score in await self._rooms.match_scores(row.id):
+            scores.setdefault(score.playlist_item_id, []).append(_match_score(score))
+        return match_from_events(_match_room(row), events, items, scores)

@@ -295,3 +295,18 @@ SELECT COUNT(*) FROM room_item_user_best WHERE playlist_item_id = :playlist_item
 -- A user left a realtime room, whose participant_count is who is inside (RemoveRoomParticipantAsync).
 UPDATE rooms SET participant_count = participant_count - 1
 WHERE id = :room_id AND participant_count > 0;
+
+-- name: fetch_room_game_events(room_id)
+-- The events that bound a realtime room's games (v1 get_match), oldest first.
+SELECT id, room_id, event_type, user_id, playlist_item_id, event_detail, created_at
+FROM room_events
+WHERE room_id = :room_id AND event_type IN ('game_started', 'game_completed', 'game_aborted')
+ORDER BY id ASC;
+
+-- name: fetch_room_match_scores(room_id)
+-- Every score played in a room with what v1 get_match shows of it, oldest first.
+SELECT l.playlist_item_id, s.user_id, s.total_score, s.max_combo, s.statistics,
+       s.maximum_statistics, s.mods, s.passed, s.ended_at
+FROM room_scores l JOIN scores s ON s.id = l.score_id
+WHERE l.room_id = :room_id
+ORDER BY l.score_id;

@@ -1,6 +1,7 @@
 """osu.py 4.3.1's notification socket client (clients.md §1: an independent client of the
 chat socket) against the live server: it starts chat, hears the server-side join and each
-message exactly once, with the sender in `users`.
+message exactly once, with the sender in `users`; when its account is restricted it receives
+`logout` and its connection ends.
 
 osu.py's `notifications` extra needs websockets<14, which the test venv cannot have
 (aiosignalr needs 16), so it runs in a venv of its own made on first use; without a
@@ -25,6 +26,7 @@ import requests
 from tests.conformance.conftest import HTTP_TIMEOUT, register
 from tests.conformance.live_server import LiveServer
 from tests.conformance.test_signalr_clients import token_for
+from tests.integration.test_moderation import _listening
 
 SCRIPT = Path(__file__).parent / "osupy" / "listen.py"
 OSUPY = "osu.py[notifications]==4.3.1"
@@ -80,6 +82,18 @@ class _Lines:
         raise AssertionError(f"no {kind} event; saw {self.seen}")
 
 
+def _start(live_server: LiveServer, python: Path, token: str) -> subprocess.Popen[str]:
+    ws_url = live_server.url.replace("http://", "ws://") + "/notifications"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [str(python), str(SCRIPT), ws_url, token, "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
 def _join(live_server: LiveServer, token: str, channel: int, user: int, method: str) -> None:
     response = requests.request(
         method,
@@ -101,15 +115,7 @@ def test_osupy_hears_a_message_once(live_server: LiveServer) -> None:
     ).json()
     osu = next(c["channel_id"] for c in channels if c["name"] == "#osu")
     _join(live_server, speak_token, osu, speaker.id, "PUT")
-    ws_url = live_server.url.replace("http://", "ws://") + "/notifications"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [str(python), str(SCRIPT), ws_url, listen_token, "60"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    process = _start(live_server, python, listen_token)
     try:
         lines = _Lines(process)
         lines.until("started")
@@ -149,3 +155,38 @@ def test_osupy_hears_a_message_once(live_server: LiveServer) -> None:
         process.kill()
         _, stderr = process.communicate(timeout=10)
     assert "Traceback" not in stderr, stderr
+
+
+def test_osupy_hears_logout_when_restricted(live_server: LiveServer) -> None:
+    """osu-web User::resetSessions on restriction: the connected client is sent `logout`
+    (osu.py's on_logout), then the socket ends and osu.py's loop returns."""
+    python = _osupy_python()
+    account = register(live_server)
+    token = token_for(live_server, account)
+    process = _start(live_server, python, token)
+    try:
+        lines = _Lines(process)
+        lines.until("started")
+        deadline = time.monotonic() + 10
+        while not live_server.call(lambda svc: _listening(svc, account.id)):
+            assert time.monotonic() < deadline, "the socket never subscribed"
+            time.sleep(0.05)
+
+        async def restrict(svc: Any) -> None:
+            user = await svc.users.by_id(account.id)
+            assert user is not None
+            await svc.moderation.restrict(user, None, "conformance")
+
+        live_server.call(restrict)
+        lines.until("logout")
+        assert process.wait(timeout=10) == 0  # osu.py's loop ended with the connection
+    finally:
+        process.kill()
+        _, stderr = process.communicate(timeout=10)
+    assert "Traceback" not in stderr, stderr
+    me = requests.get(
+        f"{live_server.url}/api/v2/me",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert me.status_code == 401

@@ -3,10 +3,11 @@ OssapiV1, aiosu's v1 client (mods sent as acronyms) and osuapi (strict per-field
 which warn on any field they do not know: warnings are errors here). Each parses data
 produced through the play loop on the live server.
 
-get_match: no match is stored yet, so the wire answer is v1's unknown match, which none of
-the three can parse into a model (on osu.ppy.sh either: `{"match": 0}`). Each client's
-transport fetches it, and each client's match model parses what `match_from_events` builds
-from room events."""
+get_match: a team versus game with HD required, played by two users through the multiplayer
+hub over real WebSockets, is fetched and parsed by each client. The unknown match
+(`{"match": 0}`, as on osu.ppy.sh) none of the three can parse into a model: each client's
+transport fetches it. Each client's match model also parses a two-game match built by
+`match_from_events` (free mods on the second game)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ from tests.conformance.conftest import HTTP_TIMEOUT
 from tests.conformance.live_server import LiveServer
 from tests.conformance.test_ossapi import bounded
 from tests.helpers import sign_in, signup
+from tests.hub_client import HubClient, RealSocket
+from tests.integration.hubs import lazer_headers
+from tests.realtime_play import play_realtime_game
 from tests.score_play import play, stored_map
 
 
@@ -67,7 +71,8 @@ from ossapi.ossapi import MatchInfo  # type: ignore[import-untyped]  # noqa: E40
 @pytest.fixture(scope="module")
 def played(live_server: LiveServer) -> dict[str, Any]:
     """A player with a v1 key, a ranked map, an HD pass with a stored replay, a no-mod pass
-    and a fail, all submitted over HTTP as lazer does."""
+    and a fail, all submitted over HTTP as lazer does; then a realtime team versus game (HD
+    required) two other players play over the multiplayer hub."""
 
     async def setup(svc: Any) -> dict[str, Any]:
         async with httpx.AsyncClient(base_url=live_server.url, timeout=HTTP_TIMEOUT) as client:
@@ -82,6 +87,22 @@ def played(live_server: LiveServer) -> dict[str, Any]:
                 headers=player.headers,
             )
             assert made.status_code == 200, made.text
+            # Two other players play it, so the key owner's own plays stay as above.
+            red, blue = [await sign_in(client, await signup(client)) for _ in range(2)]
+            ws_url = live_server.url.replace("http://", "ws://") + "/signalr/multiplayer"
+            hubs = []
+            for user in (red, blue):
+                hub = HubClient(await RealSocket.connect(ws_url, lazer_headers(user)))
+                await hub.handshake()
+                hubs.append((hub, user))
+            # Its own map: realtime scores are on the map's board too.
+            match_map = await stored_map(svc)
+            game = await play_realtime_game(
+                client, hubs, match_map, team_versus=True, required_mods=["HD"],
+                misses={blue.id: 1},
+            )  # fmt: skip
+            for hub, _ in hubs:
+                await hub.wire.close()
         frames = [ReplayFrame(float(t), 64.0 + t, 48.0, 1) for t in range(0, 100, 16)]
         header = ReplayScore(
             score_id=hd["id"], ruleset_id=0, beatmap_md5=beatmap.checksum,
@@ -99,6 +120,10 @@ def played(live_server: LiveServer) -> dict[str, Any]:
             "hd": hd,
             "nomod": nomod,
             "failed": failed,
+            "match": game,
+            "match_map_id": match_map.id,
+            "match_host_id": red.id,
+            "match_guest_id": blue.id,
         }
 
     return live_server.call(setup, timeout=60)
@@ -178,6 +203,20 @@ def test_ossapi_v1_parses_all_seven(ossapi_v1: Any, played: dict[str, Any]) -> N
     frames = lzma.decompress(base64.b64decode(content)).decode()
     assert frames.startswith("0|64|48|1,16|80|48|1,")
 
+    game = played["match"]
+    real = bounded(lambda: ossapi_v1.get_match(game.room_id))
+    assert real.match.match_id == game.room_id and real.match.name == "v1 match"
+    (shown,) = real.games
+    assert shown.beatmap_id == played["match_map_id"] and shown.mods.value == 8  # HD required
+    assert shown.team_type == 2 and shown.scoring_type == 3 and shown.end_time is not None
+    assert {(s.user_id, s.score, s.passed) for s in shown.scores} == {
+        (user_id, score["total_score"], True) for user_id, score in game.scores.items()
+    }
+    assert {s.team for s in shown.scores} == {1, 2}
+    by_user = {s.user_id: s for s in shown.scores}
+    assert by_user[played["match_guest_id"]].count_miss == 1
+    assert by_user[played["match_host_id"]].perfect is True
+
     raw = bounded(lambda: ossapi_v1._get("get_match", {"mp": 4242}, dict))
     assert raw == {"match": 0, "games": []}
     match = MatchInfo(built_match())
@@ -240,6 +279,15 @@ async def test_aiosu_v1_parses_all_seven(live_server: LiveServer, played: dict[s
             await client.get_replay(score_id=played["nomod"]["id"])
         assert refused.value.status == 404
 
+        game = played["match"]
+        real = await client.get_match(game.room_id)
+        assert real.id == game.room_id
+        assert [g.beatmap_id for g in real.games] == [played["match_map_id"]]
+        (shown,) = real.games
+        assert shown.mods == Mods("HD") and shown.team_type.name == "TEAMVS"
+        assert {s.user_id: s.score for s in shown.scores} == {
+            user_id: score["total_score"] for user_id, score in game.scores.items()
+        }
         with pytest.raises(ValueError, match="Invalid match type"):
             await client.get_match(4242)  # the unknown match: {"match": 0}
     match = AiosuMatch.model_validate(built_match())
@@ -296,6 +344,16 @@ def test_osuapi_parses_every_endpoint_it_has(
         warnings.filterwarnings("ignore", message=r"Unknown attribute score_id")
         recent = bounded(lambda: osuapi_client.get_user_recent(played["user_id"]))
     assert recent[0].rank == "F" and recent[0].beatmap_id == beatmap.id
+
+    game = played["match"]
+    real = bounded(lambda: osuapi_client.get_match(game.room_id))
+    assert real.match.match_id == game.room_id and real.match.name == "v1 match"
+    (shown,) = real.games
+    assert shown.beatmap_id == played["match_map_id"] and shown.mods.value == 8
+    assert sorted(s.team for s in shown.scores) == [1, 2]
+    assert {s.user_id: s.score for s in shown.scores} == {
+        user_id: score["total_score"] for user_id, score in game.scores.items()
+    }
 
     unknown = requests.get(
         f"{live_server.url}/api/get_match",

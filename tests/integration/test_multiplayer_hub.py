@@ -358,3 +358,36 @@ async def test_settings_queue_teams_countdown_invite(
     started = await services.rooms.repo.events(room_id, None, None, 100)
     detail = started[-1].event_detail
     assert detail is not None and '"room_type":"team_versus"' in detail
+
+
+async def test_restriction_takes_the_player_out_of_the_room(
+    app: Starlette, client: httpx.AsyncClient, services: Services
+) -> None:
+    """Restricting the host of a realtime room ends their hub connection
+    (DisconnectRequested): they leave the room, the guest hears UserLeft and becomes host,
+    the room's rows say so; signed in again, CreateRoom and JoinRoom are refused with the
+    official text."""
+    host, guest, host_user, guest_user, room, beatmap = await _room_of_two(app, client, services)
+    room_id = room["RoomID"]
+    account = await services.users.by_id(host_user.id)
+    assert account is not None
+    await services.moderation.restrict(account, None, "test")
+
+    await host.call_to("DisconnectRequested")
+    assert (await guest.args_of("UserLeft", "MultiplayerRoomUser"))["UserID"] == host_user.id
+    assert (await guest.args_of("HostChanged", "int")) == guest_user.id
+    live = services.realtime.multiplayer.rooms.live_room(room_id)
+    assert live is not None and [u.user_id for u in live.users] == [guest_user.id]
+    assert live.host is not None and live.host.user_id == guest_user.id
+    row = await services.rooms.repo.room(room_id)
+    assert row is not None and row.user_id == guest_user.id
+    assert (await _events(client, guest_user, room_id))[-2:] == ["player_left", "host_changed"]
+
+    again = await sign_in(client, host_user.account)
+    hub = await connect(app, "multiplayer", again)
+    refused = await hub.call("CreateRoom", ["MultiplayerRoom"], [_new_room(beatmap)])
+    assert _error(refused).endswith("InvalidStateException: Can't join a room when restricted.")
+    refused = await hub.call("JoinRoom", ["long"], [room_id])
+    assert _error(refused).endswith("InvalidStateException: Can't join a room when restricted.")
+    live = services.realtime.multiplayer.rooms.live_room(room_id)
+    assert live is not None and [u.user_id for u in live.users] == [guest_user.id]

@@ -1,6 +1,7 @@
 """Run inside a venv holding osu.py[notifications] 4.3.1 (it needs websockets<14, so it
 cannot share the test venv): connect osu.py's NotificationWebsocket to our notification
-socket, send chat.start, and print each chat event it parses as one JSON line.
+socket, send chat.start, and print each chat event it parses (and `logout`, and a dropped
+connection) as one JSON line.
 
 usage: python listen.py WS_URL ACCESS_TOKEN SECONDS
 """
@@ -38,6 +39,9 @@ class Listener(NotificationWebsocket):
             ],
             users=[u.id for u in users],
         )
+
+    async def on_logout(self):
+        say(event="logout")
 
     async def on_unplanned_disconnect(self):
         say(event="disconnected")
