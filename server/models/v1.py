@@ -136,28 +136,6 @@ class V1BeatmapScore(msgspec.Struct, frozen=True, kw_only=True):
     replay_available: str
 
 
-class V1BestScore(msgspec.Struct, frozen=True, kw_only=True):
-    """A get_user_best entry."""
-
-    beatmap_id: str
-    score_id: str
-    score: str
-    maxcombo: str
-    count50: str
-    count100: str
-    count300: str
-    countmiss: str
-    countkatu: str
-    countgeki: str
-    perfect: str
-    enabled_mods: str
-    user_id: str
-    date: str
-    rank: str
-    pp: str | None
-    replay_available: str
-
-
 class V1RecentScore(msgspec.Struct, frozen=True, kw_only=True):
     """A get_user_recent entry (no pp, no replay flag)."""
 
@@ -176,6 +154,13 @@ class V1RecentScore(msgspec.Struct, frozen=True, kw_only=True):
     user_id: str
     date: str
     rank: str
+
+
+class V1BestScore(V1RecentScore, frozen=True, kw_only=True):
+    """A get_user_best entry: a recent entry plus pp and the replay flag, in v1's order."""
+
+    pp: str | None
+    replay_available: str
 
 
 class V1Replay(msgspec.Struct, frozen=True):

@@ -690,31 +690,14 @@ class LegacyApi:
         if account is None:
             return []
         ids = await self._scores.repo.user_best_ids(account.id, RULESETS[mode], limit, 0)
-        shaped = []
-        for record in await self._scores.repo.scores_by_ids(ids):
-            counts = _counts(record.ruleset_id, _stats(record.statistics))
-            shaped.append(
-                V1BestScore(
-                    beatmap_id=str(record.beatmap_id),
-                    score_id=str(record.id),
-                    score=str(record.total_score),
-                    maxcombo=str(record.max_combo),
-                    count50=counts.c50,
-                    count100=counts.c100,
-                    count300=counts.c300,
-                    countmiss=counts.miss,
-                    countkatu=counts.katu,
-                    countgeki=counts.geki,
-                    perfect=_perfect(record),
-                    enabled_mods=_mods_of(record),
-                    user_id=str(record.user_id),
-                    date=v1_date(record.ended_at) or "",
-                    rank=_grade(record.passed, record.grade),
-                    pp=_pp(record),
-                    replay_available=v1_flag(record.has_replay),
-                )
+        return [
+            V1BestScore(
+                **msgspec.structs.asdict(_recent_entry(record)),
+                pp=_pp(record),
+                replay_available=v1_flag(record.has_replay),
             )
-        return shaped
+            for record in await self._scores.repo.scores_by_ids(ids)
+        ]
 
     async def user_recent(self, ref: UserRef, mode: int, limit: int) -> list[V1RecentScore]:
         """get_user_recent: plays of the last 24 hours, fails included, newest first."""
@@ -725,29 +708,7 @@ class LegacyApi:
         ids = await self._scores.repo.user_recent_ids(
             account.id, RULESETS[mode], since, True, limit, 0
         )
-        shaped = []
-        for record in await self._scores.repo.scores_by_ids(ids):
-            counts = _counts(record.ruleset_id, _stats(record.statistics))
-            shaped.append(
-                V1RecentScore(
-                    beatmap_id=str(record.beatmap_id),
-                    score_id=str(record.id),
-                    score=str(record.total_score),
-                    maxcombo=str(record.max_combo),
-                    count50=counts.c50,
-                    count100=counts.c100,
-                    count300=counts.c300,
-                    countmiss=counts.miss,
-                    countkatu=counts.katu,
-                    countgeki=counts.geki,
-                    perfect=_perfect(record),
-                    enabled_mods=_mods_of(record),
-                    user_id=str(record.user_id),
-                    date=v1_date(record.ended_at) or "",
-                    rank=_grade(record.passed, record.grade),
-                )
-            )
-        return shaped
+        return [_recent_entry(r) for r in await self._scores.repo.scores_by_ids(ids)]
 
     # -- get_replay ----------------------------------------------------------------------
 
@@ -801,3 +762,25 @@ class LegacyApi:
         for score in await self._rooms.match_scores(row.id):
             scores.setdefault(score.playlist_item_id, []).append(_match_score(score))
         return match_from_events(_match_room(row), events, items, scores)
+
+
+def _recent_entry(record: ScoreRecord) -> V1RecentScore:
+    """A score as get_user_recent lists it (get_user_best adds pp and the replay flag)."""
+    counts = _counts(record.ruleset_id, _stats(record.statistics))
+    return V1RecentScore(
+        beatmap_id=str(record.beatmap_id),
+        score_id=str(record.id),
+        score=str(record.total_score),
+        maxcombo=str(record.max_combo),
+        count50=counts.c50,
+        count100=counts.c100,
+        count300=counts.c300,
+        countmiss=counts.miss,
+        countkatu=counts.katu,
+        countgeki=counts.geki,
+        perfect=_perfect(record),
+        enabled_mods=_mods_of(record),
+        user_id=str(record.user_id),
+        date=v1_date(record.ended_at) or "",
+        rank=_grade(record.passed, record.grade),
+    )
