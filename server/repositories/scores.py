@@ -197,33 +197,12 @@ class ScoreRepository:
         ruleset_id: int,
         beatmap_hash: str,
         version_hash: str,
+        playlist_item_id: int | None,
         now: datetime,
     ) -> int:
-        """Issue a token; returns its id."""
+        """Issue a token (for a playlist item when one is given); returns its id."""
         return await self._db.execute(
             "insert_score_token",
-            user_id=user_id,
-            beatmap_id=beatmap_id,
-            ruleset_id=ruleset_id,
-            beatmap_hash=beatmap_hash,
-            version_hash=version_hash,
-            now=now,
-        )
-
-    async def insert_playlist_token(
-        self,
-        *,
-        user_id: int,
-        beatmap_id: int,
-        ruleset_id: int,
-        beatmap_hash: str,
-        version_hash: str,
-        playlist_item_id: int,
-        now: datetime,
-    ) -> int:
-        """Issue a token for a playlist item; returns its id."""
-        return await self._db.execute(
-            "insert_playlist_score_token",
             user_id=user_id,
             beatmap_id=beatmap_id,
             ruleset_id=ruleset_id,

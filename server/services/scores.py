@@ -200,22 +200,13 @@ class ScoreService:
             return TokenRejected.BAD_RULESET
         # The version hash is logged, not enforced: self-built clients have unpredictable
         # hashes (lazer-protocol.md §8.2 #21).
-        if playlist_item_id is not None:
-            return await self.repo.insert_playlist_token(
-                user_id=user_id,
-                beatmap_id=beatmap_id,
-                ruleset_id=ruleset_id,
-                beatmap_hash=beatmap.checksum,
-                version_hash=version_hash[:64],
-                playlist_item_id=playlist_item_id,
-                now=_naive(datetime.now(UTC)),
-            )
         return await self.repo.insert_token(
             user_id=user_id,
             beatmap_id=beatmap_id,
             ruleset_id=ruleset_id,
             beatmap_hash=beatmap.checksum,
             version_hash=version_hash[:64],
+            playlist_item_id=playlist_item_id,
             now=_naive(datetime.now(UTC)),
         )
 

@@ -1,10 +1,6 @@
--- name: insert_score_token(user_id, beatmap_id, ruleset_id, beatmap_hash, version_hash, now)!
--- Issue a submission token for one play.
-INSERT INTO score_tokens (user_id, beatmap_id, ruleset_id, beatmap_hash, version_hash, created_at)
-VALUES (:user_id, :beatmap_id, :ruleset_id, :beatmap_hash, :version_hash, :now);
-
--- name: insert_playlist_score_token(user_id, beatmap_id, ruleset_id, beatmap_hash, version_hash, playlist_item_id, now)!
--- Issue a submission token for one play of a room's playlist item.
+-- name: insert_score_token(user_id, beatmap_id, ruleset_id, beatmap_hash, version_hash, playlist_item_id, now)!
+-- Issue a submission token for one play: a solo play (no playlist item) or one play of a
+-- room's playlist item.
 INSERT INTO score_tokens (user_id, beatmap_id, ruleset_id, beatmap_hash, version_hash,
                           playlist_item_id, created_at)
 VALUES (:user_id, :beatmap_id, :ruleset_id, :beatmap_hash, :version_hash, :playlist_item_id,
