@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +27,20 @@ LAZER_SECRET = "FGc9GAtyHzeQDshWP5Ah7dega8hJACAJpQtw6OXk"
 
 # Variables the server reads; cleared so a developer's shell or .env cannot leak into a run.
 _SERVER_VARIABLES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DATA_DIR", "PORT", "HOST")
+
+
+def wrk_refusal(
+    duration: int, rounds: int, max_duration: int = 60, max_rounds: int = 5
+) -> str | None:
+    """Why a wrk bench cannot run as asked (wrk missing, or a run past its bounds), else None."""
+    if shutil.which("wrk") is None:
+        return "wrk not found: apt-get install -y wrk"
+    if not 1 <= duration <= max_duration or not 1 <= rounds <= max_rounds:
+        return (
+            f"duration must be 1-{max_duration} s and rounds 1-{max_rounds} "
+            "(the bench stays bounded)"
+        )
+    return None
 
 
 def free_port() -> int:
@@ -66,9 +81,12 @@ class ServerProcess:
         env.update(DATA_DIR=str(self.data_dir), LOG_LEVEL=self.log_level, PYTHONUNBUFFERED="1")
         # One bench token goes far past the per-token API limit; the limiter still runs.
         env.setdefault("API_RATE_LIMIT_PER_MINUTE", "1000000000")
-        # Every bench account signs in from one address; the per-address account limit
-        # counts successful sign-ins too (osu-web's LoginAttempt).
+        # Every bench account registers and signs in from one address; the per-address
+        # account limit counts successful sign-ins too (osu-web's LoginAttempt). Set-up
+        # only: no bench measures these limits.
         env.setdefault("LOGIN_MAX_ACCOUNTS", "1000000")
+        env.setdefault("REGISTRATION_RATE_LIMIT", "1000000")
+        env.setdefault("TOKEN_RATE_LIMIT_PER_MINUTE", "1000000")
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
             env["SECRET_KEY"] = "bench-" + os.urandom(24).hex()

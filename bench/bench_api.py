@@ -16,14 +16,13 @@ import argparse
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from _server import ServerProcess
+from _server import ServerProcess, wrk_refusal
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
@@ -134,11 +133,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the bench and print the table (or JSON)."""
     args = _parser().parse_args(argv)
-    if shutil.which("wrk") is None:
-        print("wrk not found: apt-get install -y wrk", file=sys.stderr)
-        return 2
-    if not 1 <= args.duration <= 120 or not 1 <= args.rounds <= 10:
-        print("duration must be 1-120 s and rounds 1-10 (the bench stays bounded)", file=sys.stderr)
+    refusal = wrk_refusal(args.duration, args.rounds, 120, 10)
+    if refusal is not None:
+        print(refusal, file=sys.stderr)
         return 2
 
     # Other work on the machine skews every figure: note the load from before the run.

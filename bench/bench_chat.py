@@ -35,8 +35,6 @@ from bench_hubs import rss_kib
 
 SERVER_ENV = {
     "BCRYPT_ROUNDS": "4",
-    "REGISTRATION_RATE_LIMIT": "1000000",
-    "TOKEN_RATE_LIMIT_PER_MINUTE": "1000000",
     "CHAT_PUBLIC_LIMIT": "1000000",
     "CHAT_BOT_ENABLED": "false",
 }
