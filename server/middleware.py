@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server import metrics
 from server.api.params import BEARER_DIGEST, USER_ID, bearer_token
 from server.db import DB_UNAVAILABLE_ERRORS
-from server.http import client_ip, scope_client_ip
+from server.http import scope_client_ip
 from server.logs import ACCESS_FORMAT, ACCESS_LOGGER, redact_query
 from server.redis_store import REDIS_UNAVAILABLE_ERRORS
 from server.routes import ROUTE_TEMPLATE
@@ -73,16 +73,21 @@ class EdgeMiddleware:
         start = time.perf_counter()
         request_id: bytes | None = None
         declared: bytes | None = None
+        authorization = ""
+        # One pass over the headers for everything the edge reads (Starlette's Headers
+        # would build a list per lookup).
         for name, value in scope["headers"]:
             if name == b"content-length":
                 declared = value
             elif name == b"x-request-id":
                 request_id = value
+            elif name == b"authorization" and not authorization:  # the first, as Headers.get
+                authorization = value.decode("latin-1")
         if request_id is None or not _REQUEST_ID.fullmatch(request_id):
             request_id = b"%s%08x" % (_ID_PREFIX, next(_ids))
         state: list[Any] = [500, False]  # status, response started
         try:
-            await self._handle(scope, receive, send, request_id, declared, state)
+            await self._handle(scope, receive, send, request_id, declared, authorization, state)
         finally:
             if log.isEnabledFor(logging.INFO):
                 self._log(scope, state[0], start, request_id)
@@ -100,6 +105,7 @@ class EdgeMiddleware:
         send: Send,
         request_id: bytes,
         declared: bytes | None,
+        authorization: str,
         state: list[Any],
     ) -> None:
         extra_headers = [(b"x-request-id", request_id)]
@@ -123,7 +129,7 @@ class EdgeMiddleware:
         if services is not None and scope["path"].startswith("/api/"):
             limiter = services.api_limiter
             if limiter.enabled:
-                allowance = await limiter.hit(_rate_key(scope, services))
+                allowance = await limiter.hit(_rate_key(scope, services, authorization))
                 limit_headers = [
                     (b"x-ratelimit-limit", str(allowance.limit).encode()),
                     (b"x-ratelimit-remaining", str(allowance.remaining).encode()),
@@ -224,20 +230,19 @@ class EdgeMiddleware:
         )
 
 
-def _rate_key(scope: Scope, services: Any) -> str:
-    request = Request(scope)
+def _rate_key(scope: Scope, services: Any, authorization: str) -> str:
     if scope["path"].startswith(V1_PREFIX):
         # v1 sends its key in `k`; counted per key like a bearer token (S-RL-1).
-        key = services.api_keys.rate_key(request.query_params.get("k", ""))
+        key = services.api_keys.rate_key(Request(scope).query_params.get("k", ""))
         if key is not None:
             return f"v1key:{key}"
-    token = bearer_token(request.headers)
+    token = bearer_token({"authorization": authorization})
     if token:
         digest = services.tokens.rate_key(token)
         if digest is not None:
             scope[BEARER_DIGEST] = (token, digest)  # authentication reuses it
             return f"token:{digest}"
-    return f"ip:{client_ip(request, services.settings.trusted_proxy_hops)}"
+    return f"ip:{scope_client_ip(scope, services.settings.trusted_proxy_hops)}"
 
 
 async def _send_error(
