@@ -398,12 +398,10 @@ class MultiplayerHub:
 
     async def change_user_style(self, connection: HubConnection, args: list[Any]) -> HubResult:
         beatmap_id, ruleset_id = args
-        in_set = await self.rooms.in_current_item_set(connection.user_id, beatmap_id)
+        facts = await self.rooms.style_facts(connection.user_id, beatmap_id)
         return await self._act(
             connection,
-            lambda r: r.change_user_style(
-                connection.user_id, beatmap_id, ruleset_id, in_item_set=in_set
-            ),
+            lambda r: r.change_user_style(connection.user_id, beatmap_id, ruleset_id, facts),
         )
 
     async def change_user_mods(self, connection: HubConnection, args: list[Any]) -> HubResult:

@@ -85,7 +85,9 @@ async def test_members_on_two_instances(
         assert kicked["UserID"] == guest_user.id
         await _subscribed(b)
         outside = await guest.call("StartMatch", [], [])
-        assert "Attempted to operate on a null room" in _error(outside)
+        assert _error(outside).endswith(
+            "NotJoinedRoomException: This user has not yet joined a multiplayer room."
+        )
 
         await _result(guest, "JoinRoomWithPassword", ["long", "string"], [room_id, "pw"])
         await _subscribed(b)

@@ -56,20 +56,23 @@ from server.services.beatmaps import BeatmapService
 from server.services.multiplayer.leases import RoomLeases
 from server.services.multiplayer.room import RoomMachine
 from server.services.multiplayer.rules import (
+    NOT_JOINED,
     BeatmapFacts,
     Callback,
     Refusal,
+    StyleFacts,
     check_join,
     check_joiner,
     current_item,
     find_user,
+    user_can_join,
 )
 from server.services.rooms import Refused, RoomService, aware, mods_of, naive
 
-NOT_JOINED: Final = Refusal("Attempted to operate on a null room", "InvalidOperationException")
-NOT_IN_ROOM_LOCAL: Final = Refusal(
-    "Local user was not found in the expected room", "InvalidOperationException"
-)
+# The room ended while the call waited for it (its usage found no room).
+NULL_ROOM: Final = Refusal("Attempted to operate on a null room", "InvalidOperationException")
+# JoinRoom of a room no instance holds (MultiplayerRoomController: the room is not tracked).
+JOIN_FAILED: Final = Refusal("Failed to join the room, please try again.")
 _MATCH_TYPES: Final = {"head_to_head": MatchType.HEAD_TO_HEAD, "team_versus": MatchType.TEAM_VERSUS}
 _QUEUE_MODES: Final = {
     "host_only": QueueMode.HOST_ONLY,
@@ -103,6 +106,8 @@ class LiveRoom:
         self.lock = asyncio.Lock()
         self.channel_id = channel_id
         self.timers: dict[int, asyncio.Task[None]] = {}
+        # When each running countdown ends, on the event loop's clock.
+        self.deadlines: dict[int, float] = {}
 
     @property
     def room(self) -> MultiplayerRoom:
@@ -205,13 +210,14 @@ class RealtimeRooms:
         if isinstance(created, Refused):
             return Refusal(created.error or "Failed to create the room.")
         await self._event(created.id, "room_created", user.id)
-        return await self.join(user, created.id, settings.password)
+        return await self.join(user, created.id, settings.password, creating=True)
 
     async def join(
-        self, user: UserAccount, room_id: int, password: str
+        self, user: UserAccount, room_id: int, password: str, *, creating: bool = False
     ) -> MultiplayerRoom | Refusal:
-        """JoinRoom / JoinRoomWithPassword. The first to join (the host) brings the room
-        from the database and marks it active."""
+        """JoinRoom / JoinRoomWithPassword, and CreateRoom's join (`creating`). The first to
+        join (the host) brings the room from the database and marks it active; anyone else
+        joining a room nobody holds gets the official "Failed to join the room"."""
         refusal = check_joiner(
             restricted=user.is_restricted, in_another_room=user.id in self._user_rooms
         )
@@ -221,12 +227,10 @@ class RealtimeRooms:
         if live is None:
             found = await self._retrieve(room_id, user.id)
             if isinstance(found, Refusal):
-                return found
+                return found if creating else JOIN_FAILED
             live = found
             if not await self.leases.claim(room_id):
-                return Refusal(
-                    "Non-host is attempting to join match before host", "InvalidOperationException"
-                )
+                return JOIN_FAILED
             self._live[room_id] = live
             await self._repo.mark_active(room_id, self._now())
         async with live.lock:
@@ -243,7 +247,7 @@ class RealtimeRooms:
         chat channel, and the connection joins the group; a copy of the room to return."""
         room_id = live.room.room_id
         if self._live.get(room_id) is not live:
-            return Refusal("Match has already ended.")
+            return JOIN_FAILED
         if find_user(live.room, user.id) is not None:
             return Refusal(
                 f"User {user.id} attempted to join room {room_id} they are already present in.",
@@ -267,9 +271,14 @@ class RealtimeRooms:
         listener = self._listener()
         listener.deliver(room_id, callbacks)
         listener.joined(room_id, user.id)
-        return msgspec.msgpack.decode(
-            msgspec.msgpack.encode(live.room), type=MultiplayerRoom
-        )  # a copy: the caller encodes it after the lock is released
+        # A copy (the caller encodes it after the lock is released) whose countdowns say how
+        # long they have left (the official server updates TimeRemaining for the snapshot).
+        snapshot = msgspec.msgpack.decode(msgspec.msgpack.encode(live.room), type=MultiplayerRoom)
+        for countdown in snapshot.active_countdowns:
+            if isinstance(countdown, MultiplayerCountdown) and countdown.id in live.deadlines:
+                left = live.deadlines[countdown.id] - asyncio.get_running_loop().time()
+                countdown.time_remaining = max(0, round(left * TICKS_PER_SECOND))
+        return snapshot
 
     async def _retrieve(self, room_id: int, user_id: int) -> LiveRoom | Refusal:
         """retrieveRoom: a realtime room not yet held, which only its host may open."""
@@ -279,9 +288,7 @@ class RealtimeRooms:
         if row.ends_at is not None and aware(row.ends_at) < datetime.now(UTC):
             return Refusal("Match has already ended.")
         if row.user_id != user_id:
-            return Refusal(
-                "Non-host is attempting to join match before host", "InvalidOperationException"
-            )
+            return JOIN_FAILED
         playlist = [await self._wire_item(r) for r in await self._repo.playlist(room_id)]
         room = MultiplayerRoom(
             room_id=room_id,
@@ -331,31 +338,42 @@ class RealtimeRooms:
         )
 
     async def beatmap_facts(self, beatmap_id: int) -> BeatmapFacts | None:
-        """What AddPlaylistItem and EditPlaylistItem check about an item's beatmap."""
-        beatmap = await self._beatmaps.repo.beatmap(beatmap_id)
+        """What AddPlaylistItem and EditPlaylistItem check about an item's beatmap (official:
+        its beatmap table); a beatmap not stored here is fetched from upstream when the
+        fetcher is on."""
+        beatmap = await self._beatmaps.beatmap_by_id(beatmap_id)
         if beatmap is None:
             return None
         return BeatmapFacts(beatmap.checksum, beatmap.mode, beatmap.difficulty_rating)
 
-    async def in_current_item_set(self, user_id: int, beatmap_id: int | None) -> bool:
-        """Whether a beatmap is in the set of the current item of the user's room."""
+    async def style_facts(self, user_id: int, beatmap_id: int | None) -> StyleFacts:
+        """ChangeUserStyle's look-ups: the set of the current item's beatmap and the set and
+        ruleset of the chosen beatmap (the item's own when none is chosen)."""
         live = self._live_of(user_id)
-        if live is None or beatmap_id is None:
-            return False
+        if live is None:
+            return StyleFacts(item_set_id=0)
         item_beatmap = current_item(live.room).beatmap_id
-        found = await self._beatmaps.repo.beatmaps_by_ids(sorted({item_beatmap, beatmap_id}))
-        sets = {b.id: b.beatmapset_id for b in found}
-        return beatmap_id in sets and sets[beatmap_id] == sets.get(item_beatmap)
+        wanted = sorted({item_beatmap} | ({beatmap_id} if beatmap_id is not None else set()))
+        found = {b.id: b for b in await self._beatmaps.repo.beatmaps_by_ids(wanted)}
+        item = found.get(item_beatmap)
+        chosen = found.get(beatmap_id if beatmap_id is not None else item_beatmap)
+        return StyleFacts(
+            item_set_id=item.beatmapset_id if item is not None else 0,
+            beatmap_set_id=chosen.beatmapset_id if chosen is not None else None,
+            beatmap_ruleset_id=chosen.mode if chosen is not None else 0,
+        )
 
     async def item_has_scores(self, item_id: int) -> bool:
         """Whether a score token was issued for the item (it cannot be removed then)."""
         return await self._repo.item_has_attempts(item_id)
 
     async def invitation(self, caller_id: int, target_id: int) -> Callback | Refusal:
-        """InvitePlayer's checks; the `Invited` callback for the target."""
+        """InvitePlayer: checkUserToUserPermissionsAsync (restriction, blocks both ways, a
+        target who takes PMs from friends only), then the caller's room, which the target
+        must be eligible to join; the `Invited` callback for the target."""
         target = await self._users.by_id(target_id)
         if target is None or target.is_restricted:
-            return Refusal("Can't invite a restricted user to a room.")
+            return Refusal("Can't perform that action on a restricted user.")
         if (
             await self._relations.kind_of(caller_id, target_id) == "block"
             or await self._relations.kind_of(target_id, caller_id) == "block"
@@ -366,13 +384,15 @@ class RealtimeRooms:
         befriended = await self._relations.kind_of(target_id, caller_id) == "friend"
         if target.pm_friends_only and not befriended:
             return Refusal(
-                "Cannot perform action because user has disabled non-friend communications.",
+                "User cannot be invited because they have disabled private messages.",
                 "UserBlocksPMsException",
             )
         live = self._live_of(caller_id)
         if live is None:
             return NOT_JOINED
         room = live.room
+        if not user_can_join(room, banned=False):
+            return Refusal("Player is not eligible to join this room.")
         return Callback(
             "Invited", (caller_id, room.room_id, room.settings.password), user_id=target_id
         )
@@ -450,7 +470,7 @@ class RealtimeRooms:
             return NOT_JOINED
         async with live.lock:
             if self._live.get(live.room.room_id) is not live:
-                return NOT_JOINED
+                return NULL_ROOM
             before = live.room.state
             item_id = live.room.settings.playlist_item_id
             outcome = operation(live.machine)
@@ -554,9 +574,12 @@ class RealtimeRooms:
         for countdown_id in list(live.timers):
             if countdown_id not in running:
                 live.timers.pop(countdown_id).cancel()
+                live.deadlines.pop(countdown_id, None)
+        now = asyncio.get_running_loop().time()
         for countdown in countdowns:
             if countdown.id in live.timers:
                 continue
+            live.deadlines[countdown.id] = now + countdown.time_remaining / TICKS_PER_SECOND
             live.timers[countdown.id] = asyncio.create_task(
                 self._countdown(live, countdown.id, countdown.time_remaining / TICKS_PER_SECOND),
                 name=f"multiplayer-countdown-{live.room.room_id}-{countdown.id}",
@@ -566,6 +589,7 @@ class RealtimeRooms:
         await asyncio.sleep(seconds)
         async with live.lock:
             live.timers.pop(countdown_id, None)
+            live.deadlines.pop(countdown_id, None)
             if self._live.get(live.room.room_id) is not live:
                 return
             before = live.room.state

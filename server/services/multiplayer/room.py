@@ -7,9 +7,8 @@ outside world comes in as arguments (the clock, new playlist item ids, the dice,
 a beatmap) or goes out as a value: a started countdown is in `room.active_countdowns` and
 announced by a `MatchEvent`; the caller runs the timer and calls `countdown_elapsed(id)`.
 
-Not here yet: full mod validation (`EnsureModsValid`, `ValidateUserMods`: ruleset validity
-and compatibility; ChangeUserMods checks the allowed list only) and `ensureAllUsersValid
-Style`/mods when the current item changes; room end dates; chat-filtering the room name.
+Not here yet: `ensureAllUsersValidStyle` (styles and mods re-checked when the current item
+changes); room end dates; chat-filtering the room name.
 The hub (`server/hubs/multiplayer.py`) and its database side
 (`server/services/multiplayer/hosting.py`) drive this; InvitePlayer and the room events
 log live there.
@@ -65,9 +64,11 @@ from server.services.multiplayer.rules import (
     BeatmapFacts,
     Callback,
     Refusal,
+    StyleFacts,
     best_available_team,
     can_start_gameplay,
     check_item_beatmap,
+    check_item_mods,
     check_queue_limits,
     check_settings,
     check_state_switch,
@@ -81,6 +82,7 @@ from server.services.multiplayer.rules import (
     ordered_active_items,
     select_current_item,
     upcoming_items,
+    validate_user_mods,
 )
 
 Outcome = list[Callback] | Refusal
@@ -213,41 +215,60 @@ class RoomMachine:
         return self._set_availability(user, availability)
 
     def change_user_style(
-        self, user_id: int, beatmap_id: int | None, ruleset_id: int | None, *, in_item_set: bool
+        self, user_id: int, beatmap_id: int | None, ruleset_id: int | None, facts: StyleFacts
     ) -> Outcome:
-        """ChangeUserStyle: only on a freestyle item; the beatmap from the item's set
-        (`in_item_set`, looked up by the caller) and a legacy ruleset."""
+        """ChangeUserStyle: a legacy ruleset; a beatmap or ruleset only on a freestyle item,
+        the beatmap from the item's set and the ruleset one it can be played in (`facts`,
+        looked up by the caller). Mods the new style does not allow are dropped."""
         user = find_user(self.room, user_id)
         if user is None:
             return NOT_IN_ROOM
         if user.role == MultiplayerRoomUserRole.REFEREE:
-            return Refusal("Referees cannot participate in the match.")
-        if not current_item(self.room).freestyle:
-            return Refusal("Current item does not allow free user styles.")
-        if beatmap_id is not None and not in_item_set:
-            return Refusal("Invalid beatmap selected.")
-        if ruleset_id is not None and not 0 <= ruleset_id <= MAX_LEGACY_RULESET_ID:
-            return Refusal("Attempted to select an unsupported ruleset.")
+            return Refusal(
+                "Referees do not participate in the match and cannot set their own style."
+            )
         if user.beatmap_id == beatmap_id and user.ruleset_id == ruleset_id:
             return []
+        if ruleset_id is not None and not 0 <= ruleset_id <= MAX_LEGACY_RULESET_ID:
+            return Refusal("Attempted to select an unsupported ruleset.")
+        if beatmap_id is not None or ruleset_id is not None:
+            if not current_item(self.room).freestyle:
+                return Refusal("Current item does not allow free user styles.")
+            if facts.beatmap_set_id is None:
+                return Refusal("Invalid beatmap selected.")
+            if facts.beatmap_set_id != facts.item_set_id:
+                return Refusal("Selected beatmap is not from the same beatmap set.")
+            if (
+                ruleset_id is not None
+                and facts.beatmap_ruleset_id != 0
+                and ruleset_id != facts.beatmap_ruleset_id
+            ):
+                return Refusal("Selected ruleset is not supported for the given beatmap.")
         user.beatmap_id = beatmap_id
         user.ruleset_id = ruleset_id
-        return [Callback("UserStyleChanged", (user_id, beatmap_id, ruleset_id))]
+        out: list[Callback] = []
+        valid, kept = validate_user_mods(current_item(self.room), user, user.mods)
+        if not valid:
+            user.mods = kept
+            out.append(Callback("UserModsChanged", (user_id, user.mods)))
+        return [*out, Callback("UserStyleChanged", (user_id, beatmap_id, ruleset_id))]
 
     def change_user_mods(self, user_id: int, mods: list[APIMod]) -> Outcome:
-        """ChangeUserMods: outside freestyle, only the current item's allowed mods (the
-        ruleset validity and compatibility checks of ValidateUserMods are not here)."""
+        """ChangeUserMods: every mod valid for the user's ruleset, allowed by the current item
+        (any on a freestyle item) and compatible with its required mods."""
         user = find_user(self.room, user_id)
         if user is None:
             return NOT_IN_ROOM
         if user.role == MultiplayerRoomUserRole.REFEREE:
-            return Refusal("Referees cannot participate in the match.")
-        item = current_item(self.room)
-        if not item.freestyle:
-            allowed = {m.acronym for m in item.allowed_mods}
-            invalid = [m.acronym for m in mods if m.acronym not in allowed]
-            if invalid:
-                return Refusal(f"Incompatible mods were selected: {','.join(invalid)}")
+            return Refusal(
+                "Referees do not participate in the match and cannot set their own mods."
+            )
+        valid, kept = validate_user_mods(current_item(self.room), user, mods)
+        if not valid:
+            refused = [m for m in mods if m not in kept]
+            return Refusal(
+                f"Incompatible mods were selected: {','.join(m.acronym for m in refused)}"
+            )
         if user.mods == mods:
             return []
         user.mods = list(mods)
@@ -527,11 +548,15 @@ class RoomMachine:
     def add_item(
         self, user_id: int, item: MultiplayerPlaylistItem, beatmap: BeatmapFacts | None
     ) -> Outcome:
-        """AddPlaylistItem (mod validation aside): limits, beatmap checks, then queued."""
+        """AddPlaylistItem: limits, beatmap checks, mods (EnsureModsValid), then queued."""
         user = find_user(self.room, user_id)
         if user is None:
             return NOT_IN_ROOM
-        refusal = check_queue_limits(self.room, user, item) or check_item_beatmap(item, beatmap)
+        refusal = (
+            check_queue_limits(self.room, user, item)
+            or check_item_beatmap(item, beatmap)
+            or check_item_mods(item)
+        )
         if refusal is not None:
             return refusal
         assert beatmap is not None
@@ -545,11 +570,12 @@ class RoomMachine:
     def edit_item(
         self, user_id: int, item: MultiplayerPlaylistItem, beatmap: BeatmapFacts | None
     ) -> Outcome:
-        """EditPlaylistItem (mod validation aside): the item keeps its place in the queue."""
+        """EditPlaylistItem: the checks of AddPlaylistItem but the limits; the item keeps its
+        place in the queue."""
         user = find_user(self.room, user_id)
         if user is None:
             return NOT_IN_ROOM
-        refusal = check_item_beatmap(item, beatmap)
+        refusal = check_item_beatmap(item, beatmap) or check_item_mods(item)
         if refusal is not None:
             return refusal
         assert beatmap is not None

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from server.models.multiplayer import (
+    APIMod,
     DownloadState,
     MatchType,
     MultiplayerPlaylistItem,
@@ -31,6 +32,7 @@ from server.models.multiplayer import (
     TeamVersusRoomState,
     TeamVersusUserState,
 )
+from server.services import mods as lazer_mods
 
 HOST_PLAYLIST_LIMIT = 50
 GUEST_PLAYLIST_LIMIT = 3
@@ -74,10 +76,21 @@ class BeatmapFacts(msgspec.Struct, frozen=True):
     star_rating: float
 
 
+class StyleFacts(msgspec.Struct, frozen=True):
+    """What ChangeUserStyle looks up: the set of the current item's beatmap, and the set and
+    ruleset of the beatmap the user picked (`None` when there is no such beatmap)."""
+
+    item_set_id: int
+    beatmap_set_id: int | None = None
+    beatmap_ruleset_id: int = 0
+
+
 NOT_HOST = Refusal(
     "User is attempting to perform a host level operation while not the host", "NotHostException"
 )
 NOT_IN_ROOM = Refusal("User is not in the room.")
+# MultiplayerHub.getLocalUserRoom: the caller has no room (osu.Game NotJoinedRoomException).
+NOT_JOINED = Refusal("This user has not yet joined a multiplayer room.", "NotJoinedRoomException")
 INVALID_PASSWORD = Refusal("Invalid password", "InvalidPasswordException")
 
 
@@ -166,14 +179,19 @@ def check_joiner(*, restricted: bool, in_another_room: bool) -> Refusal | None:
     return None
 
 
-def check_join(room: MultiplayerRoom, password: str, *, banned: bool) -> Refusal | None:
-    """MultiplayerRoomController.joinOrCreateRoom's room checks (restriction and "already in
-    another room" are the hub's, before it reaches the room)."""
+def user_can_join(room: MultiplayerRoom, *, banned: bool) -> bool:
+    """ServerMultiplayerRoom.UserCanJoin: not banned, and a free place if places are limited."""
     full = (
         room.settings.max_participants is not None
         and len(room.users) >= room.settings.max_participants
     )
-    if banned or full:
+    return not (banned or full)
+
+
+def check_join(room: MultiplayerRoom, password: str, *, banned: bool) -> Refusal | None:
+    """MultiplayerRoomController.joinOrCreateRoom's room checks (restriction and "already in
+    another room" are the hub's, before it reaches the room)."""
+    if not user_can_join(room, banned=banned):
         return Refusal("Not eligible to join this room.")
     if room.settings.password and room.settings.password != password:
         return INVALID_PASSWORD
@@ -218,6 +236,109 @@ def check_item_beatmap(
     if beatmap.ruleset_id != 0 and item.ruleset_id != beatmap.ruleset_id:
         return Refusal("Attempted to select an invalid beatmap and ruleset combination.")
     return None
+
+
+# ---- Mods (Extensions/MultiplayerPlaylistItemExtensions.cs, osu.Game ModUtils) ----
+
+
+def _known(ruleset_id: int, mods: list[APIMod]) -> list[APIMod]:
+    """ModUtils.InstantiateValidModsForRuleset: the mods the ruleset has."""
+    return [m for m in mods if lazer_mods.definition(ruleset_id, m.acronym) is not None]
+
+
+def incompatible_mods(ruleset_id: int, mods: list[APIMod]) -> list[APIMod]:
+    """ModUtils.CheckCompatibleSet's invalid list: for each mod, every other mod of the set it
+    excludes (a mod excluded by several appears once per exclusion)."""
+    invalid: list[APIMod] = []
+    for mod in mods:
+        found = lazer_mods.definition(ruleset_id, mod.acronym)
+        if found is None:
+            continue
+        for excluded in found.incompatible:
+            invalid += [m for m in mods if m is not mod and m.acronym == excluded]
+    return invalid
+
+
+def _valid_for_match(ruleset_id: int, acronym: str, *, required: bool, freestyle: bool) -> bool:
+    """ModUtils.IsValidModForMatch for a realtime (non-playlists) room."""
+    if not lazer_mods.user_playable(ruleset_id, acronym):
+        return False
+    if (
+        freestyle
+        and required
+        and not lazer_mods.valid_for_freestyle_as_required(ruleset_id, acronym)
+    ):
+        return False
+    if required:
+        return lazer_mods.valid_for_multiplayer(ruleset_id, acronym)
+    return lazer_mods.valid_for_multiplayer_as_free_mod(ruleset_id, acronym)
+
+
+def _acronyms(mods: list[APIMod]) -> str:
+    return ",".join(m.acronym for m in mods)
+
+
+def check_item_mods(item: MultiplayerPlaylistItem) -> Refusal | None:
+    """EnsureModsValid: required and allowed mods exist in the item's ruleset, required mods
+    are compatible with each other and valid as required mods in multiplayer, allowed mods
+    valid as free mods, and each allowed mod compatible with the required ones. Acronyms are
+    upper-cased first, as the official server does for uncontrolled clients."""
+    for mod in (*item.required_mods, *item.allowed_mods):
+        mod.acronym = mod.acronym.upper()
+    ruleset = item.ruleset_id
+    for mods in (item.required_mods, item.allowed_mods):
+        unknown = [m for m in mods if lazer_mods.definition(ruleset, m.acronym) is None]
+        if unknown:
+            return Refusal(
+                f"Invalid mods were selected for specified ruleset: {_acronyms(unknown)}"
+            )
+    required, allowed = item.required_mods, item.allowed_mods
+    invalid = incompatible_mods(ruleset, required)
+    if invalid:
+        return Refusal(f"Invalid combination of required mods: {_acronyms(invalid)}")
+    invalid = [
+        m
+        for m in required
+        if not _valid_for_match(ruleset, m.acronym, required=True, freestyle=item.freestyle)
+    ]
+    if invalid:
+        return Refusal(f"Invalid required mods were selected: {_acronyms(invalid)}")
+    invalid = [
+        m
+        for m in allowed
+        if not _valid_for_match(ruleset, m.acronym, required=False, freestyle=item.freestyle)
+    ]
+    if invalid:
+        return Refusal(f"Invalid free mods were selected: {_acronyms(invalid)}")
+    for mod in allowed:
+        invalid = incompatible_mods(ruleset, [*required, mod])
+        if invalid:
+            return Refusal(
+                f"Invalid combination of required and allowed mods: {_acronyms(invalid)}"
+            )
+    return None
+
+
+def validate_user_mods(
+    item: MultiplayerPlaylistItem, user: MultiplayerRoomUser, proposed: list[APIMod]
+) -> tuple[bool, list[APIMod]]:
+    """ValidateUserMods: whether every proposed mod is valid for the user's ruleset (their
+    style's, else the item's), among the item's allowed mods (any mod on a freestyle item)
+    and compatible with the required mods; and the proposed mods that are."""
+    ruleset = user.ruleset_id if user.ruleset_id is not None else item.ruleset_id
+    valid = _known(ruleset, proposed)
+    all_valid = len(valid) == len(proposed)
+    if not item.freestyle:
+        allowed = {m.acronym.upper() for m in item.allowed_mods}
+        kept = [m for m in valid if m.acronym.upper() in allowed]
+        all_valid = all_valid and len(kept) == len(valid)
+        valid = kept
+    required = _known(ruleset, item.required_mods)
+    invalid = incompatible_mods(ruleset, [*required, *valid])
+    if invalid:
+        all_valid = False
+        valid = [m for m in valid if not any(m is i for i in invalid)]
+    return all_valid, valid
 
 
 # ---- Queue (StandardMatchController) ----
