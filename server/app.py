@@ -537,6 +537,7 @@ def _hubs_first_on_sigterm(services: Services) -> Callable[[], None]:
             "SIGTERM: closing %d hub connection(s)", len(services.realtime.transport.connections)
         )
         try:
+            await services.realtime.drain_rooms()
             await services.realtime.transport.stop()
         finally:
             previous(signum, frame)

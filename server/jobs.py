@@ -23,7 +23,9 @@ from server import metrics
 from server.db import DB_UNAVAILABLE_ERRORS
 from server.hubs.metadata import MetadataHub
 from server.models.rulesets import known_rulesets
+from server.redis_store import REDIS_DOWN
 from server.services.daily_challenge import DailyChallengeService, DailyRun
+from server.services.multiplayer.hosting import RealtimeRooms
 from server.services.outbox import Outbox
 from server.services.rankings import RankingService
 from server.settings import Settings
@@ -59,6 +61,7 @@ async def sync_metrics(services: Services, counts: _CacheCounts) -> None:
 
 
 DAILY_CHALLENGE_JOB: Final = "daily-challenge"
+ABANDONED_ROOMS_JOB: Final = "multiplayer-abandoned-rooms"
 
 
 async def snapshot_rank_history(rankings: RankingService, rulesets: Sequence[str]) -> list[str]:
@@ -88,6 +91,21 @@ async def open_daily_challenge(
     if done.opened is not None:
         await metadata.refresh_daily_challenge(now)
     return done
+
+
+async def close_abandoned_rooms(rooms: RealtimeRooms) -> list[int]:
+    """Close realtime rooms that are open in the database but held by no instance: their
+    owner died and nobody on another instance was there to notice (the owner watch of
+    server/hubs/multiplayer.py covers rooms with members elsewhere). Any instance may run
+    it; a Redis key per room makes one of them close each room."""
+    try:
+        closed = await rooms.close_abandoned()
+    except REDIS_DOWN as exc:
+        log.warning("multiplayer: abandoned-room sweep skipped (%s)", exc)
+        return []
+    if closed:
+        log.info("closed %d abandoned realtime room(s): %s", len(closed), closed)
+    return closed
 
 
 def start_scheduler(settings: Settings, services: Services) -> AsyncIOScheduler | None:
@@ -132,6 +150,16 @@ def start_scheduler(settings: Settings, services: Services) -> AsyncIOScheduler 
             max_instances=1,
             coalesce=True,
             misfire_grace_time=600,
+        )
+    if settings.multiplayer_sweep_seconds > 0:
+        scheduler.add_job(
+            close_abandoned_rooms,
+            IntervalTrigger(seconds=settings.multiplayer_sweep_seconds, timezone=UTC),
+            args=[services.realtime.multiplayer.rooms],
+            id=ABANDONED_ROOMS_JOB,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=settings.multiplayer_sweep_seconds,
         )
     if not scheduler.get_jobs():
         return None

@@ -122,6 +122,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # renewing is closed by an instance with members in it (server/services/multiplayer/
     # INSTANCES.md).
     multiplayer_lease_seconds: int = 30
+    # An instance stopping with realtime rooms gives them a ServerShuttingDownCountdown this
+    # long and waits it out (or until they empty) before it ends them and closes connections.
+    multiplayer_shutdown_seconds: int = 20
+    # How often an instance closes realtime rooms no instance holds any more (an owner that
+    # died with nobody connected elsewhere); 0: never (server/jobs.py).
+    multiplayer_sweep_seconds: int = 60
     replay_submit_wait_seconds: int = 600
     replay_max_bytes: int = 16 << 20
     # Accounts: sign-in lockout per account (beside the per-IP one) and the mail that
@@ -351,6 +357,8 @@ def load_settings(
             env, "MULTIPLAYER_LOAD_TIMEOUT_SECONDS", 30, minimum=1
         ),
         multiplayer_lease_seconds=_env_int(env, "MULTIPLAYER_LEASE_SECONDS", 30, minimum=1),
+        multiplayer_shutdown_seconds=_env_int(env, "MULTIPLAYER_SHUTDOWN_SECONDS", 20, minimum=0),
+        multiplayer_sweep_seconds=_env_int(env, "MULTIPLAYER_SWEEP_SECONDS", 60, minimum=0),
         replay_submit_wait_seconds=_env_int(env, "REPLAY_SUBMIT_WAIT_SECONDS", 600, minimum=1),
         replay_max_bytes=_env_int(env, "REPLAY_MAX_BYTES", 16 << 20, minimum=1024),
         **_chat_settings(env),

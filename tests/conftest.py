@@ -59,6 +59,10 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
         "DAILY_CHALLENGE_POLL_SECONDS": "0",
         # A starting realtime match waits this long for players who do not load.
         "MULTIPLAYER_LOAD_TIMEOUT_SECONDS": "2",
+        # A stopping test instance waits this long for its realtime rooms to empty.
+        "MULTIPLAYER_SHUTDOWN_SECONDS": "1",
+        # The abandoned-room sweep runs where a test calls it (test_multiplayer_lifecycle.py).
+        "MULTIPLAYER_SWEEP_SECONDS": "0",
     }
     if TEST_DATABASE_URL:
         env["DATABASE_URL"] = TEST_DATABASE_URL

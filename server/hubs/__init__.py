@@ -29,8 +29,6 @@ from server.services.tokens import TokenService
 from server.settings import Settings
 
 _SWEEP_SECONDS = 30
-# The ServerShuttingDownCountdown rooms get before this instance closes their connections.
-_SHUTDOWN_NOTICE_SECONDS = 5
 
 
 class Realtime:
@@ -73,6 +71,7 @@ class Realtime:
             settings, tokens, users, self.bus, [self.spectator, self.metadata, self.multiplayer]
         )
         self._sweeper: asyncio.Task[None] | None = None
+        self._room_notice_seconds = settings.multiplayer_shutdown_seconds
 
     def score_stored(self, stored: StoredScore) -> None:
         """A score committed (any instance may hold its play's frames): announce it to the
@@ -87,10 +86,15 @@ class Realtime:
         self.bus.join(SUBMITTED_CHANNEL, self.replays)
         self._sweeper = asyncio.create_task(self._sweep(), name="replay-sweeper")
 
+    async def drain_rooms(self) -> None:
+        """The realtime rooms held here hear the server is stopping and are waited out
+        (MULTIPLAYER_SHUTDOWN_SECONDS at most), then end; before any connection closes."""
+        await self.multiplayer.shutting_down(self._room_notice_seconds)
+
     async def stop(self) -> None:
-        """Close every connection ("Server is shutting down."), write the replays whose
-        scores came (reliability.md §3.4 F7), then stop the tasks."""
-        await self.multiplayer.shutting_down(_SHUTDOWN_NOTICE_SECONDS)
+        """Drain the realtime rooms, close every connection ("Server is shutting down."),
+        write the replays whose scores came (reliability.md §3.4 F7), then stop the tasks."""
+        await self.drain_rooms()
         await self.transport.stop()
         await self.multiplayer.stop()
         if self._sweeper is not None:

@@ -261,8 +261,15 @@ class MultiplayerHub:
         await self.rooms.stop()
 
     async def shutting_down(self, seconds: float) -> None:
-        """Before the connections close: the rooms held here hear the server is stopping."""
+        """Before the connections close: the rooms held here get a ServerShuttingDownCountdown
+        of `seconds`, which is waited out (or until they empty, as the official server waits
+        for its rooms); the rooms still held then end. Nothing to do without rooms (or when
+        an earlier call drained them)."""
+        if not self.rooms.held_rooms():
+            return
         await self.rooms.announce_shutdown(seconds)
+        await self.rooms.wait_until_empty(seconds)
+        await self.rooms.end_all()
 
     async def _renew(self) -> None:
         """Renew the leases of the rooms held here."""

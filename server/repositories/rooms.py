@@ -328,6 +328,15 @@ class RoomRepository:
             "set_room_user_in_room", room_id=room_id, user_id=user_id, in_room=int(inside), now=now
         )
 
+    async def open_realtime_rooms(self) -> list[int]:
+        """Realtime rooms opened by their host and not ended."""
+        return [int(row["id"]) for row in await self._db.all("fetch_open_realtime_rooms")]
+
+    async def clear_participants(self, room_id: int, now: datetime) -> None:
+        """Nobody is inside a realtime room any more (closed without its users leaving)."""
+        await self._db.execute("clear_room_users_in_room", room_id=room_id, now=now)
+        await self._db.execute("clear_room_participants", room_id=room_id)
+
     async def update_item(self, item: RealtimeItem, now: datetime) -> None:
         """Store a realtime queue item's current fields."""
         fields = msgspec.structs.asdict(item)

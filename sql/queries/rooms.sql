@@ -310,3 +310,18 @@ SELECT l.playlist_item_id, s.user_id, s.total_score, s.max_combo, s.statistics,
 FROM room_scores l JOIN scores s ON s.id = l.score_id
 WHERE l.room_id = :room_id
 ORDER BY l.score_id;
+
+-- name: fetch_open_realtime_rooms()
+-- Realtime rooms a host has opened that have not ended (the sweep of rooms nobody holds).
+SELECT id FROM rooms
+WHERE type IN ('head_to_head', 'team_versus') AND ends_at IS NULL
+ORDER BY id;
+
+-- name: clear_room_users_in_room(room_id, now)!
+-- Nobody is inside a realtime room any more (it was closed without its users leaving).
+UPDATE room_user_totals SET in_room = 0, updated_at = :now
+WHERE room_id = :room_id AND in_room = 1;
+
+-- name: clear_room_participants(room_id)!
+-- A closed realtime room has nobody inside (participant_count counts who is in).
+UPDATE rooms SET participant_count = 0 WHERE id = :room_id;

@@ -211,7 +211,9 @@ async def test_refusals_kick_transfer_disband(
     assert row is not None and row.ends_at is not None
     assert services.realtime.multiplayer.rooms.live_room(room_id) is None
     ended = await host.call("JoinRoom", ["long"], [room_id])
-    assert _error(ended).endswith("InvalidStateException: Failed to join the room, please try again.")
+    assert _error(ended).endswith(
+        "InvalidStateException: Failed to join the room, please try again."
+    )
     events = await _events(client, host_user, room_id)
     assert events == [
         "room_created",

@@ -604,16 +604,66 @@ class RealtimeRooms:
         """The instance is stopping: every room it holds gets a ServerShuttingDownCountdown."""
         for live in list(self._live.values()):
             async with live.lock:
+                if self._live.get(live.room.room_id) is not live:
+                    continue
                 ticks = int(seconds * TICKS_PER_SECOND)
                 callbacks = live.machine.server_shutting_down(ticks)
+                self._arm_timers(live)  # a joiner meanwhile sees the time left
                 self._listener().deliver(live.room.room_id, callbacks)
 
-    async def close_orphan(self, room_id: int) -> None:
-        """A room whose owner stopped renewing its lease (it died): ended in the database."""
+    async def wait_until_empty(self, seconds: float) -> None:
+        """The instance is stopping: wait (at most `seconds`) for the rooms held here to
+        empty, as the official server waits for its rooms before it stops."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while self._live and loop.time() < deadline:
+            await asyncio.sleep(min(0.1, max(0.0, deadline - loop.time())))
+
+    async def end_all(self) -> list[int]:
+        """The instance stops with rooms still held: each ends as if its last user left
+        (participation cleared, `room_disbanded`, lease released). Members connected here
+        are closed by the transport; members elsewhere by their instance once the lease is
+        gone (the hub's owner watch). Returns the rooms ended."""
+        ended: list[int] = []
+        for live in list(self._live.values()):
+            async with live.lock:
+                room_id = live.room.room_id
+                if self._live.get(room_id) is not live:
+                    continue
+                now = self._now()
+                for user in live.room.users:
+                    self._user_rooms.pop(user.user_id, None)
+                    if live.channel_id is not None:
+                        await self._rooms.channels.remove_member(live.channel_id, user.user_id)
+                await self._repo.clear_participants(room_id, now)
+                await self._disband(live)
+                ended.append(room_id)
+        return ended
+
+    async def close_orphan(self, room_id: int) -> bool:
+        """A room whose owner is gone (it died, or stopped with the room held): ended in
+        the database with nobody inside, unless it has ended already. Whether it was."""
+        row = await self._repo.room(room_id)
+        if row is None or row.ends_at is not None:
+            return False
         now = self._now()
         await self._repo.set_status(room_id, "idle", now)
         await self._repo.end(room_id, now)
+        await self._repo.clear_participants(room_id, now)
         await self._event(room_id, "room_disbanded", None)
+        return True
+
+    async def close_abandoned(self) -> list[int]:
+        """The periodic sweep (any instance): realtime rooms open in the database that no
+        instance holds (no lease) are closed, whether or not anyone is connected to watch
+        them. A room held here, or whose lease Redis cannot answer for, is left alone."""
+        closed: list[int] = []
+        for room_id in await self._repo.open_realtime_rooms():
+            if room_id in self._live or not await self.leases.unowned(room_id):
+                continue
+            if await self.leases.take_closing(room_id) and await self.close_orphan(room_id):
+                closed.append(room_id)
+        return closed
 
     async def stop(self) -> None:
         """Cancel every countdown timer (the instance is stopping)."""

@@ -14,10 +14,17 @@ from server.redis_store import REDIS_DOWN
 log = logging.getLogger(__name__)
 
 
-# Extend the lease only while this instance still holds it.
+# Extend the lease only while this instance still holds it; take it again if nobody does
+# (it was claimed while Redis was down, or lapsed in a Redis outage), so the sweep of rooms
+# nobody holds never closes a room this instance serves.
 _RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
     return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if not holder then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    return 1
 end
 return 0
 """
@@ -66,6 +73,13 @@ class RoomLeases:
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def unowned(self, room_id: int) -> bool:
+        """Whether Redis says no instance holds the room (False when it cannot say)."""
+        try:
+            return await self._redis.get(_key(room_id)) is None
+        except REDIS_DOWN:
+            return False
 
     async def held_by(self, room_id: int, owner: str) -> bool | None:
         """Whether `owner` still holds the room's lease (None: Redis cannot say now)."""
