@@ -4,6 +4,7 @@ forwarded to it over the hub bus, and callbacks reach both through the room grou
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ import httpx
 from starlette.applications import Starlette
 
 from server.app import Services, create_app
+from server.models.multiplayer import TICKS_PER_SECOND
 from tests.conftest import make_settings
 from tests.helpers import sign_in, signup
 from tests.integration.hubs import connect
@@ -115,8 +117,9 @@ async def test_owner_stopped_mid_room(
     private_redis: PrivateRedis,  # noqa: F811
 ) -> None:
     """The owner stopping announces a ServerShuttingDownCountdown to the room (members on
-    the other instance too); once its lease lapses, the other instance ends the room in the
-    database and closes its members' connections with the text lazer reconnects on."""
+    the other instance too) and waits it out (MULTIPLAYER_SHUTDOWN_SECONDS: 1 s in tests)
+    before it ends the room itself, once, with nobody inside; its lease gone, the other
+    instance closes its members' connections with the text lazer reconnects on."""
     beatmap = await stored_map(services)
     host_user = await sign_in(client, await signup(client))
     guest_user = await sign_in(client, await signup(client))
@@ -129,13 +132,17 @@ async def test_owner_stopped_mid_room(
             room_id = room["RoomID"]
             await _result(guest, "JoinRoom", ["long"], [room_id])
             await _subscribed(b)
-        # A has stopped (its lifespan ended) without the room ending: it had a member on B.
+            stopping = time.monotonic()
+        # A has stopped (its lifespan ended), after waiting out the countdown.
+        assert time.monotonic() - stopping >= 1
         event = await guest.args_of("MatchEvent", "MatchServerEvent")
         assert event["type"] == "CountdownStartedEvent"
         assert event["Countdown"]["type"] == "ServerShuttingDownCountdown"
+        assert event["Countdown"]["TimeRemaining"] == 1 * TICKS_PER_SECOND
         closed = await guest.close_message(timeout=8)
         assert closed.error == "Server is shutting down." and closed.allow_reconnect
         row = await services.rooms.repo.room(room_id)
-        assert row is not None and row.ends_at is not None
-        events = await services.rooms.repo.events(room_id, None, None, 100)
-        assert max(events, key=lambda e: e.id).event_type == "room_disbanded"
+        assert row is not None and row.ends_at is not None and row.participant_count == 0
+        events = [e.event_type for e in await services.rooms.repo.events(room_id, None, None, 100)]
+        assert events[-1] == "room_disbanded" and events.count("room_disbanded") == 1
+        assert "player_left" not in events  # ended by the stop with both users inside
