@@ -9,6 +9,7 @@ import pytest
 from server.models import multiplayer as mp
 from server.services.multiplayer.rules import (
     NOT_JOINED,
+    BeatmapFacts,
     Refusal,
     StyleFacts,
     check_item_mods,
@@ -176,3 +177,39 @@ def test_not_joined_is_the_official_exception() -> None:
         Refusal("This user has not yet joined a multiplayer room.", "NotJoinedRoomException")
         == NOT_JOINED
     )
+
+
+def test_a_current_item_without_freestyle_resets_styles_first() -> None:
+    """ensureAllUsersValidStyle: the current item edited to one without freestyle drops
+    every style (and the mods it no longer allows) before the item change is announced."""
+    machine = make_room(2)
+    machine.room.playlist[0].freestyle = True
+    machine.change_user_style(2, None, 1, ITEM_SET)
+    out = machine.edit_item(1, item(id=1), MAP)
+    assert targets(out)[:1] == ["UserStyleChanged"] and targets(out)[-1] == "PlaylistItemChanged"
+    assert out[0].args == (2, None, None)
+    guest = machine.room.users[1]
+    assert (guest.beatmap_id, guest.ruleset_id) == (None, None)
+
+
+def test_a_new_freestyle_set_keeps_only_styles_it_can_play() -> None:
+    """On a freestyle item of another set, a difficulty outside it is dropped, and a ruleset
+    the (item's) beatmap cannot be played in; the new set comes with the item's facts."""
+    machine = make_room(2, 3)
+    machine.room.playlist[0].freestyle = True
+    machine._sets[75] = {75: 0, 76: 0}
+    machine.change_user_style(2, 76, 1, StyleFacts(5, 5, 0))  # a sibling, in taiko
+    machine.change_user_style(3, None, 2, ITEM_SET)  # the item's map, in catch
+    mania_set = BeatmapFacts("def", 3, 2.0, ((90, 3), (91, 3)))
+    moved = item(id=1, beatmap_id=90, beatmap_checksum="def", freestyle=True, ruleset_id=3)
+    out = machine.edit_item(1, moved, mania_set)
+    changed = [c.args for c in out if c.target == "UserStyleChanged"]
+    assert changed == [(2, None, None), (3, None, None)]
+
+
+def test_mods_no_longer_allowed_by_the_current_item_are_dropped() -> None:
+    machine = make_room(2)
+    machine.room.playlist[0].allowed_mods = mods("HD", "FL")
+    machine.change_user_mods(2, mods("HD", "FL"))
+    out = machine.edit_item(1, item(id=1, allowed_mods=mods("FL")), MAP)
+    assert [c.args for c in out if c.target == "UserModsChanged"] == [(2, mods("FL"))]

@@ -290,6 +290,11 @@ class RealtimeRooms:
         if row.user_id != user_id:
             return JOIN_FAILED
         playlist = [await self._wire_item(r) for r in await self._repo.playlist(room_id)]
+        difficulties: dict[int, dict[int, int]] = {}
+        for item in playlist:
+            siblings = await self._set_of(item.beatmap_id) if item.beatmap_id else ()
+            if siblings and item.beatmap_id not in difficulties:
+                difficulties[item.beatmap_id] = dict(siblings)
         room = MultiplayerRoom(
             room_id=room_id,
             settings=self._settings_of(row),
@@ -302,6 +307,7 @@ class RealtimeRooms:
             allocate_item_id=lambda: -next(self._temp_ids),
             roll=lambda top: self._random.randint(1, top),
             load_timeout_ticks=self._load_timeout_ticks,
+            difficulties=difficulties,
         )
         live = LiveRoom(machine, row.channel_id)
         callbacks = machine.initialise()
@@ -344,7 +350,21 @@ class RealtimeRooms:
         beatmap = await self._beatmaps.beatmap_by_id(beatmap_id)
         if beatmap is None:
             return None
-        return BeatmapFacts(beatmap.checksum, beatmap.mode, beatmap.difficulty_rating)
+        siblings = await self._beatmaps.repo.beatmaps_of_set(beatmap.beatmapset_id)
+        return BeatmapFacts(
+            beatmap.checksum,
+            beatmap.mode,
+            beatmap.difficulty_rating,
+            tuple((b.id, b.mode) for b in siblings),
+        )
+
+    async def _set_of(self, beatmap_id: int) -> tuple[tuple[int, int], ...]:
+        """(beatmap id, ruleset) of every beatmap in the set of this one."""
+        beatmap = await self._beatmaps.repo.beatmap(beatmap_id)
+        if beatmap is None:
+            return ()
+        siblings = await self._beatmaps.repo.beatmaps_of_set(beatmap.beatmapset_id)
+        return tuple((b.id, b.mode) for b in siblings)
 
     async def style_facts(self, user_id: int, beatmap_id: int | None) -> StyleFacts:
         """ChangeUserStyle's look-ups: the set of the current item's beatmap and the set and

@@ -7,8 +7,7 @@ outside world comes in as arguments (the clock, new playlist item ids, the dice,
 a beatmap) or goes out as a value: a started countdown is in `room.active_countdowns` and
 announced by a `MatchEvent`; the caller runs the timer and calls `countdown_elapsed(id)`.
 
-Not here yet: `ensureAllUsersValidStyle` (styles and mods re-checked when the current item
-changes); room end dates; chat-filtering the room name.
+Not here yet: room end dates; chat-filtering the room name.
 The hub (`server/hubs/multiplayer.py`) and its database side
 (`server/services/multiplayer/hosting.py`) drive this; InvitePlayer and the room events
 log live there.
@@ -18,7 +17,7 @@ Sources as in `rules.py`; method names follow the official ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import msgspec
@@ -96,7 +95,10 @@ class RoomMachine:
 
     `now` stamps PlayedAt; `allocate_item_id` numbers new playlist items (the database does
     in the official server); `roll(max)` draws 1..max; `load_timeout_ticks` is the
-    ForceGameplayStartCountdown after StartMatch (configurable for tests).
+    ForceGameplayStartCountdown after StartMatch (configurable for tests); `difficulties`:
+    for the beatmap of each playlist item, its set's beatmaps and their rulesets (what
+    ensureAllUsersValidStyle reads from the database), kept up to date from the
+    `BeatmapFacts` of items added or edited.
     """
 
     def __init__(
@@ -107,8 +109,10 @@ class RoomMachine:
         allocate_item_id: Callable[[], int],
         roll: Callable[[int], int],
         load_timeout_ticks: int = LOAD_TIMEOUT_TICKS,
+        difficulties: Mapping[int, Mapping[int, int]] | None = None,
     ) -> None:
         self.room = room
+        self._sets = {k: dict(v) for k, v in (difficulties or {}).items()}
         self._now = now
         self._allocate_item_id = allocate_item_id
         self._roll = roll
@@ -244,14 +248,51 @@ class RoomMachine:
                 and ruleset_id != facts.beatmap_ruleset_id
             ):
                 return Refusal("Selected ruleset is not supported for the given beatmap.")
+        return self._apply_style(user, beatmap_id, ruleset_id)
+
+    def _apply_style(
+        self, user: MultiplayerRoomUser, beatmap_id: int | None, ruleset_id: int | None
+    ) -> list[Callback]:
+        """changeUserStyle once checked: mods the new style does not allow are dropped."""
+        if user.beatmap_id == beatmap_id and user.ruleset_id == ruleset_id:
+            return []
         user.beatmap_id = beatmap_id
         user.ruleset_id = ruleset_id
-        out: list[Callback] = []
+        out = self._drop_invalid_mods(user)
+        return [*out, Callback("UserStyleChanged", (user.user_id, beatmap_id, ruleset_id))]
+
+    def _drop_invalid_mods(self, user: MultiplayerRoomUser) -> list[Callback]:
         valid, kept = validate_user_mods(current_item(self.room), user, user.mods)
-        if not valid:
-            user.mods = kept
-            out.append(Callback("UserModsChanged", (user_id, user.mods)))
-        return [*out, Callback("UserStyleChanged", (user_id, beatmap_id, ruleset_id))]
+        if valid:
+            return []
+        user.mods = kept
+        return [Callback("UserModsChanged", (user.user_id, user.mods))]
+
+    def _ensure_all_users_valid_style(self) -> list[Callback]:
+        """ensureAllUsersValidStyle, when the current item changes: styles are reset off
+        freestyle; on a freestyle item a beatmap outside its set, or a ruleset its beatmap
+        cannot be played in, is dropped; then everyone's mods are re-checked. (A set whose
+        beatmaps are unknown here leaves the styles alone.)"""
+        item = current_item(self.room)
+        out: list[Callback] = []
+        if not item.freestyle:
+            for user in self.room.users:
+                out += self._apply_style(user, None, None)
+        elif item.beatmap_id in self._sets:
+            modes = self._sets[item.beatmap_id]
+            for user in self.room.users:
+                beatmap_id, ruleset_id = user.beatmap_id, user.ruleset_id
+                if beatmap_id is not None and beatmap_id not in modes:
+                    beatmap_id = None
+                playable_in = modes.get(
+                    beatmap_id if beatmap_id is not None else item.beatmap_id, 0
+                )
+                if ruleset_id is not None and playable_in > 0 and ruleset_id != playable_in:
+                    ruleset_id = None
+                out += self._apply_style(user, beatmap_id, ruleset_id)
+        for user in self.room.users:
+            out += self._drop_invalid_mods(user)
+        return out
 
     def change_user_mods(self, user_id: int, mods: list[APIMod]) -> Outcome:
         """ChangeUserMods: every mod valid for the user's ruleset, allowed by the current item
@@ -540,7 +581,8 @@ class RoomMachine:
         return out + self.update_room_state()
 
     def _handle_settings_changed(self, *, item_changed: bool) -> list[Callback]:
-        out = self._unready_all(reset_availability=item_changed)
+        out = self._ensure_all_users_valid_style()
+        out += self._unready_all(reset_availability=item_changed)
         return [*out, Callback("SettingsChanged", (self.room.settings,))]
 
     # ---- Queue ----
@@ -562,6 +604,7 @@ class RoomMachine:
         assert beatmap is not None
         item.owner_id = user_id
         item.star_rating = beatmap.star_rating
+        self._learn_set(item, beatmap)
         out = self._add_item(item)
         if self.room.state == MultiplayerRoomState.OPEN:
             out += self._update_current_item()
@@ -597,10 +640,15 @@ class RoomMachine:
         item.owner_id = user_id
         item.star_rating = beatmap.star_rating
         item.playlist_order = existing.playlist_order
+        self._learn_set(item, beatmap)
         self.room.playlist[self.room.playlist.index(existing)] = item
         return self._item_changed(
             item, beatmap_changed=existing.beatmap_checksum != item.beatmap_checksum
         )
+
+    def _learn_set(self, item: MultiplayerPlaylistItem, beatmap: BeatmapFacts) -> None:
+        if beatmap.difficulties:
+            self._sets[item.beatmap_id] = dict(beatmap.difficulties)
 
     def remove_item(self, user_id: int, item_id: int, *, has_score_tokens: bool) -> Outcome:
         """RemovePlaylistItem; `has_score_tokens`: someone was given a token to play it."""
@@ -635,6 +683,7 @@ class RoomMachine:
         """HandlePlaylistItemChanged: a change to the current item unreadies everyone."""
         out: list[Callback] = []
         if item.id == self.room.settings.playlist_item_id:
+            out += self._ensure_all_users_valid_style()
             out += self._unready_all(reset_availability=beatmap_changed)
         return [*out, Callback("PlaylistItemChanged", (item,))]
 

@@ -69,11 +69,14 @@ class Callback(msgspec.Struct, frozen=True):
 
 
 class BeatmapFacts(msgspec.Struct, frozen=True):
-    """What AddPlaylistItem and EditPlaylistItem look up about the item's beatmap."""
+    """What AddPlaylistItem and EditPlaylistItem look up about the item's beatmap;
+    `difficulties`: (beatmap id, ruleset) of every beatmap of its set, which freestyle
+    styles are checked against when the item becomes the current one."""
 
     checksum: str
     ruleset_id: int
     star_rating: float
+    difficulties: tuple[tuple[int, int], ...] = ()
 
 
 class StyleFacts(msgspec.Struct, frozen=True):
