@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+CHECKOUT = Path(__file__).resolve().parents[1]
+
 # The stock lazer client's public OAuth credentials (server/settings.py).
 LAZER_CLIENT_ID = "5"
 LAZER_SECRET = "FGc9GAtyHzeQDshWP5Ah7dega8hJACAJpQtw6OXk"
@@ -79,6 +81,9 @@ class ServerProcess:
         """The child's environment."""
         env = {k: v for k, v in os.environ.items() if k not in _SERVER_VARIABLES}
         env.update(DATA_DIR=str(self.data_dir), LOG_LEVEL=self.log_level, PYTHONUNBUFFERED="1")
+        # The server measured is this checkout's, whatever the environment has installed (an
+        # editable install of another checkout would otherwise win: the child runs elsewhere).
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CHECKOUT), env.get("PYTHONPATH")]))
         # One bench token goes far past the per-token API limit; the limiter still runs.
         env.setdefault("API_RATE_LIMIT_PER_MINUTE", "1000000000")
         # Every bench account registers and signs in from one address; the per-address

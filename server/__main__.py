@@ -496,6 +496,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # the access line is the server's own (server/middleware.py).
         "log_config": None,
         "access_log": False,
+        # No permessage-deflate on WebSockets: lazer's .NET client never offers it, and for a
+        # client that does (browsers, the websockets library) the zlib state costs about
+        # 45 KiB per idle connection, for binary MessagePack frames that compress poorly.
+        "ws_per_message_deflate": False,
         "workers": workers,
         # SIGTERM: in-flight requests get this long to finish (hub clients are told first).
         "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,

@@ -35,7 +35,32 @@ class CloseRequest:
 
 
 class HubConnection:
-    """A hub connection as hubs see it: who, which client instance, send, join, leave."""
+    """A hub connection as hubs see it: who, which client instance, send, join, leave.
+
+    An idle connection is most of what a hub server holds (thousands of them, each waiting
+    for the next frame), so it keeps no more than it needs: slots, a plain list as the send
+    queue, one Event that wakes the writer, and a future for `wait_closing` made only when
+    someone waits.
+    """
+
+    __slots__ = (
+        "_bus",
+        "_channels",
+        "_closing",
+        "_outgoing",
+        "_send_limit",
+        "_wake",
+        "client_session",
+        "close_request",
+        "hub_name",
+        "id",
+        "items",
+        "on_control",
+        "restricted",
+        "superseded",
+        "user_id",
+        "username",
+    )
 
     def __init__(
         self,
@@ -57,9 +82,12 @@ class HubConnection:
         self.items: dict[str, Any] = {}
         self.superseded = False
         self.close_request: CloseRequest | None = None
-        self.outgoing: asyncio.Queue[bytes] = asyncio.Queue(send_queue)
-        self.finished = asyncio.Event()
+        # Framed messages not yet written, oldest first, at most `send_queue` of them.
+        self._outgoing: list[bytes] = []
+        self._send_limit = send_queue
+        # Set when a frame is queued or the connection is to close: the writer waits on it.
         self._wake = asyncio.Event()
+        self._closing: asyncio.Future[None] | None = None
         self._bus = bus
         self._channels: set[str] = set()
         # The hub's handler of control words other than takeover (e.g. group membership
@@ -70,11 +98,33 @@ class HubConnection:
         """Queue a framed message; a client too slow to take its messages is dropped."""
         if self.close_request is not None:
             return
-        try:
-            self.outgoing.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self._outgoing) >= self._send_limit:
             # S-RT-9: bounded send queue. A watcher that cannot keep up is cut, not buffered.
             self.close("Send queue overflow.", 1008)
+            return
+        self._outgoing.append(frame)
+        self._wake.set()
+
+    def take_frames(self, batch_bytes: int) -> list[bytes]:
+        """The oldest queued frames, removed from the queue: at least one when any is queued,
+        then more while they add up to less than `batch_bytes`."""
+        pending = self._outgoing
+        count = size = 0
+        for frame in pending:
+            count += 1
+            size += len(frame)
+            if size >= batch_bytes:
+                break
+        frames = pending[:count]
+        del pending[:count]
+        return frames
+
+    async def wait_for_frames(self) -> None:
+        """Return once a frame is queued or `close` is called (at once when either holds)."""
+        if self._outgoing or self.close_request is not None:
+            return
+        self._wake.clear()
+        await self._wake.wait()
 
     def deliver(self, message: BusMessage) -> None:
         """Take a message from the bus (a frame, or a control word for this user)."""
@@ -132,7 +182,13 @@ class HubConnection:
         if self.close_request is None:
             self.close_request = CloseRequest(reason, code, allow_reconnect, send_close)
             self._wake.set()
+            if self._closing is not None and not self._closing.done():
+                self._closing.set_result(None)
 
     async def wait_closing(self) -> None:
         """Return once `close` has been called."""
-        await self._wake.wait()
+        if self.close_request is not None:
+            return
+        if self._closing is None or self._closing.done():  # none yet, or its waiter cancelled
+            self._closing = asyncio.get_running_loop().create_future()
+        await self._closing

@@ -378,43 +378,25 @@ class HubTransport:
 
     async def _write(self, websocket: WebSocket, connection: HubConnection) -> None:
         settings = self._settings
-        queue = connection.outgoing
-        closing = asyncio.ensure_future(connection.wait_closing())
         try:
             while connection.close_request is None:
-                if queue.empty():
-                    getter = asyncio.ensure_future(queue.get())
-                    done, _ = await asyncio.wait(
-                        {getter, closing},
-                        timeout=settings.hub_keepalive_seconds,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                    if getter not in done:
-                        getter.cancel()
-                        if closing in done:
-                            break
-                        frames = [_PING]
-                    else:
-                        frames = [getter.result()]
-                else:
-                    frames = [queue.get_nowait()]
                 # Several messages may share one WebSocket message: clients read the stream
                 # by its length prefixes (§6.1). Batching what queued up while the last send
                 # was in flight keeps a busy watcher from costing one send per bundle.
-                size = len(frames[0])
-                while size < _BATCH_BYTES and not queue.empty():
-                    frame = queue.get_nowait()
-                    frames.append(frame)
-                    size += len(frame)
+                frames = connection.take_frames(_BATCH_BYTES)
+                if not frames:
+                    try:
+                        async with asyncio.timeout(settings.hub_keepalive_seconds):
+                            await connection.wait_for_frames()
+                        continue
+                    except TimeoutError:
+                        frames = [_PING]
                 async with asyncio.timeout(settings.hub_client_timeout_seconds):
                     await websocket.send_bytes(frames[0] if len(frames) == 1 else b"".join(frames))
             await self._finish(websocket, connection)
         except Exception:
             # The socket is gone (or too slow to take a message in time).
             connection.close(None, 1011, send_close=False)
-        finally:
-            closing.cancel()
-            connection.finished.set()
 
     async def _finish(self, websocket: WebSocket, connection: HubConnection) -> None:
         request = connection.close_request
@@ -423,8 +405,8 @@ class HubTransport:
             return
         with contextlib.suppress(Exception):
             async with asyncio.timeout(_DRAIN_SECONDS):
-                while not connection.outgoing.empty():
-                    await websocket.send_bytes(connection.outgoing.get_nowait())
+                while frames := connection.take_frames(_BATCH_BYTES):
+                    await websocket.send_bytes(b"".join(frames))
                 if request.send_close:
                     await websocket.send_bytes(
                         codec.encode_close(request.reason, request.allow_reconnect)

@@ -23,13 +23,13 @@ from server import metrics
 from server.db import DB_UNAVAILABLE_ERRORS, Database
 from server.db.migrations import pending_count
 from server.redis_store import REDIS_UNAVAILABLE_ERRORS
-from server.services.object_store import OBJECT_STORE_ERRORS
 
 log = logging.getLogger("server.health")
 
 Probe = Callable[[], Awaitable[object]]
 
-# What a check raises when its dependency is down (OSError: the file store).
+# What a check raises when its dependency is down (OSError: the file store, local or an
+# object store's ObjectStoreUnavailable).
 _DOWN: tuple[type[BaseException], ...] = (
     *DB_UNAVAILABLE_ERRORS,
     *REDIS_UNAVAILABLE_ERRORS,
@@ -177,7 +177,7 @@ class HealthService:
         async def run(name: str, check: Callable[[], Awaitable[str]]) -> str:
             try:
                 return await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
-            except (*_DOWN, *OBJECT_STORE_ERRORS) as exc:
+            except _DOWN as exc:
                 if name in ("database", "redis"):
                     self.monitor.failed(name, exc)  # one log line when the state changes
                 return "unavailable"

@@ -2,7 +2,9 @@
 Ceph, R2 …), so several hosts serve what any of them stored. Configured with S3_BUCKET (and
 S3_ENDPOINT_URL for a store other than AWS); without it the local directories are used.
 
-The client is aiobotocore's, opened on first use and closed with the services. Keys:
+The client is aiobotocore's, opened on first use and closed with the services. aiobotocore
+(with botocore and aiohttp, about 19 MiB resident) is imported when an ObjectStore is made,
+that is only by a server with S3_BUCKET: a server on the local directories never loads it. Keys:
 `<prefix>beatmaps/<kind>/<ab>/<md5>` (content-addressed like the local store, verified again
 on read) and `<prefix>replays/<score_id>.osr`.
 """
@@ -13,17 +15,15 @@ import asyncio
 import contextlib
 from typing import Any
 
-from aiobotocore.session import get_session  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
-
 from server.services.beatmap_files import ChecksumMismatch, Kind, md5_hex
 from server.settings import Settings
 
-# What a store that cannot be reached or refuses raises (the health check reports it).
-OBJECT_STORE_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
-
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+
+
+class ObjectStoreUnavailable(OSError):
+    """The store cannot be reached or refuses (the readiness check reports it like a local
+    directory that cannot be written)."""
 
 
 class ObjectStore:
@@ -31,6 +31,13 @@ class ObjectStore:
 
     def __init__(self, settings: Settings) -> None:
         assert settings.s3_bucket is not None
+        from aiobotocore.session import get_session  # type: ignore[import-untyped]
+        from botocore.config import Config  # type: ignore[import-untyped]
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+        self._session = get_session()
+        self._client_error: Any = ClientError  # carries the error code (`response`)
+        self._errors: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
         self.bucket = settings.s3_bucket
         self.prefix = settings.s3_prefix
         self._options: dict[str, Any] = {
@@ -54,9 +61,8 @@ class ObjectStore:
             async with self._opening:
                 if self._client is None:
                     stack = contextlib.AsyncExitStack()
-                    session = get_session()
                     self._client = await stack.enter_async_context(
-                        session.create_client("s3", **self._options)
+                        self._session.create_client("s3", **self._options)
                     )
                     self._stack = stack
         return self._client
@@ -71,7 +77,7 @@ class ObjectStore:
         s3 = await self._s3()
         try:
             response = await s3.get_object(Bucket=self.bucket, Key=self.prefix + key)
-        except ClientError as exc:
+        except self._client_error as exc:
             if exc.response.get("Error", {}).get("Code") in _NOT_FOUND:
                 return None
             raise
@@ -84,7 +90,7 @@ class ObjectStore:
         s3 = await self._s3()
         try:
             await s3.head_object(Bucket=self.bucket, Key=self.prefix + key)
-        except ClientError as exc:
+        except self._client_error as exc:
             if exc.response.get("Error", {}).get("Code") in _NOT_FOUND:
                 return False
             raise
@@ -96,9 +102,13 @@ class ObjectStore:
         await s3.delete_object(Bucket=self.bucket, Key=self.prefix + key)
 
     async def check_writable(self) -> None:
-        """Write and remove a probe object (for /ready); raises when the store refuses."""
-        await self.put(".ready-probe", b"ok")
-        await self.delete(".ready-probe")
+        """Write and remove a probe object (for /ready); ObjectStoreUnavailable when the store
+        cannot be reached or refuses."""
+        try:
+            await self.put(".ready-probe", b"ok")
+            await self.delete(".ready-probe")
+        except self._errors as exc:
+            raise ObjectStoreUnavailable(f"object store: {exc}") from exc
 
     async def aclose(self) -> None:
         """Close the client."""

@@ -108,12 +108,20 @@ class Upstream:
         self._api = settings.upstream_api_url
         self._timeout = settings.upstream_timeout_seconds
         self._retries = settings.upstream_retries
-        self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(self._timeout),
-            follow_redirects=True,
-            headers={"User-Agent": "osu-lean-server (beatmap fetcher)"},
-        )
+        # Made on first use: a client loads the CA bundle into an SSL context (about 3 MiB
+        # resident), which a server that never goes upstream should not hold.
+        self._client = http
         self._token_lock = asyncio.Lock()
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout),
+                follow_redirects=True,
+                headers={"User-Agent": "osu-lean-server (beatmap fetcher)"},
+            )
+        return self._client
 
     @property
     def enabled(self) -> bool:
@@ -122,7 +130,8 @@ class Upstream:
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def _fetch_token(self) -> str:
         assert self._settings.upstream_token_url is not None
