@@ -29,8 +29,8 @@ pytestmark = pytest.mark.slow
 
 SCENARIO_SECONDS = 60
 # MultiplayerUserState, MultiplayerRoomState, GameplayAbortReason as lazer numbers them.
-IDLE, READY, WAITING_FOR_LOAD = 0, 1, 2
-OPEN = 0
+IDLE, READY, PLAYING = 0, 1, 5
+OPEN, WAITING_FOR_LOAD = 0, 1
 LOAD_TOOK_TOO_LONG, HOST_ABORTED_THE_MATCH = 0, 1
 # Union ids: MatchServerEvent CountdownStartedEvent, MultiplayerCountdown members,
 # MatchRoomState TeamVersusRoomState, MatchUserState TeamVersusUserState.
@@ -164,3 +164,128 @@ def test_host_and_guest_queue_limits(
         "hostFiftyFirst": invalid_state(add, "Can't enqueue more than 50 items at once."),
         "guestInHostOnly": not_host(add),
     }
+
+
+def test_team_versus_teams_lock_and_slots(
+    live_server: LiveServer, beatmap: StoredMap, players: Callable[[int], list[Player]]
+) -> None:
+    """TeamVersusMatchController: a joiner goes to a team nobody is in, else the smallest
+    (ties to the first); ChangeTeamRequest moves them unless SetLockStateRequest locked the
+    room; slots split the room by team (StandardMatchController slot rules)."""
+    host, a, b = players(3)
+    seen = scenario("team_versus", live_server.url, [host, a, b], beatmap)
+    teams = [[0, "Team Red"], [1, "Team Blue"]]
+    request = "SendMatchRequest"
+
+    def team(team_id: int) -> list[Any]:
+        return [TEAM_VERSUS_USER_STATE, [team_id]]
+
+    def room_state(locked: bool, slots: list[int | None] | None) -> list[Any]:
+        return [TEAM_VERSUS_ROOM_STATE, [teams, locked, slots]]
+
+    assert seen["initialRoomState"] == room_state(False, None)
+    assert seen["hostTeam"] == team(0)
+    assert seen["joinTeams"] == {str(a.id): team(1), str(b.id): team(0)}
+    assert seen["bMovedSeenBy"] == [team(1)] * 3
+    assert seen["outOfRange"] == invalid_state(request, "Attempted to set team out of valid range")
+    assert seen["lockedStates"] == [room_state(True, None)] * 3
+    assert seen["lockedTeam"] == invalid_state(request, "Teams are currently locked.")
+    assert seen["lockedSlot"] == invalid_state(request, "Slots are currently locked.")
+    assert seen["noSlots"] == invalid_state(request, "The room does not have slots.")
+    # Four slots, two a team: red's host first, blue's A and B in the second half.
+    assert seen["slotted"] == room_state(False, [host.id, None, a.id, b.id])
+    assert seen["taken"] == invalid_state(request, "The requested slot is already taken.")
+    assert seen["invalidSlot"] == invalid_state(request, "Invalid slot.")
+    assert seen["moved"] == room_state(False, [host.id, b.id, a.id, None])
+
+
+def test_auto_start_countdown_starts_the_match(
+    live_server: LiveServer, beatmap: StoredMap, players: Callable[[int], list[Player]]
+) -> None:
+    """AutoStartDuration 2 s: the guest readying starts a MatchStartCountdown of that length;
+    its end starts the match (ready and idle players with the map are pulled in)."""
+    host, guest = players(2)
+    seen = scenario("auto_start", live_server.url, [host, guest], beatmap)
+    assert seen["manual"] == invalid_state(
+        "SendMatchRequest", "Cannot start manual countdown if auto-start is enabled."
+    )
+    for event in seen["countdownSeenBy"]:
+        kind, (countdown,) = event
+        assert kind == COUNTDOWN_STARTED
+        assert countdown[0] == MATCH_START_COUNTDOWN
+        assert countdown[1][1] == 2 * 10_000_000  # TimeRemaining in ticks
+    assert seen["countdownSeenBy"][0] == seen["countdownSeenBy"][1]
+    assert seen["roomState"] == WAITING_FOR_LOAD
+    assert seen["waitingForLoad"] == [host.id, guest.id]
+
+
+def test_load_timeout_starts_the_loaded_and_drops_the_rest(
+    live_server: LiveServer, beatmap: StoredMap, players: Callable[[int], list[Player]]
+) -> None:
+    """MULTIPLAYER_LOAD_TIMEOUT_SECONDS is 2 in tests (tests/conftest.py make_settings)."""
+    assert live_server.settings.multiplayer_load_timeout_seconds == 2
+    host, guest = players(2)
+    seen = scenario("load_timeout", live_server.url, [host, guest], beatmap)
+    kind, (countdown,) = seen["countdown"]
+    assert kind == COUNTDOWN_STARTED and countdown[0] == FORCE_GAMEPLAY_START_COUNTDOWN
+    assert countdown[1][1] == 2 * 10_000_000
+    assert seen["guestAborted"] == [LOAD_TOOK_TOO_LONG]
+    assert seen["guestGotGameplayStarted"] == 0
+    assert seen["hostPlaying"] == [host.id, PLAYING]
+    assert seen["guestIdle"] == [guest.id, IDLE]
+
+
+def test_abort_match(
+    live_server: LiveServer, beatmap: StoredMap, players: Callable[[int], list[Player]]
+) -> None:
+    host, guest = players(2)
+    seen = scenario("abort_match", live_server.url, [host, guest], beatmap)
+    assert seen["notStarted"] == invalid_state(
+        "AbortMatch", "Cannot abort a match that hasn't started."
+    )
+    assert seen["guestAbort"] == not_host("AbortMatch")
+    assert seen["aborted"] == [[HOST_ABORTED_THE_MATCH]] * 2
+    assert seen["roomStates"] == [OPEN, OPEN]
+    assert seen["idle"] == [host.id, guest.id]
+
+
+def test_kick(
+    live_server: LiveServer, beatmap: StoredMap, players: Callable[[int], list[Player]]
+) -> None:
+    host, a, b = players(3)
+    seen = scenario("kick", live_server.url, [host, a, b], beatmap)
+    assert seen["byGuest"] == not_host("KickUser")
+    assert seen["self"] == invalid_state("KickUser", "Can't kick self")
+    assert seen["kickedSeenBy"] == [b.id] * 3
+    assert seen["aReady"] == READY
+    assert seen["rejoinedUsers"] == [host.id, a.id, b.id]
+
+
+def test_host_transfer_and_disband(
+    live_server: LiveServer, beatmap: StoredMap, players: Callable[[int], list[Player]]
+) -> None:
+    host, a, b = players(3)
+
+    def ends_at(room_id: int) -> object:
+        row = live_server.call(lambda svc: svc.rooms.repo.room(room_id))
+        assert row is not None
+        return row.ends_at
+
+    def still_open(data: dict[str, Any]) -> None:
+        assert ends_at(data["roomId"]) is None
+
+    def disbanded(data: dict[str, Any]) -> None:
+        assert ends_at(data["roomId"]) is not None
+
+    seen = scenario(
+        "host_transfer",
+        live_server.url,
+        [host, a, b],
+        beatmap,
+        steps={"two-left": still_open, "all-left": disbanded},
+    )
+    assert seen["byGuest"] == not_host("TransferHost")
+    assert seen["hostChangedSeenBy"] == [a.id] * 3
+    assert seen["oldHostStarts"] == not_host("StartMatch")
+    # The host leaving hands the room to the first user still in it.
+    assert seen["afterLeave"] == [host.id, host.id]

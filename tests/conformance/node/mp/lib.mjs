@@ -157,6 +157,7 @@ export function roomView(room) {
     state: room[1],
     currentItem: room[2][1],
     users: room[3].map((u) => u[0]),
+    userStates: room[3].map((u) => u[4]),
     host: room[4]?.[0] ?? null,
     matchState: room[5],
     playlist: room[6].map(itemView),
