@@ -32,6 +32,8 @@ export const RoomState = { Open: 0, WaitingForLoad: 1, Playing: 2, Closed: 3 };
 export const MatchType = { Playlists: 0, HeadToHead: 1, TeamVersus: 2 };
 export const QueueMode = { HostOnly: 0, AllPlayers: 1, AllPlayersRoundRobin: 2 };
 export const LOCALLY_AVAILABLE = [4, null];
+// MatchServerEvent union ids.
+export const MatchEvent = { countdownStarted: 0, countdownStopped: 1, roll: 4 };
 export const TICKS_PER_SECOND = 10_000_000;
 
 // MatchUserRequest union members: [id, [fields]].
