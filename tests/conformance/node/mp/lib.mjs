@@ -58,16 +58,21 @@ export function step(name, data = {}) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A started connection to `base`'s multiplayer hub as `user`; `next(target)` takes that
- * target's oldest callback not yet taken (waiting for it if none came yet). */
-export async function connect(user, { base = args.base, session } = {}) {
+/** A started connection to `base`'s multiplayer hub as `user` (`negotiate`: through the
+ * negotiate request, transport chosen by the client); `next(target)` takes that target's
+ * oldest callback not yet taken (waiting for it if none came yet). */
+export async function connect(user, { base = args.base, negotiate = false } = {}) {
+  const options = {
+    accessTokenFactory: () => user.token,
+    headers: { "X-Client-Session-ID": `node-mp-${user.id}` },
+  };
+  if (!negotiate) {
+    // As lazer connects: straight to the WebSocket, no negotiate request.
+    options.skipNegotiation = true;
+    options.transport = signalR.HttpTransportType.WebSockets;
+  }
   const connection = new signalR.HubConnectionBuilder()
-    .withUrl(`${base}/signalr/multiplayer`, {
-      accessTokenFactory: () => user.token,
-      headers: { "X-Client-Session-ID": session ?? `node-mp-${user.id}` },
-      skipNegotiation: true,
-      transport: signalR.HttpTransportType.WebSockets,
-    })
+    .withUrl(`${base}/signalr/multiplayer`, options)
     .withHubProtocol(new MessagePackHubProtocol())
     .configureLogging(signalR.LogLevel.None)
     .build();
