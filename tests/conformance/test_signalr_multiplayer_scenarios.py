@@ -68,15 +68,24 @@ def test_round_robin_order_of_three_users(
 ) -> None:
     """Round robin (StandardMatchController.updatePlaylistOrder): each owner's first item in
     the order of the first round, then each owner's second in that owner order. The host's
-    item came with the room, A added two, B one, the host a second: host, A, B, host, A."""
+    item came with the room, A added two, B one, the host a second: host, A, B, host, A.
+    Then the first item is played (the official RoundRobinOrderingWithGameplay case)."""
     host, a, b = players(3)
     seen = scenario("round_robin", live_server.url, [host, a, b], beatmap)
-    owners = [host.id, a.id, b.id, host.id, a.id]
     for queue in seen["queues"]:
-        assert [i["owner"] for i in queue] == owners
+        assert [i["owner"] for i in queue] == [host.id, a.id, b.id, host.id, a.id]
         assert [i["order"] for i in queue] == [0, 1, 2, 3, 4]
     assert seen["queues"][0] == seen["queues"][1] == seen["queues"][2]
     assert seen["queues"][0][0]["id"] == seen["firstItem"] == seen["currentItem"]
+    # The host's first item played: the owners' order is taken again from the remaining
+    # items by id (A's first, B's, the host's second), then A's second.
+    after = seen["afterPlay"]
+    assert after["expired"]
+    for queue in after["queues"]:
+        assert [i["owner"] for i in queue] == [a.id, b.id, host.id, a.id]
+        assert [i["order"] for i in queue] == [0, 1, 2, 3]
+    assert after["queues"][0] == after["queues"][1] == after["queues"][2]
+    assert after["currentItem"] == after["queues"][0][0]["id"]
 
 
 def test_host_and_guest_queue_limits(

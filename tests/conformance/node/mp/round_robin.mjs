@@ -1,6 +1,9 @@
 // Three users fill a round-robin queue; every user's view of the queue order at the end.
-// Items: the host's first (with the room), guest A's two, guest B's one, the host's second.
-import { QueueMode, connectAll, item, itemView, openRoom, run, sleep } from "./lib.mjs";
+// Items: the host's first (with the room), guest A's two, guest B's one, the host's second;
+// then the first item is played and the queue is renumbered without it.
+import {
+  QueueMode, UserState, connectAll, item, itemView, openRoom, run, sleep,
+} from "./lib.mjs";
 
 run(async (connections) => {
   const [host, a, b] = await connectAll(connections);
@@ -20,9 +23,23 @@ run(async (connections) => {
   await sleep(300); // the reorder's PlaylistItemChanged callbacks follow the addition
   const ordered = (view) =>
     [...view.values()].filter((i) => !i.expired).sort((x, y) => x.order - y.order);
-  return {
-    firstItem: room.playlist[0].id,
-    queues: views.map((view) => ordered(view).map((i) => ({ id: i.id, owner: i.owner, order: i.order }))),
-    currentItem: room.currentItem,
-  };
+  const queues = () =>
+    views.map((view) => ordered(view).map((i) => ({ id: i.id, owner: i.owner, order: i.order })));
+  const result = { firstItem: room.playlist[0].id, currentItem: room.currentItem, queues: queues() };
+
+  // Everyone plays the first item: it expires and the queue is renumbered without it.
+  for (const c of [a, b, host]) await c.invoke("ChangeState", UserState.Ready);
+  await host.invoke("StartMatch");
+  for (const c of [host, a, b]) await c.next("LoadRequested");
+  for (const c of [host, a, b]) {
+    await c.invoke("ChangeState", UserState.Loaded);
+    await c.invoke("ChangeState", UserState.ReadyForGameplay);
+  }
+  for (const c of [host, a, b]) await c.next("GameplayStarted");
+  for (const c of [host, a, b]) await c.invoke("ChangeState", UserState.FinishedPlay);
+  for (const c of [host, a, b]) await c.next("ResultsReady");
+  const moved = await host.nextWhere("SettingsChanged", (s) => s[1] !== room.currentItem);
+  await sleep(300);
+  result.afterPlay = { currentItem: moved[0][1], queues: queues(), expired: views[0].get(room.currentItem).expired };
+  return result;
 });
