@@ -234,7 +234,7 @@ def _state_change(old: str, new: str) -> str:
 _NOT_JOINED = "This user has not yet joined a multiplayer room."
 _IN_ANOTHER_ROOM = "Can't join a room when already in another room."
 _ADD, _EDIT, _REMOVE = "AddPlaylistItem", "EditPlaylistItem", "RemovePlaylistItem"
-_REQUEST, _SETTINGS = "SendMatchRequest", "ChangeSettings"
+_REQUEST, _SETTINGS, _STYLE = "SendMatchRequest", "ChangeSettings", "ChangeUserStyle"
 
 # refusals.mjs's name -> the official text (ppy/osu-server-spectator 6b142c7: MultiplayerHub,
 # MultiplayerRoomController, ServerMultiplayerRoom, StandardMatchController; the exception
@@ -289,6 +289,9 @@ OFFICIAL_REFUSALS: dict[str, str] = {
     "modifiedBeatmap": invalid_state(_ADD, "Attempted to add a beatmap which has been modified."),
     "unsupportedRuleset": invalid_state(_ADD, "Attempted to select an unsupported ruleset."),
     "freestyleWithMods": invalid_state(_ADD, "Cannot enqueue freestyle item with mods."),
+    "rulesetNotOfBeatmap": invalid_state(
+        _ADD, "Attempted to select an invalid beatmap and ruleset combination."
+    ),
     "removeOnlyItem": invalid_state(_REMOVE, "The only item in the room cannot be removed."),
     "removeMissingItem": invalid_state(_REMOVE, "Item does not exist in the room."),
     "editMissingItem": invalid_state(_EDIT, "Attempted to change an item that doesn't exist."),
@@ -298,9 +301,24 @@ OFFICIAL_REFUSALS: dict[str, str] = {
     "guestRemovesHostItem": invalid_state(
         _REMOVE, "Attempted to remove an item which is not owned by the user."
     ),
-    "freeStyleNotAllowed": invalid_state(
-        "ChangeUserStyle", "Current item does not allow free user styles."
+    "styleRulesetUnsupported": invalid_state(_STYLE, "Attempted to select an unsupported ruleset."),
+    "styleBeatmapMissing": invalid_state(_STYLE, "Invalid beatmap selected."),
+    "styleBeatmapOfOtherSet": invalid_state(
+        _STYLE, "Selected beatmap is not from the same beatmap set."
     ),
+    "styleRulesetNotOfBeatmap": invalid_state(
+        _STYLE, "Selected ruleset is not supported for the given beatmap."
+    ),
+    "readyAllPlayed": invalid_state(
+        "ChangeState", "Cannot ready up while all items have been played."
+    ),
+    "editPlayedItem": invalid_state(
+        _EDIT, "Attempted to change an item which has already been played."
+    ),
+    "removePlayedItem": invalid_state(
+        _REMOVE, "Attempted to remove an item which has already been played."
+    ),
+    "freeStyleNotAllowed": invalid_state(_STYLE, "Current item does not allow free user styles."),
     "modNotAllowed": invalid_state("ChangeUserMods", "Incompatible mods were selected: HD"),
     "abortGameplayOutside": invalid_state(
         "AbortGameplay", "Cannot abort gameplay while not in gameplay."
@@ -326,6 +344,10 @@ _MPRULES: dict[str, str] = {
     "notJoinedStartMatch": _NULL_ROOM,
     "missingRoom": _DETAIL,
     "kickAbsent": _DETAIL,
+    # RoomMachine.change_user_style checks in another order than changeUserStyle.
+    "styleRulesetUnsupported": "we check for a freestyle item before the ruleset's range",
+    "styleBeatmapOfOtherSet": "we answer 'Invalid beatmap selected.' for a map of another set",
+    "styleRulesetNotOfBeatmap": "we accept a ruleset the item's converted-only map cannot have",
 }
 
 
@@ -333,8 +355,10 @@ _MPRULES: dict[str, str] = {
 def refusals(
     live_server: LiveServer, beatmap: StoredMap, players: Callable[[int], list[Player]]
 ) -> dict[str, Any]:
-    """refusals.mjs, run once for the table below."""
-    return scenario("refusals", live_server.url, players(3), beatmap)
+    """refusals.mjs, run once for the table below (with a taiko map of another set)."""
+    taiko = live_server.call(lambda svc: stored_map(svc, "taiko"))
+    extra = {"taiko": {"id": taiko.id, "checksum": taiko.checksum}}
+    return scenario("refusals", live_server.url, players(3), beatmap, **extra)
 
 
 def test_refusals_cover_the_table(refusals: dict[str, Any]) -> None:

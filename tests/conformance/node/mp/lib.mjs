@@ -153,8 +153,8 @@ export function item({
 
 /** MultiplayerRoom [RoomID, State, Settings, Users, Host, MatchState, Playlist,
  * ActiveCountdowns, ChannelID] as CreateRoom takes it. */
-export function newRoom(options = {}) {
-  return [0, 0, settings(options), [], null, null, [item()], [], 0];
+export function newRoom({ items = [item()], ...options } = {}) {
+  return [0, 0, settings(options), [], null, null, items, [], 0];
 }
 
 /** The room's id, user ids, host id and playlist from a MultiplayerRoom array. */

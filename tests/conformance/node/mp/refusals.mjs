@@ -2,22 +2,27 @@
 // invocation that must fail, by name, with the text the client got. Users: a host and a guest
 // in a room with a password (made full after the wrong password), and an outsider in no room.
 import {
-  LOCALLY_AVAILABLE, MatchType, Request, UserState, beatmap, connectAll, item, newRoom,
-  openRoom, refusal, run, settings,
+  LOCALLY_AVAILABLE, MatchType, QueueMode, Request, UserState, args, beatmap, connectAll, item,
+  newRoom, openRoom, roomView, run, settings,
 } from "./lib.mjs";
+
+// A taiko-only beatmap of another set.
+const taiko = { beatmapId: args.taiko.id, checksum: args.taiko.checksum };
 
 run(async (connections) => {
   const [host, guest, outsider] = await connectAll(connections);
   const password = "pw";
   const room = await openRoom(host, [guest], { password, maxParticipants: 3 });
+  // Each call's error text, or null when it passed: the refusals by name in `texts`, the
+  // calls the official server lets pass silently in `accepted`.
   const texts = {};
-  const refused = async (name, promise) => {
-    texts[name] = await refusal(promise, name);
-  };
-  // Calls the official server lets pass silently: null when they pass.
   const accepted = {};
+  const outcome = (promise) => promise.then(() => null, (error) => String(error.message));
+  const refused = async (name, promise) => {
+    texts[name] = await outcome(promise);
+  };
   const passes = async (name, promise) => {
-    accepted[name] = await promise.then(() => null, (error) => String(error.message));
+    accepted[name] = await outcome(promise);
   };
   const request = (c, r) => c.invoke("SendMatchRequest", r);
   const ownSettings = (changes) => settings({ password, maxParticipants: 2, ...changes });
@@ -80,6 +85,7 @@ run(async (connections) => {
   await refused("modifiedBeatmap", host.invoke("AddPlaylistItem", item({ checksum: "0".repeat(32) })));
   await refused("unsupportedRuleset", host.invoke("AddPlaylistItem", item({ rulesetId: 4 })));
   await refused("freestyleWithMods", host.invoke("AddPlaylistItem", item({ freestyle: true, allowedMods: [["HD", []]] })));
+  await refused("rulesetNotOfBeatmap", host.invoke("AddPlaylistItem", item({ ...taiko, rulesetId: 2 })));
   await refused("removeOnlyItem", host.invoke("RemovePlaylistItem", room.currentItem));
   await refused("removeMissingItem", host.invoke("RemovePlaylistItem", 2 ** 40));
   await refused("editMissingItem", host.invoke("EditPlaylistItem", item({ id: 2 ** 40 })));
@@ -89,6 +95,7 @@ run(async (connections) => {
   await refused("guestRemovesHostItem", guest.invoke("RemovePlaylistItem", second[0]));
 
   // Style and mods the current item does not allow.
+  await refused("styleRulesetUnsupported", guest.invoke("ChangeUserStyle", null, 9));
   await refused("freeStyleNotAllowed", guest.invoke("ChangeUserStyle", beatmap.id, 0));
   await refused("modNotAllowed", guest.invoke("ChangeUserMods", [["HD", []]]));
 
@@ -111,5 +118,28 @@ run(async (connections) => {
   await refused("editCurrentInGame", host.invoke("EditPlaylistItem", item({ id: room.currentItem })));
   await refused("removeCurrentInGame", host.invoke("RemovePlaylistItem", room.currentItem));
   await host.invoke("AbortMatch");
+
+  // The outsider alone in a room of its own (all players may queue) whose only item is a
+  // freestyle taiko map: styles the item does not allow, then the item played.
+  const solo = roomView(await outsider.invoke("CreateRoom", newRoom({
+    queueMode: QueueMode.AllPlayers, items: [item({ ...taiko, rulesetId: 1, freestyle: true })],
+  })));
+  await refused("styleBeatmapMissing", outsider.invoke("ChangeUserStyle", 2 ** 31 - 2, null));
+  await refused("styleBeatmapOfOtherSet", outsider.invoke("ChangeUserStyle", beatmap.id, null));
+  await refused("styleRulesetNotOfBeatmap", outsider.invoke("ChangeUserStyle", null, 2));
+  await outsider.invoke("ChangeBeatmapAvailability", LOCALLY_AVAILABLE);
+  await outsider.invoke("ChangeState", UserState.Ready);
+  await outsider.invoke("StartMatch");
+  await outsider.next("LoadRequested");
+  await outsider.invoke("ChangeState", UserState.Loaded);
+  await outsider.invoke("ChangeState", UserState.ReadyForGameplay);
+  await outsider.next("GameplayStarted");
+  await outsider.invoke("ChangeState", UserState.FinishedPlay);
+  await outsider.next("ResultsReady");
+  await outsider.invoke("ChangeState", UserState.Idle);
+  await refused("readyAllPlayed", outsider.invoke("ChangeState", UserState.Ready));
+  const played = item({ ...taiko, id: solo.currentItem, rulesetId: 1, freestyle: true });
+  await refused("editPlayedItem", outsider.invoke("EditPlaylistItem", played));
+  await refused("removePlayedItem", outsider.invoke("RemovePlaylistItem", solo.currentItem));
   return { texts, accepted };
 });
