@@ -347,7 +347,7 @@ _MPRULES: dict[str, str] = {
     # RoomMachine.change_user_style checks in another order than changeUserStyle.
     "styleRulesetUnsupported": "we check for a freestyle item before the ruleset's range",
     "styleBeatmapOfOtherSet": "we answer 'Invalid beatmap selected.' for a map of another set",
-    "styleRulesetNotOfBeatmap": "we accept a ruleset the item's converted-only map cannot have",
+    "styleRulesetNotOfBeatmap": "we accept ruleset 2 on a taiko map (no ruleset-of-beatmap check)",
 }
 
 
