@@ -1,6 +1,6 @@
 // AbortMatch: refused before a match starts and to a guest; during the load phase the host's
 // abort sends everyone back to Idle with HostAbortedTheMatch and reopens the room.
-import { UserState, connectAll, openRoom, refusal, run } from "./lib.mjs";
+import { RoomState, UserState, connectAll, openRoom, refusal, run } from "./lib.mjs";
 
 run(async (connections) => {
   const [host, guest] = await connectAll(connections);
@@ -17,7 +17,7 @@ run(async (connections) => {
   for (const c of [host, guest]) result.aborted.push(await c.next("GameplayAborted"));
   result.roomStates = [];
   for (const c of [host, guest]) {
-    result.roomStates.push((await c.nextWhere("RoomStateChanged", (s) => s === 0))[0]);
+    result.roomStates.push((await c.nextWhere("RoomStateChanged", (s) => s === RoomState.Open))[0]);
   }
   result.idle = [];
   for (const c of [host, guest]) {

@@ -1,6 +1,6 @@
 // Auto-start: with AutoStartDuration set, a user readying up starts a MatchStartCountdown
 // and the match starts by itself when it ends; a manual countdown is refused meanwhile.
-import { Request, UserState, connectAll, openRoom, refusal, run } from "./lib.mjs";
+import { Request, RoomState, UserState, connectAll, openRoom, refusal, run } from "./lib.mjs";
 
 run(async (connections) => {
   const [host, guest] = await connectAll(connections);
@@ -13,7 +13,7 @@ run(async (connections) => {
   for (const c of [host, guest]) result.countdownSeenBy.push((await c.next("MatchEvent"))[0]);
   // Nobody calls StartMatch: the countdown's end does.
   for (const c of [host, guest]) await c.next("LoadRequested");
-  result.roomState = (await host.nextWhere("RoomStateChanged", (s) => s !== 0))[0];
+  result.roomState = (await host.nextWhere("RoomStateChanged", (s) => s !== RoomState.Open))[0];
   result.waitingForLoad = [];
   for (const c of [host, guest]) {
     const waiting = (u, s) => u === c.userId && s === UserState.WaitingForLoad;

@@ -2,7 +2,7 @@
 // create, wrong and right password, ready, start, load, gameplay, a score submitted over REST
 // by the test, FinishedPlay, ResultsReady, the next item, leaving.
 import {
-  UserState, args, connect, itemView, newRoom, refusal, roomView, run, step,
+  LOCALLY_AVAILABLE, UserState, args, connect, itemView, newRoom, refusal, roomView, run, step,
 } from "./lib.mjs";
 
 run(async (connections) => {
@@ -23,7 +23,7 @@ run(async (connections) => {
   result.joinedUsers = joined.users;
   result.hostSawJoin = (await host.next("UserJoined"))[0][0];
 
-  for (const c of [host, guest]) await c.invoke("ChangeBeatmapAvailability", [4, null]);
+  for (const c of [host, guest]) await c.invoke("ChangeBeatmapAvailability", LOCALLY_AVAILABLE);
   await guest.invoke("ChangeState", UserState.Ready);
   result.hostNotReady = await refusal(host.invoke("StartMatch"), "a start with the host not ready");
   await host.invoke("ChangeState", UserState.Ready);
