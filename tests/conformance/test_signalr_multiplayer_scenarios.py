@@ -418,6 +418,8 @@ def owner_stopped(
         DATABASE_URL=TEST_DATABASE_URL,
         REDIS_URL=TEST_REDIS_URL,
         MULTIPLAYER_LEASE_SECONDS="2",
+        # Three users load across two processes: no load timeout on a busy machine.
+        MULTIPLAYER_LOAD_TIMEOUT_SECONDS="30",
         TOKEN_RATE_LIMIT_PER_MINUTE="1000000",
         API_RATE_LIMIT_PER_MINUTE="1000000",
         RANK_HISTORY_SNAPSHOT="false",

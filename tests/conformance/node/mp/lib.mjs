@@ -187,6 +187,17 @@ export async function openRoom(host, guests, options = {}) {
   return room;
 }
 
+/** After StartMatch: every connection takes its LoadRequested and loads, all at once (the
+ * load timeout is short in tests), then takes its GameplayStarted. */
+export async function load(connections) {
+  await Promise.all(connections.map(async (c) => {
+    await c.next("LoadRequested");
+    await c.invoke("ChangeState", UserState.Loaded);
+    await c.invoke("ChangeState", UserState.ReadyForGameplay);
+  }));
+  for (const c of connections) await c.next("GameplayStarted");
+}
+
 /** Run a scenario: print what it returns as the last line, or the error and exit 1. */
 export async function run(scenario) {
   const connections = [];

@@ -3,7 +3,7 @@
 // in a room with a password (made full after the wrong password), and an outsider in no room.
 import {
   LOCALLY_AVAILABLE, MatchType, QueueMode, Request, UserState, args, beatmap, connectAll, item,
-  newRoom, openRoom, roomView, run, settings,
+  load, newRoom, openRoom, roomView, run, settings,
 } from "./lib.mjs";
 
 // A taiko-only beatmap of another set.
@@ -103,14 +103,14 @@ run(async (connections) => {
   await refused("abortGameplayOutside", guest.invoke("AbortGameplay"));
   await refused("skipOutside", guest.invoke("VoteToSkipIntro"));
 
-  // During a match.
+  // During a match: the load countdown while loading, the rest while playing (no timer runs).
   for (const c of [host, guest]) await c.invoke("ChangeBeatmapAvailability", LOCALLY_AVAILABLE);
   await guest.invoke("ChangeState", UserState.Ready);
   await host.invoke("ChangeState", UserState.Ready);
   await host.invoke("StartMatch");
-  for (const c of [host, guest]) await c.next("LoadRequested");
   const [[, [[, [loadCountdownId]]]]] = await host.next("MatchEvent");
   await refused("stopLoadCountdown", request(host, Request.stopCountdown(loadCountdownId)));
+  await load([host, guest]);
   await refused("settingsInGame", host.invoke("ChangeSettings", ownSettings({ name: "y" })));
   // Idle during gameplay may have crossed the match start in flight: ignored.
   await passes("idleInGame", guest.invoke("ChangeState", UserState.Idle));
@@ -130,10 +130,7 @@ run(async (connections) => {
   await outsider.invoke("ChangeBeatmapAvailability", LOCALLY_AVAILABLE);
   await outsider.invoke("ChangeState", UserState.Ready);
   await outsider.invoke("StartMatch");
-  await outsider.next("LoadRequested");
-  await outsider.invoke("ChangeState", UserState.Loaded);
-  await outsider.invoke("ChangeState", UserState.ReadyForGameplay);
-  await outsider.next("GameplayStarted");
+  await load([outsider]);
   await outsider.invoke("ChangeState", UserState.FinishedPlay);
   await outsider.next("ResultsReady");
   await outsider.invoke("ChangeState", UserState.Idle);

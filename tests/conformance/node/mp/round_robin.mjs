@@ -2,7 +2,7 @@
 // Items: the host's first (with the room), guest A's two, guest B's one, the host's second;
 // then the first item is played and the queue is renumbered without it.
 import {
-  QueueMode, UserState, connectAll, item, itemView, openRoom, run, sleep,
+  QueueMode, UserState, connectAll, item, itemView, load, openRoom, run, sleep,
 } from "./lib.mjs";
 
 run(async (connections) => {
@@ -30,12 +30,7 @@ run(async (connections) => {
   // Everyone plays the first item: it expires and the queue is renumbered without it.
   for (const c of [a, b, host]) await c.invoke("ChangeState", UserState.Ready);
   await host.invoke("StartMatch");
-  for (const c of [host, a, b]) await c.next("LoadRequested");
-  for (const c of [host, a, b]) {
-    await c.invoke("ChangeState", UserState.Loaded);
-    await c.invoke("ChangeState", UserState.ReadyForGameplay);
-  }
-  for (const c of [host, a, b]) await c.next("GameplayStarted");
+  await load([host, a, b]);
   for (const c of [host, a, b]) await c.invoke("ChangeState", UserState.FinishedPlay);
   for (const c of [host, a, b]) await c.next("ResultsReady");
   const moved = await host.nextWhere("SettingsChanged", (s) => s[1] !== room.currentItem);

@@ -3,7 +3,7 @@
 // They play an item across the instances, the host kicks B, then the test stops A: everyone
 // hears of the shutdown, and the room's users are told the room is gone.
 import {
-  MatchEvent, UserState, args, connect, openRoom, run, sleep, step,
+  MatchEvent, UserState, args, connect, load, openRoom, run, sleep, step,
 } from "./lib.mjs";
 
 const [ownerBase, otherBase] = args.bases;
@@ -24,12 +24,7 @@ run(async (connections) => {
   await host.nextWhere("UserStateChanged", (u, s) => u === a.userId && s === UserState.Ready);
   await host.invoke("ChangeState", UserState.Ready);
   await host.invoke("StartMatch");
-  for (const c of [host, a, b]) await c.next("LoadRequested");
-  for (const c of [host, a, b]) {
-    await c.invoke("ChangeState", UserState.Loaded);
-    await c.invoke("ChangeState", UserState.ReadyForGameplay);
-  }
-  for (const c of [host, a, b]) await c.next("GameplayStarted");
+  await load([host, a, b]);
   for (const c of [host, a, b]) await c.invoke("ChangeState", UserState.FinishedPlay);
   for (const c of [host, a, b]) await c.next("ResultsReady");
   result.playedOnBoth = true;

@@ -2,7 +2,8 @@
 // create, wrong and right password, ready, start, load, gameplay, a score submitted over REST
 // by the test, FinishedPlay, ResultsReady, the next item, leaving.
 import {
-  LOCALLY_AVAILABLE, UserState, args, connect, itemView, newRoom, refusal, roomView, run, step,
+  LOCALLY_AVAILABLE, UserState, args, connect, itemView, load, newRoom, refusal, roomView, run,
+  step,
 } from "./lib.mjs";
 
 run(async (connections) => {
@@ -28,12 +29,7 @@ run(async (connections) => {
   result.hostNotReady = await refusal(host.invoke("StartMatch"), "a start with the host not ready");
   await host.invoke("ChangeState", UserState.Ready);
   await host.invoke("StartMatch");
-  for (const c of [host, guest]) await c.next("LoadRequested");
-  for (const c of [host, guest]) {
-    await c.invoke("ChangeState", UserState.Loaded);
-    await c.invoke("ChangeState", UserState.ReadyForGameplay);
-  }
-  for (const c of [host, guest]) await c.next("GameplayStarted");
+  await load([host, guest]);
   await step("playing", { roomId: created.roomId, itemId });
 
   await guest.invoke("ChangeState", UserState.FinishedPlay);
