@@ -12,7 +12,7 @@ node_multiplayer.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -58,9 +58,9 @@ def beatmap(live_server: LiveServer, node: None) -> StoredMap:
 
 
 @pytest.fixture(scope="module")
-def players(live_server: LiveServer, node: None) -> Iterator[Callable[[int], list[Player]]]:
+def players(live_server: LiveServer, node: None) -> Callable[[int], list[Player]]:
     """`players(n)`: n fresh accounts (a user is in one room at a time)."""
-    yield lambda n: [Player(live_server) for _ in range(n)]
+    return lambda n: [Player(live_server) for _ in range(n)]
 
 
 def test_round_robin_order_of_three_users(
@@ -357,8 +357,8 @@ def refusals(
 ) -> dict[str, Any]:
     """refusals.mjs, run once for the table below (with a taiko map of another set)."""
     taiko = live_server.call(lambda svc: stored_map(svc, "taiko"))
-    extra = {"taiko": {"id": taiko.id, "checksum": taiko.checksum}}
-    return scenario("refusals", live_server.url, players(3), beatmap, **extra)
+    other = {"id": taiko.id, "checksum": taiko.checksum}
+    return scenario("refusals", live_server.url, players(3), beatmap, taiko=other)
 
 
 def test_refusals_cover_the_table(refusals: dict[str, Any]) -> None:
