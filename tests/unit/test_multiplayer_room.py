@@ -4,6 +4,7 @@ settings, queue modes, match types, membership; every refusal with the official 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -36,9 +37,10 @@ def make_room(
     match_type: mp.MatchType = mp.MatchType.HEAD_TO_HEAD,
     max_participants: int | None = None,
     auto_start: int = 0,
+    allocate_item_id: Callable[[], int] | None = None,
 ) -> RoomMachine:
     """A room created by host 1 with one item (id 1), then `guests` joined; everyone has
-    the map."""
+    the map. New items are numbered 2, 3, ... unless `allocate_item_id` is given."""
     clock = itertools.count()
     settings = mp.MultiplayerRoomSettings(
         name="r",
@@ -58,7 +60,7 @@ def make_room(
     machine = RoomMachine(
         room,
         now=lambda: NOW + timedelta(seconds=next(clock)),
-        allocate_item_id=lambda: next(ids),
+        allocate_item_id=allocate_item_id or (lambda: next(ids)),
         roll=lambda top: top // 2,
     )
     machine.initialise()
@@ -706,6 +708,38 @@ def order(machine: RoomMachine) -> list[int]:
     return [
         i.id for i in sorted(ordered_active_items(machine.room), key=lambda i: i.playlist_order)
     ]
+
+
+def _store(machine: RoomMachine, ids: Iterator[int]) -> None:
+    """What hosting.py does after each operation: the database names the new items."""
+    for i in machine.room.playlist:
+        if i.id < 0:
+            i.id = next(ids)
+
+
+def test_an_item_not_yet_stored_is_queued_as_the_newest() -> None:
+    # hosting.py numbers an item -1, -2, ... until the database names it; the reorder of the
+    # operation that adds it must still treat it as the last added (the official ID order).
+    temporary = itertools.count(1)
+    stored = itertools.count(2)
+    machine = make_room(
+        2,
+        3,
+        queue_mode=mp.QueueMode.ALL_PLAYERS_ROUND_ROBIN,
+        allocate_item_id=lambda: -next(temporary),
+    )
+    for owner in (2, 2, 3, 1):
+        machine.add_item(owner, item(), MAP)
+        _store(machine, stored)
+    owners = [i.owner_id for i in sorted(machine.room.playlist, key=lambda i: i.playlist_order)]
+    assert owners == [1, 2, 3, 1, 2]
+    assert machine.room.settings.playlist_item_id == 1
+
+    machine = make_room(
+        2, queue_mode=mp.QueueMode.ALL_PLAYERS, allocate_item_id=lambda: -next(temporary)
+    )
+    machine.add_item(2, item(), MAP)
+    assert machine.room.settings.playlist_item_id == 1  # the new item queues behind
 
 
 def test_round_robin_like_the_official_ordering_with_gameplay_test() -> None:

@@ -367,6 +367,16 @@ def current_item(room: MultiplayerRoom) -> MultiplayerPlaylistItem:
     return next(i for i in room.playlist if i.id == room.settings.playlist_item_id)
 
 
+def addition_order(item: MultiplayerPlaylistItem) -> tuple[bool, int]:
+    """Sort key: the order items were added, which is the official server's id order.
+
+    An item added in the operation under way has a temporary negative id (-1, -2, ... in
+    order of addition; hosting.py stores it and renames it afterwards), so it comes after
+    every stored item rather than before them.
+    """
+    return (item.id < 0, abs(item.id))
+
+
 def ordered_active_items(room: MultiplayerRoom) -> list[MultiplayerPlaylistItem]:
     """Active items in queue order: by id, or interleaved by owner in round robin.
 
@@ -374,7 +384,7 @@ def ordered_active_items(room: MultiplayerRoom) -> list[MultiplayerPlaylistItem]
     then each owner's second, and so on. The first round keeps the existing order (ties by
     id); later rounds follow the owners' order in the first round.
     """
-    active = sorted((i for i in room.playlist if not i.expired), key=lambda i: i.id)
+    active = sorted((i for i in room.playlist if not i.expired), key=addition_order)
     if room.settings.queue_mode != QueueMode.ALL_PLAYERS_ROUND_ROBIN:
         return active
     by_owner: dict[int, list[MultiplayerPlaylistItem]] = {}
@@ -386,7 +396,7 @@ def ordered_active_items(room: MultiplayerRoom) -> list[MultiplayerPlaylistItem]
     for n in range(rounds):
         batch = [items[n] for items in by_owner.values() if len(items) > n]
         if n == 0:
-            batch.sort(key=lambda i: (i.playlist_order, i.id))
+            batch.sort(key=lambda i: (i.playlist_order, addition_order(i)))
             owner_rank = {item.owner_id: rank for rank, item in enumerate(batch)}
         else:
             batch.sort(key=lambda i: owner_rank[i.owner_id])
