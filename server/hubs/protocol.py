@@ -9,7 +9,7 @@ for a void method, `Returned` for a result, `HubFailure` for an error the client
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
@@ -109,8 +109,17 @@ def _bind_models(method: HubMethod, data: bytes) -> list[Any]:
     return list(values)
 
 
+# .NET exceptions that are not HubExceptions: ASP.NET Core sends the client no detail of
+# them (the official server does not enable detailed errors), so neither do we.
+_WITHHELD_EXCEPTIONS: Final = frozenset({"InvalidOperationException", "ArgumentException"})
+
+
 def failure_text(target: str, failure: HubFailure) -> str:
-    """The official server's HubException text; lazer shows what follows the first colon."""
+    """The official server's HubException text; lazer shows what follows the first colon.
+    A refusal the official server raises as a plain .NET exception reaches the client
+    without its text, as there."""
+    if failure.exception in _WITHHELD_EXCEPTIONS:
+        return unexpected_text(target)
     return (
         f"An unexpected error occurred invoking '{target}' on the server. "
         f"{failure.exception}: {failure.message}"

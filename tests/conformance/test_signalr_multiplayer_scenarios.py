@@ -242,9 +242,9 @@ _REQUEST, _SETTINGS, _STYLE = "SendMatchRequest", "ChangeSettings", "ChangeUserS
 OFFICIAL_REFUSALS: dict[str, str] = {
     "notJoinedChangeState": hub_error("ChangeState", "NotJoinedRoomException", _NOT_JOINED),
     "notJoinedStartMatch": hub_error("StartMatch", "NotJoinedRoomException", _NOT_JOINED),
-    # ServerMultiplayerRoom.InitialiseAsync: InvalidOperationException("Specified match does
-    # not exist."), so the client gets no text.
-    "missingRoom": hidden_error("JoinRoom"),
+    # MultiplayerHub.JoinRoom: a room no instance holds is not created for a joiner who is
+    # not its new host; the KeyNotFoundException becomes this InvalidStateException.
+    "missingRoom": invalid_state("JoinRoom", "Failed to join the room, please try again."),
     "wrongPassword": hub_error(
         "JoinRoomWithPassword", "InvalidPasswordException", "Invalid password"
     ),
@@ -336,19 +336,6 @@ OFFICIAL_REFUSALS: dict[str, str] = {
         _REMOVE, "The current item in the room cannot be removed when currently being played."
     ),
 }
-# What our server still words differently; the fix belongs to the `mprules` branch.
-_NULL_ROOM = "we answer InvalidOperationException: Attempted to operate on a null room"
-_DETAIL = "we send an InvalidOperationException's text, which ASP.NET Core withholds"
-_MPRULES: dict[str, str] = {
-    "notJoinedChangeState": _NULL_ROOM,
-    "notJoinedStartMatch": _NULL_ROOM,
-    "missingRoom": _DETAIL,
-    "kickAbsent": _DETAIL,
-    # RoomMachine.change_user_style checks in another order than changeUserStyle.
-    "styleRulesetUnsupported": "we check for a freestyle item before the ruleset's range",
-    "styleBeatmapOfOtherSet": "we answer 'Invalid beatmap selected.' for a map of another set",
-    "styleRulesetNotOfBeatmap": "we accept ruleset 2 on a taiko map (no ruleset-of-beatmap check)",
-}
 
 
 @pytest.fixture(scope="module")
@@ -367,15 +354,7 @@ def test_refusals_cover_the_table(refusals: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(
-            name,
-            marks=[pytest.mark.xfail(strict=True, reason=f"{_MPRULES[name]} (mprules)")]
-            if name in _MPRULES
-            else [],
-        )
-        for name in OFFICIAL_REFUSALS
-    ],
+    list(OFFICIAL_REFUSALS),
 )
 def test_refusal_text(refusals: dict[str, Any], name: str) -> None:
     assert refusals["texts"][name] == OFFICIAL_REFUSALS[name]
@@ -478,12 +457,6 @@ def test_owner_stopped_ends_the_room(
     assert max(events, key=lambda e: e.id).event_type == "room_disbanded"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SIGTERM's drain (server/app.py _hubs_first_on_sigterm) closes the hub connections "
-    "before MultiplayerHub.shutting_down runs, so the owner's own members get no "
-    "ServerShuttingDownCountdown (mprules: graceful shutdown wait)",
-)
 def test_owner_stopped_announces_the_shutdown_countdown(owner_stopped: dict[str, Any]) -> None:
     """Every user of the room, on either instance, gets a ServerShuttingDownCountdown before
     the owner's connections close."""
