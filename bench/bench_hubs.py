@@ -4,11 +4,13 @@ server that decodes and re-encodes every bundle instead of splicing its bytes.
 
 Run: python bench/bench_hubs.py [--bundles N] [--connections N] [--json]
 
-The server runs as a child process (embedded SQLite, in-process Redis) on a loopback port;
-the clients (websockets, one asyncio loop) run in this process, so on a small machine they
-compete with the server for CPU: compare the two variants within one run. The player plays
-under a real score token (one synthetic ranked map is imported first), so the server buffers
-every bundle for the replay as it would for lazer.
+The server runs as a child process (embedded SQLite, in-process Redis) on a loopback port.
+The player (websockets) runs in this process; the watchers run in a process of their own
+(_raw_watchers.py) that only counts `UserSentFrames` in the raw byte stream, so they read
+faster than the server sends and the relay, not the bench's clients, sets the rate. On a
+small machine the processes still share the CPUs: compare the two variants within one run.
+The player plays under a real score token (one synthetic ranked map is imported first), so
+the server buffers every bundle for the replay as it would for lazer.
 """
 
 from __future__ import annotations
@@ -147,9 +149,19 @@ async def relay_round(
     """One player streams `bundles` bundles; wait until every watcher has all of them."""
     player_id, player_token = player
     token = await score_token(url, player_token, checksum)
-    sockets = [await open_hub(url, "spectator", bearer) for _, bearer in watchers]
-    for ws in sockets:
-        await call(ws, "StartWatchingUser", b"\x91" + m.encode("int", player_id))
+    # The watchers: their own process, reading raw bytes (see _raw_watchers.py).
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).with_name("_raw_watchers.py")),
+        url,
+        str(player_id),
+        str(bundles),
+        *(bearer for _, bearer in watchers),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    if await asyncio.wait_for(process.stdout.readline(), 120) != b"ready\n":
+        raise SystemExit("the watchers did not start")
     source = await open_hub(url, "spectator", player_token)
     state = {"BeatmapID": 1, "RulesetID": 0, "Mods": [], "State": 1, "MaximumStatistics": {}}
     await call(source, "BeginPlaySessionV2", m.encode("long?,SpectatorState", [token, state]))
@@ -157,23 +169,16 @@ async def relay_round(
         "SendFrameDataV2", m.encode("long?,FrameDataBundle", [token, bundle(True)])
     )
 
-    async def drain(ws: ClientConnection) -> None:
-        got = 0
-        while got < bundles:
-            data = await ws.recv()
-            if isinstance(data, bytes):
-                got += data.count(b"\xaeUserSentFrames")  # several may share a message
-
-    drains = [asyncio.create_task(drain(ws)) for ws in sockets]
     await asyncio.sleep(0.2)  # UserBeganPlaying delivered and read
     started = time.perf_counter()
     batch = 50
     for sent in range(0, bundles, batch):
         await source.send(frame * min(batch, bundles - sent))
-    await asyncio.wait_for(asyncio.gather(*drains), 300)
+    if await asyncio.wait_for(process.stdout.readline(), 300) != b"done\n":
+        raise SystemExit("the watchers stopped early")
     elapsed = time.perf_counter() - started
-    for ws in [*sockets, source]:
-        await ws.close()
+    await asyncio.wait_for(process.wait(), 30)
+    await source.close()
     await asyncio.sleep(0.5)
     return {
         "watchers": len(watchers),
