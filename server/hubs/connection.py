@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -57,7 +58,11 @@ class HubConnection:
         self.items: dict[str, Any] = {}
         self.superseded = False
         self.close_request: CloseRequest | None = None
-        self.outgoing: asyncio.Queue[bytes] = asyncio.Queue(send_queue)
+        # The send queue: a deque and one waiter future of the writer, not an asyncio.Queue
+        # (a watcher gets a message per frame bundle; this is the per-watcher hot path).
+        self._outgoing: deque[bytes] = deque()
+        self._send_queue = send_queue
+        self._writer_waiting: asyncio.Future[None] | None = None
         self.finished = asyncio.Event()
         self._wake = asyncio.Event()
         self._bus = bus
@@ -70,11 +75,47 @@ class HubConnection:
         """Queue a framed message; a client too slow to take its messages is dropped."""
         if self.close_request is not None:
             return
-        try:
-            self.outgoing.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self._outgoing) >= self._send_queue:
             # S-RT-9: bounded send queue. A watcher that cannot keep up is cut, not buffered.
             self.close("Send queue overflow.", 1008)
+            return
+        self._outgoing.append(frame)
+        self._wake_writer()
+
+    def _wake_writer(self) -> None:
+        waiting = self._writer_waiting
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)
+
+    async def next_batch(self, max_bytes: int, idle_seconds: float) -> list[bytes] | None:
+        """For the writer: the queued messages up to about `max_bytes` (at least one),
+        waiting for one up to `idle_seconds` (then [], time for a keep-alive); None once the
+        connection is closing."""
+        if not self._outgoing and self.close_request is None:
+            self._writer_waiting = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(idle_seconds):
+                    await self._writer_waiting
+            except TimeoutError:
+                return []
+            finally:
+                self._writer_waiting = None
+        if self.close_request is not None:
+            return None
+        pending = self._outgoing
+        batch = [pending.popleft()]
+        size = len(batch[0])
+        while pending and size < max_bytes:
+            frame = pending.popleft()
+            batch.append(frame)
+            size += len(frame)
+        return batch
+
+    def take_all(self) -> list[bytes]:
+        """Everything still queued (the writer's last flush before the close)."""
+        frames = list(self._outgoing)
+        self._outgoing.clear()
+        return frames
 
     def deliver(self, message: BusMessage) -> None:
         """Take a message from the bus (a frame, or a control word for this user)."""
@@ -132,6 +173,7 @@ class HubConnection:
         if self.close_request is None:
             self.close_request = CloseRequest(reason, code, allow_reconnect, send_close)
             self._wake.set()
+            self._wake_writer()
 
     async def wait_closing(self) -> None:
         """Return once `close` has been called."""

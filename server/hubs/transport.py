@@ -378,34 +378,16 @@ class HubTransport:
 
     async def _write(self, websocket: WebSocket, connection: HubConnection) -> None:
         settings = self._settings
-        queue = connection.outgoing
-        closing = asyncio.ensure_future(connection.wait_closing())
         try:
-            while connection.close_request is None:
-                if queue.empty():
-                    getter = asyncio.ensure_future(queue.get())
-                    done, _ = await asyncio.wait(
-                        {getter, closing},
-                        timeout=settings.hub_keepalive_seconds,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                    if getter not in done:
-                        getter.cancel()
-                        if closing in done:
-                            break
-                        frames = [_PING]
-                    else:
-                        frames = [getter.result()]
-                else:
-                    frames = [queue.get_nowait()]
+            while True:
                 # Several messages may share one WebSocket message: clients read the stream
                 # by its length prefixes (§6.1). Batching what queued up while the last send
                 # was in flight keeps a busy watcher from costing one send per bundle.
-                size = len(frames[0])
-                while size < _BATCH_BYTES and not queue.empty():
-                    frame = queue.get_nowait()
-                    frames.append(frame)
-                    size += len(frame)
+                frames = await connection.next_batch(_BATCH_BYTES, settings.hub_keepalive_seconds)
+                if frames is None:
+                    break
+                if not frames:
+                    frames = [_PING]
                 async with asyncio.timeout(settings.hub_client_timeout_seconds):
                     await websocket.send_bytes(frames[0] if len(frames) == 1 else b"".join(frames))
             await self._finish(websocket, connection)
@@ -413,7 +395,6 @@ class HubTransport:
             # The socket is gone (or too slow to take a message in time).
             connection.close(None, 1011, send_close=False)
         finally:
-            closing.cancel()
             connection.finished.set()
 
     async def _finish(self, websocket: WebSocket, connection: HubConnection) -> None:
@@ -423,8 +404,8 @@ class HubTransport:
             return
         with contextlib.suppress(Exception):
             async with asyncio.timeout(_DRAIN_SECONDS):
-                while not connection.outgoing.empty():
-                    await websocket.send_bytes(connection.outgoing.get_nowait())
+                if frames := connection.take_all():
+                    await websocket.send_bytes(b"".join(frames))
                 if request.send_close:
                     await websocket.send_bytes(
                         codec.encode_close(request.reason, request.allow_reconnect)
