@@ -519,6 +519,18 @@ CREATE TABLE score_bests (
 CREATE INDEX score_bests_board ON score_bests (beatmap_id, ruleset, total_score);
 CREATE INDEX score_bests_user ON score_bests (user_id, ruleset);
 
+-- Unrestricted bests per board counted per block of totals at two grains (16 and 8 bits): a
+-- block at grain g holds the totals [block << g, (block + 1) << g). A board's size and a
+-- position are sums over a few blocks instead of counts over the board.
+CREATE TABLE score_board_counts (
+    beatmap_id INT NOT NULL,
+    ruleset VARCHAR(16) NOT NULL,
+    grain SMALLINT NOT NULL,
+    block BIGINT NOT NULL,
+    entries INT NOT NULL,
+    PRIMARY KEY (beatmap_id, ruleset, grain, block)
+);
+
 -- A user's highest-pp score per beatmap and ruleset: weighted pp and top plays read this.
 CREATE TABLE score_pp_bests (
     user_id INT NOT NULL,

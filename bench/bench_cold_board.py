@@ -14,8 +14,9 @@ read also computes the viewer's own position. For each board, `--repeats` times:
 - **restart**: the board's Redis keys (sorted set, built marker, rendered pages and entries)
   and this process's near-cache entries are dropped, as after a restart with Redis flushed or
   the board evicted; then one `GET /api/v2/beatmaps/{id}/scores` is timed.
-- **write**: one player's best moves (SQL updated, then `Leaderboards.record_best`, as a
-  submission does after its commit); then one read is timed.
+- **write**: one player's best moves (`ScoreRepository.set_best`, then
+  `Leaderboards.record_best`, as a submission does before and after its commit); then one
+  read is timed.
 
 After each timed read the bench waits for any sorted-set rebuild the read started (not
 timed: it runs off the request path). Figures are medians; exit status 1 when the 5,000 or
@@ -151,6 +152,8 @@ async def run(args: argparse.Namespace) -> int:
                 players = list(range(FIRST_USER, FIRST_USER + size - 1))
                 players.insert(size // 2, viewer)  # the viewer mid-board
                 await seed_board(db, beatmap_id, players, 10_000_000 * (n + 1))
+                # Bests written around the repository: their board's counts from scratch.
+                await services.scores.repo.recount_board(beatmap_id, "osu")
                 boards[size] = beatmap_id
             print(
                 f"seeded {sum(sizes)} bests on {len(sizes)} boards in "
@@ -183,10 +186,10 @@ async def run(args: argparse.Namespace) -> int:
                     )
                     score_id, total = int(row[0]["score_id"]), int(row[0]["total_score"]) + 1
                     await db.execute_raw(
-                        f"UPDATE score_bests SET total_score = {total} WHERE score_id = {score_id}"
-                    )
-                    await db.execute_raw(
                         f"UPDATE scores SET total_score = {total} WHERE id = {score_id}"
+                    )
+                    await services.scores.repo.set_best(
+                        beatmap_id, "osu", mover, score_id, total, previous_total=total - 1
                     )
                     await services.scores.leaderboards.record_best(
                         beatmap_id, "osu", score_id, score_id, total

@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 _PREFIX = "signalr:"
 _OUTBOX_SIZE = 10_000
+# Messages published to Redis in one pipelined round trip, at most: a busy relay (a frame
+# bundle per player every few hundred milliseconds, many players) costs a round trip per
+# batch, not per message.
+_PUBLISH_BATCH = 256
 _POLL_SECONDS = 0.05
 _MAX_BACKOFF_SECONDS = 5.0
 
@@ -158,19 +162,33 @@ class HubBus:
                 subscriber.deliver(message)
 
     async def _publish_loop(self) -> None:
+        outbox = self._outbox
         while True:
-            channel, data = await self._outbox.get()
+            batch = [await outbox.get()]
+            while len(batch) < _PUBLISH_BATCH and not outbox.empty():
+                batch.append(outbox.get_nowait())
             try:
                 try:
-                    await self._redis.publish(self._prefix + channel, data)
+                    await self._publish_batch(batch)
                 except REDIS_DOWN:
                     # After a Redis restart the pool still holds dead connections; the one
                     # that failed is discarded, so one retry usually gets a fresh one.
-                    await self._redis.publish(self._prefix + channel, data)
+                    await self._publish_batch(batch)
             except REDIS_DOWN as exc:
-                self.dropped += 1
+                self.dropped += len(batch)
                 log.warning("hub bus: publish failed (%s); dropping realtime messages", exc)
                 await self._drop_for(1.0)
+
+    async def _publish_batch(self, batch: list[tuple[str, bytes]]) -> None:
+        """Publish what the outbox held, in order, in one round trip."""
+        if len(batch) == 1:
+            channel, data = batch[0]
+            await self._redis.publish(self._prefix + channel, data)
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for channel, data in batch:
+                pipe.publish(self._prefix + channel, data)
+            await pipe.execute()
 
     async def _drop_for(self, seconds: float) -> None:
         # While Redis is failing, drop what queues up rather than deliver it late.

@@ -7,6 +7,7 @@ from datetime import datetime
 import msgspec
 
 from server.db import Database
+from server.repositories.scores import BOARD_COARSE, BOARD_FINE
 from server.repositories.users import username_safe
 
 
@@ -55,7 +56,16 @@ class ModerationRepository:
         return [msgspec.convert(row, HistoryEntry, strict=False) for row in rows]
 
     async def set_restricted(self, user_id: int, restricted: bool) -> None:
-        """Restrict or unrestrict."""
+        """Restrict or unrestrict; the player's bests leave or rejoin their boards' block
+        counts first (only when the flag really changes)."""
+        await self._db.execute(
+            "move_user_board_counts",
+            user_id=user_id,
+            was_restricted=int(not restricted),
+            delta=-1 if restricted else 1,
+            coarse=BOARD_COARSE,
+            fine=BOARD_FINE,
+        )
         await self._db.execute(
             "update_user_restricted", user_id=user_id, restricted=int(restricted)
         )

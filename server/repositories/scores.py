@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from pypika import MySQLQuery, Order, Parameter, SQLLiteQuery, Table
@@ -160,6 +160,13 @@ _SCORE_COLUMNS = [
 ]
 _scores = Table("scores")
 _bests = Table("score_bests")
+
+# Grains (bit shifts of the total) of the count blocks in score_board_counts: a board's size
+# sums its coarse blocks (a handful: totals are about a million), a position the coarse blocks
+# above and at most 255 fine blocks; only the bests in the position's own fine block (totals
+# within 256 of it) are counted row by row.
+BOARD_COARSE: Final = 16
+BOARD_FINE: Final = 8
 _users = Table("users")
 _relations = Table("user_relations")
 
@@ -285,9 +292,17 @@ class ScoreRepository:
         return None if row is None else msgspec.convert(row, BestRecord, strict=False)
 
     async def set_best(
-        self, beatmap_id: int, ruleset: str, user_id: int, score_id: int, total_score: int
+        self,
+        beatmap_id: int,
+        ruleset: str,
+        user_id: int,
+        score_id: int,
+        total_score: int,
+        *,
+        previous_total: int | None,
     ) -> None:
-        """Make a score the user's leaderboard best."""
+        """Make a score the user's leaderboard best, replacing the best with
+        `previous_total` (None: the user had none); the board's block counts follow."""
         await self._db.execute(
             "upsert_score_best",
             beatmap_id=beatmap_id,
@@ -295,6 +310,22 @@ class ScoreRepository:
             user_id=user_id,
             score_id=score_id,
             total_score=total_score,
+        )
+        await self._move_on_board(beatmap_id, ruleset, user_id, previous_total, total_score)
+
+    async def _move_on_board(
+        self, beatmap_id: int, ruleset: str, user_id: int, old: int | None, new: int | None
+    ) -> None:
+        """Move a user's entry between the board's count blocks (in the caller's transaction)."""
+        await self._db.execute(
+            "move_board_count",
+            beatmap_id=beatmap_id,
+            ruleset=ruleset,
+            user_id=user_id,
+            old_total=-1 if old is None else old,
+            new_total=-1 if new is None else new,
+            coarse=BOARD_COARSE,
+            fine=BOARD_FINE,
         )
 
     async def pp_best(self, user_id: int, ruleset: str, beatmap_id: int) -> float | None:
@@ -366,21 +397,49 @@ class ScoreRepository:
         return [(int(r["user_id"]), int(r["score_id"]), int(r["total_score"])) for r in rows]
 
     async def board_count(self, beatmap_id: int, ruleset: str) -> int:
-        """How many users have a best on a beatmap."""
-        return int(await self._db.value("count_board", beatmap_id=beatmap_id, ruleset=ruleset))
+        """How many unrestricted users have a best on a beatmap (a sum over the board's
+        coarse count blocks, not a count of the board)."""
+        return int(
+            await self._db.value(
+                "count_board", beatmap_id=beatmap_id, ruleset=ruleset, coarse=BOARD_COARSE
+            )
+        )
 
     async def board_position(
         self, beatmap_id: int, ruleset: str, total_score: int, score_id: int
     ) -> int:
-        """1-based position a best with this total and id has on the beatmap."""
+        """1-based position a best with this total and id has on the beatmap: block counts
+        above it, and a count of the bests above it in its own fine block."""
+        coarse_block = total_score >> BOARD_COARSE
+        fine_block = total_score >> BOARD_FINE
         above = await self._db.value(
             "count_board_above",
             beatmap_id=beatmap_id,
             ruleset=ruleset,
             total_score=total_score,
             score_id=score_id,
+            coarse=BOARD_COARSE,
+            coarse_block=coarse_block,
+            fine=BOARD_FINE,
+            fine_block=fine_block,
+            # The first fine block of the next coarse block, and the next fine block's floor.
+            fine_end=(coarse_block + 1) << (BOARD_COARSE - BOARD_FINE),
+            ceiling=(fine_block + 1) << BOARD_FINE,
         )
         return int(above) + 1
+
+    async def recount_board(self, beatmap_id: int, ruleset: str) -> None:
+        """Count a board's blocks again from score_bests (linear in the board: recalc, and
+        bests written by other means than set_best and drop_best)."""
+        async with self._db.transaction():
+            await self._db.execute("delete_board_counts", beatmap_id=beatmap_id, ruleset=ruleset)
+            await self._db.execute(
+                "insert_board_counts",
+                beatmap_id=beatmap_id,
+                ruleset=ruleset,
+                coarse=BOARD_COARSE,
+                fine=BOARD_FINE,
+            )
 
     async def board_position_in_country(
         self, beatmap_id: int, ruleset: str, total_score: int, score_id: int, country_code: str
@@ -655,11 +714,14 @@ class ScoreRepository:
             "fetch_user_beatmap_scores", user_id=user_id, ruleset=ruleset, beatmap_id=beatmap_id
         )
 
-    async def drop_best(self, beatmap_id: int, ruleset: str, user_id: int) -> None:
-        """Remove a leaderboard best."""
+    async def drop_best(
+        self, beatmap_id: int, ruleset: str, user_id: int, *, previous_total: int
+    ) -> None:
+        """Remove a leaderboard best (its total `previous_total`) and its board count."""
         await self._db.execute(
             "delete_score_best", beatmap_id=beatmap_id, ruleset=ruleset, user_id=user_id
         )
+        await self._move_on_board(beatmap_id, ruleset, user_id, previous_total, None)
 
     async def drop_pp_best(self, user_id: int, ruleset: str, beatmap_id: int) -> None:
         """Remove a pp best."""

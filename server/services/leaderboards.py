@@ -170,8 +170,9 @@ class Leaderboards:
         """Score ids of the best `limit` entries and the board's size.
 
         A board Redis has not built is answered from SQL, reading the page's rows alone and
-        counting the board (the count is still linear in its size); the sorted set is
-        rebuilt off the request path, one rebuild per board and process at a time."""
+        the size from the board's kept block counts (score_board_counts), neither linear in
+        the board; the sorted set is rebuilt off the request path, one rebuild per board and
+        process at a time."""
         if self._stale:
             await self._heal()
         keys = self._keys(beatmap_id, ruleset)

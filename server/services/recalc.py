@@ -281,6 +281,8 @@ class Recalculator:
                 self._save_state(state_path, state)
         if not dry_run:
             for beatmap_id, ruleset in sorted(boards):
+                # Counted again from the rebuilt bests: recalc repairs the counts too.
+                await self._repo.recount_board(beatmap_id, ruleset)
                 await self._leaderboards.invalidate(beatmap_id, ruleset)
             if state_path is not None and state_path.exists():
                 state_path.unlink()
@@ -434,11 +436,17 @@ class Recalculator:
         best_id = None if best is None else int(best["id"])
         if (current_best.score_id if current_best else None) == best_id:
             return False
-        if best is None:
-            await self._repo.drop_best(beatmap_id, ruleset, user_id)
-        else:
+        previous = current_best.total_score if current_best else None
+        if best is None and previous is not None:
+            await self._repo.drop_best(beatmap_id, ruleset, user_id, previous_total=previous)
+        elif best is not None:
             await self._repo.set_best(
-                beatmap_id, ruleset, user_id, int(best["id"]), int(best["total_score"])
+                beatmap_id,
+                ruleset,
+                user_id,
+                int(best["id"]),
+                int(best["total_score"]),
+                previous_total=previous,
             )
         return True
 

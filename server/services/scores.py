@@ -462,6 +462,7 @@ class ScoreService:
                         record.user_id,
                         score_id,
                         record.total_score,
+                        previous_total=old.total_score if old else None,
                     )
                     counts_score = (
                         awards_pp(beatmap.status, self._all_statuses) or beatmap.status == 4

@@ -12,6 +12,26 @@ FROM account_history WHERE user_id = :user_id ORDER BY id DESC;
 -- Restrict or unrestrict an account.
 UPDATE users SET is_restricted = :restricted WHERE id = :user_id;
 
+-- name: move_user_board_counts(user_id, was_restricted, delta, coarse, fine)!
+-- A player's restriction changes: every best of theirs leaves (delta -1) or rejoins (+1) its
+-- board's blocks, only while the account still has its former state (applied once).
+-- dialect: mysql
+INSERT INTO score_board_counts (beatmap_id, ruleset, grain, block, entries)
+SELECT b.beatmap_id, b.ruleset, g.grain, b.total_score >> g.grain, :delta
+FROM score_bests b
+JOIN (SELECT :coarse AS grain UNION ALL SELECT :fine) g
+JOIN users u ON u.id = b.user_id
+WHERE b.user_id = :user_id AND u.is_restricted = :was_restricted
+ON DUPLICATE KEY UPDATE entries = entries + VALUES(entries);
+-- dialect: sqlite
+INSERT INTO score_board_counts (beatmap_id, ruleset, grain, block, entries)
+SELECT b.beatmap_id, b.ruleset, g.grain, b.total_score >> g.grain, :delta
+FROM score_bests b
+JOIN (SELECT :coarse AS grain UNION ALL SELECT :fine) g
+JOIN users u ON u.id = b.user_id
+WHERE b.user_id = :user_id AND u.is_restricted = :was_restricted
+ON CONFLICT (beatmap_id, ruleset, grain, block) DO UPDATE SET entries = entries + excluded.entries;
+
 -- name: update_user_silence_end(user_id, ends_at)!
 -- Set (or clear, with NULL) when a user's silence ends.
 UPDATE users SET silence_end_at = :ends_at WHERE id = :user_id;

@@ -164,16 +164,67 @@ WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND b.user_id > :after
   AND u.is_restricted = 0
 ORDER BY b.user_id LIMIT :limit;
 
--- name: count_board(beatmap_id, ruleset)$
--- How many users have a best on a beatmap.
-SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
-WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0;
+-- name: count_board(beatmap_id, ruleset, coarse)$
+-- How many unrestricted users have a best on a beatmap: the sum of the board's coarse blocks.
+SELECT COALESCE(SUM(entries), 0) FROM score_board_counts
+WHERE beatmap_id = :beatmap_id AND ruleset = :ruleset AND grain = :coarse;
 
--- name: count_board_above(beatmap_id, ruleset, total_score, score_id)$
--- How many bests on a beatmap rank above a score (its position is this + 1).
-SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
+-- name: count_board_above(beatmap_id, ruleset, total_score, score_id, coarse, coarse_block, fine, fine_block, fine_end, ceiling)$
+-- How many unrestricted bests on a beatmap rank above a score (its position is this + 1):
+-- the coarse blocks above the score's, the fine blocks above the score's inside its coarse
+-- block (fine blocks fine_block < block < fine_end), and the bests above it in its own fine
+-- block (totals below `ceiling`), the one part that reads score_bests.
+SELECT (SELECT COALESCE(SUM(entries), 0) FROM score_board_counts
+        WHERE beatmap_id = :beatmap_id AND ruleset = :ruleset AND grain = :coarse
+          AND block > :coarse_block)
+     + (SELECT COALESCE(SUM(entries), 0) FROM score_board_counts
+        WHERE beatmap_id = :beatmap_id AND ruleset = :ruleset AND grain = :fine
+          AND block > :fine_block AND block < :fine_end)
+     + (SELECT COUNT(*) FROM score_bests b JOIN users u ON u.id = b.user_id
+        WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
+          AND b.total_score >= :total_score AND b.total_score < :ceiling
+          AND (b.total_score > :total_score
+               OR (b.total_score = :total_score AND b.score_id < :score_id)));
+
+-- name: move_board_count(beatmap_id, ruleset, user_id, old_total, new_total, coarse, fine)!
+-- A player's best moved on a board, from old_total (-1: none before) to new_total (-1: none
+-- now): its blocks at both grains lose and gain the entry. Nothing moves for a restricted
+-- player, who is on no board.
+-- dialect: mysql
+INSERT INTO score_board_counts (beatmap_id, ruleset, grain, block, entries)
+SELECT :beatmap_id, :ruleset, d.grain, d.total >> d.grain, d.delta
+FROM (SELECT :coarse AS grain, :new_total AS total, 1 AS delta
+      UNION ALL SELECT :fine, :new_total, 1
+      UNION ALL SELECT :coarse, :old_total, -1
+      UNION ALL SELECT :fine, :old_total, -1) d
+JOIN users u ON u.id = :user_id
+WHERE u.is_restricted = 0 AND d.total >= 0
+ON DUPLICATE KEY UPDATE entries = entries + VALUES(entries);
+-- dialect: sqlite
+INSERT INTO score_board_counts (beatmap_id, ruleset, grain, block, entries)
+SELECT :beatmap_id, :ruleset, d.grain, d.total >> d.grain, d.delta
+FROM (SELECT :coarse AS grain, :new_total AS total, 1 AS delta
+      UNION ALL SELECT :fine, :new_total, 1
+      UNION ALL SELECT :coarse, :old_total, -1
+      UNION ALL SELECT :fine, :old_total, -1) d
+JOIN users u ON u.id = :user_id
+WHERE u.is_restricted = 0 AND d.total >= 0
+ON CONFLICT (beatmap_id, ruleset, grain, block) DO UPDATE SET entries = entries + excluded.entries;
+
+-- name: delete_board_counts(beatmap_id, ruleset)!
+-- Forget a board's block counts (before they are counted again from score_bests).
+DELETE FROM score_board_counts WHERE beatmap_id = :beatmap_id AND ruleset = :ruleset;
+
+-- name: insert_board_counts(beatmap_id, ruleset, coarse, fine)!
+-- Count a board's unrestricted bests per block at both grains from score_bests (recalc, and
+-- bests written outside the repository). Linear in the board: never on a request path.
+INSERT INTO score_board_counts (beatmap_id, ruleset, grain, block, entries)
+SELECT b.beatmap_id, b.ruleset, g.grain, b.total_score >> g.grain, COUNT(*)
+FROM score_bests b
+JOIN (SELECT :coarse AS grain UNION ALL SELECT :fine) g
+JOIN users u ON u.id = b.user_id
 WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND u.is_restricted = 0
-  AND (b.total_score > :total_score OR (b.total_score = :total_score AND b.score_id < :score_id));
+GROUP BY b.beatmap_id, b.ruleset, g.grain, b.total_score >> g.grain;
 
 -- name: fetch_user_scores_on_beatmap(beatmap_id, ruleset, user_id)
 -- Every ranked score of a user on a beatmap, best first.

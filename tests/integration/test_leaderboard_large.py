@@ -67,6 +67,7 @@ async def _seed(services: Any, beatmap_id: int, viewer: int) -> dict[int, tuple[
             "INSERT INTO score_bests (beatmap_id, ruleset, user_id, score_id, total_score) VALUES "
             + ", ".join(f"({beatmap_id}, 'osu', {u}, {s}, {t})" for u, s, t, _ in chunk)
         )
+    await services.scores.repo.recount_board(beatmap_id, "osu")  # written around set_best
     return visible
 
 
@@ -113,10 +114,10 @@ async def test_large_board_same_cold_and_rebuilt(
 
     # A write moves a player from the bottom into the page: answered from the rebuilt set.
     mover = next(u for u, (s, _) in visible.items() if s == order[-1])
-    score_id, _ = visible[mover]
+    score_id, old_total = visible[mover]
     total = 1_000_001
-    await services.db.execute_raw(
-        f"UPDATE score_bests SET total_score = {total} WHERE score_id = {score_id}"
+    await services.scores.repo.set_best(
+        beatmap.id, "osu", mover, score_id, total, previous_total=old_total
     )
     await services.db.execute_raw(f"UPDATE scores SET total_score = {total} WHERE id = {score_id}")
     await boards.record_best(beatmap.id, "osu", score_id, score_id, total)
