@@ -7,7 +7,9 @@ score ends, its statements are appended to the file (one pickle per submission) 
 BENCH_RECORD_LIMIT submissions are written (after
 BENCH_RECORD_SKIP unrecorded ones). After that the wrappers only count, so the
 measured runs pay one function call per statement. With BENCH_PROFILE_FILE set, the
-process is profiled with cProfile from the first submission to shutdown.
+process is profiled with cProfile from the first submission after the recording to
+shutdown. SIGUSR1 writes the process-wide counts of SQL statements (BEGIN and COMMIT not
+included) and Redis round trips to BENCH_COUNTS_FILE.
 
 Bench-only: the server itself never does this.
 """
@@ -17,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import cProfile
+import json
 import os
 import pickle
+import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import redis.asyncio.connection as redis_connection
@@ -33,6 +38,8 @@ RECORD_LIMIT = int(os.environ.get("BENCH_RECORD_LIMIT", "0"))
 # Submissions let through unrecorded first (the bench's warm-up: each player's first best).
 RECORD_SKIP = int(os.environ.get("BENCH_RECORD_SKIP", "0"))
 PROFILE_FILE = os.environ.get("BENCH_PROFILE_FILE")
+# On SIGUSR1 the process-wide counts (SQL statements, Redis round trips) are written here.
+COUNTS_FILE = os.environ.get("BENCH_COUNTS_FILE")
 
 
 class _Capture:
@@ -54,6 +61,12 @@ _captures: dict[asyncio.Task[Any], _Capture] = {}
 _written = 0
 _skipped = 0
 _profiler: cProfile.Profile | None = None
+_counts = {"sql": 0, "redis": 0}
+
+
+def _write_counts(signum: int, frame: Any) -> None:
+    if COUNTS_FILE is not None:
+        Path(COUNTS_FILE).write_text(json.dumps(_counts))
 
 
 def _recording() -> bool:
@@ -111,6 +124,7 @@ _run = db_module.Database._run
 
 
 async def _recorded_run(self: Any, sql: str, args: tuple[Any, ...], fetch: bool) -> Any:
+    _counts["sql"] += 1
     capture = _capture()
     if capture is not None:
         params, order = capture.named or (None, ())
@@ -138,6 +152,7 @@ _send = redis_connection.AbstractConnection.send_packed_command
 
 
 async def _recorded_send(self: Any, command: Any, check_health: bool = True) -> None:
+    _counts["redis"] += 1
     capture = _capture()
     if capture is not None:
         capture.redis_round_trips += 1
@@ -165,6 +180,8 @@ db_module.Database._named = _recorded_named  # type: ignore[method-assign]
 db_module.Database._run = _recorded_run  # type: ignore[method-assign]
 db_module.Database.transaction = _recorded_transaction  # type: ignore[method-assign,assignment]
 redis_connection.AbstractConnection.send_packed_command = _recorded_send  # type: ignore[method-assign]
+
+signal.signal(signal.SIGUSR1, _write_counts)
 
 if __name__ == "__main__":
     from server.__main__ import main
