@@ -46,12 +46,13 @@ class _Capture:
     """Statements and Redis round trips of one request task. A statement is (driver text,
     arguments, named query's parameters by name or None, their order in the text)."""
 
-    __slots__ = ("named", "redis_round_trips", "statements")
+    __slots__ = ("named", "redis_commands", "redis_round_trips", "statements")
 
     def __init__(self) -> None:
         self.statements: list[Statement] = []
         self.named: tuple[dict[str, Any], tuple[str, ...]] | None = None
         self.redis_round_trips = 0
+        self.redis_commands: list[bytes] = []
 
 
 Statement = tuple[str, tuple[Any, ...], dict[str, Any] | None, tuple[str, ...]]
@@ -85,7 +86,12 @@ def _finished(task: asyncio.Task[Any]) -> None:
         return
     with open(RECORD_FILE, "ab") as out:
         pickle.dump(
-            {"statements": capture.statements, "redis_round_trips": capture.redis_round_trips}, out
+            {
+                "statements": capture.statements,
+                "redis_round_trips": capture.redis_round_trips,
+                "redis_commands": capture.redis_commands,
+            },
+            out,
         )
     _written += 1
 
@@ -156,6 +162,8 @@ async def _recorded_send(self: Any, command: Any, check_health: bool = True) -> 
     capture = _capture()
     if capture is not None:
         capture.redis_round_trips += 1
+        packed = command if isinstance(command, bytes | str) else b"".join(command)
+        capture.redis_commands.append(bytes(packed, "utf-8") if isinstance(packed, str) else packed)
     await _send(self, command, check_health)
 
 

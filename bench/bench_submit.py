@@ -74,6 +74,7 @@ class Recorded:
     user_id: int
     statements: list[Statement]
     redis_round_trips: int
+    redis_commands: list[bytes]
 
 
 def mysql_options(url: str) -> dict[str, Any]:
@@ -133,7 +134,14 @@ def read_recording(path: Path) -> list[Recorded]:
                 for sql, _, params, _ in statements
                 if params and "user_id" in params and sql.upper().startswith("INSERT INTO SCORES ")
             )
-            out.append(Recorded(user_id, statements, int(entry["redis_round_trips"])))
+            out.append(
+                Recorded(
+                    user_id,
+                    statements,
+                    int(entry["redis_round_trips"]),
+                    entry.get("redis_commands", []),
+                )
+            )
     return out
 
 
@@ -416,6 +424,9 @@ def main() -> int:
             if args.print_statements:
                 for sql, *_ in recordings[0].statements:
                     print(" ".join(sql.split())[:150])
+                for command in recordings[0].redis_commands:
+                    words = command.split(b"\r\n")[2::2]  # RESP: the arguments' texts
+                    print("redis:", b" ".join(w[:40] for w in words).decode("utf-8", "replace"))
             for round_number in range(args.rounds):
                 plan = round_robin(
                     insert_tokens(options, user_ids, args.tokens_per_player, beatmap_id, checksum)

@@ -119,7 +119,13 @@ async def test_better_play_replaces_best_and_worse_does_not(
     client: httpx.AsyncClient, player: SignedIn, ranked_map: StoredMap
 ) -> None:
     first = await play(client, player, ranked_map, oks=4, total_score_without_mods=700_000)
+    after_first = await _statistics(client, player)
     worse = await play(client, player, ranked_map, oks=8, total_score_without_mods=600_000)
+    after_worse = await _statistics(client, player)
+    # No pp best changed: the weighted pp and accuracy stay as they were.
+    assert after_worse["pp"] == after_first["pp"] > 0
+    assert after_worse["hit_accuracy"] == after_first["hit_accuracy"]
+    assert after_worse["play_count"] == 2
     better = await play(client, player, ranked_map, total_score_without_mods=990_000)
     board = (
         await client.get(f"/api/v2/beatmaps/{ranked_map.id}/scores", headers=player.headers)
@@ -130,6 +136,9 @@ async def test_better_play_replaces_best_and_worse_does_not(
     assert stats["ranked_score"] == 990_000  # the best only
     assert stats["total_score"] == 700_000 + 600_000 + 990_000
     assert stats["grade_counts"] == {"ss": 1, "ssh": 0, "s": 0, "sh": 0, "a": 0}
+    assert stats["pp"] == pytest.approx(better["pp"] + 416.6667 * (1 - 0.995))
+    assert stats["pp"] > after_first["pp"]
+    assert stats["hit_accuracy"] == pytest.approx(100.0)
     all_scores = (
         await client.get(
             f"/api/v2/beatmaps/{ranked_map.id}/scores/users/{player.id}/all", headers=player.headers
@@ -153,6 +162,10 @@ async def test_resubmission_returns_the_same_score(
     again = await submit(client, player, ranked_map, token, play_body(ranked_map, misses=3))
     assert first.status_code == again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
+    # The first answer is built from the stored fields, the second read back from the row:
+    # the same document either way (times in whole seconds on both dialects).
+    assert again.json() == first.json()
+    assert "." not in first.json()["ended_at"]
     assert len(await _score_rows(services, player.id)) == 1
     assert (await _statistics(client, player))["play_count"] == 1
 
