@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 _PREFIX = "signalr:"
 _OUTBOX_SIZE = 10_000
+# Messages published per Redis round trip at most (a pipeline).
+_PUBLISH_BATCH = 256
 _POLL_SECONDS = 0.05
 _MAX_BACKOFF_SECONDS = 5.0
 
@@ -159,18 +161,31 @@ class HubBus:
 
     async def _publish_loop(self) -> None:
         while True:
-            channel, data = await self._outbox.get()
+            # What queued meanwhile goes in one round trip (a score's commit queues three).
+            batch = [await self._outbox.get()]
+            while len(batch) < _PUBLISH_BATCH and not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
             try:
                 try:
-                    await self._redis.publish(self._prefix + channel, data)
+                    await self._publish(batch)
                 except REDIS_DOWN:
                     # After a Redis restart the pool still holds dead connections; the one
                     # that failed is discarded, so one retry usually gets a fresh one.
-                    await self._redis.publish(self._prefix + channel, data)
+                    await self._publish(batch)
             except REDIS_DOWN as exc:
-                self.dropped += 1
+                self.dropped += len(batch)
                 log.warning("hub bus: publish failed (%s); dropping realtime messages", exc)
                 await self._drop_for(1.0)
+
+    async def _publish(self, batch: list[tuple[str, bytes]]) -> None:
+        if len(batch) == 1:
+            channel, data = batch[0]
+            await self._redis.publish(self._prefix + channel, data)
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for channel, data in batch:
+                pipe.publish(self._prefix + channel, data)
+            await pipe.execute()
 
     async def _drop_for(self, seconds: float) -> None:
         # While Redis is failing, drop what queues up rather than deliver it late.
