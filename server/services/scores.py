@@ -480,7 +480,6 @@ class ScoreService:
             await self.repo.link_token(record.token_id, score_id)
             if playlist is not None:
                 await playlist.record(score_id, record)
-            await self.repo.add_beatmap_play(beatmap.id, record.passed)
             await self.activity.play_counted(record.user_id, beatmap.id)
             grades = dict.fromkeys(_GRADE_COLUMNS.values(), 0)
             ranked_delta = 0
@@ -553,6 +552,9 @@ class ScoreService:
             outbox_id = await self.outbox.add(
                 SCORE_PROCESSED_CHANNEL, _processed_message(record.user_id, score_id)
             )
+            # Last, right before the commit: every play of the beatmap updates this one row,
+            # so its lock serialises all submissions on the map for as long as it is held.
+            await self.repo.add_beatmap_play(beatmap.id, record.passed)
         return _Outcome(score_id, True, new_best, old_best_id, outbox_id)
 
     def on_processed(self, listener: Callable[[int, int], None]) -> None:
