@@ -153,6 +153,7 @@ class Services:
 
     async def aclose(self) -> None:
         """Release what the services hold (hubs, worker threads, HTTP clients, parsed maps)."""
+        await self.scores.outbox.drain()  # messages of committed scores still being sent
         await self.health.monitor.stop()
         await self.socket_relay.stop()
         await self.realtime.stop()

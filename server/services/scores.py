@@ -590,7 +590,8 @@ class ScoreService:
                     record.total_score,
                 )
         if outcome.outbox_id is not None:
-            await self.outbox.deliver(
+            # Off the response path: lazer waits for nothing this message announces.
+            self.outbox.deliver_soon(
                 outcome.outbox_id,
                 SCORE_PROCESSED_CHANNEL,
                 _processed_message(record.user_id, outcome.score_id),
