@@ -353,9 +353,11 @@ class ScoreRepository:
             **msgspec.structs.asdict(delta),
         )
 
-    async def add_beatmap_play(self, beatmap_id: int, passed: bool) -> None:
-        """Count a play on the beatmap."""
-        await self._db.execute("add_beatmap_play", beatmap_id=beatmap_id, passed=int(passed))
+    async def add_beatmap_plays(self, beatmap_id: int, plays: int, passes: int) -> None:
+        """Count plays and passes on the beatmap."""
+        await self._db.execute(
+            "add_beatmap_plays", beatmap_id=beatmap_id, plays=plays, passes=passes
+        )
 
     # Leaderboards -------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from server.repositories.users import UserAccount, UserRepository
 from server.services import mods as lazer_mods
 from server.services import scoring
 from server.services.activity import ActivityService
+from server.services.beatmap_plays import BeatmapPlayCounter
 from server.services.beatmap_statuses import awards_pp, has_leaderboard
 from server.services.beatmaps import BeatmapService
 from server.services.leaderboards import Leaderboards
@@ -162,6 +163,7 @@ class ScoreService:
         self.pp_version = corepp.algorithm_version()
         # Play counts per beatmap and rank events are written in the submission's transaction.
         self.activity = ActivityService(ActivityRepository(db), users, beatmaps.repo, repo)
+        self.beatmap_plays = BeatmapPlayCounter(repo, beatmaps.repo)
 
     @property
     def submission_enabled(self) -> bool:
@@ -552,9 +554,6 @@ class ScoreService:
             outbox_id = await self.outbox.add(
                 SCORE_PROCESSED_CHANNEL, _processed_message(record.user_id, score_id)
             )
-            # Last, right before the commit: every play of the beatmap updates this one row,
-            # so its lock serialises all submissions on the map for as long as it is held.
-            await self.repo.add_beatmap_play(beatmap.id, record.passed)
         return _Outcome(score_id, True, new_best, old_best_id, outbox_id)
 
     def on_processed(self, listener: Callable[[int, int], None]) -> None:
@@ -575,11 +574,12 @@ class ScoreService:
         beatmap: BeatmapRecord,
     ) -> None:
         """Best effort after the commit: caches, leaderboard, then the spectator hub's seams."""
-        # Play and pass counts changed: no instance may go on showing the old beatmap row,
-        # the player's profile without this play, or the board without a new best. One
-        # invalidation message for all three.
+        # No instance may go on showing the player's profile without this play, or the board
+        # without a new best: one invalidation message for both. The beatmap's own play
+        # count is added after the commit, off the request path
+        # (server/services/beatmap_plays.py), which then drops its cached row.
+        self.beatmap_plays.count(record.beatmap_id, record.passed)
         async with self._batched():
-            await self._beatmaps.repo.forget([record.beatmap_id])
             await self._forget_profile(record.user_id)
             if outcome.new_best:
                 await self.leaderboards.record_best(

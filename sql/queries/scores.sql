@@ -149,9 +149,9 @@ UPDATE user_statistics SET
     count_miss = count_miss + :count_miss
 WHERE user_id = :user_id AND ruleset = :ruleset;
 
--- name: add_beatmap_play(beatmap_id, passed)!
--- Count a play (and a pass) on the beatmap.
-UPDATE beatmaps SET playcount = playcount + 1, passcount = passcount + :passed
+-- name: add_beatmap_plays(beatmap_id, plays, passes)!
+-- Count plays (and passes) on the beatmap.
+UPDATE beatmaps SET playcount = playcount + :plays, passcount = passcount + :passes
 WHERE id = :beatmap_id;
 
 -- name: fetch_board_floor(beatmap_id, ruleset, last)$

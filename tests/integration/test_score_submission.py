@@ -560,3 +560,26 @@ async def test_score_endpoints_404(client: httpx.AsyncClient, player: SignedIn) 
         response = await client.get(url, headers=player.headers)
         assert response.status_code == 404, url
         assert "error" in json.loads(response.text)
+
+
+async def test_beatmap_play_counts_are_added_after_the_commit(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    """The map's play and pass counts arrive just after the answer, summed over concurrent
+    plays, and the beatmap is not served from its cached row without them."""
+    beatmap = await stored_map(services)
+    players = [await sign_in(client, await signup(client)) for _ in range(3)]
+    before = (await client.get(f"/api/v2/beatmaps/{beatmap.id}", headers=players[0].headers)).json()
+    tokens = [await token_for(client, p, beatmap) for p in players for _ in range(2)]
+    bodies = [play_body(beatmap), {**play_body(beatmap), "passed": False, "rank": "F"}] * 3
+    responses = await asyncio.gather(
+        *(
+            submit(client, p, beatmap, t, b)
+            for p, t, b in zip([p for p in players for _ in range(2)], tokens, bodies, strict=True)
+        )
+    )
+    assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
+    await services.scores.beatmap_plays.drain()
+    after = (await client.get(f"/api/v2/beatmaps/{beatmap.id}", headers=players[0].headers)).json()
+    assert after["playcount"] == before["playcount"] + 6
+    assert after["passcount"] == before["passcount"] + 3
