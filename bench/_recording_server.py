@@ -4,12 +4,12 @@ The capture for bench_submit.py. While BENCH_RECORD_FILE is set, every SQL state
 (driver text and arguments, with the transaction's BEGIN and COMMIT) and every Redis round
 trip is noted against the asyncio task that made it; when a request task that inserted a
 score ends, its statements are appended to the file (one pickle per submission) until
-BENCH_RECORD_LIMIT submissions are written (after
-BENCH_RECORD_SKIP unrecorded ones). After that the wrappers only count, so the
-measured runs pay one function call per statement. With BENCH_PROFILE_FILE set, the
-process is profiled with cProfile from the first submission after the recording to
-shutdown. SIGUSR1 writes the process-wide counts of SQL statements (BEGIN and COMMIT not
-included) and Redis round trips to BENCH_COUNTS_FILE.
+BENCH_RECORD_LIMIT submissions are written (after BENCH_RECORD_SKIP unrecorded ones). After
+that the wrappers only count, so the measured runs pay one function call per statement.
+With BENCH_PROFILE_FILE set, the process is profiled with cProfile (wall time; CPU time with
+BENCH_PROFILE_TIMER=cpu) from the first submission after the recording to shutdown. SIGUSR1
+writes the process-wide counts of SQL statements (BEGIN and COMMIT not included) and Redis
+round trips to BENCH_COUNTS_FILE.
 
 Bench-only: the server itself never does this.
 """
@@ -24,6 +24,7 @@ import os
 import pickle
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -173,7 +174,11 @@ def _start_profile(sql: str) -> None:
         return
     if not _inserts_score(sql):
         return
-    _profiler = cProfile.Profile()
+    # BENCH_PROFILE_TIMER=cpu: CPU time, not wall time (a process preempted in a socket
+    # write that woke the database shows the wait as the write's cost in wall time), at the
+    # price of a clock syscall per call, which slows the server several times over.
+    cpu = os.environ.get("BENCH_PROFILE_TIMER") == "cpu"
+    _profiler = cProfile.Profile(time.process_time) if cpu else cProfile.Profile()
     _profiler.enable()
     atexit.register(_dump_profile)
 
