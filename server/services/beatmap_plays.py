@@ -13,6 +13,7 @@ few counts; shutdown drains what is pending.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 
 from server.db import DatabaseError
@@ -37,7 +38,11 @@ class BeatmapPlayCounter:
         counts[0] += 1
         counts[1] += int(passed)
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write(), name="beatmap-play-counts")
+            # A fresh context: not the request's, whose near-cache batch (if any) would
+            # swallow the invalidation this task publishes.
+            self._writer = asyncio.create_task(
+                self._write(), name="beatmap-play-counts", context=contextvars.Context()
+            )
 
     async def drain(self) -> None:
         """Wait until every counted play is written (shutdown, tests)."""

@@ -15,6 +15,7 @@ racing past the lock's expiry): subscribers must treat a repeat as harmless, as
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -76,7 +77,10 @@ class Outbox:
         while a send is in flight go together in the next one."""
         self._soon.append((entry_id, channel, payload))
         if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self._send_soon(), name="outbox-deliver")
+            # A fresh context: not the request's (its near-cache batch, its log fields).
+            self._sender = asyncio.create_task(
+                self._send_soon(), name="outbox-deliver", context=contextvars.Context()
+            )
 
     async def drain(self) -> None:
         """Wait until what `deliver_soon` queued is sent (shutdown, tests)."""
