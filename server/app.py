@@ -153,6 +153,9 @@ class Services:
 
     async def aclose(self) -> None:
         """Release what the services hold (hubs, worker threads, HTTP clients, parsed maps)."""
+        # What committed scores still have in flight: messages, beatmap play counts.
+        await self.scores.outbox.drain()
+        await self.scores.beatmap_plays.drain()
         await self.health.monitor.stop()
         await self.socket_relay.stop()
         await self.realtime.stop()

@@ -567,11 +567,9 @@ class PpCache:
         """Cached difficulty attributes; parses (through the beatmap cache) on a miss."""
         mods_json = encode_mods(mods)
         key = (checksum.lower(), _mode_arg(ruleset), mods_json)
-        with self._lock:
-            attrs = self._attributes.get(key)
-            if attrs is not None:
-                self._attributes.move_to_end(key)
-                return attrs
+        attrs = self._cached_attributes(key)
+        if attrs is not None:
+            return attrs
         beatmap = self._pinned_beatmap(checksum, load)
         try:
             attrs = beatmap.difficulty(ruleset, mods_json)
@@ -583,6 +581,13 @@ class PpCache:
                 self._attributes.popitem(last=False)
         return attrs
 
+    def _cached_attributes(self, key: tuple[str, int, bytes]) -> DifficultyAttributes | None:
+        with self._lock:
+            attrs = self._attributes.get(key)
+            if attrs is not None:
+                self._attributes.move_to_end(key)
+            return attrs
+
     async def difficulty_async(
         self,
         checksum: str,
@@ -590,7 +595,11 @@ class PpCache:
         ruleset: int | None = None,
         mods: Mods = None,
     ) -> DifficultyAttributes:
-        """`difficulty` in a worker thread (loading and parsing included)."""
+        """`difficulty` in a worker thread (loading and parsing included); cached
+        attributes are answered at once, without the thread hop."""
+        cached = self._cached_attributes((checksum.lower(), _mode_arg(ruleset), encode_mods(mods)))
+        if cached is not None:
+            return cached
         return await asyncio.to_thread(self.difficulty, checksum, load, ruleset, mods)
 
     def performance(

@@ -31,6 +31,10 @@ class OutboxRepository:
         """Forget a published message."""
         await self._db.execute("delete_outbox", id=entry_id)
 
+    async def remove_many(self, entry_ids: list[int]) -> None:
+        """Forget several published messages in one statement."""
+        await self._db.execute("delete_outbox_many", ids=msgspec.json.encode(entry_ids).decode())
+
     async def depth(self) -> int:
         """How many messages wait to be published."""
         return int(await self._db.value("count_outbox") or 0)

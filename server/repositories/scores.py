@@ -112,7 +112,8 @@ class PlayCounters(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class StatisticsDelta(msgspec.Struct, frozen=True, kw_only=True):
-    """One play's change to a user's statistics; pp and accuracy are the new values."""
+    """One play's change to a user's statistics; pp and accuracy are the new values, or None
+    when the play changed none of the pp bests they are weighted from."""
 
     ranked_score_delta: int
     total_score: int
@@ -120,8 +121,8 @@ class StatisticsDelta(msgspec.Struct, frozen=True, kw_only=True):
     play_time: int
     total_hits: int
     max_combo: int
-    pp: float
-    hit_accuracy: float
+    pp: float | None
+    hit_accuracy: float | None
     ssh: int = 0
     ss: int = 0
     sh: int = 0
@@ -255,9 +256,11 @@ class ScoreRepository:
         """Create a user's zeroed statistics row for a ruleset when missing."""
         await self._db.execute("ensure_user_statistics", user_id=user_id, ruleset=ruleset)
 
-    async def lock_statistics(self, user_id: int, ruleset: str) -> None:
-        """Lock a user's statistics row for one ruleset until the transaction ends."""
-        await self._db.execute("lock_user_statistics", user_id=user_id, ruleset=ruleset)
+    async def lock_statistics(self, user_id: int, ruleset: str) -> bool:
+        """Lock a user's statistics row for one ruleset until the transaction ends; False
+        when the user has no row for it."""
+        locked = await self._db.value("lock_user_statistics", user_id=user_id, ruleset=ruleset)
+        return locked is not None
 
     async def insert_score(self, score: NewScore) -> int:
         """Store a score; returns its id."""
@@ -290,6 +293,25 @@ class ScoreRepository:
             "fetch_score_best", beatmap_id=beatmap_id, ruleset=ruleset, user_id=user_id
         )
         return None if row is None else msgspec.convert(row, BestRecord, strict=False)
+
+    async def play_bests(
+        self, beatmap_id: int, ruleset: str, user_id: int
+    ) -> tuple[BestRecord | None, float | None]:
+        """A user's leaderboard best and highest pp on a beatmap, in one statement."""
+        best: BestRecord | None = None
+        pp: float | None = None
+        for row in await self._db.all(
+            "fetch_play_bests", beatmap_id=beatmap_id, ruleset=ruleset, user_id=user_id
+        ):
+            if row["kind"] == "best":
+                best = BestRecord(
+                    score_id=int(row["score_id"]),
+                    total_score=int(row["total_score"]),
+                    grade=str(row["grade"]),
+                )
+            else:
+                pp = float(row["pp"])
+        return best, pp
 
     async def set_best(
         self,
@@ -362,9 +384,11 @@ class ScoreRepository:
             **msgspec.structs.asdict(delta),
         )
 
-    async def add_beatmap_play(self, beatmap_id: int, passed: bool) -> None:
-        """Count a play on the beatmap."""
-        await self._db.execute("add_beatmap_play", beatmap_id=beatmap_id, passed=int(passed))
+    async def add_beatmap_plays(self, beatmap_id: int, plays: int, passes: int) -> None:
+        """Count plays and passes on the beatmap."""
+        await self._db.execute(
+            "add_beatmap_plays", beatmap_id=beatmap_id, plays=plays, passes=passes
+        )
 
     # Leaderboards -------------------------------------------------------------------------
 

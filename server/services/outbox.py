@@ -3,14 +3,19 @@
 message when that push fails).
 
 The message is written to the outbox table in the transaction of the change. After the
-commit the writer publishes it and deletes the row; if Redis is down the row stays, and the
-relay (a scheduled job, server/jobs.py) publishes it later. A message can arrive twice (a
-relay that published but died before the delete, or two relays racing past the lock's
-expiry): subscribers must treat a repeat as harmless, as `score:processed` readers do.
+commit the writer publishes it and deletes the row (a score submission hands it to
+`deliver_soon`, which does that off the request path: what queues meanwhile is published in
+one pipelined round trip and its rows deleted in one statement); if Redis is down the row
+stays, and the relay (a scheduled job, server/jobs.py) publishes it later. A message can
+arrive twice (a relay or writer that published but died before the delete, or two relays
+racing past the lock's expiry): subscribers must treat a repeat as harmless, as
+`score:processed` readers do.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -43,6 +48,8 @@ class Outbox:
         self._redis = redis
         self._prefix = channel_prefix(redis)
         self._release = redis.register_script(_RELEASE)
+        self._soon: list[tuple[int, str, bytes]] = []
+        self._sender: asyncio.Task[None] | None = None
 
     async def depth(self) -> int:
         """How many messages wait to be published."""
@@ -64,6 +71,42 @@ class Outbox:
         except DatabaseError:  # published; at worst the relay publishes it once more
             log.warning("could not drop outbox entry %s", entry_id, exc_info=True)
         return True
+
+    def deliver_soon(self, entry_id: int, channel: str, payload: bytes) -> None:
+        """`deliver` off the caller's path (never raises, never waits): messages queued
+        while a send is in flight go together in the next one."""
+        self._soon.append((entry_id, channel, payload))
+        if self._sender is None or self._sender.done():
+            # A fresh context: not the request's (its near-cache batch, its log fields).
+            self._sender = asyncio.create_task(
+                self._send_soon(), name="outbox-deliver", context=contextvars.Context()
+            )
+
+    async def drain(self) -> None:
+        """Wait until what `deliver_soon` queued is sent (shutdown, tests)."""
+        while self._sender is not None and not self._sender.done():
+            await asyncio.wait([self._sender])
+
+    async def _send_soon(self) -> None:
+        # A bug ends this task (asyncio logs it); the next deliver_soon starts another, and
+        # the relay publishes what the failed batch left in the table.
+        while self._soon:
+            batch, self._soon = self._soon, []
+            await self._deliver_many(batch)
+
+    async def _deliver_many(self, batch: list[tuple[int, str, bytes]]) -> None:
+        with best_effort(log, "publishing %d message(s) failed; the outbox relay will retry",
+                         len(batch)) as sent:  # fmt: skip
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for _, channel, payload in batch:
+                    pipe.publish(self._prefix + channel, payload)
+                await pipe.execute()
+        if sent.failed:
+            return
+        try:
+            await self._repo.remove_many([entry_id for entry_id, _, _ in batch])
+        except DatabaseError:  # published; at worst the relay publishes them once more
+            log.warning("could not drop %d outbox entries", len(batch), exc_info=True)
 
     async def relay(self, *, older_than: float = 30.0, batch: int = 500) -> int:
         """Publish messages left over for longer than `older_than` seconds (their writer

@@ -352,8 +352,10 @@ class ScoreReads:
         """The answer to a submission: SoloScoreInfo with its board position (osu-web
         answers every submission in the solo format)."""
         record = await self._repo.score(score_id)
-        if record is None:
-            return None
+        return None if record is None else await self.answer(record, account)
+
+    async def answer(self, record: ScoreRecord, account: UserAccount) -> SoloScore:
+        """The answer to a submission for a stored score (read back, or just inserted)."""
         shaped = present.score(record, ScoreFormat.SOLO, user=user_compact(account))
         assert isinstance(shaped, SoloScore)
         return msgspec.structs.replace(shaped, position=await self.position(record))

@@ -31,6 +31,7 @@ from server.repositories.beatmaps import BeatmapRecord
 from server.repositories.outbox import OutboxRepository
 from server.repositories.scores import (
     NewScore,
+    ScoreRecord,
     ScoreRepository,
     StatisticsDelta,
 )
@@ -39,6 +40,7 @@ from server.repositories.users import UserAccount, UserRepository
 from server.services import mods as lazer_mods
 from server.services import scoring
 from server.services.activity import ActivityService
+from server.services.beatmap_plays import BeatmapPlayCounter
 from server.services.beatmap_statuses import awards_pp, has_leaderboard
 from server.services.beatmaps import BeatmapService
 from server.services.leaderboards import Leaderboards
@@ -161,6 +163,7 @@ class ScoreService:
         self.pp_version = corepp.algorithm_version()
         # Play counts per beatmap and rank events are written in the submission's transaction.
         self.activity = ActivityService(ActivityRepository(db), users, beatmaps.repo, repo)
+        self.beatmap_plays = BeatmapPlayCounter(repo, beatmaps.repo)
 
     @property
     def submission_enabled(self) -> bool:
@@ -404,23 +407,53 @@ class ScoreService:
             maximum_statistics=msgspec.json.encode(checked.maximum_statistics).decode(),
             pp=pp if awards else None,
             pp_version=self.pp_version if awards else None,
-            started_at=_naive(started_at),
-            ended_at=_naive(now),
+            # Whole seconds, as a MariaDB DATETIME keeps them, so that the answer built from
+            # this record is what reading the row back gives on either dialect.
+            started_at=_naive(started_at).replace(microsecond=0),
+            ended_at=_naive(now).replace(microsecond=0),
         )
-        # Created outside the transaction: INSERT IGNORE on an existing row takes a shared
-        # lock that two submitters would both hold before asking for the exclusive one.
-        await self.repo.ensure_statistics(account.id, ruleset)
-        for attempt in range(5):
+        outcome = await self._transaction_retried(record, beatmap, awards, totals, playlist)
+        if not outcome.created:
+            return await self._submitted(outcome.score_id, False, account)
+        await self._after_commit(record, outcome, account, beatmap)
+        # The answer is built from what was just stored (the same fields the row reads back
+        # as: times are whole seconds, has_replay starts false), not read again.
+        fields = msgspec.structs.asdict(record)
+        fields["started_at"] = record.started_at and record.started_at.replace(tzinfo=UTC)
+        fields["ended_at"] = record.ended_at.replace(tzinfo=UTC)
+        stored = ScoreRecord(**fields, id=outcome.score_id, has_replay=False)
+        return Submitted(outcome.score_id, True, await self.reads.answer(stored, account))
+
+    async def _transaction_retried(
+        self,
+        record: NewScore,
+        beatmap: BeatmapRecord,
+        awards: bool,
+        totals: scoring.PlayTotals,
+        playlist: PlaylistPlay | None,
+    ) -> _Outcome:
+        """The score's transaction, run again after a deadlock or lock timeout (up to five
+        tries), and after creating the user's statistics row when it had none."""
+        conflicts = 0
+        created_statistics = False
+        while True:
             try:
                 outcome = await self._transaction(record, beatmap, awards, totals, playlist)
-                break
             except TransactionConflict as exc:
-                if attempt == 4:
+                conflicts += 1
+                if conflicts == 5:
                     raise
                 log.info("retrying score transaction after %s", exc)
-        if outcome.created:
-            await self._after_commit(record, outcome, account, beatmap)
-        return await self._submitted(outcome.score_id, outcome.created, account)
+                continue
+            if outcome is not None:
+                return outcome
+            if created_statistics:
+                raise RuntimeError(f"no statistics row for user {record.user_id} after creating it")
+            # Created outside the transaction, and only for a ruleset's first play: INSERT
+            # IGNORE on an existing row takes a shared lock that two submitters would both
+            # hold before asking for the exclusive one.
+            await self.repo.ensure_statistics(record.user_id, record.ruleset)
+            created_statistics = True
 
     async def _submitted(self, score_id: int, created: bool, account: UserAccount) -> Submitted:
         return Submitted(score_id, created, await self.reads.submitted(score_id, account))
@@ -432,28 +465,34 @@ class ScoreService:
         awards: bool,
         totals: scoring.PlayTotals,
         playlist: PlaylistPlay | None = None,
-    ) -> _Outcome:
+    ) -> _Outcome | None:
+        """Store the play, or find the token's score; None (nothing written) when the user
+        has no statistics row for the ruleset yet."""
         async with self._db.transaction():
             # Both locks come before any plain read: InnoDB's REPEATABLE READ fixes the
             # snapshot at the first non-locking read, and a snapshot taken before the
             # statistics lock was granted would miss the bests another submission of this
             # user just committed. Lock order is always token, then statistics.
             token = await self.repo.lock_token(record.token_id, record.user_id, record.beatmap_id)
-            await self.repo.lock_statistics(record.user_id, record.ruleset)
+            if not await self.repo.lock_statistics(record.user_id, record.ruleset):
+                return None
             if token is not None and token.score_id is not None:
                 return _Outcome(token.score_id, False)
             score_id = await self.repo.insert_score(record)
             await self.repo.link_token(record.token_id, score_id)
             if playlist is not None:
                 await playlist.record(score_id, record)
-            await self.repo.add_beatmap_play(beatmap.id, record.passed)
             await self.activity.play_counted(record.user_id, beatmap.id)
             grades = dict.fromkeys(_GRADE_COLUMNS.values(), 0)
             ranked_delta = 0
             old_best_id: int | None = None
             new_best = False
+            old_pp: float | None = None
             if record.ranked:
-                old = await self.repo.best(record.beatmap_id, record.ruleset, record.user_id)
+                # The leaderboard best and the pp best in one statement (awards implies ranked).
+                old, old_pp = await self.repo.play_bests(
+                    record.beatmap_id, record.ruleset, record.user_id
+                )
                 if old is None or record.total_score > old.total_score:
                     new_best = True
                     await self.repo.set_best(
@@ -485,13 +524,17 @@ class ScoreService:
                         total_score=record.total_score,
                         old_best=old,
                     )
-            if awards and record.pp is not None:
-                old_pp = await self.repo.pp_best(record.user_id, record.ruleset, record.beatmap_id)
-                if old_pp is None or record.pp > old_pp:
-                    await self.repo.set_pp_best(
-                        record.user_id, record.ruleset, record.beatmap_id, score_id, record.pp
-                    )
-            top = await self.repo.top_pp(record.user_id, record.ruleset)
+            weighted_pp: float | None = None
+            weighted_accuracy: float | None = None
+            if awards and record.pp is not None and (old_pp is None or record.pp > old_pp):
+                await self.repo.set_pp_best(
+                    record.user_id, record.ruleset, record.beatmap_id, score_id, record.pp
+                )
+                # Only a changed pp best changes the weighted pp and accuracy; otherwise the
+                # statistics keep theirs (NULL in apply_play) and the top plays are not read.
+                top = await self.repo.top_pp(record.user_id, record.ruleset)
+                weighted_pp = scoring.weighted_pp([p for p, _ in top])
+                weighted_accuracy = scoring.weighted_accuracy([a for _, a in top])
             delta = StatisticsDelta(
                 ranked_score_delta=ranked_delta,
                 total_score=totals.total_score,
@@ -499,8 +542,8 @@ class ScoreService:
                 play_time=totals.play_time,
                 total_hits=totals.total_hits,
                 max_combo=totals.max_combo,
-                pp=scoring.weighted_pp([p for p, _ in top]),
-                hit_accuracy=scoring.weighted_accuracy([a for _, a in top]),
+                pp=weighted_pp,
+                hit_accuracy=weighted_accuracy,
                 count_300=totals.count_300,
                 count_100=totals.count_100,
                 count_50=totals.count_50,
@@ -532,11 +575,12 @@ class ScoreService:
         beatmap: BeatmapRecord,
     ) -> None:
         """Best effort after the commit: caches, leaderboard, then the spectator hub's seams."""
-        # Play and pass counts changed: no instance may go on showing the old beatmap row,
-        # the player's profile without this play, or the board without a new best. One
-        # invalidation message for all three.
+        # No instance may go on showing the player's profile without this play, or the board
+        # without a new best: one invalidation message for both. The beatmap's own play
+        # count is added after the commit, off the request path
+        # (server/services/beatmap_plays.py), which then drops its cached row.
+        self.beatmap_plays.count(record.beatmap_id, record.passed)
         async with self._batched():
-            await self._beatmaps.repo.forget([record.beatmap_id])
             await self._forget_profile(record.user_id)
             if outcome.new_best:
                 await self.leaderboards.record_best(
@@ -547,7 +591,8 @@ class ScoreService:
                     record.total_score,
                 )
         if outcome.outbox_id is not None:
-            await self.outbox.deliver(
+            # Off the response path: lazer waits for nothing this message announces.
+            self.outbox.deliver_soon(
                 outcome.outbox_id,
                 SCORE_PROCESSED_CHANNEL,
                 _processed_message(record.user_id, outcome.score_id),

@@ -6,6 +6,14 @@ INSERT INTO outbox (channel, payload, created_at) VALUES (:channel, :payload, :n
 -- Forget a message once it is published.
 DELETE FROM outbox WHERE id = :id;
 
+-- name: delete_outbox_many(ids)!
+-- Forget several published messages at once; `ids` is a JSON array of ids.
+-- dialect: mysql
+DELETE FROM outbox
+WHERE id IN (SELECT j.id FROM JSON_TABLE(:ids, '$[*]' COLUMNS (id BIGINT PATH '$')) AS j);
+-- dialect: sqlite
+DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(:ids));
+
 -- name: count_outbox()$
 -- How many messages wait to be published (the outbox depth metric).
 SELECT COUNT(*) FROM outbox;

@@ -45,12 +45,14 @@ ON DUPLICATE KEY UPDATE user_id = user_id;
 -- dialect: sqlite
 INSERT OR IGNORE INTO user_statistics (user_id, ruleset) VALUES (:user_id, :ruleset);
 
--- name: lock_user_statistics(user_id, ruleset)!
--- Lock a user's statistics row so concurrent submissions by one user apply one at a time.
+-- name: lock_user_statistics(user_id, ruleset)$
+-- Lock a user's statistics row so concurrent submissions by one user apply one at a time;
+-- the user id when the row exists, else no row.
 -- dialect: mysql
 SELECT user_id FROM user_statistics WHERE user_id = :user_id AND ruleset = :ruleset FOR UPDATE;
 -- dialect: sqlite
-UPDATE user_statistics SET play_count = play_count WHERE user_id = :user_id AND ruleset = :ruleset;
+UPDATE user_statistics SET play_count = play_count WHERE user_id = :user_id AND ruleset = :ruleset
+RETURNING user_id;
 
 -- name: insert_score(user_id, beatmap_id, ruleset_id, ruleset, token_id, build_id, passed, ranked, play_counted, total_score, total_score_without_mods, accuracy, max_combo, grade, mods, mods_key, statistics, maximum_statistics, pp, pp_version, started_at, ended_at)!
 -- Store a submitted score.
@@ -76,6 +78,17 @@ FROM scores WHERE id = :score_id;
 SELECT b.score_id, b.total_score, s.`rank` AS grade
 FROM score_bests b JOIN scores s ON s.id = b.score_id
 WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND b.user_id = :user_id;
+
+-- name: fetch_play_bests(beatmap_id, ruleset, user_id)
+-- What a submission compares a play with, in one round trip: the user's leaderboard best on
+-- the beatmap with its grade (kind 'best') and their highest pp on it (kind 'pp'); each row
+-- only when it exists.
+SELECT 'best' AS kind, b.score_id, b.total_score, s.`rank` AS grade, NULL AS pp
+FROM score_bests b JOIN scores s ON s.id = b.score_id
+WHERE b.beatmap_id = :beatmap_id AND b.ruleset = :ruleset AND b.user_id = :user_id
+UNION ALL
+SELECT 'pp' AS kind, score_id, NULL, NULL, pp FROM score_pp_bests
+WHERE user_id = :user_id AND ruleset = :ruleset AND beatmap_id = :beatmap_id;
 
 -- name: upsert_score_best(beatmap_id, ruleset, user_id, score_id, total_score)!
 -- Make a score the user's leaderboard best on its beatmap.
@@ -114,7 +127,8 @@ WHERE b.user_id = :user_id AND b.ruleset = :ruleset
 ORDER BY b.pp DESC, b.score_id ASC LIMIT 1000;
 
 -- name: apply_play_to_statistics(user_id, ruleset, ranked_score_delta, total_score, play_count, play_time, total_hits, max_combo, pp, hit_accuracy, ssh, ss, sh, s, a, count_300, count_100, count_50, count_miss)!
--- Add one play to a user's statistics (the row is locked; counters add in SQL).
+-- Add one play to a user's statistics (the row is locked; counters add in SQL). pp and
+-- hit_accuracy are the new weighted values, or NULL to keep them (the play changed no pp best).
 UPDATE user_statistics SET
     ranked_score = ranked_score + :ranked_score_delta,
     total_score = total_score + :total_score,
@@ -122,8 +136,8 @@ UPDATE user_statistics SET
     play_time = play_time + :play_time,
     total_hits = total_hits + :total_hits,
     maximum_combo = CASE WHEN maximum_combo > :max_combo THEN maximum_combo ELSE :max_combo END,
-    pp = :pp,
-    hit_accuracy = :hit_accuracy,
+    pp = COALESCE(:pp, pp),
+    hit_accuracy = COALESCE(:hit_accuracy, hit_accuracy),
     count_ssh = count_ssh + :ssh,
     count_ss = count_ss + :ss,
     count_sh = count_sh + :sh,
@@ -135,9 +149,9 @@ UPDATE user_statistics SET
     count_miss = count_miss + :count_miss
 WHERE user_id = :user_id AND ruleset = :ruleset;
 
--- name: add_beatmap_play(beatmap_id, passed)!
--- Count a play (and a pass) on the beatmap.
-UPDATE beatmaps SET playcount = playcount + 1, passcount = passcount + :passed
+-- name: add_beatmap_plays(beatmap_id, plays, passes)!
+-- Count plays (and passes) on the beatmap.
+UPDATE beatmaps SET playcount = playcount + :plays, passcount = passcount + :passes
 WHERE id = :beatmap_id;
 
 -- name: fetch_board_floor(beatmap_id, ruleset, last)$

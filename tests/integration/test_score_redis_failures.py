@@ -208,6 +208,7 @@ async def test_lost_score_processed_is_published_by_the_outbox_relay(
     flaky.down = True
     outcome = await svc.submit(account, beatmap.id, token, msgspec.json.encode(play_body(beatmap)))
     assert outcome.created
+    await svc.outbox.drain()  # its publish failed off the request path
     assert len(await _outbox_rows(services, outcome.score_id)) == 1
     # Still down: the relay publishes nothing and keeps the message.
     assert await svc.outbox.relay(older_than=0) == 0
@@ -240,6 +241,7 @@ async def test_published_message_leaves_no_outbox_row(
     beatmap = await stored_map(services)
     player = await sign_in(client, await signup(client))
     score = await play(client, player, beatmap)
+    await services.scores.outbox.drain()  # published and dropped off the request path
     assert await _outbox_rows(services, score["id"]) == []
     # A repeated PUT of the same token queues nothing more.
     rows = await services.db.fetch_raw("SELECT COUNT(*) AS n FROM outbox")
@@ -251,3 +253,31 @@ async def test_published_message_leaves_no_outbox_row(
     again = await submit(client, player, beatmap, int(token), play_body(beatmap))
     assert again.json()["id"] == score["id"]
     assert await services.db.fetch_raw("SELECT COUNT(*) AS n FROM outbox") == rows
+
+
+async def test_messages_delivered_soon_go_together_and_leave_no_rows(services: Any) -> None:
+    """deliver_soon: messages queued while a send is in flight are published in order and
+    their rows deleted together."""
+    outbox = services.scores.outbox
+    channel = "test:outbox-batch"
+    pubsub = services.redis.pubsub()
+    await pubsub.subscribe(channel_prefix(services.redis) + channel)
+    try:
+        payloads = [msgspec.json.encode({"n": i}) for i in range(5)]
+        ids = [await outbox.add(channel, payload) for payload in payloads]
+        for entry_id, payload in zip(ids, payloads, strict=True):
+            outbox.deliver_soon(entry_id, channel, payload)
+        await outbox.drain()
+        received = []
+        deadline = asyncio.get_running_loop().time() + 5
+        while len(received) < len(payloads):
+            assert asyncio.get_running_loop().time() < deadline, f"only {received} arrived"
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+            if message is not None:
+                received.append(message["data"])
+        assert received == payloads
+    finally:
+        await pubsub.unsubscribe(channel_prefix(services.redis) + channel)
+        await pubsub.aclose()
+    rows = await services.db.fetch_raw("SELECT id FROM outbox")
+    assert not {r["id"] for r in rows} & set(ids)

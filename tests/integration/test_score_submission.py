@@ -119,7 +119,13 @@ async def test_better_play_replaces_best_and_worse_does_not(
     client: httpx.AsyncClient, player: SignedIn, ranked_map: StoredMap
 ) -> None:
     first = await play(client, player, ranked_map, oks=4, total_score_without_mods=700_000)
+    after_first = await _statistics(client, player)
     worse = await play(client, player, ranked_map, oks=8, total_score_without_mods=600_000)
+    after_worse = await _statistics(client, player)
+    # No pp best changed: the weighted pp and accuracy stay as they were.
+    assert after_worse["pp"] == after_first["pp"] > 0
+    assert after_worse["hit_accuracy"] == after_first["hit_accuracy"]
+    assert after_worse["play_count"] == 2
     better = await play(client, player, ranked_map, total_score_without_mods=990_000)
     board = (
         await client.get(f"/api/v2/beatmaps/{ranked_map.id}/scores", headers=player.headers)
@@ -130,6 +136,9 @@ async def test_better_play_replaces_best_and_worse_does_not(
     assert stats["ranked_score"] == 990_000  # the best only
     assert stats["total_score"] == 700_000 + 600_000 + 990_000
     assert stats["grade_counts"] == {"ss": 1, "ssh": 0, "s": 0, "sh": 0, "a": 0}
+    assert stats["pp"] == pytest.approx(better["pp"] + 416.6667 * (1 - 0.995))
+    assert stats["pp"] > after_first["pp"]
+    assert stats["hit_accuracy"] == pytest.approx(100.0)
     all_scores = (
         await client.get(
             f"/api/v2/beatmaps/{ranked_map.id}/scores/users/{player.id}/all", headers=player.headers
@@ -153,6 +162,10 @@ async def test_resubmission_returns_the_same_score(
     again = await submit(client, player, ranked_map, token, play_body(ranked_map, misses=3))
     assert first.status_code == again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
+    # The first answer is built from the stored fields, the second read back from the row:
+    # the same document either way (times in whole seconds on both dialects).
+    assert again.json() == first.json()
+    assert "." not in first.json()["ended_at"]
     assert len(await _score_rows(services, player.id)) == 1
     assert (await _statistics(client, player))["play_count"] == 1
 
@@ -547,3 +560,26 @@ async def test_score_endpoints_404(client: httpx.AsyncClient, player: SignedIn) 
         response = await client.get(url, headers=player.headers)
         assert response.status_code == 404, url
         assert "error" in json.loads(response.text)
+
+
+async def test_beatmap_play_counts_are_added_after_the_commit(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    """The map's play and pass counts arrive just after the answer, summed over concurrent
+    plays, and the beatmap is not served from its cached row without them."""
+    beatmap = await stored_map(services)
+    players = [await sign_in(client, await signup(client)) for _ in range(3)]
+    before = (await client.get(f"/api/v2/beatmaps/{beatmap.id}", headers=players[0].headers)).json()
+    tokens = [await token_for(client, p, beatmap) for p in players for _ in range(2)]
+    bodies = [play_body(beatmap), {**play_body(beatmap), "passed": False, "rank": "F"}] * 3
+    responses = await asyncio.gather(
+        *(
+            submit(client, p, beatmap, t, b)
+            for p, t, b in zip([p for p in players for _ in range(2)], tokens, bodies, strict=True)
+        )
+    )
+    assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
+    await services.scores.beatmap_plays.drain()
+    after = (await client.get(f"/api/v2/beatmaps/{beatmap.id}", headers=players[0].headers)).json()
+    assert after["playcount"] == before["playcount"] + 6
+    assert after["passcount"] == before["passcount"] + 3

@@ -1,0 +1,64 @@
+"""The hub bus between two instances on the in-process Redis stand-in: messages queued
+together are published together (one pipeline) and all arrive, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import fakeredis
+
+from server.hub_bus import BusMessage, HubBus
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.id = "inbox"
+        self.frames: list[bytes] = []
+
+    def deliver(self, message: BusMessage) -> None:
+        self.frames.append(message.frame)
+
+
+class _CountingRedis(fakeredis.FakeAsyncRedis):
+    """Counts round trips: single commands and whole pipelines."""
+
+    round_trips = 0
+
+    async def execute_command(self, *args: object, **options: object) -> object:
+        type(self).round_trips += 1
+        return await super().execute_command(*args, **options)
+
+    def pipeline(self, transaction: bool = True, shard_hint: object = None) -> object:
+        type(self).round_trips += 1  # the bus executes each pipeline once
+        return super().pipeline(transaction, shard_hint)  # type: ignore[arg-type]
+
+
+async def test_a_burst_is_published_in_few_round_trips_and_arrives_in_order() -> None:
+    server = fakeredis.FakeServer()
+    sender = HubBus(_CountingRedis(server=server), "sender")
+    receiver = HubBus(fakeredis.FakeAsyncRedis(server=server), "receiver")
+    inbox = _Inbox()
+    receiver.join("room", inbox)
+    await sender.start()
+    await receiver.start()
+    try:
+        deadline = time.monotonic() + 5
+        channel = receiver._prefix + "room"
+        while (await receiver._redis.pubsub_numsub(channel))[0][1] == 0:
+            assert time.monotonic() < deadline, "receiver never subscribed"
+            await asyncio.sleep(0.01)
+        before = _CountingRedis.round_trips
+        frames = [f"frame {i}".encode() for i in range(300)]
+        for frame in frames:  # one tick: all queued before the publisher runs
+            sender.publish("room", frame)
+        while len(inbox.frames) < len(frames):
+            assert time.monotonic() < deadline, f"{len(inbox.frames)} of {len(frames)} arrived"
+            await asyncio.sleep(0.01)
+        assert inbox.frames == frames
+        assert sender.dropped == 0
+        # 300 messages, batches of at most 256: two pipelines, not 300 PUBLISH calls.
+        assert _CountingRedis.round_trips - before <= 2
+    finally:
+        await sender.stop()
+        await receiver.stop()
