@@ -24,7 +24,7 @@ from server import metrics
 from server.api.params import BEARER_DIGEST, USER_ID, bearer_token
 from server.db import DB_UNAVAILABLE_ERRORS
 from server.http import scope_client_ip
-from server.logs import ACCESS_FORMAT, ACCESS_LOGGER, redact_query
+from server.logs import ACCESS_FORMAT, ACCESS_LOGGER, access_sink, redact_query
 from server.redis_store import REDIS_UNAVAILABLE_ERRORS
 from server.routes import ROUTE_TEMPLATE
 from server.settings import Settings
@@ -212,22 +212,28 @@ class EdgeMiddleware:
         await reply(503, _UNAVAILABLE_BODY, [(b"retry-after", RETRY_AFTER_SECONDS)])
 
     def _log(self, scope: Scope, status: int, start: float, request_id: bytes) -> None:
+        duration_ms = (time.perf_counter() - start) * 1000
         path: str = scope["path"]
         query: bytes = scope["query_string"]
         if query:
             path = f"{path}?{redact_query(query.decode('latin-1'))}"
         template = scope.get(ROUTE_TEMPLATE)
-        log.info(
-            ACCESS_FORMAT,
+        args = (
             scope["method"],
             path,
             status,
-            (time.perf_counter() - start) * 1000,
+            duration_ms,
             scope_client_ip(scope, self.trusted_hops),
             scope.get(USER_ID) or "-",
             scope.get("root_path", "") + template if template is not None else "-",
             request_id.decode("latin-1"),
         )
+        sink = access_sink()
+        if sink is not None:
+            # The line is formatted and written with its batch, after the response.
+            sink.defer_access(time.time(), args)
+        else:
+            log.info(ACCESS_FORMAT, *args)
 
 
 def _rate_key(scope: Scope, services: Any, authorization: str) -> str:
