@@ -15,7 +15,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute
+from starlette.datastructures import URLPath
+from starlette.routing import (
+    BaseRoute,
+    Match,
+    Mount,
+    NoMatchFound,
+    Route,
+    Router,
+    WebSocketRoute,
+)
 from starlette.types import Receive, Scope, Send
 
 from server.api import (
@@ -98,7 +107,7 @@ class _BySegment:
     def __init__(self, routes: list[BaseRoute]) -> None:
         groups: dict[tuple[str, int], list[BaseRoute]] = defaultdict(list)
         for route in routes:
-            assert isinstance(route, Route) and ":path}" not in route.path
+            assert isinstance(route, Route | WebSocketRoute) and ":path}" not in route.path
             segments = route.path.split("/")[1:]
             assert "{" not in segments[0], f"{route.path}: needs a literal first segment"
             groups[segments[0], len(segments)].append(route)
@@ -107,16 +116,46 @@ class _BySegment:
         }
         self._none = Router([], redirect_slashes=False)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            return
+    def router_for(self, scope: Scope) -> Router | None:
+        """The group a request's path belongs to, if any."""
         path: str = scope["path"]
         root: str = scope.get("root_path", "")
         if path.startswith(root):
             path = path[len(root) :]
         segments = path.removesuffix("/").split("/")[1:]
-        router = self._routers.get((segments[0], len(segments))) if segments else None
-        await (router or self._none)(scope, receive, send)
+        return self._routers.get((segments[0], len(segments))) if segments else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return
+        await (self.router_for(scope) or self._none)(scope, receive, send)
+
+
+class _Grouped(BaseRoute):
+    """The routes outside the API, dispatched as the API's are (by first segment and segment
+    count) as one entry of the app's route list: a request for one of them tries a few
+    patterns, not the whole table. A path no group takes does not match, so the app's own
+    404 answers as before."""
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        self.dispatch = _BySegment(routes)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] in ("http", "websocket"):
+            router = self.dispatch.router_for(scope)
+            if router is not None:
+                return Match.FULL, {_GROUP: router}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        router: Router = scope.pop(_GROUP)
+        await router(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+
+_GROUP = "osu.route_group"
 
 
 API_V2: list[BaseRoute] = [
@@ -228,9 +267,8 @@ API_V2: list[BaseRoute] = [
     ],
 ]
 
-ROUTES: list[BaseRoute] = [
-    # First: nearly every request is an API call, and no other route starts with /api/v2.
-    Mount("/api/v2", app=_BySegment(API_V2)),
+# Every route outside the API (each with a literal first segment).
+TOP_LEVEL: list[BaseRoute] = [
     *both("/oauth/token", auth.issue_token, ["POST"]),
     *both("/oauth/authorize", authorize.authorize, ["GET"]),
     *both("/oauth/authorize", authorize.decide, ["POST", "DELETE"]),
@@ -259,3 +297,13 @@ ROUTES: list[BaseRoute] = [
     _Route("/signalr/{hub}/negotiate", hubs.negotiate, methods=["POST"]),
     _WebSocketRoute("/signalr/{hub}", hubs.hub_socket),
 ]
+
+# The route table: the API under /api/v2, then the rest.
+ROUTES: list[BaseRoute] = [
+    # First: nearly every request is an API call, and no other route starts with /api/v2.
+    Mount("/api/v2", app=_BySegment(API_V2)),
+    *TOP_LEVEL,
+]
+
+# What the app serves: the same table, the routes outside the API grouped as the API's are.
+DISPATCH: list[BaseRoute] = [ROUTES[0], _Grouped(TOP_LEVEL)]
