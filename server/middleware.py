@@ -73,12 +73,15 @@ class EdgeMiddleware:
         start = time.perf_counter()
         request_id: bytes | None = None
         declared: bytes | None = None
+        chunked = False
         authorization = ""
         # One pass over the headers for everything the edge reads (Starlette's Headers
         # would build a list per lookup).
         for name, value in scope["headers"]:
             if name == b"content-length":
                 declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
             elif name == b"x-request-id":
                 request_id = value
             elif name == b"authorization" and not authorization:  # the first, as Headers.get
@@ -87,7 +90,9 @@ class EdgeMiddleware:
             request_id = b"%s%08x" % (_ID_PREFIX, next(_ids))
         state: list[Any] = [500, False]  # status, response started
         try:
-            await self._handle(scope, receive, send, request_id, declared, authorization, state)
+            await self._handle(
+                scope, receive, send, request_id, declared, chunked, authorization, state
+            )
         finally:
             if log.isEnabledFor(logging.INFO):
                 self._log(scope, state[0], start, request_id)
@@ -105,6 +110,7 @@ class EdgeMiddleware:
         send: Send,
         request_id: bytes,
         declared: bytes | None,
+        chunked: bool,
         authorization: str,
         state: list[Any],
     ) -> None:
@@ -141,17 +147,10 @@ class EdgeMiddleware:
                     return
                 extra_headers.extend(limit_headers)
 
-        received = 0
-        max_bytes = self.max_bytes
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_bytes:
-                    raise BodyTooLarge
-            return message
+        if chunked or scope.get("http_version") not in ("1.0", "1.1"):
+            # A body is counted as it streams unless HTTP/1.x framing bounds it: without
+            # Transfer-Encoding it ends at its Content-Length (checked above), or is empty.
+            receive = _limited(receive, self.max_bytes)
 
         async def edge_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -161,7 +160,7 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, edge_send)
+            await self.app(scope, receive, edge_send)
         except BodyTooLarge:
             if not state[1]:
                 await reply(413, b'{"error":"request body too large"}', [])
@@ -234,6 +233,22 @@ class EdgeMiddleware:
             sink.defer_access(time.time(), args)
         else:
             log.info(ACCESS_FORMAT, *args)
+
+
+def _limited(receive: Receive, max_bytes: int) -> Receive:
+    """`receive` raising BodyTooLarge once the body passes `max_bytes`."""
+    received = 0
+
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                raise BodyTooLarge
+        return message
+
+    return limited_receive
 
 
 def _rate_key(scope: Scope, services: Any, authorization: str) -> str:
