@@ -10,22 +10,23 @@ order, and a scan of every API route cost more than the whole of a cached leader
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import URLPath
+from starlette.requests import Request
 from starlette.routing import (
     BaseRoute,
     Match,
-    Mount,
     NoMatchFound,
     Route,
     Router,
     WebSocketRoute,
 )
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.api import (
     admin,
@@ -60,12 +61,30 @@ Endpoint = Callable[..., Any]
 
 
 # Scope key under which the matched route's path template is left for the access log (the
-# part below a Mount; the Mount's prefix is in the scope's root_path).
+# part below the API prefix, which is in the scope's root_path).
 ROUTE_TEMPLATE = "osu.route"
+
+
+def _endpoint_app(endpoint: Endpoint) -> ASGIApp:
+    """The ASGI app of an async endpoint: Starlette's `request_response` without its own
+    exception wrapper. The app's ExceptionMiddleware maps the same exceptions with the same
+    handlers one layer out (the scope is the same dict), so the second wrapper, with its
+    send wrapper on every message, bought nothing."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
 
 
 class _Route(Route):
     """A route that tells the access log which template matched."""
+
+    def __init__(self, path: str, endpoint: Endpoint, methods: list[str]) -> None:
+        super().__init__(path, endpoint, methods=methods)
+        if inspect.iscoroutinefunction(endpoint):
+            self.app = _endpoint_app(endpoint)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child = super().matches(scope)
@@ -98,11 +117,12 @@ def both(path: str, endpoint: Endpoint, methods: list[str]) -> list[BaseRoute]:
 
 
 class _BySegment:
-    """Routes grouped by literal first path segment and segment count, each group its own
-    Router (one to three routes), so a request is matched against its few candidates.
+    """Routes grouped by literal first path segment and segment count, so a request is
+    matched against its few candidates (one to four), in table order, as a Router would.
 
-    Only the route path below a Mount is looked at; a request no group takes is a 404 from
-    an empty Router (the app's HTTPException handler shapes it)."""
+    Only the route path below the API prefix is looked at; a request no group takes, or no
+    route of its group matches, is a 404 from an empty Router (the app's HTTPException
+    handler shapes it)."""
 
     def __init__(self, routes: list[BaseRoute]) -> None:
         groups: dict[tuple[str, int], list[BaseRoute]] = defaultdict(list)
@@ -111,24 +131,73 @@ class _BySegment:
             segments = route.path.split("/")[1:]
             assert "{" not in segments[0], f"{route.path}: needs a literal first segment"
             groups[segments[0], len(segments)].append(route)
-        self._routers = {
-            key: Router(group, redirect_slashes=False) for key, group in groups.items()
-        }
+        self._groups = {key: tuple(group) for key, group in groups.items()}
         self._none = Router([], redirect_slashes=False)
 
-    def router_for(self, scope: Scope) -> Router | None:
-        """The group a request's path belongs to, if any."""
+    def group_for(self, scope: Scope) -> tuple[BaseRoute, ...] | None:
+        """The candidate routes for a request's path, if any."""
         path: str = scope["path"]
         root: str = scope.get("root_path", "")
         if path.startswith(root):
             path = path[len(root) :]
         segments = path.removesuffix("/").split("/")[1:]
-        return self._routers.get((segments[0], len(segments))) if segments else None
+        return self._groups.get((segments[0], len(segments))) if segments else None
+
+    async def dispatch(
+        self, group: tuple[BaseRoute, ...], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Router.app over `group`: the first full match, else the first partial one (a
+        405), else 404."""
+        partial: tuple[BaseRoute, Scope] | None = None
+        for route in group:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child)
+                await route.handle(scope, receive, send)
+                return
+            if match is Match.PARTIAL and partial is None:
+                partial = (route, child)
+        if partial is not None:
+            scope.update(partial[1])
+            await partial[0].handle(scope, receive, send)
+            return
+        await self._none(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return
-        await (self.router_for(scope) or self._none)(scope, receive, send)
+        group = self.group_for(scope)
+        if group is None:
+            await self._none(scope, receive, send)
+            return
+        await self.dispatch(group, scope, receive, send)
+
+
+class _Prefix(BaseRoute):
+    """A Mount of `app` at a fixed `prefix` (no path parameters): what Mount's match does
+    for such a prefix (root_path extended, app_root_path kept) without its regex and
+    parameter copies on every request."""
+
+    def __init__(self, prefix: str, app: ASGIApp) -> None:
+        self.prefix = prefix
+        self._below = prefix + "/"
+        self.app = app
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] in ("http", "websocket"):
+            root: str = scope.get("root_path", "")
+            if scope["path"].startswith(root + self._below):
+                return Match.FULL, {
+                    "app_root_path": scope.get("app_root_path", root),
+                    "root_path": root + self.prefix,
+                }
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
 
 
 class _Grouped(BaseRoute):
@@ -138,18 +207,17 @@ class _Grouped(BaseRoute):
     404 answers as before."""
 
     def __init__(self, routes: list[BaseRoute]) -> None:
-        self.dispatch = _BySegment(routes)
+        self.routes = _BySegment(routes)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] in ("http", "websocket"):
-            router = self.dispatch.router_for(scope)
-            if router is not None:
-                return Match.FULL, {_GROUP: router}
+            group = self.routes.group_for(scope)
+            if group is not None:
+                return Match.FULL, {_GROUP: group}
         return Match.NONE, {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        router: Router = scope.pop(_GROUP)
-        await router(scope, receive, send)
+        await self.routes.dispatch(scope.pop(_GROUP), scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         raise NoMatchFound(name, path_params)
@@ -301,7 +369,7 @@ TOP_LEVEL: list[BaseRoute] = [
 # The route table: the API under /api/v2, then the rest.
 ROUTES: list[BaseRoute] = [
     # First: nearly every request is an API call, and no other route starts with /api/v2.
-    Mount("/api/v2", app=_BySegment(API_V2)),
+    _Prefix("/api/v2", _BySegment(API_V2)),
     *TOP_LEVEL,
 ]
 

@@ -138,9 +138,9 @@ def top_level_endpoint(scope_type: str, method: str, path: str) -> Callable[...,
         match, child = entry.matches(scope)
         if match is not Match.FULL:
             continue
-        router = child.get("osu.route_group")
-        assert router is not None, f"{path} matched the API mount"
-        for route in router.routes:
+        group = child.get("osu.route_group")
+        assert group is not None, f"{path} matched the API prefix"
+        for route in group:
             found, _ = route.matches(scope)
             if found is Match.FULL:
                 return route.endpoint  # type: ignore[attr-defined, no-any-return]
