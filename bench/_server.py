@@ -25,6 +25,7 @@ from types import TracebackType
 LAZER_CLIENT_ID = "5"
 LAZER_SECRET = "FGc9GAtyHzeQDshWP5Ah7dega8hJACAJpQtw6OXk"
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Variables the server reads; cleared so a developer's shell or .env cannot leak into a run.
 _SERVER_VARIABLES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DATA_DIR", "PORT", "HOST")
 
@@ -79,6 +80,12 @@ class ServerProcess:
         """The child's environment."""
         env = {k: v for k, v in os.environ.items() if k not in _SERVER_VARIABLES}
         env.update(DATA_DIR=str(self.data_dir), LOG_LEVEL=self.log_level, PYTHONUNBUFFERED="1")
+        # The server of the checkout this bench is in: the child runs in DATA_DIR, where
+        # `-m server` would otherwise import whatever tree the environment has installed
+        # (a shared editable install points at another checkout).
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p
+        )
         # One bench token goes far past the per-token API limit; the limiter still runs.
         env.setdefault("API_RATE_LIMIT_PER_MINUTE", "1000000000")
         # Every bench account registers and signs in from one address; the per-address
