@@ -64,6 +64,7 @@ ACCESS_FIELDS = (
 )
 ACCESS_FORMAT = "%s %s %s %.1fms ip=%s user=%s route=%s request_id=%s"
 ACCESS_LOGGER = "server.access"
+_access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 def redact_query(query: str) -> str:
@@ -232,10 +233,10 @@ class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         Called from the event loop."""
         with self.lock:  # type: ignore[union-attr]
             self._pending.append((created, args))
+            loop = asyncio.get_running_loop()
             if len(self._pending) >= self.max_pending:
                 self._write_pending()
-            elif self._scheduled_on is None:
-                loop = asyncio.get_running_loop()
+            elif self._scheduled_on is not loop:
                 loop.call_later(self.delay, self._drain)
                 self._scheduled_on = loop
 
@@ -274,7 +275,10 @@ class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             if type(item) is str:
                 lines.append(item)
             elif type(item) is tuple:
-                lines.append(self._format_access(*item))
+                try:
+                    lines.append(self._format_access(*item))
+                except Exception:
+                    self.handleError(self._access_record(*item))
             else:
                 assert isinstance(item, logging.LogRecord)
                 try:
@@ -289,11 +293,16 @@ class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         fmt = self.formatter
         if isinstance(fmt, LineFormatter | JsonFormatter):
             return fmt.format_access(created, args)
-        record = logging.getLogger(ACCESS_LOGGER).makeRecord(
+        return self.format(self._access_record(created, args))
+
+    @staticmethod
+    def _access_record(created: float, args: tuple[Any, ...]) -> logging.LogRecord:
+        record = _access_logger.makeRecord(
             ACCESS_LOGGER, logging.INFO, "(unknown file)", 0, ACCESS_FORMAT, args, None
         )
         record.created = created
-        return self.format(record)
+        record.msecs = int((created - int(created)) * 1000)
+        return record
 
     def flush(self) -> None:
         """Write what is kept, then flush the stream."""
@@ -321,7 +330,6 @@ def handler(
 
 
 _sink: DeferredStreamHandler | None = None
-_access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 def access_sink() -> DeferredStreamHandler | None:

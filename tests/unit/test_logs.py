@@ -164,3 +164,21 @@ def test_access_lines_skip_the_record_only_when_nothing_else_listens() -> None:
         root.handlers = saved
         root.setLevel(level)
         logs._sink = None
+
+
+def test_deferred_handler_reschedules_after_its_loop_stopped() -> None:
+    stream = io.StringIO()
+    out = logs.handler("text", stream, deferred=True)
+    assert isinstance(out, logs.DeferredStreamHandler)
+    out.delay = 0.01
+
+    async def log_one(path: str, wait: float) -> None:
+        out.defer_access(1_700_000_000.0, _access_args(path))
+        await asyncio.sleep(wait)
+
+    # The first loop stops before its batch is due; the next loop's batch writes both.
+    asyncio.run(log_one("/one", 0))
+    assert stream.getvalue() == ""
+    asyncio.run(log_one("/two", 0.05))
+    paths = [line.split(" ")[5] for line in stream.getvalue().splitlines()]
+    assert paths == ["/one", "/two"]
