@@ -270,24 +270,25 @@ class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        lines: list[str] = []
-        for item in pending:
-            if type(item) is str:
-                lines.append(item)
-            elif type(item) is tuple:
-                try:
-                    lines.append(self._format_access(*item))
-                except Exception:
-                    self.handleError(self._access_record(*item))
-            else:
-                assert isinstance(item, logging.LogRecord)
-                try:
-                    lines.append(self.format(item))
-                except Exception:
-                    self.handleError(item)
+        lines = [line for item in pending if (line := self._line(item)) is not None]
         if lines:
             self.stream.write(self.terminator.join(lines) + self.terminator)
             self.stream.flush()
+
+    def _line(self, item: logging.LogRecord | str | tuple[float, tuple[Any, ...]]) -> str | None:
+        """A kept item's line; None when it fails to format (reported as logging's own
+        handlers report it, handleError)."""
+        if type(item) is str:
+            return item
+        record = item if isinstance(item, logging.LogRecord) else None
+        try:
+            if record is not None:
+                return self.format(record)
+            assert isinstance(item, tuple)
+            return self._format_access(*item)
+        except Exception:
+            self.handleError(record or self._access_record(*item))  # type: ignore[misc]
+            return None
 
     def _format_access(self, created: float, args: tuple[Any, ...]) -> str:
         fmt = self.formatter
@@ -307,10 +308,7 @@ class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def flush(self) -> None:
         """Write what is kept, then flush the stream."""
         with self.lock:  # type: ignore[union-attr]
-            try:
-                self._write_pending()
-            except Exception:
-                self._pending.clear()
+            self._write_pending()
         super().flush()
 
 
