@@ -272,8 +272,14 @@ class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pending, self._pending = self._pending, []
         lines = [line for item in pending if (line := self._line(item)) is not None]
         if lines:
-            self.stream.write(self.terminator.join(lines) + self.terminator)
-            self.stream.flush()
+            try:
+                self.stream.write(self.terminator.join(lines) + self.terminator)
+                self.stream.flush()
+            except (OSError, ValueError):
+                # A closed or broken stream: reported as StreamHandler.emit reports it
+                # (handleError), never raised into the event loop's callback.
+                lost = {"msg": "%d log lines could not be written", "args": (len(lines),)}
+                self.handleError(logging.makeLogRecord(lost))
 
     def _line(self, item: logging.LogRecord | str | tuple[float, tuple[Any, ...]]) -> str | None:
         """A kept item's line; None when it fails to format (reported as logging's own

@@ -182,3 +182,24 @@ def test_deferred_handler_reschedules_after_its_loop_stopped() -> None:
     asyncio.run(log_one("/two", 0.05))
     paths = [line.split(" ")[5] for line in stream.getvalue().splitlines()]
     assert paths == ["/one", "/two"]
+
+
+async def test_deferred_handler_never_raises_into_the_loop_when_its_stream_closed() -> None:
+    stream = io.StringIO()
+    out = logs.handler("text", stream, deferred=True)
+    assert isinstance(out, logs.DeferredStreamHandler)
+    out.delay = 0.01
+    errors: list[dict[str, object]] = []
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    raise_exceptions = logging.raiseExceptions
+    logging.raiseExceptions = False  # handleError stays quiet, as in production
+    try:
+        out.defer_access(1_700_000_000.0, _access_args("/closed"))
+        stream.close()
+        await asyncio.sleep(0.05)
+    finally:
+        loop.set_exception_handler(previous)
+        logging.raiseExceptions = raise_exceptions
+    assert errors == []
