@@ -17,9 +17,13 @@ one of our endpoints, endpoint by endpoint:
 - `GET /api/v2/beatmaps/{id}/scores` (the 50-score leaderboard, the viewer on it).
 
 Each ratio is our req/s over the trivial app's in the run just before it; the printed
-ratio is the median over rounds. Targets (issue 17): /health >= 0.85, /me/ and
-users/{id}/{mode} >= 0.60, the leaderboard >= 0.50, and p99 <= 5x p50 for /me/, the
-profile and the leaderboard. Exit status 1 when a target is missed or a request failed.
+ratio is the median over rounds. Beside it, each server's CPU time per request (from
+/proc, user + system, median over rounds) and their ratio: on a shared, noisy machine the
+CPU a request costs moves less than the rate wrk reaches.
+
+Targets (issue 17): /health >= 0.85, /me/ and users/{id}/{mode} >= 0.60, the leaderboard
+>= 0.50, and p99 <= 5x p50 for /me/, the profile and the leaderboard. Exit status 1 when
+a target is missed or a request failed.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -62,12 +66,35 @@ class Row:
 
     ours: list[WrkResult]
     trivial: list[WrkResult]
+    ours_cpu: list[float] = field(default_factory=list)  # CPU seconds per request
+    trivial_cpu: list[float] = field(default_factory=list)
+
+    def cpu_ratio(self) -> float:
+        """Trivial Starlette's CPU per request over ours (median over rounds)."""
+        return statistics.median(
+            t / o for o, t in zip(self.ours_cpu, self.trivial_cpu, strict=True) if o > 0
+        )
 
     def ratio(self) -> float:
         return statistics.median(
             o.requests_per_second / t.requests_per_second
             for o, t in zip(self.ours, self.trivial, strict=True)
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(
+    server: ServerProcess, url: str, args: argparse.Namespace, auth: dict[str, str]
+) -> tuple[WrkResult, float]:
+    """One wrk run and the server's CPU seconds per request during it."""
+    before = cpu_seconds(server.pid)
+    result = run_wrk(url, args, auth)
+    return result, (cpu_seconds(server.pid) - before) / max(result.requests, 1)
 
 
 def fill_board(server: ServerProcess, run_id: str, maps_dir: Path) -> tuple[str, int, int]:
@@ -146,8 +173,13 @@ def main() -> int:
                     return 1
             for _ in range(args.rounds):
                 for name, path in paths.items():
-                    rows[name].trivial.append(run_wrk(trivial.url + path, args, auth))
-                    rows[name].ours.append(run_wrk(ours.url + path, args, auth))
+                    row = rows[name]
+                    result, cpu = measured(trivial, trivial.url + path, args, auth)
+                    row.trivial.append(result)
+                    row.trivial_cpu.append(cpu)
+                    result, cpu = measured(ours, ours.url + path, args, auth)
+                    row.ours.append(result)
+                    row.ours_cpu.append(cpu)
     finally:
         shutil.rmtree(maps_dir, ignore_errors=True)
 
@@ -161,7 +193,8 @@ def main() -> int:
     )
     print(
         f"{'endpoint':<13}{'req/s':>8}{'trivial':>9}{'ratio':>7}  {'target':<11}"
-        f"{'p50 ms':>7}{'p99 ms':>8}{'p99/p50':>8}  target"
+        f"{'p50 ms':>7}{'p99 ms':>8}{'p99/p50':>8}  {'target':<9}{'cpu us':>7}{'trivial':>8}"
+        f"{'ratio':>6}"
     )
     missed: list[str] = []
     failed = False
@@ -181,7 +214,9 @@ def main() -> int:
         print(
             f"{name:<13}{mine.requests_per_second:>8.0f}{floor.requests_per_second:>9.0f}"
             f"{ratio:>7.2f}  >={minimum:.2f} {'ok' if ok_ratio else 'MISS':<4}"
-            f"{mine.p50_ms:>7.2f}{mine.p99_ms:>8.2f}{tail:>8.1f}  {tail_target}"
+            f"{mine.p50_ms:>7.2f}{mine.p99_ms:>8.2f}{tail:>8.1f}  {tail_target:<9}"
+            f"{statistics.median(row.ours_cpu) * 1e6:>7.0f}"
+            f"{statistics.median(row.trivial_cpu) * 1e6:>8.0f}{row.cpu_ratio():>6.2f}"
         )
     if failed:
         print("some requests failed: the figures above are not valid", file=sys.stderr)

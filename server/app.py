@@ -46,7 +46,7 @@ from server.repositories.score_feed import ScoreFeedRepository
 from server.repositories.spotlights import SpotlightRepository
 from server.repositories.user_search import UserSearchRepository
 from server.repositories.users import UserRepository
-from server.routes import ROUTES
+from server.routes import DISPATCH
 from server.services.accounts import AccountService
 from server.services.api_keys import ApiKeyService
 from server.services.beatmap_attributes import BeatmapAttributes
@@ -589,7 +589,7 @@ def create_app(settings: Settings, *, handle_signals: bool = False) -> Starlette
     if settings.metrics_port is not None:
         metrics.enable()
     app = Starlette(
-        routes=ROUTES,
+        routes=DISPATCH,
         lifespan=lifespan,
         middleware=[
             Middleware(EdgeMiddleware, settings=settings),

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qsl
 
 import msgspec
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
@@ -26,10 +28,31 @@ MAX_FORM_FIELDS = 64
 MAX_FORM_PART_BYTES = 64 * 1024
 
 
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
 class JSONResponse(Response):
     """A response whose body msgspec encodes (Structs, dicts, lists)."""
 
     media_type = "application/json"
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        if headers is None and media_type is None and background is None and status_code == 200:
+            # A handler's plain answer: the headers Response.init_headers would make, made
+            # directly (content-length, then content-type).
+            self.status_code = 200
+            self.background = None
+            body = self.body = _encoder.encode(content)
+            self.raw_headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
+            return
+        super().__init__(content, status_code, headers, media_type, background)
 
     def render(self, content: Any) -> bytes:
         return _encoder.encode(content)

@@ -7,10 +7,17 @@ are redacted (uvicorn's own WebSocket lines carry `?access_token=`), and control
 The access line is written by server/middleware with positional arguments in ACCESS_FIELDS
 order; the JSON formatter turns them into named fields without building a dict per request
 in text mode.
+
+`serve` writes through a `DeferredStreamHandler`: a record logged inside the event loop is
+kept and formatted and written with the others of its batch a moment later (one write for
+many lines, none of it on the request's path); warnings and errors, and anything logged
+outside the loop, are written at once, after what was kept, so the order stays the order
+of logging. Handlers added beside it (pytest's caplog) still see every record at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
@@ -57,6 +64,7 @@ ACCESS_FIELDS = (
 )
 ACCESS_FORMAT = "%s %s %s %.1fms ip=%s user=%s route=%s request_id=%s"
 ACCESS_LOGGER = "server.access"
+_access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 def redact_query(query: str) -> str:
@@ -95,6 +103,17 @@ class LineFormatter(logging.Formatter):
         record.message = clean(record.message)
         return super().formatMessage(record)
 
+    def format_access(self, created: float, args: tuple[Any, ...]) -> str:
+        """The access line `format` gives a record of `created` with `args`, made without
+        the record."""
+        second = int(created)
+        if second != self._second:
+            self._second_text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+            self._second = second
+        msecs = int((created - second) * 1000)
+        message = clean(ACCESS_FORMAT % args)
+        return f"{self._second_text},{msecs:03d} INFO {ACCESS_LOGGER}: {message}"
+
 
 _json = msgspec.json.Encoder()
 
@@ -116,6 +135,20 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = clean(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
+        return _json.encode(entry).decode()
+
+    def format_access(self, created: float, args: tuple[Any, ...]) -> str:
+        """The access line `format` gives a record of `created` with `args`."""
+        second = int(created)
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            + f".{int((created - second) * 1000):03d}Z",
+            "level": "info",
+            "logger": ACCESS_LOGGER,
+            "message": clean(ACCESS_FORMAT % args),
+        }
+        for name, value in zip(ACCESS_FIELDS, args, strict=False):
+            entry[name] = clean(value) if isinstance(value, str) else value
         return _json.encode(entry).decode()
 
 
@@ -162,15 +195,168 @@ class OutageFilter(logging.Filter):
         return True
 
 
-def handler(fmt: Literal["text", "json"], stream: Any = None) -> logging.Handler:
-    """The one handler every line goes through: cleaned, outages without tracebacks."""
+# Argument types a record can be formatted from later with the same result.
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def _deferrable(record: logging.LogRecord) -> bool:
+    """Whether formatting `record` later gives the line it would give now: a plain message
+    with immutable arguments, no traceback."""
+    if record.exc_info or record.stack_info or type(record.msg) is not str:
+        return False
+    args = record.args
+    if not args:
+        return True
+    return type(args) is tuple and all(type(arg) in _IMMUTABLE for arg in args)
+
+
+class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A StreamHandler that writes the records logged in a running event loop in batches.
+
+    Such a record is kept (formatted on the spot only when its arguments could change
+    before the batch is written) and the batch is formatted and written in one write
+    `delay` seconds after its first record, or as soon as `max_pending` are kept. A warning
+    or worse, a record logged outside an event loop (another thread, start-up, shutdown) and
+    `flush()` (logging.shutdown at exit) write what is kept first, then the record."""
+
+    def __init__(self, stream: Any, delay: float = 0.05, max_pending: int = 256) -> None:
+        super().__init__(stream)
+        self.delay = delay
+        self.max_pending = max_pending
+        self._pending: list[logging.LogRecord | str | tuple[float, tuple[Any, ...]]] = []
+        self._scheduled_on: asyncio.AbstractEventLoop | None = None
+
+    def defer_access(self, created: float, args: tuple[Any, ...]) -> None:
+        """Keep an access line (`created` as time.time(), ACCESS_FIELDS `args`) for the next
+        batch without making a record: what `log.info(ACCESS_FORMAT, *args)` would write,
+        for when this handler is the only one the access logger reaches (`access_sink`).
+        Called from the event loop."""
+        with self.lock:  # type: ignore[union-attr]
+            self._pending.append((created, args))
+            loop = asyncio.get_running_loop()
+            if len(self._pending) >= self.max_pending:
+                self._write_pending()
+            elif self._scheduled_on is not loop:
+                loop.call_later(self.delay, self._drain)
+                self._scheduled_on = loop
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Handler.handle holds self.lock here.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        try:
+            if loop is None or record.levelno >= logging.WARNING:
+                self._pending.append(self.format(record))
+                self._write_pending()
+                return
+            self._pending.append(record if _deferrable(record) else self.format(record))
+            if len(self._pending) >= self.max_pending:
+                self._write_pending()
+            elif self._scheduled_on is not loop:
+                # Also when a batch was scheduled on a loop that has stopped since.
+                loop.call_later(self.delay, self._drain)
+                self._scheduled_on = loop
+        except Exception:
+            self.handleError(record)
+
+    def _drain(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._scheduled_on = None
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        lines = [line for item in pending if (line := self._line(item)) is not None]
+        if lines:
+            try:
+                self.stream.write(self.terminator.join(lines) + self.terminator)
+                self.stream.flush()
+            except (OSError, ValueError):
+                # A closed or broken stream: reported as StreamHandler.emit reports it
+                # (handleError), never raised into the event loop's callback.
+                lost = {"msg": "%d log lines could not be written", "args": (len(lines),)}
+                self.handleError(logging.makeLogRecord(lost))
+
+    def _line(self, item: logging.LogRecord | str | tuple[float, tuple[Any, ...]]) -> str | None:
+        """A kept item's line; None when it fails to format (reported as logging's own
+        handlers report it, handleError)."""
+        if type(item) is str:
+            return item
+        record = item if isinstance(item, logging.LogRecord) else None
+        try:
+            if record is not None:
+                return self.format(record)
+            assert isinstance(item, tuple)
+            return self._format_access(*item)
+        except Exception:
+            self.handleError(record or self._access_record(*item))  # type: ignore[misc]
+            return None
+
+    def _format_access(self, created: float, args: tuple[Any, ...]) -> str:
+        fmt = self.formatter
+        if isinstance(fmt, LineFormatter | JsonFormatter):
+            return fmt.format_access(created, args)
+        return self.format(self._access_record(created, args))
+
+    @staticmethod
+    def _access_record(created: float, args: tuple[Any, ...]) -> logging.LogRecord:
+        record = _access_logger.makeRecord(
+            ACCESS_LOGGER, logging.INFO, "(unknown file)", 0, ACCESS_FORMAT, args, None
+        )
+        record.created = created
+        record.msecs = int((created - int(created)) * 1000)
+        return record
+
+    def flush(self) -> None:
+        """Write what is kept, then flush the stream."""
+        with self.lock:  # type: ignore[union-attr]
+            self._write_pending()
+        super().flush()
+
+
+def handler(
+    fmt: Literal["text", "json"], stream: Any = None, *, deferred: bool = False
+) -> logging.Handler:
+    """The one handler every line goes through: cleaned, outages without tracebacks
+    (`deferred`: lines logged in the event loop written in batches, as `serve` does)."""
     from server.db import DB_UNAVAILABLE_ERRORS
     from server.redis_store import REDIS_UNAVAILABLE_ERRORS
 
-    out = logging.StreamHandler(sys.stderr if stream is None else stream)
+    target = sys.stderr if stream is None else stream
+    out = DeferredStreamHandler(target) if deferred else logging.StreamHandler(target)
     out.setFormatter(JsonFormatter() if fmt == "json" else LineFormatter())
     out.addFilter(OutageFilter((*DB_UNAVAILABLE_ERRORS, *REDIS_UNAVAILABLE_ERRORS)))
     return out
+
+
+_sink: DeferredStreamHandler | None = None
+
+
+def access_sink() -> DeferredStreamHandler | None:
+    """The handler configure() installed, when the access logger's records would reach it
+    and nothing else (no other handler or filter on the way: pytest's caplog, or an
+    operator's own logging set-up, get real records); else None."""
+    sink = _sink
+    if sink is None:
+        return None
+    root = logging.root
+    if (
+        root.filters
+        or len(root.handlers) != 1
+        or root.handlers[0] is not sink
+        or sink.level > logging.INFO
+    ):
+        return None
+    logger: logging.Logger | None = _access_logger
+    while logger is not None and logger is not root:
+        if logger.handlers or logger.filters or logger.disabled or not logger.propagate:
+            return None
+        logger = logger.parent
+    return sink
 
 
 def configure(level: str, fmt: Literal["text", "json"]) -> None:
@@ -178,7 +364,11 @@ def configure(level: str, fmt: Literal["text", "json"]) -> None:
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
-    root.addHandler(handler(fmt))
+    global _sink
+    out = handler(fmt, deferred=True)
+    assert isinstance(out, DeferredStreamHandler)
+    root.addHandler(out)
+    _sink = out
     # What the lines do not show is not collected (the logging HOWTO's "Optimization"): no
     # caller lookup, thread or process names per record.
     logging._srcfile = None

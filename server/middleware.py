@@ -24,7 +24,7 @@ from server import metrics
 from server.api.params import BEARER_DIGEST, USER_ID, bearer_token
 from server.db import DB_UNAVAILABLE_ERRORS
 from server.http import scope_client_ip
-from server.logs import ACCESS_FORMAT, ACCESS_LOGGER, redact_query
+from server.logs import ACCESS_FORMAT, ACCESS_LOGGER, access_sink, redact_query
 from server.redis_store import REDIS_UNAVAILABLE_ERRORS
 from server.routes import ROUTE_TEMPLATE
 from server.settings import Settings
@@ -73,12 +73,15 @@ class EdgeMiddleware:
         start = time.perf_counter()
         request_id: bytes | None = None
         declared: bytes | None = None
+        chunked = False
         authorization = ""
         # One pass over the headers for everything the edge reads (Starlette's Headers
         # would build a list per lookup).
         for name, value in scope["headers"]:
             if name == b"content-length":
                 declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
             elif name == b"x-request-id":
                 request_id = value
             elif name == b"authorization" and not authorization:  # the first, as Headers.get
@@ -87,7 +90,9 @@ class EdgeMiddleware:
             request_id = b"%s%08x" % (_ID_PREFIX, next(_ids))
         state: list[Any] = [500, False]  # status, response started
         try:
-            await self._handle(scope, receive, send, request_id, declared, authorization, state)
+            await self._handle(
+                scope, receive, send, request_id, declared, chunked, authorization, state
+            )
         finally:
             if log.isEnabledFor(logging.INFO):
                 self._log(scope, state[0], start, request_id)
@@ -105,6 +110,7 @@ class EdgeMiddleware:
         send: Send,
         request_id: bytes,
         declared: bytes | None,
+        chunked: bool,
         authorization: str,
         state: list[Any],
     ) -> None:
@@ -141,17 +147,10 @@ class EdgeMiddleware:
                     return
                 extra_headers.extend(limit_headers)
 
-        received = 0
-        max_bytes = self.max_bytes
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_bytes:
-                    raise BodyTooLarge
-            return message
+        if chunked or scope.get("http_version") not in ("1.0", "1.1"):
+            # A body is counted as it streams unless HTTP/1.x framing bounds it: without
+            # Transfer-Encoding it ends at its Content-Length (checked above), or is empty.
+            receive = _limited(receive, self.max_bytes)
 
         async def edge_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -161,7 +160,7 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, edge_send)
+            await self.app(scope, receive, edge_send)
         except BodyTooLarge:
             if not state[1]:
                 await reply(413, b'{"error":"request body too large"}', [])
@@ -212,22 +211,44 @@ class EdgeMiddleware:
         await reply(503, _UNAVAILABLE_BODY, [(b"retry-after", RETRY_AFTER_SECONDS)])
 
     def _log(self, scope: Scope, status: int, start: float, request_id: bytes) -> None:
+        duration_ms = (time.perf_counter() - start) * 1000
         path: str = scope["path"]
         query: bytes = scope["query_string"]
         if query:
             path = f"{path}?{redact_query(query.decode('latin-1'))}"
         template = scope.get(ROUTE_TEMPLATE)
-        log.info(
-            ACCESS_FORMAT,
+        args = (
             scope["method"],
             path,
             status,
-            (time.perf_counter() - start) * 1000,
+            duration_ms,
             scope_client_ip(scope, self.trusted_hops),
             scope.get(USER_ID) or "-",
             scope.get("root_path", "") + template if template is not None else "-",
             request_id.decode("latin-1"),
         )
+        sink = access_sink()
+        if sink is not None:
+            # The line is formatted and written with its batch, after the response.
+            sink.defer_access(time.time(), args)
+        else:
+            log.info(ACCESS_FORMAT, *args)
+
+
+def _limited(receive: Receive, max_bytes: int) -> Receive:
+    """`receive` raising BodyTooLarge once the body passes `max_bytes`."""
+    received = 0
+
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                raise BodyTooLarge
+        return message
+
+    return limited_receive
 
 
 def _rate_key(scope: Scope, services: Any, authorization: str) -> str:

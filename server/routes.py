@@ -10,13 +10,23 @@ order, and a scan of every API route cost more than the whole of a cached leader
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.datastructures import URLPath
+from starlette.requests import Request
+from starlette.routing import (
+    BaseRoute,
+    Match,
+    NoMatchFound,
+    Route,
+    Router,
+    WebSocketRoute,
+)
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.api import (
     admin,
@@ -51,12 +61,30 @@ Endpoint = Callable[..., Any]
 
 
 # Scope key under which the matched route's path template is left for the access log (the
-# part below a Mount; the Mount's prefix is in the scope's root_path).
+# part below the API prefix, which is in the scope's root_path).
 ROUTE_TEMPLATE = "osu.route"
+
+
+def _endpoint_app(endpoint: Endpoint) -> ASGIApp:
+    """The ASGI app of an async endpoint: Starlette's `request_response` without its own
+    exception wrapper. The app's ExceptionMiddleware maps the same exceptions with the same
+    handlers one layer out (the scope is the same dict), so the second wrapper, with its
+    send wrapper on every message, bought nothing."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
 
 
 class _Route(Route):
     """A route that tells the access log which template matched."""
+
+    def __init__(self, path: str, endpoint: Endpoint, methods: list[str]) -> None:
+        super().__init__(path, endpoint, methods=methods)
+        if inspect.iscoroutinefunction(endpoint):
+            self.app = _endpoint_app(endpoint)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child = super().matches(scope)
@@ -89,34 +117,113 @@ def both(path: str, endpoint: Endpoint, methods: list[str]) -> list[BaseRoute]:
 
 
 class _BySegment:
-    """Routes grouped by literal first path segment and segment count, each group its own
-    Router (one to three routes), so a request is matched against its few candidates.
+    """Routes grouped by literal first path segment and segment count, so a request is
+    matched against its few candidates (one to four), in table order, as a Router would.
 
-    Only the route path below a Mount is looked at; a request no group takes is a 404 from
-    an empty Router (the app's HTTPException handler shapes it)."""
+    Only the route path below the API prefix is looked at; a request no group takes, or no
+    route of its group matches, is a 404 from an empty Router (the app's HTTPException
+    handler shapes it)."""
 
     def __init__(self, routes: list[BaseRoute]) -> None:
         groups: dict[tuple[str, int], list[BaseRoute]] = defaultdict(list)
         for route in routes:
-            assert isinstance(route, Route) and ":path}" not in route.path
+            assert isinstance(route, Route | WebSocketRoute) and ":path}" not in route.path
             segments = route.path.split("/")[1:]
             assert "{" not in segments[0], f"{route.path}: needs a literal first segment"
             groups[segments[0], len(segments)].append(route)
-        self._routers = {
-            key: Router(group, redirect_slashes=False) for key, group in groups.items()
-        }
+        self._groups = {key: tuple(group) for key, group in groups.items()}
         self._none = Router([], redirect_slashes=False)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            return
+    def group_for(self, scope: Scope) -> tuple[BaseRoute, ...] | None:
+        """The candidate routes for a request's path, if any."""
         path: str = scope["path"]
         root: str = scope.get("root_path", "")
         if path.startswith(root):
             path = path[len(root) :]
         segments = path.removesuffix("/").split("/")[1:]
-        router = self._routers.get((segments[0], len(segments))) if segments else None
-        await (router or self._none)(scope, receive, send)
+        return self._groups.get((segments[0], len(segments))) if segments else None
+
+    async def dispatch(
+        self, group: tuple[BaseRoute, ...], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Router.app over `group`: the first full match, else the first partial one (a
+        405), else 404."""
+        partial: tuple[BaseRoute, Scope] | None = None
+        for route in group:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child)
+                await route.handle(scope, receive, send)
+                return
+            if match is Match.PARTIAL and partial is None:
+                partial = (route, child)
+        if partial is not None:
+            scope.update(partial[1])
+            await partial[0].handle(scope, receive, send)
+            return
+        await self._none(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return
+        group = self.group_for(scope)
+        if group is None:
+            await self._none(scope, receive, send)
+            return
+        await self.dispatch(group, scope, receive, send)
+
+
+class _Prefix(BaseRoute):
+    """A Mount of `app` at a fixed `prefix` (no path parameters): what Mount's match does
+    for such a prefix (root_path extended, app_root_path kept) without its regex and
+    parameter copies on every request."""
+
+    def __init__(self, prefix: str, app: ASGIApp) -> None:
+        self.prefix = prefix
+        self._below = prefix + "/"
+        self.app = app
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] in ("http", "websocket"):
+            root: str = scope.get("root_path", "")
+            if scope["path"].startswith(root + self._below):
+                return Match.FULL, {
+                    "app_root_path": scope.get("app_root_path", root),
+                    "root_path": root + self.prefix,
+                }
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+
+class _Grouped(BaseRoute):
+    """The routes outside the API, dispatched as the API's are (by first segment and segment
+    count) as one entry of the app's route list: a request for one of them tries a few
+    patterns, not the whole table. A path no group takes does not match, so the app's own
+    404 answers as before."""
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        self.routes = _BySegment(routes)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] in ("http", "websocket"):
+            group = self.routes.group_for(scope)
+            if group is not None:
+                return Match.FULL, {_GROUP: group}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.routes.dispatch(scope.pop(_GROUP), scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+
+_GROUP = "osu.route_group"
 
 
 API_V2: list[BaseRoute] = [
@@ -228,9 +335,8 @@ API_V2: list[BaseRoute] = [
     ],
 ]
 
-ROUTES: list[BaseRoute] = [
-    # First: nearly every request is an API call, and no other route starts with /api/v2.
-    Mount("/api/v2", app=_BySegment(API_V2)),
+# Every route outside the API (each with a literal first segment).
+TOP_LEVEL: list[BaseRoute] = [
     *both("/oauth/token", auth.issue_token, ["POST"]),
     *both("/oauth/authorize", authorize.authorize, ["GET"]),
     *both("/oauth/authorize", authorize.decide, ["POST", "DELETE"]),
@@ -259,3 +365,13 @@ ROUTES: list[BaseRoute] = [
     _Route("/signalr/{hub}/negotiate", hubs.negotiate, methods=["POST"]),
     _WebSocketRoute("/signalr/{hub}", hubs.hub_socket),
 ]
+
+# The route table: the API under /api/v2, then the rest.
+ROUTES: list[BaseRoute] = [
+    # First: nearly every request is an API call, and no other route starts with /api/v2.
+    _Prefix("/api/v2", _BySegment(API_V2)),
+    *TOP_LEVEL,
+]
+
+# What the app serves: the same table, the routes outside the API grouped as the API's are.
+DISPATCH: list[BaseRoute] = [ROUTES[0], _Grouped(TOP_LEVEL)]

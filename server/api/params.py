@@ -269,11 +269,15 @@ def bearer_token(headers: Mapping[str, str], query: Mapping[str, str] | None = N
 
 async def optional_session(request: Request) -> Session | None:
     """The caller's session when a valid bearer token came with the request."""
-    token = bearer_token(request.headers)
-    if not token:
-        return None
-    known = request.scope.get(BEARER_DIGEST)
-    digest = known[1] if known is not None and known[0] == token else None
+    known: tuple[str, str] | None = request.scope.get(BEARER_DIGEST)
+    if known is not None:
+        # The edge read this request's bearer token (the first Authorization header, as
+        # Headers.get) and hashed it for the rate limit.
+        token, digest = known
+    else:
+        token, digest = bearer_token(request.headers), None
+        if not token:
+            return None
     session = await services(request).tokens.authenticate(token, digest)
     if session is not None:
         request.scope[USER_ID] = session.user_id

@@ -65,3 +65,56 @@ async def test_empty_bearer_on_a_public_route_is_anonymous(client: httpx.AsyncCl
     """aiosu sends `Authorization: Bearer ` before it has a token: that is not a 400."""
     response = await client.get("/health", headers={"Authorization": "Bearer "})
     assert response.status_code == 200
+
+
+async def _edge_status(settings, app, version: str, headers: list[tuple[bytes, bytes]]) -> int:  # type: ignore[no-untyped-def]
+    """The status the edge answers a POST whose body streams past MAX_BODY_BYTES with."""
+    from server.middleware import EdgeMiddleware
+
+    part = b"z" * 65536
+    parts = settings.max_body_bytes // len(part) + 2
+    sent = iter(range(parts))
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": part, "more_body": next(sent) < parts - 1}
+
+    async def send(message) -> None:  # type: ignore[no-untyped-def]
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    scope = {
+        "type": "http",
+        "http_version": version,
+        "method": "POST",
+        "path": "/users",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("192.0.2.9", 1),
+    }
+    await EdgeMiddleware(app, settings)(scope, receive, send)
+    (status,) = statuses
+    return status
+
+
+async def test_bodies_not_bounded_by_http1_framing_are_counted(settings) -> None:  # type: ignore[no-untyped-def]
+    """The edge counts a streamed body unless HTTP/1.x framing bounds it: a chunked body, or
+    any body of another protocol (a Content-Length there is only a claim)."""
+    read: list[int] = []
+
+    async def reader(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        total = 0
+        while True:
+            message = await receive()
+            total += len(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        read.append(total)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    chunked = [(b"transfer-encoding", b"chunked")]
+    assert await _edge_status(settings, reader, "1.1", chunked) == 413
+    assert await _edge_status(settings, reader, "2", [(b"content-length", b"10")]) == 413
+    assert read == []

@@ -3,6 +3,7 @@ outage written without a traceback per request."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -81,3 +82,124 @@ def test_outage_tracebacks_are_one_line_per_window() -> None:
     # The other 49 are held back; a bug still gets its traceback.
     assert sum("leaderboard" in line for line in lines) == 1
     assert "Traceback" in stream.getvalue() and "ValueError: a bug" in stream.getvalue()
+
+
+def _access_args(path: str) -> tuple[object, ...]:
+    return ("GET", path, 200, 1.25, "1.2.3.4", 7, "/x", "rid")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_access_line_made_without_a_record_is_the_records_line(fmt: str) -> None:
+    out = logs.handler(fmt, io.StringIO())  # type: ignore[arg-type]
+    formatter = out.formatter
+    assert isinstance(formatter, logs.LineFormatter | logs.JsonFormatter)
+    for path in ("/x", "/x\r\nFORGED", "/a?b=1&access_token=[redacted]", "/p%3Fk=SECRET"):
+        args = _access_args(path.replace("%3F", "?"))
+        record = logging.getLogger(logs.ACCESS_LOGGER).makeRecord(
+            logs.ACCESS_LOGGER, logging.INFO, "(unknown file)", 0, logs.ACCESS_FORMAT, args, None
+        )
+        assert formatter.format_access(record.created, args) == formatter.format(record)
+        assert "SECRET" not in formatter.format_access(record.created, args)
+
+
+async def test_deferred_handler_writes_loop_lines_in_one_batch_in_order() -> None:
+    stream = io.StringIO()
+    out = logs.handler("text", stream, deferred=True)
+    assert isinstance(out, logs.DeferredStreamHandler)
+    out.delay = 0.01
+    logger = logging.getLogger("test.logs.deferred")
+    logger.handlers = [out]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.info("first %s", 1)
+    out.defer_access(1_700_000_000.5, _access_args("/second"))
+    logger.info("third %s", {"mutable": True})  # formatted on the spot
+    assert stream.getvalue() == ""  # nothing written on the request's path
+    await asyncio.sleep(0.05)
+    lines = stream.getvalue().splitlines()
+    assert [line.split(": ", 1)[1] for line in lines] == [
+        "first 1",
+        "GET /second 200 1.2ms ip=1.2.3.4 user=7 route=/x request_id=rid",
+        "third {'mutable': True}",
+    ]
+    # A warning writes what is kept first, then itself, at once.
+    logger.info("kept")
+    logger.warning("urgent")
+    assert [line.rsplit(": ", 1)[1] for line in stream.getvalue().splitlines()[3:]] == [
+        "kept",
+        "urgent",
+    ]
+    # flush() (logging.shutdown at exit) writes what is kept.
+    logger.info("last")
+    out.flush()
+    assert stream.getvalue().endswith(": last\n")
+
+
+def test_deferred_handler_writes_at_once_outside_a_loop() -> None:
+    stream = io.StringIO()
+    out = logs.handler("text", stream, deferred=True)
+    logger = logging.getLogger("test.logs.deferred.sync")
+    logger.handlers = [out]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.info("now")
+    assert stream.getvalue().endswith(": now\n")
+
+
+def test_access_lines_skip_the_record_only_when_nothing_else_listens() -> None:
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    try:
+        logs.configure("info", "text")
+        sink = logs.access_sink()
+        assert sink is not None and root.handlers == [sink]
+        other = logging.StreamHandler(io.StringIO())
+        root.addHandler(other)  # pytest's caplog, an operator's own handler
+        assert logs.access_sink() is None
+        root.removeHandler(other)
+        logging.getLogger(logs.ACCESS_LOGGER).addFilter(logging.Filter("x"))
+        assert logs.access_sink() is None
+    finally:
+        logging.getLogger(logs.ACCESS_LOGGER).filters.clear()
+        root.handlers = saved
+        root.setLevel(level)
+        logs._sink = None
+
+
+def test_deferred_handler_reschedules_after_its_loop_stopped() -> None:
+    stream = io.StringIO()
+    out = logs.handler("text", stream, deferred=True)
+    assert isinstance(out, logs.DeferredStreamHandler)
+    out.delay = 0.01
+
+    async def log_one(path: str, wait: float) -> None:
+        out.defer_access(1_700_000_000.0, _access_args(path))
+        await asyncio.sleep(wait)
+
+    # The first loop stops before its batch is due; the next loop's batch writes both.
+    asyncio.run(log_one("/one", 0))
+    assert stream.getvalue() == ""
+    asyncio.run(log_one("/two", 0.05))
+    paths = [line.split(" ")[5] for line in stream.getvalue().splitlines()]
+    assert paths == ["/one", "/two"]
+
+
+async def test_deferred_handler_never_raises_into_the_loop_when_its_stream_closed() -> None:
+    stream = io.StringIO()
+    out = logs.handler("text", stream, deferred=True)
+    assert isinstance(out, logs.DeferredStreamHandler)
+    out.delay = 0.01
+    errors: list[dict[str, object]] = []
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    raise_exceptions = logging.raiseExceptions
+    logging.raiseExceptions = False  # handleError stays quiet, as in production
+    try:
+        out.defer_access(1_700_000_000.0, _access_args("/closed"))
+        stream.close()
+        await asyncio.sleep(0.05)
+    finally:
+        loop.set_exception_handler(previous)
+        logging.raiseExceptions = raise_exceptions
+    assert errors == []

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
 
 from server.api import (
     beatmaps,
@@ -24,11 +24,14 @@ from server.api import (
     scores,
     spotlights,
     users,
+    v1,
 )
-from server.routes import API_V2
+from server.routes import API_V2, DISPATCH, TOP_LEVEL
 
 # Representative values per path parameter, none of them a literal another route uses.
 SAMPLES = {
+    "hub": "spectator",
+    "client": "8",
     "user": "2",
     "mode": "osu",
     "beatmap": "123",
@@ -126,3 +129,42 @@ def test_routes_osu_web_lacks_stay_unmatched() -> None:
     assert endpoint_for("GET", "/users/1/osu/extra") is None
     assert endpoint_for("POST", "/beatmaps/packs") is None
     assert endpoint_for("GET", "/wiki/en/" + "/".join(["x"] * 7)) is None
+
+
+def top_level_endpoint(scope_type: str, method: str, path: str) -> Callable[..., Any] | None:
+    """The handler the app's dispatch picks for a path outside the API, or None."""
+    scope = {"type": scope_type, "path": path, "method": method, "root_path": ""}
+    for entry in DISPATCH:
+        match, child = entry.matches(scope)
+        if match is not Match.FULL:
+            continue
+        group = child.get("osu.route_group")
+        assert group is not None, f"{path} matched the API prefix"
+        for route in group:
+            found, _ = route.matches(scope)
+            if found is Match.FULL:
+                return route.endpoint  # type: ignore[attr-defined, no-any-return]
+        return None
+    return None
+
+
+@pytest.mark.parametrize("route", TOP_LEVEL, ids=lambda r: r.path)  # type: ignore[attr-defined]
+def test_every_top_level_route_reaches_its_own_handler(route: BaseRoute) -> None:
+    assert isinstance(route, Route | WebSocketRoute)
+    if isinstance(route, WebSocketRoute):
+        assert top_level_endpoint("websocket", "", _sample(route.path)) is route.endpoint
+        return
+    assert route.methods
+    suffixes = ("", "/") if route.path_regex.pattern.endswith("/?$") else ("",)
+    for method in sorted(route.methods - {"HEAD"}):
+        for suffix in suffixes:
+            path = _sample(route.path) + suffix
+            assert top_level_endpoint("http", method, path) is route.endpoint, (method, path)
+
+
+def test_dispatch_leaves_unknown_paths_and_the_api_to_others() -> None:
+    scope = {"type": "http", "path": "/nothing/here", "method": "GET", "root_path": ""}
+    assert all(entry.matches(scope)[0] is Match.NONE for entry in DISPATCH)
+    api = {"type": "http", "path": "/api/v2/me", "method": "GET", "root_path": ""}
+    assert DISPATCH[0].matches(api)[0] is Match.FULL
+    assert top_level_endpoint("http", "GET", "/api/get_user") is v1.get_user
