@@ -20,7 +20,7 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from server import metrics
+from server import logs, metrics
 from server.db import Database
 from server.db.migrations import migrate, pending_count
 from server.http import ApiError, JSONResponse
@@ -585,6 +585,7 @@ def create_app(settings: Settings, *, handle_signals: bool = False) -> Starlette
             await services.aclose()
             await redis.aclose()
             await db.disconnect()
+            logs.flush_deferred()
 
     if settings.metrics_port is not None:
         metrics.enable()

@@ -211,13 +211,18 @@ def _deferrable(record: logging.LogRecord) -> bool:
 
 
 class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A StreamHandler that writes the records logged in a running event loop in batches.
+    """A StreamHandler that writes the access lines logged in a running event loop in
+    batches.
 
-    Such a record is kept (formatted on the spot only when its arguments could change
-    before the batch is written) and the batch is formatted and written in one write
-    `delay` seconds after its first record, or as soon as `max_pending` are kept. A warning
-    or worse, a record logged outside an event loop (another thread, start-up, shutdown) and
-    `flush()` (logging.shutdown at exit) write what is kept first, then the record."""
+    Such a line is kept (formatted on the spot only when its arguments could change before
+    the batch is written) and the batch is formatted and written in one write `delay`
+    seconds after its first line, or as soon as `max_pending` are kept. Any other record
+    (uvicorn's and the app's own lines, which are few) and `flush()` write what is kept
+    first, then the record, so the order stays the order of logging.
+
+    What is kept when the process ends is written by `flush()`: by the app's lifespan as
+    its last step (after the last request; uvicorn ends a SIGTERM'd process by raising the
+    signal again, which skips logging.shutdown) and by logging.shutdown otherwise."""
 
     def __init__(self, stream: Any, delay: float = 0.05, max_pending: int = 256) -> None:
         super().__init__(stream)
@@ -247,7 +252,7 @@ class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         except RuntimeError:
             loop = None
         try:
-            if loop is None or record.levelno >= logging.WARNING:
+            if loop is None or record.name != ACCESS_LOGGER or record.levelno >= logging.WARNING:
                 self._pending.append(self.format(record))
                 self._write_pending()
                 return
@@ -357,6 +362,12 @@ def access_sink() -> DeferredStreamHandler | None:
             return None
         logger = logger.parent
     return sink
+
+
+def flush_deferred() -> None:
+    """Write the access lines configure()'s handler keeps (the lifespan's last step)."""
+    if _sink is not None:
+        _sink.flush()
 
 
 def configure(level: str, fmt: Literal["text", "json"]) -> None:

@@ -7,6 +7,7 @@ configured test database is wiped and migrated at the start of the session.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -94,6 +95,20 @@ async def reset_backends(settings: Settings) -> None:
         await redis.flushdb()
     finally:
         await redis.aclose()
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A test that runs the CLI in-process (`server.__main__.main` configures logging) leaves
+    the root logger as it found it: the handler it added is flushed and removed while the
+    stream it writes to is still open, not at interpreter exit."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for added in [h for h in root.handlers if h not in handlers]:
+        added.flush()
+        added.close()
+    root.handlers, root.level = handlers, level
 
 
 @pytest.fixture(scope="session")

@@ -86,7 +86,9 @@ def test_two_users_play_a_room(live_server: LiveServer) -> None:
         "users": [host.id],
     }
     assert seen["wrongPassword"] == hub_error(
-        "JoinRoomWithPassword", "InvalidPasswordException", "Invalid password"
+        "JoinRoomWithPassword",
+        "InvalidPasswordException",
+        "Exception of type 'osu.Game.Online.Multiplayer.InvalidPasswordException' was thrown.",
     )
     assert seen["joinedUsers"] == [host.id, guest.id] and seen["hostSawJoin"] == guest.id
     assert seen["hostNotReady"] == invalid_state(

@@ -246,7 +246,9 @@ OFFICIAL_REFUSALS: dict[str, str] = {
     # not its new host; the KeyNotFoundException becomes this InvalidStateException.
     "missingRoom": invalid_state("JoinRoom", "Failed to join the room, please try again."),
     "wrongPassword": hub_error(
-        "JoinRoomWithPassword", "InvalidPasswordException", "Invalid password"
+        "JoinRoomWithPassword",
+        "InvalidPasswordException",
+        "Exception of type 'osu.Game.Online.Multiplayer.InvalidPasswordException' was thrown.",
     ),
     "fullRoom": invalid_state("JoinRoomWithPassword", "Not eligible to join this room."),
     "createWhileInRoom": invalid_state("CreateRoom", _IN_ANOTHER_ROOM),

@@ -116,7 +116,10 @@ async def test_create_list_join_play_results(
     assert listed and listed[0]["has_password"] is True and listed[0]["type"] == "head_to_head"
 
     wrong = await guest.call("JoinRoomWithPassword", ["long", "string"], [room_id, "nope"])
-    assert _error(wrong).endswith("InvalidPasswordException: Invalid password")
+    assert _error(wrong).endswith(
+        "InvalidPasswordException: Exception of type "
+        "'osu.Game.Online.Multiplayer.InvalidPasswordException' was thrown."
+    )
     joined = await _result(guest, "JoinRoomWithPassword", ["long", "string"], [room_id, "pw"])
     assert len(joined["Users"]) == 2
 

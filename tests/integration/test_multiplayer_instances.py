@@ -61,7 +61,7 @@ async def test_members_on_two_instances(
         room_id = room["RoomID"]
 
         wrong = await guest.call("JoinRoomWithPassword", ["long", "string"], [room_id, "x"])
-        assert _error(wrong).endswith("Invalid password")
+        assert _error(wrong).endswith("InvalidPasswordException' was thrown.")
         joined = await _result(guest, "JoinRoomWithPassword", ["long", "string"], [room_id, "pw"])
         assert [u["UserID"] for u in joined["Users"]] == [host_user.id, guest_user.id]
         assert (await host.args_of("UserJoined", "MultiplayerRoomUser"))["UserID"] == guest_user.id

@@ -102,18 +102,21 @@ def test_access_line_made_without_a_record_is_the_records_line(fmt: str) -> None
         assert "SECRET" not in formatter.format_access(record.created, args)
 
 
-async def test_deferred_handler_writes_loop_lines_in_one_batch_in_order() -> None:
+async def test_deferred_handler_writes_loop_access_lines_in_one_batch_in_order() -> None:
     stream = io.StringIO()
     out = logs.handler("text", stream, deferred=True)
     assert isinstance(out, logs.DeferredStreamHandler)
     out.delay = 0.01
-    logger = logging.getLogger("test.logs.deferred")
-    logger.handlers = [out]
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    logger.info("first %s", 1)
+    # Unregistered loggers with the real names: the access logger's lines are kept, any
+    # other logger's are written at once.
+    access = logging.Logger(logs.ACCESS_LOGGER)
+    app = logging.Logger("server.app")
+    for logger in (access, app):
+        logger.handlers = [out]
+        logger.setLevel(logging.INFO)
+    access.info("first %s", 1)
     out.defer_access(1_700_000_000.5, _access_args("/second"))
-    logger.info("third %s", {"mutable": True})  # formatted on the spot
+    access.info("third %s", {"mutable": True})  # formatted on the spot
     assert stream.getvalue() == ""  # nothing written on the request's path
     await asyncio.sleep(0.05)
     lines = stream.getvalue().splitlines()
@@ -122,15 +125,17 @@ async def test_deferred_handler_writes_loop_lines_in_one_batch_in_order() -> Non
         "GET /second 200 1.2ms ip=1.2.3.4 user=7 route=/x request_id=rid",
         "third {'mutable': True}",
     ]
-    # A warning writes what is kept first, then itself, at once.
-    logger.info("kept")
-    logger.warning("urgent")
+    # Another logger's line (uvicorn's, the app's) writes what is kept first, then itself,
+    # at once: a process that ends without logging.shutdown loses none of those.
+    access.info("kept")
+    app.info("shutdown complete")
     assert [line.rsplit(": ", 1)[1] for line in stream.getvalue().splitlines()[3:]] == [
         "kept",
-        "urgent",
+        "shutdown complete",
     ]
-    # flush() (logging.shutdown at exit) writes what is kept.
-    logger.info("last")
+    # flush() (the lifespan's last step, logging.shutdown at exit) writes what is kept.
+    access.info("last")
+    assert not stream.getvalue().endswith(": last\n")
     out.flush()
     assert stream.getvalue().endswith(": last\n")
 

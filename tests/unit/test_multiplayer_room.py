@@ -577,7 +577,8 @@ def test_join_checks() -> None:
     assert check_join(room, "", banned=False) is None
     room.settings.password = "pw"
     assert check_join(room, "", banned=False) == Refusal(
-        "Invalid password", "InvalidPasswordException"
+        "Exception of type 'osu.Game.Online.Multiplayer.InvalidPasswordException' was thrown.",
+        "InvalidPasswordException",
     )
     assert check_join(room, "pw", banned=False) is None
     assert check_join(room, "pw", banned=True) == Refusal("Not eligible to join this room.")

@@ -94,7 +94,11 @@ NOT_HOST = Refusal(
 NOT_IN_ROOM = Refusal("User is not in the room.")
 # MultiplayerHub.getLocalUserRoom: the caller has no room (osu.Game NotJoinedRoomException).
 NOT_JOINED = Refusal("This user has not yet joined a multiplayer room.", "NotJoinedRoomException")
-INVALID_PASSWORD = Refusal("Invalid password", "InvalidPasswordException")
+# The official InvalidPasswordException has no message of its own: clients see .NET's default.
+INVALID_PASSWORD = Refusal(
+    "Exception of type 'osu.Game.Online.Multiplayer.InvalidPasswordException' was thrown.",
+    "InvalidPasswordException",
+)
 
 
 def invalid_state_change(old: MultiplayerUserState, new: MultiplayerUserState) -> Refusal:
