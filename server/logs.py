@@ -18,6 +18,7 @@ of logging. Handlers added beside it (pytest's caplog) still see every record at
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sys
@@ -271,7 +272,7 @@ class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self._scheduled_on = None
             self._write_pending()
 
-    def _write_pending(self) -> None:
+    def _write_pending(self, *, raise_errors: bool = False) -> None:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
@@ -281,6 +282,8 @@ class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 self.stream.write(self.terminator.join(lines) + self.terminator)
                 self.stream.flush()
             except (OSError, ValueError):
+                if raise_errors:
+                    raise
                 # A closed or broken stream: reported as StreamHandler.emit reports it
                 # (handleError), never raised into the event loop's callback.
                 lost = {"msg": "%d log lines could not be written", "args": (len(lines),)}
@@ -317,9 +320,10 @@ class DeferredStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         return record
 
     def flush(self) -> None:
-        """Write what is kept, then flush the stream."""
+        """Write what is kept, then flush the stream; a closed or broken stream raises, as
+        StreamHandler.flush does (logging.shutdown at exit ignores it)."""
         with self.lock:  # type: ignore[union-attr]
-            self._write_pending()
+            self._write_pending(raise_errors=True)
         super().flush()
 
 
@@ -365,9 +369,12 @@ def access_sink() -> DeferredStreamHandler | None:
 
 
 def flush_deferred() -> None:
-    """Write the access lines configure()'s handler keeps (the lifespan's last step)."""
-    if _sink is not None:
-        _sink.flush()
+    """Write the access lines configure()'s handler keeps (the lifespan's last step); a
+    stream that can no longer be written is left alone, as logging.shutdown leaves it."""
+    sink = _sink
+    if sink is not None and sink in logging.root.handlers:
+        with contextlib.suppress(OSError, ValueError):
+            sink.flush()
 
 
 def configure(level: str, fmt: Literal["text", "json"]) -> None:
