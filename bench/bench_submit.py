@@ -360,11 +360,6 @@ def main() -> int:
         "BENCH_RECORD_LIMIT": str(args.capture),
         "BENCH_RECORD_SKIP": str(PLAYERS),
         "BENCH_COUNTS_FILE": str(work_dir / "counts.json"),
-        # This checkout's server, not whichever one the environment's install points at
-        # (the server runs in a temp directory).
-        "PYTHONPATH": os.pathsep.join(
-            p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p
-        ),
     }
     if args.profile is not None:
         extra_env["BENCH_PROFILE_FILE"] = str(args.profile.resolve())
