@@ -2,7 +2,7 @@
 `PUT /api/v2/beatmaps/{id}/solo/scores/{token}` costs the server once uvicorn has parsed it.
 
     python bench/profile_submit.py --database-url mysql://root@127.0.0.1:3306/bench_submit \\
-        --redis-url redis://127.0.0.1:6379/14 [-n 300] [--rounds 5] [--profile]
+        --redis-url redis://127.0.0.1:6379/14 [-n 300] [--rounds 5] [--profile FILE]
 
 The app (create_app and its lifespan) runs here on uvloop against the given (disposable)
 database and Redis. One synthetic ranked map is imported, 30 players register and submit one
@@ -10,8 +10,8 @@ best each, the board is read once (so Redis holds it, as in use), and then round
 submissions are driven through ASGI one after another, each with a fresh token of the next
 player and the bench_submit body (a non-best repeat, the usual play). Printed: the least
 process CPU time per submission over the rounds (the machine is shared: CPU time, least of
-several), next to the trivial Starlette app's `/health`. `--profile` adds a cProfile
-(CPU-time clock) of one more round, by cumulative time.
+several), next to the trivial Starlette app's `/health`. `--profile FILE` adds a cProfile
+(CPU-time clock) of one more round, written to FILE and printed by cumulative time.
 """
 
 from __future__ import annotations
@@ -174,6 +174,7 @@ async def run(args: argparse.Namespace, data: bytes, beatmap_id: int, options: A
             profiler.enable()
             await _put_all(app, dict(state), work, raw_body)
             profiler.disable()
+            profiler.dump_stats(args.profile)
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(70)
             print(out.getvalue())
@@ -185,7 +186,7 @@ def main() -> int:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
     parser.add_argument("-n", "--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", type=Path, help="cProfile one more round into this file")
     args = parser.parse_args()
     if not (args.database_url and args.database_url.startswith("mysql://") and args.redis_url):
         print("--database-url mysql://... and --redis-url are needed (disposable ones)")

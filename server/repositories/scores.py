@@ -243,7 +243,10 @@ class ScoreRepository:
         row = await self._db.one(
             "fetch_score_token", token_id=token_id, user_id=user_id, beatmap_id=beatmap_id
         )
-        return None if row is None else msgspec.convert(row, ScoreToken, strict=False)
+        if row is None:
+            return None
+        row.update(id=token_id, user_id=user_id, beatmap_id=beatmap_id)  # what the WHERE fixed
+        return msgspec.convert(row, ScoreToken, strict=False)
 
     async def lock_token(self, token_id: int, user_id: int, beatmap_id: int) -> LockedToken | None:
         """Lock this user's token for this beatmap until the transaction ends; what it says
