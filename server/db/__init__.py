@@ -7,6 +7,7 @@ package.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 import sqlite3
@@ -294,7 +295,11 @@ class Database:
         # only count (under a lock); else one taken from the pool for this statement.
         # Driver errors are translated by a plain try, not a context manager: this is every
         # statement's path, and a generator-based one costs more than the rest of it.
-        connection = self._db.connection()
+        # The task's connection straight from `databases`' map (its `connection()` looks
+        # the task up three times); a task without one gets a new one from `connection()`.
+        connection = self._db._connection_map.get(asyncio.current_task())  # type: ignore[arg-type]
+        if connection is None:
+            connection = self._db.connection()
         try:
             if connection._connection_counter:
                 return await self._on(connection, sql, args, fetch)
