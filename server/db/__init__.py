@@ -7,6 +7,7 @@ package.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 import sqlite3
@@ -137,8 +138,20 @@ sqlite3.register_converter("DATETIME", _parse_sqlite_datetime)
 def _read(
     description: Any, rows: list[tuple[Any, ...]], rowcount: int, lastrowid: int | None
 ) -> _Result:
-    names = [column[0] for column in description] if description else []
-    return _Result([_row(dict(zip(names, row, strict=True))) for row in rows], rowcount, lastrowid)
+    if not rows:
+        return _Result([], rowcount, lastrowid)
+    names = [column[0] for column in description]
+    return _Result([_record(names, row) for row in rows], rowcount, lastrowid)
+
+
+def _record(names: list[str], values: tuple[Any, ...]) -> Row:
+    """A row's dict in one pass (stored times are UTC, so made explicit)."""
+    row: Row = {}
+    for name, value in zip(names, values, strict=True):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        row[name] = value
+    return row
 
 
 def _row(mapping: Mapping[str, Any]) -> Row:
@@ -278,26 +291,43 @@ class Database:
 
     async def _run(self, sql: str, args: tuple[Any, ...], fetch: bool) -> _Result:
         # Run on this task's driver connection: inside a transaction that is the
-        # transaction's connection, and `databases`' per-connection lock keeps two coroutines
-        # of one task from interleaving on it.
-        async with _driver_errors_translated(), self._db.connection() as connection:
-            raw = connection.raw_connection
-            async with connection._query_lock:
-                if self.dialect == "sqlite":
-                    cursor = await raw.execute(sql, args)
-                    try:
-                        return _read(
-                            cursor.description,
-                            await cursor.fetchall() if fetch else [],
-                            cursor.rowcount,
-                            cursor.lastrowid,
-                        )
-                    finally:
-                        await cursor.close()
-                async with raw.cursor() as cursor:
-                    await cursor.execute(sql, args)
-                    rows = await cursor.fetchall() if fetch else []
-                    return _read(cursor.description, rows, cursor.rowcount, cursor.lastrowid)
+        # transaction's connection, already held by this task, so entering it again would
+        # only count (under a lock); else one taken from the pool for this statement.
+        # Driver errors are translated by a plain try, not a context manager: this is every
+        # statement's path, and a generator-based one costs more than the rest of it.
+        # The task's connection straight from `databases`' map (its `connection()` looks
+        # the task up three times); a task without one gets a new one from `connection()`.
+        connection = self._db._connection_map.get(asyncio.current_task())  # type: ignore[arg-type]
+        if connection is None:
+            connection = self._db.connection()
+        try:
+            if connection._connection_counter:
+                return await self._on(connection, sql, args, fetch)
+            async with connection:
+                return await self._on(connection, sql, args, fetch)
+        except _DRIVER_ERRORS as exc:
+            raise _translated(exc) from exc
+
+    async def _on(self, connection: Any, sql: str, args: tuple[Any, ...], fetch: bool) -> _Result:
+        raw = connection.raw_connection
+        # `databases`' per-connection lock keeps two coroutines of one task from
+        # interleaving on it.
+        async with connection._query_lock:
+            if self.dialect == "sqlite":
+                cursor = await raw.execute(sql, args)
+                try:
+                    return _read(
+                        cursor.description,
+                        await cursor.fetchall() if fetch else [],
+                        cursor.rowcount,
+                        cursor.lastrowid,
+                    )
+                finally:
+                    await cursor.close()
+            async with raw.cursor() as cursor:
+                await cursor.execute(sql, args)
+                rows = await cursor.fetchall() if fetch else []
+                return _read(cursor.description, rows, cursor.rowcount, cursor.lastrowid)
 
     async def _named(self, name: str, expected: Operation, params: dict[str, Any]) -> _Result:
         prepared = self._prepared(name, expected)

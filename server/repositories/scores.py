@@ -27,6 +27,12 @@ class ScoreToken(msgspec.Struct, frozen=True, kw_only=True):
     score_id: int | None
 
 
+class LockedToken(msgspec.Struct, frozen=True, kw_only=True):
+    """A submission token locked in the submitting transaction: the score that used it."""
+
+    score_id: int | None
+
+
 class NewScore(msgspec.Struct, frozen=True, kw_only=True):
     """What insert_score stores."""
 
@@ -237,14 +243,18 @@ class ScoreRepository:
         row = await self._db.one(
             "fetch_score_token", token_id=token_id, user_id=user_id, beatmap_id=beatmap_id
         )
-        return None if row is None else msgspec.convert(row, ScoreToken, strict=False)
+        if row is None:
+            return None
+        row.update(id=token_id, user_id=user_id, beatmap_id=beatmap_id)  # what the WHERE fixed
+        return msgspec.convert(row, ScoreToken, strict=False)
 
-    async def lock_token(self, token_id: int, user_id: int, beatmap_id: int) -> ScoreToken | None:
-        """Lock this user's token for this beatmap until the transaction ends, and read it."""
+    async def lock_token(self, token_id: int, user_id: int, beatmap_id: int) -> LockedToken | None:
+        """Lock this user's token for this beatmap until the transaction ends; what it says
+        about its use, or None when there is no such token."""
         row = await self._db.one(
             "lock_score_token", token_id=token_id, user_id=user_id, beatmap_id=beatmap_id
         )
-        return None if row is None else msgspec.convert(row, ScoreToken, strict=False)
+        return None if row is None else LockedToken(score_id=row["score_id"])
 
     async def link_token(self, token_id: int, score_id: int) -> int:
         """Mark the token used; returns 1, or 0 when it already was."""

@@ -4,17 +4,21 @@ Every play of a beatmap adds to that beatmap's one row. Inside the submission's 
 that row lock would be held until the commit, serialising every submission on a popular map
 (all of a room's players at once, everyone on a new ranked map) behind it. The counts are the
 map's public counters, not the player's statistics (those stay in the transaction), so they
-are added after the commit instead, off the request path: plays counted while an update is
-in flight are summed per beatmap into one UPDATE each, and the beatmaps' cached rows are then
-dropped on every instance. A process that dies between a commit and the update loses those
-few counts; shutdown drains what is pending.
+are added after the commit instead, off the request path: the first play is written at once,
+and plays counted within the next second are summed per beatmap into one UPDATE each, after
+which the beatmaps' cached rows are dropped on every instance. Writing at most once a second
+keeps a popular map's cached row alive: a write per play would make every submission read
+the row again. A process that dies between a commit and the update loses that second's
+counts; shutdown drains what is pending at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
+from typing import Final
 
 from server.db import DatabaseError
 from server.repositories.beatmaps import BeatmapRepository
@@ -22,15 +26,25 @@ from server.repositories.scores import ScoreRepository
 
 log = logging.getLogger(__name__)
 
+# Counts are written at most this often (each write drops the beatmaps' cached rows).
+WRITE_INTERVAL_SECONDS: Final = 1.0
+
 
 class BeatmapPlayCounter:
     """Pending play/pass counts per beatmap and the task that writes them."""
 
-    def __init__(self, repo: ScoreRepository, beatmaps: BeatmapRepository) -> None:
+    def __init__(
+        self,
+        repo: ScoreRepository,
+        beatmaps: BeatmapRepository,
+        interval: float = WRITE_INTERVAL_SECONDS,
+    ) -> None:
         self._repo = repo
         self._beatmaps = beatmaps
+        self._interval = interval
         self._pending: dict[int, list[int]] = {}  # beatmap id -> [plays, passes]
         self._writer: asyncio.Task[None] | None = None
+        self._hurry = asyncio.Event()  # set while draining: no waiting between writes
 
     def count(self, beatmap_id: int, passed: bool) -> None:
         """One more play of the beatmap (a committed score); never waits."""
@@ -45,9 +59,13 @@ class BeatmapPlayCounter:
             )
 
     async def drain(self) -> None:
-        """Wait until every counted play is written (shutdown, tests)."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.wait([self._writer])
+        """Write every counted play now and wait until it is written (shutdown, tests)."""
+        self._hurry.set()
+        try:
+            while self._writer is not None and not self._writer.done():
+                await asyncio.wait([self._writer])
+        finally:
+            self._hurry.clear()
 
     async def _write(self) -> None:
         # A bug ends this task (asyncio logs it); the next count starts another.
@@ -64,3 +82,7 @@ class BeatmapPlayCounter:
                     )
             if written:  # an invalidation that cannot be published is logged by the cache
                 await self._beatmaps.forget(written)
+            # The plays of the next interval gather into the next batch; a count() meanwhile
+            # finds this task running and starts none.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hurry.wait(), self._interval)

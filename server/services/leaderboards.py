@@ -44,6 +44,21 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 return 1
 """
 
+# The 0-based rank a score has, or would have as the player's best, on a built board (nil
+# when the board is not built). A score that is not on the board is added, ranked and
+# removed in the one atomic script, so no reader ever sees it: exact among equal totals
+# (the member orders them), in O(log n) whatever the board's size.
+# KEYS: board, marker. ARGV: member, total.
+_RANK = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
+if rank then return rank end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+return rank
+"""
+
 # A board is rebuilt into a staging set a chunk at a time, then renamed into place with its
 # marker, all only while the generation is the one the rebuild started from.
 # KEYS: staging, board, marker, generation. ARGV: expected generation, done ("1" on the
@@ -111,6 +126,7 @@ class Leaderboards:
             near.region(_REGION, _PAGE_TTL, max_keys=_RENDERED_BEATMAPS) if near else None
         )
         self._update = redis.register_script(_UPDATE)
+        self._rank = redis.register_script(_RANK)
         # Boards whose update or invalidation failed (Redis unreachable after a commit):
         # dropped again as soon as Redis answers. The built marker's TTL bounds what another
         # process could serve from a stale board meanwhile.
@@ -300,13 +316,22 @@ class Leaderboards:
                 await pipe.execute()
 
     async def position(self, beatmap_id: int, ruleset: str, score_id: int, total: int) -> int:
-        """1-based position of a best on its board (Redis when built, else SQL)."""
-        keys = self._keys(beatmap_id, ruleset)
-        with best_effort(log, "leaderboard rank from Redis failed"):
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.exists(keys[1])
-                pipe.zrevrank(keys[0], member(score_id))
-                built, rank = await pipe.execute()
-            if built and rank is not None:
-                return int(rank) + 1
+        """1-based position of a score on its board, as if it were its player's best (Redis
+        when built, else SQL): a submission's answer, best or not."""
+        built = await self.built_position(beatmap_id, ruleset, score_id, total)
+        if built is not None:
+            return built
         return await self._repo.board_position(beatmap_id, ruleset, total, score_id)
+
+    async def built_position(
+        self, beatmap_id: int, ruleset: str, score_id: int, total: int
+    ) -> int | None:
+        """position() from the Redis board in one round trip; None when the board is not
+        built or Redis failed (the caller counts in SQL)."""
+        with best_effort(log, "leaderboard rank from Redis failed"):
+            rank = await self._rank(
+                keys=self._keys(beatmap_id, ruleset)[:2], args=[member(score_id), total]
+            )
+            if rank is not None:
+                return int(rank) + 1
+        return None

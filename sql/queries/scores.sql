@@ -8,8 +8,9 @@ VALUES (:user_id, :beatmap_id, :ruleset_id, :beatmap_hash, :version_hash, :playl
 
 -- name: fetch_score_token(token_id, user_id, beatmap_id)^
 -- A solo token selected by id, owner and beatmap together: a foreign or mismatched token, or
--- a playlist item's token, is absent.
-SELECT id, user_id, beatmap_id, ruleset_id, beatmap_hash, created_at, score_id
+-- a playlist item's token, is absent. Only the columns the WHERE does not fix (each one costs
+-- the driver a field description to parse, on every submission).
+SELECT ruleset_id, beatmap_hash, created_at, score_id
 FROM score_tokens
 WHERE id = :token_id AND user_id = :user_id AND beatmap_id = :beatmap_id
   AND playlist_item_id IS NULL;
@@ -21,17 +22,19 @@ FROM score_tokens
 WHERE id = :token_id AND user_id = :user_id AND playlist_item_id = :playlist_item_id;
 
 -- name: lock_score_token(token_id, user_id, beatmap_id)^
--- Lock and read the token row for the submitting transaction (S-SC-3), selected by id,
--- owner and beatmap. SQLite has no row locks: a no-op write takes the database write lock
--- first, which serialises submitters the same way.
+-- Lock the token row for the submitting transaction (S-SC-3), selected by id, owner and
+-- beatmap, and read whether a score used it (the rest was read before the transaction; each
+-- column of a result costs the driver a field description to parse). SQLite has no row
+-- locks: a no-op write takes the database write lock first, which serialises submitters the
+-- same way.
 -- dialect: mysql
-SELECT id, user_id, beatmap_id, ruleset_id, beatmap_hash, created_at, score_id
+SELECT score_id
 FROM score_tokens WHERE id = :token_id AND user_id = :user_id AND beatmap_id = :beatmap_id
 FOR UPDATE;
 -- dialect: sqlite
 UPDATE score_tokens SET score_id = score_id
 WHERE id = :token_id AND user_id = :user_id AND beatmap_id = :beatmap_id
-RETURNING id, user_id, beatmap_id, ruleset_id, beatmap_hash, created_at, score_id;
+RETURNING score_id;
 
 -- name: link_score_token(token_id, score_id)!
 -- Mark the token used by the score it produced (the unique index forbids a second).

@@ -161,3 +161,41 @@ async def test_submissions_and_moderation_keep_the_cold_board_right(
     body = await _cold(client, services, beatmap.id, low)
     assert body["score_count"] == 3 and body["user_score"]["position"] == 2
     await _check(services, beatmap.id)
+
+
+async def test_positions_from_the_built_board_count_as_sql_does(services: Any) -> None:
+    """A submission's position read from the Redis board (one script, no SQL) equals the
+    row-by-row answer for bests and for scores that are not on the board, ties included,
+    and leaves the board as it was."""
+    beatmap = await stored_map(services)
+    db, repo = services.db, services.scores.repo
+    boards = services.scores.leaderboards
+    rng = random.Random(7)
+    first = 2_000_000_000 - secrets.randbelow(10_000) * 1_000
+    users = list(range(first, first + 30))
+    await db.execute_raw(
+        "INSERT INTO users (id, username, username_safe, email, password_hash, created_at,"
+        " last_visit_at) VALUES "
+        + ", ".join(
+            f"({u}, 'r{u}', 'r{u}', 'r{u}@example.com', 'x', '{_NOW}', '{_NOW}')" for u in users
+        )
+    )
+    for i, user in enumerate(users):  # totals from a few values: many ties
+        async with db.transaction():
+            total = rng.choice((500, 700, 900)) * 1000
+            await repo.set_best(
+                beatmap.id, "osu", user, first * 10 + 2 * i, total, previous_total=None
+            )
+    assert await boards.built_position(beatmap.id, "osu", 1, 700_000) is None  # not built
+    await boards.top(beatmap.id, "osu", 50)  # the read that finds it unbuilt starts a rebuild
+    await boards.settled()
+    tag = f"{{lb:osu:{beatmap.id}}}"
+    members_before = await services.redis.zrange(f"{tag}:z", 0, -1, withscores=True)
+    visible = await _visible(services, beatmap.id)
+    probes = [*visible, (0, 1), (2**40, 1), (10**6, first * 10 + 5)]
+    probes += [(total, score_id + d) for total, score_id in visible for d in (-1, 1)]
+    for total, score_id in probes:
+        above = sum(1 for entry in visible if _order(entry) < _order((total, score_id)))
+        assert await boards.built_position(beatmap.id, "osu", score_id, total) == above + 1
+        assert await boards.position(beatmap.id, "osu", score_id, total) == above + 1
+    assert await services.redis.zrange(f"{tag}:z", 0, -1, withscores=True) == members_before
