@@ -46,7 +46,7 @@ from server.repositories.score_feed import ScoreFeedRepository
 from server.repositories.spotlights import SpotlightRepository
 from server.repositories.user_search import UserSearchRepository
 from server.repositories.users import UserRepository
-from server.routes import DISPATCH
+from server.routes import DISPATCH, HTTP_DISPATCH
 from server.services.accounts import AccountService
 from server.services.api_keys import ApiKeyService
 from server.services.beatmap_attributes import BeatmapAttributes
@@ -563,9 +563,10 @@ def _hubs_first_on_sigterm(services: Services) -> Callable[[], None]:
 
 class _Server(Starlette):
     """Starlette whose HTTP requests pass one layer, the edge (server/middleware.py), which
-    also applies the app's exception handlers: Starlette's ServerErrorMiddleware and
-    ExceptionMiddleware would add two more layers, a Request and two send wrappers to every
-    request. WebSocket and lifespan scopes go through Starlette's own stack, under the edge."""
+    also applies the app's exception handlers, and then go straight to the route table
+    (routes.HTTP_DISPATCH): Starlette's ServerErrorMiddleware, ExceptionMiddleware and Router
+    would add three more layers, a Request and two send wrappers to every request.
+    WebSocket and lifespan scopes go through Starlette's own stack, under the edge."""
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -575,7 +576,7 @@ class _Server(Starlette):
         handlers = dict(self.exception_handlers)
         server_error = handlers.pop(Exception)
         return EdgeMiddleware(
-            self.router,
+            HTTP_DISPATCH,
             self._settings,
             others=super().build_middleware_stack(),
             handlers=handlers,

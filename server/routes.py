@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import URLPath
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import (
     BaseRoute,
@@ -424,3 +425,26 @@ ROUTES: list[BaseRoute] = [
 
 # What the app serves: the same table, the routes outside the API grouped as the API's are.
 DISPATCH: list[BaseRoute] = [ROUTES[0], _Grouped(TOP_LEVEL)]
+
+
+class _HttpDispatch:
+    """HTTP requests straight to DISPATCH's two entries, as Starlette's Router would send
+    them (the API prefix, else the other routes, a 405 for a known path with another method,
+    else 404), without the Router's own layers on every request. The app's edge calls this;
+    WebSocket and lifespan scopes still go through the Router."""
+
+    def __init__(self, api: BaseRoute, others: BaseRoute) -> None:
+        self._api = api
+        self._others = others
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for entry in (self._api, self._others):
+            match, child = entry.matches(scope)
+            if match is not Match.NONE:
+                scope.update(child)
+                await entry.handle(scope, receive, send)
+                return
+        raise HTTPException(status_code=404)  # the Router's not_found inside an app
+
+
+HTTP_DISPATCH = _HttpDispatch(*DISPATCH)

@@ -47,6 +47,14 @@ MAX_LOOKUP_IDS: Final = 50
 USER_NOT_FOUND: Final = "User not found! ;_;"
 
 
+def query_value(request: Request, name: str) -> str | None:
+    """A query parameter (its first value), or None; a request without a query string is
+    not parsed (the hot reads have none)."""
+    if not request.scope.get("query_string"):
+        return None
+    return request.query_params.get(name)
+
+
 def ascii_id(raw: str | None) -> int | None:
     """`raw` as a positive 64-bit id when it is one (ASCII digits only), else None."""
     if raw is None or not _ID_RE.fullmatch(raw):
@@ -202,7 +210,7 @@ async def user_from_path(request: Request, key: str | None = None) -> UserAccoun
     `key` is the route's own (osu-web looks score lists up by id only); by default the
     request's `?key=`. Unknown and restricted users are 404."""
     raw = str(request.path_params.get("user", ""))
-    key = key if key is not None else request.query_params.get("key")
+    key = key if key is not None else query_value(request, "key")
     users = services(request).profiles
     account: UserAccount | None = None
     if key == "id" or (key != "username" and raw.isascii() and raw.isdigit()):
