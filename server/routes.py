@@ -123,7 +123,7 @@ class _Pattern:
     `{name}` parameters (each one non-empty segment), without the regex, Starlette's
     route-path and parameter-copy work on every request."""
 
-    __slots__ = ("literals", "methods", "params", "route", "slash", "template", "type")
+    __slots__ = ("app", "literals", "methods", "params", "route", "slash", "template", "type")
 
     def __init__(self, route: BaseRoute) -> None:
         assert isinstance(route, Route | WebSocketRoute)
@@ -131,6 +131,8 @@ class _Pattern:
         for segment in segments:
             assert ":" not in segment, f"{route.path}: convertors are not dispatched by segment"
         self.route = route
+        # What a full match runs: the endpoint's app, past Route.handle's method check.
+        self.app: ASGIApp = route.app
         self.template = route.path
         self.type = "websocket" if isinstance(route, WebSocketRoute) else "http"
         self.methods = route.methods if isinstance(route, Route) else None
@@ -186,13 +188,18 @@ class _BySegment:
     def resolve(self, scope: Scope) -> tuple[Match, BaseRoute | None, Scope]:
         """The route a request goes to and the scope it adds: the first full match of its
         group, else the first partial one (the method differs: a 405), else none."""
+        match, pattern, child = self.find(scope)
+        return match, pattern.route if pattern is not None else None, child
+
+    def find(self, scope: Scope) -> tuple[Match, _Pattern | None, Scope]:
+        """`resolve` with the matched route's pattern."""
         segments, slash = self._segments(scope)
         group = self._groups.get((segments[0], len(segments))) if segments else None
         if group is None:
             return Match.NONE, None, {}
         scope_type: str = scope["type"]
         method = scope.get("method")
-        partial: tuple[BaseRoute, Scope] | None = None
+        partial: tuple[_Pattern, Scope] | None = None
         for pattern in group:
             params = pattern.match(scope_type, segments, slash)
             if params is None:
@@ -204,9 +211,9 @@ class _BySegment:
                 ROUTE_TEMPLATE: pattern.template,
             }
             if pattern.methods is None or method in pattern.methods:
-                return Match.FULL, pattern.route, child
+                return Match.FULL, pattern, child
             if partial is None:
-                partial = (pattern.route, child)
+                partial = (pattern, child)
         if partial is not None:
             return Match.PARTIAL, partial[0], partial[1]
         return Match.NONE, None, {}
@@ -424,27 +431,38 @@ ROUTES: list[BaseRoute] = [
 ]
 
 # What the app serves: the same table, the routes outside the API grouped as the API's are.
-DISPATCH: list[BaseRoute] = [ROUTES[0], _Grouped(TOP_LEVEL)]
+_GROUPED = _Grouped(TOP_LEVEL)
+DISPATCH: list[BaseRoute] = [ROUTES[0], _GROUPED]
 
 
 class _HttpDispatch:
-    """HTTP requests straight to DISPATCH's two entries, as Starlette's Router would send
-    them (the API prefix, else the other routes, a 405 for a known path with another method,
-    else 404), without the Router's own layers on every request. The app's edge calls this;
-    WebSocket and lifespan scopes still go through the Router."""
+    """HTTP requests straight to their route's endpoint, as Starlette's Router would send
+    them through DISPATCH (the API prefix, else the other routes; a 405 for a known path
+    with another method, else 404), without the Router's, the prefix's, the group's and
+    Route.handle's layers on every request. The app's edge calls this; WebSocket and
+    lifespan scopes still go through the Router."""
 
-    def __init__(self, api: BaseRoute, others: BaseRoute) -> None:
+    def __init__(self, api_prefix: _Prefix, api: _BySegment, others: _BySegment) -> None:
+        self._api_prefix = api_prefix
         self._api = api
         self._others = others
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        for entry in (self._api, self._others):
-            match, child = entry.matches(scope)
-            if match is not Match.NONE:
-                scope.update(child)
-                await entry.handle(scope, receive, send)
-                return
-        raise HTTPException(status_code=404)  # the Router's not_found inside an app
+        table = self._others
+        prefixed, child = self._api_prefix.matches(scope)
+        if prefixed is Match.FULL:
+            scope.update(child)
+            table = self._api
+        match, pattern, child = table.find(scope)
+        if pattern is None:
+            raise HTTPException(status_code=404)  # the Router's not_found inside an app
+        scope.update(child)
+        if match is Match.FULL:
+            await pattern.app(scope, receive, send)
+        else:
+            await pattern.route.handle(scope, receive, send)  # the 405
 
 
-HTTP_DISPATCH = _HttpDispatch(*DISPATCH)
+_API = ROUTES[0]
+assert isinstance(_API, _Prefix) and isinstance(_API.app, _BySegment)
+HTTP_DISPATCH = _HttpDispatch(_API, _API.app, _GROUPED.routes)
