@@ -209,18 +209,29 @@ async def user_from_path(request: Request, key: str | None = None) -> UserAccoun
 
     `key` is the route's own (osu-web looks score lists up by id only); by default the
     request's `?key=`. Unknown and restricted users are 404."""
-    raw = str(request.path_params.get("user", ""))
-    key = key if key is not None else query_value(request, "key")
     users = services(request).profiles
+    user_id = path_user_id(request, key)
     account: UserAccount | None = None
-    if key == "id" or (key != "username" and raw.isascii() and raw.isdigit()):
-        user_id = ascii_id(raw)
-        account = await users.account(user_id) if user_id is not None else None
-    elif raw.removeprefix("@"):
-        account = await users.account_named(raw.removeprefix("@"))
+    if user_id is not None:
+        account = await users.account(user_id)
+    elif name := str(request.path_params.get("user", "")).removeprefix("@"):
+        account = await users.account_named(name)
     if account is None or account.is_restricted:
         fail(404, USER_NOT_FOUND)
     return account
+
+
+def path_user_id(request: Request, key: str | None = None) -> int | None:
+    """The `{user}` path parameter's id when `user_from_path` reads it as one (a malformed id
+    is a 404), None when it names a user by name."""
+    raw = str(request.path_params.get("user", ""))
+    key = key if key is not None else query_value(request, "key")
+    if key == "id" or (key != "username" and raw.isascii() and raw.isdigit()):
+        user_id = ascii_id(raw)
+        if user_id is None:
+            fail(404, USER_NOT_FOUND)
+        return user_id
+    return None
 
 
 async def users_from_lookup(request: Request) -> list[UserAccount]:

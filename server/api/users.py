@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import params
-from server.http import JSONResponse, services
+from server.http import JSONResponse, fail, services
 from server.models.rulesets import RULESETS
 from server.models.users import UsersEnvelope
 
@@ -30,8 +30,14 @@ async def show_user(request: Request) -> Response:
     """GET /users/{user}[/{mode}]: by id or name (`@name`, or `?key=username`)."""
     await params.require_session(request, "public")
     mode = _mode(request)
-    account = await params.user_from_path(request)
-    return JSONResponse(await services(request).profiles.user_json(account, mode))
+    profiles = services(request).profiles
+    user_id = params.path_user_id(request)
+    if user_id is None:  # by name
+        return JSONResponse(await profiles.user_json(await params.user_from_path(request), mode))
+    rendered = await profiles.user_json_by_id(user_id, mode)
+    if rendered is None:
+        fail(404, params.USER_NOT_FOUND)
+    return JSONResponse(rendered)
 
 
 async def list_users(request: Request) -> Response:
