@@ -171,11 +171,11 @@ class EdgeMiddleware:
             if limiter.enabled:
                 allowance = await limiter.hit(_rate_key(scope, services, authorization))
                 limit_headers = [
-                    (b"x-ratelimit-limit", str(allowance.limit).encode()),
-                    (b"x-ratelimit-remaining", str(allowance.remaining).encode()),
+                    (b"x-ratelimit-limit", b"%d" % allowance.limit),
+                    (b"x-ratelimit-remaining", b"%d" % allowance.remaining),
                 ]
                 if not allowance.allowed:
-                    retry = (b"retry-after", str(allowance.retry_after).encode())
+                    retry = (b"retry-after", b"%d" % allowance.retry_after)
                     too_fast = _V1_TOO_FAST if scope["path"].startswith(V1_PREFIX) else _TOO_FAST
                     await reply(429, too_fast, [*limit_headers, retry])
                     return
