@@ -328,20 +328,29 @@ async def require_session(request: Request, scope: str = "public") -> Session:
     return session
 
 
-async def require_user(
+async def require_user_session(
     request: Request, scope: str = ALL_ACCESS, *, unverified_ok: bool = False
-) -> tuple[Session, UserAccount]:
-    """The signed-in user behind the token (osu-web's `auth` middleware: a
-    client-credentials token has none, 401), with `scope`. A sign-in awaiting session
-    verification gets 401 unless the route is one it needs (`unverified_ok`: me,
-    session/verify, notifications)."""
+) -> tuple[Session, int]:
+    """A user's session and user id (osu-web's `auth` middleware: a client-credentials
+    token has none, 401), with `scope`. A sign-in awaiting session verification gets 401
+    unless the route is one it needs (`unverified_ok`: me, session/verify, notifications).
+    The account is not read: `require_user` does."""
     session = await optional_session(request)
     if session is None or session.user_id is None:
         unauthenticated()
     if not session.verified and not unverified_ok:
         _unverified()
     _check_scope(session, scope)
-    account = await services(request).profiles.account(session.user_id)
+    return session, session.user_id
+
+
+async def require_user(
+    request: Request, scope: str = ALL_ACCESS, *, unverified_ok: bool = False
+) -> tuple[Session, UserAccount]:
+    """The signed-in user behind the token, as `require_user_session` checks it, and their
+    account (401 when it is gone)."""
+    session, user_id = await require_user_session(request, scope, unverified_ok=unverified_ok)
+    account = await services(request).profiles.account(user_id)
     if account is None:
         unauthenticated()
     return session, account
