@@ -137,7 +137,10 @@ class _Pattern:
         self.type = "websocket" if isinstance(route, WebSocketRoute) else "http"
         self.methods = route.methods if isinstance(route, Route) else None
         self.slash = isinstance(route, _SlashRoute)
-        self.literals = tuple((i, s) for i, s in enumerate(segments) if not s.startswith("{"))
+        # The first segment is the group's key: every candidate of a group has it already.
+        self.literals = tuple(
+            (i, s) for i, s in enumerate(segments) if i > 0 and not s.startswith("{")
+        )
         self.params = tuple((i, s[1:-1]) for i, s in enumerate(segments) if s.startswith("{"))
 
     def match(self, scope_type: str, segments: list[str], slash: bool) -> dict[str, str] | None:
