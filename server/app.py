@@ -16,9 +16,9 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from server import logs, metrics
 from server.db import Database
@@ -46,7 +46,7 @@ from server.repositories.score_feed import ScoreFeedRepository
 from server.repositories.spotlights import SpotlightRepository
 from server.repositories.user_search import UserSearchRepository
 from server.repositories.users import UserRepository
-from server.routes import DISPATCH
+from server.routes import DISPATCH, HTTP_DISPATCH
 from server.services.accounts import AccountService
 from server.services.api_keys import ApiKeyService
 from server.services.beatmap_attributes import BeatmapAttributes
@@ -561,6 +561,29 @@ def _hubs_first_on_sigterm(services: Services) -> Callable[[], None]:
     return restore
 
 
+class _Server(Starlette):
+    """Starlette whose HTTP requests pass one layer, the edge (server/middleware.py), which
+    also applies the app's exception handlers, and then go straight to the route table
+    (routes.HTTP_DISPATCH): Starlette's ServerErrorMiddleware, ExceptionMiddleware and Router
+    would add three more layers, a Request and two send wrappers to every request.
+    WebSocket and lifespan scopes go through Starlette's own stack, under the edge."""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._settings = settings
+
+    def build_middleware_stack(self) -> ASGIApp:
+        handlers = dict(self.exception_handlers)
+        server_error = handlers.pop(Exception)
+        return EdgeMiddleware(
+            HTTP_DISPATCH,
+            self._settings,
+            others=super().build_middleware_stack(),
+            handlers=handlers,
+            server_error=server_error,
+        )
+
+
 def create_app(settings: Settings, *, handle_signals: bool = False) -> Starlette:
     """The ASGI application for these settings (`handle_signals`: run by `serve`, whose
     SIGTERM closes hub connections with a reason first)."""
@@ -589,12 +612,10 @@ def create_app(settings: Settings, *, handle_signals: bool = False) -> Starlette
 
     if settings.metrics_port is not None:
         metrics.enable()
-    app = Starlette(
+    app = _Server(
+        settings,
         routes=DISPATCH,
         lifespan=lifespan,
-        middleware=[
-            Middleware(EdgeMiddleware, settings=settings),
-        ],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

@@ -77,7 +77,9 @@ def redact_query(query: str) -> str:
 
 def clean(message: str) -> str:
     """A message safe to write as one log line: secrets redacted, control chars escaped."""
-    if "=" in message:
+    # The pattern needs `?` or `&` before a name: a line without either (most access lines)
+    # has nothing to redact.
+    if "=" in message and ("?" in message or "&" in message):
         message = _SECRET_IN_LINE.sub(lambda m: f"{m.group(1)}{m.group(2)}=[redacted]", message)
     if not message.isprintable():
         message = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", message)

@@ -1,10 +1,13 @@
 """The server's one pure-ASGI layer (no BaseHTTPMiddleware) around the routes: request id,
-body size limit, the API rate limit, the answer to an unavailable database or Redis, and the
-access line. One layer rather than four: each layer costs a closure and a send wrapper on
-every request, `/health` included.
+body size limit, the API rate limit, the answer to an unavailable database or Redis, the
+app's exception handlers and the access line. One layer rather than six: each layer costs a
+closure and a send wrapper on every request, `/health` included.
 
-Starlette's own layers stay around it: ApiError/HTTPException handlers inside, and its
-ServerErrorMiddleware outside (a 500 with no detail and a logged traceback for bugs).
+For HTTP the edge also does the work of Starlette's two layers (server/app.py puts it in
+their place): the app's exception handlers for expected errors (ApiError, HTTPException,
+ClientDisconnect), as ExceptionMiddleware maps them, and for anything else the 500 handler,
+then the exception raised again for the server to log, as ServerErrorMiddleware does.
+WebSocket and lifespan scopes still go through Starlette's stack.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import logging
 import os
 import re
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import metrics
@@ -47,6 +52,10 @@ _V1_TOO_FAST = b'{"error":"Requesting too fast! Slow your operation, cap\'n!"}'
 __all__ = ["EdgeMiddleware", "redact_query"]
 
 
+# An exception handler of the app: (request, exception) -> the response to send.
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
 class BodyTooLarge(Exception):
     """The request body went past the configured limit."""
 
@@ -56,19 +65,35 @@ class EdgeMiddleware:
     over MAX_BODY_BYTES with 413 (by Content-Length or while streaming); apply S-RL-1 to
     /api/ (X-RateLimit-* headers, 429 with Retry-After); answer 503 with Retry-After and no
     detail when the database or Redis is unreachable (logged once per outage by the
-    DependencyMonitor, not per request); write one access line."""
+    DependencyMonitor, not per request); map exceptions to the app's handlers; write one
+    access line.
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    `app` gets the HTTP requests; `others` (by default `app`) the WebSocket and lifespan
+    scopes. `handlers` maps exception classes to their handlers (the most specific class of
+    an exception's MRO wins) and `server_error` answers any other exception."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        *,
+        others: ASGIApp | None = None,
+        handlers: Mapping[type[Exception], Handler] | None = None,
+        server_error: Handler | None = None,
+    ) -> None:
         self.app = app
+        self.others = others if others is not None else app
         self.max_bytes = settings.max_body_bytes
         self.trusted_hops = settings.trusted_proxy_hops
+        self.handlers = dict(handlers or {})
+        self.server_error = server_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             await self._websocket(scope, receive, send)
             return
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self.others(scope, receive, send)
             return
         start = time.perf_counter()
         request_id: bytes | None = None
@@ -93,6 +118,15 @@ class EdgeMiddleware:
             await self._handle(
                 scope, receive, send, request_id, declared, chunked, authorization, state
             )
+        except Exception as exc:
+            if self.server_error is None:
+                raise
+            # ServerErrorMiddleware's part: the 500 handler's answer when nothing was sent
+            # yet, and the exception raised again for the server to log.
+            response = await self.server_error(Request(scope), exc)
+            if not state[1]:
+                await response(scope, receive, send)
+            raise
         finally:
             if log.isEnabledFor(logging.INFO):
                 self._log(scope, state[0], start, request_id)
@@ -137,11 +171,11 @@ class EdgeMiddleware:
             if limiter.enabled:
                 allowance = await limiter.hit(_rate_key(scope, services, authorization))
                 limit_headers = [
-                    (b"x-ratelimit-limit", str(allowance.limit).encode()),
-                    (b"x-ratelimit-remaining", str(allowance.remaining).encode()),
+                    (b"x-ratelimit-limit", b"%d" % allowance.limit),
+                    (b"x-ratelimit-remaining", b"%d" % allowance.remaining),
                 ]
                 if not allowance.allowed:
-                    retry = (b"retry-after", str(allowance.retry_after).encode())
+                    retry = (b"retry-after", b"%d" % allowance.retry_after)
                     too_fast = _V1_TOO_FAST if scope["path"].startswith(V1_PREFIX) else _TOO_FAST
                     await reply(429, too_fast, [*limit_headers, retry])
                     return
@@ -160,7 +194,19 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, edge_send)
+            try:
+                await self.app(scope, receive, edge_send)
+            except Exception as exc:
+                handler = self._handler_for(exc)
+                if handler is None:
+                    raise
+                if state[1]:
+                    raise RuntimeError(
+                        "Caught handled exception, but response already started."
+                    ) from exc
+                response = await handler(Request(scope, receive), exc)
+                await response(scope, receive, edge_send)
+                exc.__traceback__ = None  # a reused exception would collect tracebacks
         except BodyTooLarge:
             if not state[1]:
                 await reply(413, b'{"error":"request body too large"}', [])
@@ -168,6 +214,16 @@ class EdgeMiddleware:
             await self._unavailable(services, "database", exc, state, reply)
         except REDIS_UNAVAILABLE_ERRORS as exc:
             await self._unavailable(services, "redis", exc, state, reply)
+
+    def _handler_for(self, exc: Exception) -> Handler | None:
+        """The app's handler for `exc`: the first class of its MRO that has one."""
+        handlers = self.handlers
+        if handlers:
+            for cls in type(exc).__mro__:
+                handler = handlers.get(cls)
+                if handler is not None:
+                    return handler
+        return None
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Hub and notification sockets: an unreachable database or Redis while connecting
@@ -182,7 +238,7 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.others(scope, receive, tracking_send)
         except DB_UNAVAILABLE_ERRORS as exc:
             await self._socket_unavailable(scope, send, "database", exc, accepted)
         except REDIS_UNAVAILABLE_ERRORS as exc:

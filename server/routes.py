@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import URLPath
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import (
     BaseRoute,
@@ -116,61 +117,119 @@ def both(path: str, endpoint: Endpoint, methods: list[str]) -> list[BaseRoute]:
     return [_SlashRoute(path, endpoint, methods)]
 
 
+class _Pattern:
+    """One route's path template as segments, matched against a request's segments directly:
+    what the route's regex does for a template with a literal first segment and plain
+    `{name}` parameters (each one non-empty segment), without the regex, Starlette's
+    route-path and parameter-copy work on every request."""
+
+    __slots__ = ("app", "literals", "methods", "params", "route", "slash", "template", "type")
+
+    def __init__(self, route: BaseRoute) -> None:
+        assert isinstance(route, Route | WebSocketRoute)
+        segments = route.path.split("/")[1:]
+        for segment in segments:
+            assert ":" not in segment, f"{route.path}: convertors are not dispatched by segment"
+        self.route = route
+        # What a full match runs: the endpoint's app, past Route.handle's method check.
+        self.app: ASGIApp = route.app
+        self.template = route.path
+        self.type = "websocket" if isinstance(route, WebSocketRoute) else "http"
+        self.methods = route.methods if isinstance(route, Route) else None
+        self.slash = isinstance(route, _SlashRoute)
+        # The first segment is the group's key: every candidate of a group has it already.
+        self.literals = tuple(
+            (i, s) for i, s in enumerate(segments) if i > 0 and not s.startswith("{")
+        )
+        self.params = tuple((i, s[1:-1]) for i, s in enumerate(segments) if s.startswith("{"))
+
+    def match(self, scope_type: str, segments: list[str], slash: bool) -> dict[str, str] | None:
+        """The path parameters when the path matches (`slash`: it ended with one slash)."""
+        if scope_type != self.type or (slash and not self.slash):
+            return None
+        for index, literal in self.literals:
+            if segments[index] != literal:
+                return None
+        params: dict[str, str] = {}
+        for index, name in self.params:
+            value = segments[index]
+            if not value:
+                return None
+            params[name] = value
+        return params
+
+
 class _BySegment:
     """Routes grouped by literal first path segment and segment count, so a request is
-    matched against its few candidates (one to four), in table order, as a Router would.
+    matched against its few candidates (one to four), in table order, as a Router would,
+    segment by segment (`_Pattern`).
 
     Only the route path below the API prefix is looked at; a request no group takes, or no
     route of its group matches, is a 404 from an empty Router (the app's HTTPException
     handler shapes it)."""
 
     def __init__(self, routes: list[BaseRoute]) -> None:
-        groups: dict[tuple[str, int], list[BaseRoute]] = defaultdict(list)
+        groups: dict[tuple[str, int], list[_Pattern]] = defaultdict(list)
         for route in routes:
             assert isinstance(route, Route | WebSocketRoute) and ":path}" not in route.path
             segments = route.path.split("/")[1:]
             assert "{" not in segments[0], f"{route.path}: needs a literal first segment"
-            groups[segments[0], len(segments)].append(route)
+            groups[segments[0], len(segments)].append(_Pattern(route))
         self._groups = {key: tuple(group) for key, group in groups.items()}
         self._none = Router([], redirect_slashes=False)
 
-    def group_for(self, scope: Scope) -> tuple[BaseRoute, ...] | None:
-        """The candidate routes for a request's path, if any."""
+    @staticmethod
+    def _segments(scope: Scope) -> tuple[list[str], bool]:
+        """The path's segments below the root path, and whether it ended with a slash."""
         path: str = scope["path"]
         root: str = scope.get("root_path", "")
-        if path.startswith(root):
+        if root and path.startswith(root):
             path = path[len(root) :]
-        segments = path.removesuffix("/").split("/")[1:]
-        return self._groups.get((segments[0], len(segments))) if segments else None
+        trimmed = path.removesuffix("/")
+        return trimmed.split("/")[1:], len(trimmed) != len(path)
 
-    async def dispatch(
-        self, group: tuple[BaseRoute, ...], scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        """Router.app over `group`: the first full match, else the first partial one (a
-        405), else 404."""
-        partial: tuple[BaseRoute, Scope] | None = None
-        for route in group:
-            match, child = route.matches(scope)
-            if match is Match.FULL:
-                scope.update(child)
-                await route.handle(scope, receive, send)
-                return
-            if match is Match.PARTIAL and partial is None:
-                partial = (route, child)
+    def resolve(self, scope: Scope) -> tuple[Match, BaseRoute | None, Scope]:
+        """The route a request goes to and the scope it adds: the first full match of its
+        group, else the first partial one (the method differs: a 405), else none."""
+        match, pattern, child = self.find(scope)
+        return match, pattern.route if pattern is not None else None, child
+
+    def find(self, scope: Scope) -> tuple[Match, _Pattern | None, Scope]:
+        """`resolve` with the matched route's pattern."""
+        segments, slash = self._segments(scope)
+        group = self._groups.get((segments[0], len(segments))) if segments else None
+        if group is None:
+            return Match.NONE, None, {}
+        scope_type: str = scope["type"]
+        method = scope.get("method")
+        partial: tuple[_Pattern, Scope] | None = None
+        for pattern in group:
+            params = pattern.match(scope_type, segments, slash)
+            if params is None:
+                continue
+            outer = scope.get("path_params")
+            child = {
+                "endpoint": pattern.route.endpoint,
+                "path_params": {**outer, **params} if outer else params,
+                ROUTE_TEMPLATE: pattern.template,
+            }
+            if pattern.methods is None or method in pattern.methods:
+                return Match.FULL, pattern, child
+            if partial is None:
+                partial = (pattern, child)
         if partial is not None:
-            scope.update(partial[1])
-            await partial[0].handle(scope, receive, send)
-            return
-        await self._none(scope, receive, send)
+            return Match.PARTIAL, partial[0], partial[1]
+        return Match.NONE, None, {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return
-        group = self.group_for(scope)
-        if group is None:
+        _, route, child = self.resolve(scope)
+        if route is None:
             await self._none(scope, receive, send)
             return
-        await self.dispatch(group, scope, receive, send)
+        scope.update(child)
+        await route.handle(scope, receive, send)
 
 
 class _Prefix(BaseRoute):
@@ -203,7 +262,7 @@ class _Prefix(BaseRoute):
 class _Grouped(BaseRoute):
     """The routes outside the API, dispatched as the API's are (by first segment and segment
     count) as one entry of the app's route list: a request for one of them tries a few
-    patterns, not the whole table. A path no group takes does not match, so the app's own
+    patterns, not the whole table. A path no route takes does not match, so the app's own
     404 answers as before."""
 
     def __init__(self, routes: list[BaseRoute]) -> None:
@@ -211,19 +270,20 @@ class _Grouped(BaseRoute):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] in ("http", "websocket"):
-            group = self.routes.group_for(scope)
-            if group is not None:
-                return Match.FULL, {_GROUP: group}
+            match, route, child = self.routes.resolve(scope)
+            if route is not None:
+                return match, {**child, _ROUTE: route}
         return Match.NONE, {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.routes.dispatch(scope.pop(_GROUP), scope, receive, send)
+        route: BaseRoute = scope.pop(_ROUTE)
+        await route.handle(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         raise NoMatchFound(name, path_params)
 
 
-_GROUP = "osu.route_group"
+_ROUTE = "osu.matched_route"
 
 
 API_V2: list[BaseRoute] = [
@@ -374,4 +434,38 @@ ROUTES: list[BaseRoute] = [
 ]
 
 # What the app serves: the same table, the routes outside the API grouped as the API's are.
-DISPATCH: list[BaseRoute] = [ROUTES[0], _Grouped(TOP_LEVEL)]
+_GROUPED = _Grouped(TOP_LEVEL)
+DISPATCH: list[BaseRoute] = [ROUTES[0], _GROUPED]
+
+
+class _HttpDispatch:
+    """HTTP requests straight to their route's endpoint, as Starlette's Router would send
+    them through DISPATCH (the API prefix, else the other routes; a 405 for a known path
+    with another method, else 404), without the Router's, the prefix's, the group's and
+    Route.handle's layers on every request. The app's edge calls this; WebSocket and
+    lifespan scopes still go through the Router."""
+
+    def __init__(self, api_prefix: _Prefix, api: _BySegment, others: _BySegment) -> None:
+        self._api_prefix = api_prefix
+        self._api = api
+        self._others = others
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        table = self._others
+        prefixed, child = self._api_prefix.matches(scope)
+        if prefixed is Match.FULL:
+            scope.update(child)
+            table = self._api
+        match, pattern, child = table.find(scope)
+        if pattern is None:
+            raise HTTPException(status_code=404)  # the Router's not_found inside an app
+        scope.update(child)
+        if match is Match.FULL:
+            await pattern.app(scope, receive, send)
+        else:
+            await pattern.route.handle(scope, receive, send)  # the 405
+
+
+_API = ROUTES[0]
+assert isinstance(_API, _Prefix) and isinstance(_API.app, _BySegment)
+HTTP_DISPATCH = _HttpDispatch(_API, _API.app, _GROUPED.routes)

@@ -47,6 +47,14 @@ MAX_LOOKUP_IDS: Final = 50
 USER_NOT_FOUND: Final = "User not found! ;_;"
 
 
+def query_value(request: Request, name: str) -> str | None:
+    """A query parameter (its first value), or None; a request without a query string is
+    not parsed (the hot reads have none)."""
+    if not request.scope.get("query_string"):
+        return None
+    return request.query_params.get(name)
+
+
 def ascii_id(raw: str | None) -> int | None:
     """`raw` as a positive 64-bit id when it is one (ASCII digits only), else None."""
     if raw is None or not _ID_RE.fullmatch(raw):
@@ -201,18 +209,29 @@ async def user_from_path(request: Request, key: str | None = None) -> UserAccoun
 
     `key` is the route's own (osu-web looks score lists up by id only); by default the
     request's `?key=`. Unknown and restricted users are 404."""
-    raw = str(request.path_params.get("user", ""))
-    key = key if key is not None else request.query_params.get("key")
     users = services(request).profiles
+    user_id = path_user_id(request, key)
     account: UserAccount | None = None
-    if key == "id" or (key != "username" and raw.isascii() and raw.isdigit()):
-        user_id = ascii_id(raw)
-        account = await users.account(user_id) if user_id is not None else None
-    elif raw.removeprefix("@"):
-        account = await users.account_named(raw.removeprefix("@"))
+    if user_id is not None:
+        account = await users.account(user_id)
+    elif name := str(request.path_params.get("user", "")).removeprefix("@"):
+        account = await users.account_named(name)
     if account is None or account.is_restricted:
         fail(404, USER_NOT_FOUND)
     return account
+
+
+def path_user_id(request: Request, key: str | None = None) -> int | None:
+    """The `{user}` path parameter's id when `user_from_path` reads it as one (a malformed id
+    is a 404), None when it names a user by name."""
+    raw = str(request.path_params.get("user", ""))
+    key = key if key is not None else query_value(request, "key")
+    if key == "id" or (key != "username" and raw.isascii() and raw.isdigit()):
+        user_id = ascii_id(raw)
+        if user_id is None:
+            fail(404, USER_NOT_FOUND)
+        return user_id
+    return None
 
 
 async def users_from_lookup(request: Request) -> list[UserAccount]:
@@ -309,20 +328,29 @@ async def require_session(request: Request, scope: str = "public") -> Session:
     return session
 
 
-async def require_user(
+async def require_user_session(
     request: Request, scope: str = ALL_ACCESS, *, unverified_ok: bool = False
-) -> tuple[Session, UserAccount]:
-    """The signed-in user behind the token (osu-web's `auth` middleware: a
-    client-credentials token has none, 401), with `scope`. A sign-in awaiting session
-    verification gets 401 unless the route is one it needs (`unverified_ok`: me,
-    session/verify, notifications)."""
+) -> tuple[Session, int]:
+    """A user's session and user id (osu-web's `auth` middleware: a client-credentials
+    token has none, 401), with `scope`. A sign-in awaiting session verification gets 401
+    unless the route is one it needs (`unverified_ok`: me, session/verify, notifications).
+    The account is not read: `require_user` does."""
     session = await optional_session(request)
     if session is None or session.user_id is None:
         unauthenticated()
     if not session.verified and not unverified_ok:
         _unverified()
     _check_scope(session, scope)
-    account = await services(request).profiles.account(session.user_id)
+    return session, session.user_id
+
+
+async def require_user(
+    request: Request, scope: str = ALL_ACCESS, *, unverified_ok: bool = False
+) -> tuple[Session, UserAccount]:
+    """The signed-in user behind the token, as `require_user_session` checks it, and their
+    account (401 when it is gone)."""
+    session, user_id = await require_user_session(request, scope, unverified_ok=unverified_ok)
+    account = await services(request).profiles.account(user_id)
     if account is None:
         unauthenticated()
     return session, account

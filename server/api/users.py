@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api import params
-from server.http import JSONResponse, services
+from server.http import JSONResponse, fail, services, unauthenticated
 from server.models.rulesets import RULESETS
 from server.models.users import UsersEnvelope
 
@@ -20,8 +20,17 @@ def _mode(request: Request) -> str | None:
 
 async def me(request: Request) -> Response:
     """GET /me[/{mode}]: APIMe of the signed-in user."""
-    session, account = await params.require_user(request, "identify", unverified_ok=True)
+    session, user_id = await params.require_user_session(request, "identify", unverified_ok=True)
     svc = services(request)
+    if session.verified:
+        rendered = await svc.profiles.me_json_by_id(user_id, _mode(request))
+        if rendered is None:
+            unauthenticated()
+        return JSONResponse(rendered)
+    # A sign-in awaiting verification: its own answer, naming the method (a code mailed).
+    account = await svc.profiles.account(user_id)
+    if account is None:
+        unauthenticated()
     method = await svc.verification.pending_method(session, account)
     return JSONResponse(await svc.profiles.me_json(account, _mode(request), method))
 
@@ -30,8 +39,14 @@ async def show_user(request: Request) -> Response:
     """GET /users/{user}[/{mode}]: by id or name (`@name`, or `?key=username`)."""
     await params.require_session(request, "public")
     mode = _mode(request)
-    account = await params.user_from_path(request)
-    return JSONResponse(await services(request).profiles.user_json(account, mode))
+    profiles = services(request).profiles
+    user_id = params.path_user_id(request)
+    if user_id is None:  # by name
+        return JSONResponse(await profiles.user_json(await params.user_from_path(request), mode))
+    rendered = await profiles.user_json_by_id(user_id, mode)
+    if rendered is None:
+        fail(404, params.USER_NOT_FOUND)
+    return JSONResponse(rendered)
 
 
 async def list_users(request: Request) -> Response:

@@ -135,6 +135,33 @@ class ProfileService:
             account, ("user", ruleset), lambda: self.user(account, ruleset)
         )
 
+    async def user_json_by_id(self, user_id: int, ruleset: str | None = None) -> msgspec.Raw | None:
+        """`user_json` of the user with this id, None when there is no such user or they are
+        restricted. A rendered answer is used as it is, without reading the account again:
+        it exists only for a user who was shown, and every change to the account a profile
+        depends on (a restriction first of all: ModerationService) forgets it."""
+        if self._rendered is not None:
+            found: msgspec.Raw | None = self._rendered.get(user_id, ("user", ruleset))
+            if found is not None:
+                return found
+        account = await self.account(user_id)
+        if account is None or account.is_restricted:
+            return None
+        return await self.user_json(account, ruleset)
+
+    async def me_json_by_id(self, user_id: int, ruleset: str | None = None) -> msgspec.Raw | None:
+        """`me_json` of a verified sign-in by user id, None when the account is gone. A
+        rendered answer is used as it is, as in `user_json_by_id` (accounts are never
+        deleted, and every change /me shows forgets it)."""
+        if self._rendered is not None:
+            found: msgspec.Raw | None = self._rendered.get(user_id, ("me", ruleset))
+            if found is not None:
+                return found
+        account = await self.account(user_id)
+        if account is None:
+            return None
+        return await self.me_json(account, ruleset)
+
     async def me_json(
         self,
         account: UserAccount,

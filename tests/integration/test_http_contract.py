@@ -118,3 +118,75 @@ async def test_bodies_not_bounded_by_http1_framing_are_counted(settings) -> None
     assert await _edge_status(settings, reader, "1.1", chunked) == 413
     assert await _edge_status(settings, reader, "2", [(b"content-length", b"10")]) == 413
     assert read == []
+
+
+async def _through_edge(settings, inner) -> tuple[list[dict[str, object]], BaseException | None]:  # type: ignore[no-untyped-def]
+    """The messages the app's own edge layer (as create_app builds it) sends for a GET whose
+    route is `inner`, and what it raised."""
+    from server.app import create_app
+
+    edge = create_app(settings).build_middleware_stack()
+    edge.app = inner  # type: ignore[attr-defined]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message) -> None:  # type: ignore[no-untyped-def]
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "path": "/health",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "client": ("192.0.2.9", 1),
+    }
+    try:
+        await edge(scope, receive, send)
+    except Exception as exc:
+        return sent, exc
+    return sent, None
+
+
+async def test_a_bug_answers_500_without_detail_and_reaches_the_server(settings) -> None:  # type: ignore[no-untyped-def]
+    """S-INT-2 through the one edge layer: no exception text in the body, and the exception
+    raised again so the server logs it."""
+
+    async def buggy(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        raise ValueError("secret detail")
+
+    sent, raised = await _through_edge(settings, buggy)
+    assert isinstance(raised, ValueError)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[0]["status"] == 500
+    assert sent[1]["body"] == b'{"error":"An internal error occurred."}'
+
+
+async def test_expected_errors_get_their_handlers_answer_with_the_request_id(settings) -> None:  # type: ignore[no-untyped-def]
+    from server.http import fail
+
+    async def refusing(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        fail(422, "no")
+
+    sent, raised = await _through_edge(settings, refusing)
+    assert raised is None
+    assert sent[0]["status"] == 422 and sent[1]["body"] == b'{"error":"no"}'
+    assert any(name == b"x-request-id" for name, _ in sent[0]["headers"])  # type: ignore[attr-defined]
+
+
+async def test_an_expected_error_after_the_response_started_is_a_bug(settings) -> None:  # type: ignore[no-untyped-def]
+    """As Starlette's ExceptionMiddleware: a handled exception cannot start a second
+    response; it becomes an error the server logs, and nothing more is sent."""
+    from server.http import fail
+
+    async def late(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        fail(422, "too late")
+
+    sent, raised = await _through_edge(settings, late)
+    assert isinstance(raised, RuntimeError)
+    assert [m["type"] for m in sent] == ["http.response.start"]

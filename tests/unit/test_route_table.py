@@ -26,7 +26,7 @@ from server.api import (
     users,
     v1,
 )
-from server.routes import API_V2, DISPATCH, TOP_LEVEL
+from server.routes import API_V2, DISPATCH, TOP_LEVEL, _BySegment
 
 # Representative values per path parameter, none of them a literal another route uses.
 SAMPLES = {
@@ -136,15 +136,10 @@ def top_level_endpoint(scope_type: str, method: str, path: str) -> Callable[...,
     scope = {"type": scope_type, "path": path, "method": method, "root_path": ""}
     for entry in DISPATCH:
         match, child = entry.matches(scope)
-        if match is not Match.FULL:
+        if match is Match.NONE:
             continue
-        group = child.get("osu.route_group")
-        assert group is not None, f"{path} matched the API prefix"
-        for route in group:
-            found, _ = route.matches(scope)
-            if found is Match.FULL:
-                return route.endpoint  # type: ignore[attr-defined, no-any-return]
-        return None
+        assert "osu.matched_route" in child, f"{path} matched the API prefix"
+        return child["endpoint"] if match is Match.FULL else None  # type: ignore[no-any-return]
     return None
 
 
@@ -168,3 +163,48 @@ def test_dispatch_leaves_unknown_paths_and_the_api_to_others() -> None:
     api = {"type": "http", "path": "/api/v2/me", "method": "GET", "root_path": ""}
     assert DISPATCH[0].matches(api)[0] is Match.FULL
     assert top_level_endpoint("http", "GET", "/api/get_user") is v1.get_user
+
+
+def _regex_dispatch(routes: list[BaseRoute], scope: dict[str, Any]) -> tuple[Match, Any]:
+    """What a Starlette Router over `routes` picks (each route's own regex match, first full
+    match, else first partial): the reference the segment dispatcher must agree with."""
+    partial: tuple[Match, Any] | None = None
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.FULL:
+            return match, (child["endpoint"], child["path_params"])
+        if match is Match.PARTIAL and partial is None:
+            partial = (match, (child["endpoint"], child["path_params"]))
+    return partial or (Match.NONE, None)
+
+
+def _probe_paths(routes: list[BaseRoute]) -> list[str]:
+    """Each route's sample path, with and without a trailing slash, and bent out of shape:
+    an empty parameter, a doubled or tripled trailing slash, a segment too many."""
+    paths: list[str] = ["/", "//", "/me//", "/users//osu", "/users/1/osu/extra"]
+    for route in routes:
+        assert isinstance(route, Route | WebSocketRoute)
+        sample = _sample(route.path)
+        paths += [sample, sample + "/", sample + "//", sample + "/x", sample + "///"]
+        paths.append(re.sub(r"\{\w+\}", "", route.path))  # empty parameters
+    return paths
+
+
+@pytest.mark.parametrize(("prefix", "table"), [("/api/v2", API_V2), ("", TOP_LEVEL)])
+def test_segment_dispatch_agrees_with_the_route_regexes(
+    prefix: str, table: list[BaseRoute]
+) -> None:
+    dispatcher = _BySegment(table)
+    for path in _probe_paths(table):
+        for scope_type in ("http", "websocket"):
+            for method in ("GET", "POST", "PUT", "DELETE", "HEAD"):
+                scope = {
+                    "type": scope_type,
+                    "path": prefix + path,
+                    "root_path": prefix,
+                    "method": method,
+                }
+                expected = _regex_dispatch(table, scope)
+                match, _, child = dispatcher.resolve(scope)
+                found = (child["endpoint"], child["path_params"]) if child else None
+                assert (match, found) == expected, (scope_type, method, prefix + path)
