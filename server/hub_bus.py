@@ -10,6 +10,10 @@ what it published itself. Why local delivery does not round-trip through Redis: 
 outage must not stop a player and a watcher on the same instance (reliability.md §2.1),
 and publishing goes through a bounded outbox so a slow or dead Redis never stalls the
 invoking connection. Realtime messages lost during an outage are not replayed.
+
+A bus that is not `shared` (the embedded default's in-process Redis stand-in, which no other
+process can reach) delivers here only: publishing to it and hearing the message back cost
+more than the relay itself (bench/README.md, bench_hubs) and could reach nobody.
 """
 
 from __future__ import annotations
@@ -61,8 +65,11 @@ _decoder = msgspec.msgpack.Decoder(BusMessage)
 class HubBus:
     """Per-process channel registry, Redis publisher and Redis listener."""
 
-    def __init__(self, redis: Any, instance_id: str | None = None) -> None:
+    def __init__(self, redis: Any, instance_id: str | None = None, *, shared: bool = True) -> None:
         self._redis = redis
+        # Whether other instances can hear this Redis; without them there is nothing to
+        # publish, listen for or signal beyond this process.
+        self.shared = shared
         self._prefix = channel_prefix(redis) + _PREFIX
         self.instance_id = instance_id or secrets.token_hex(8)
         self._local: dict[str, dict[str, Subscriber]] = {}
@@ -74,7 +81,9 @@ class HubBus:
         self._stopping = False
 
     async def start(self) -> None:
-        """Run the publisher and the listener."""
+        """Run the publisher and the listener (none when the bus is not shared)."""
+        if not self.shared:
+            return
         self._tasks = [
             asyncio.create_task(self._publish_loop(), name="hub-bus-publish"),
             asyncio.create_task(self._listen_loop(), name="hub-bus-listen"),
@@ -129,6 +138,8 @@ class HubBus:
         """Deliver here now and queue for the other instances; never blocks."""
         message = BusMessage(self.instance_id, frame, skip, control)
         self._deliver_local(channel, message)
+        if not self.shared:
+            return
         try:
             self._outbox.put_nowait((channel, _encoder.encode(message)))
         except asyncio.QueueFull:
@@ -151,7 +162,8 @@ class HubBus:
         Raises when Redis does."""
         message = BusMessage(self.instance_id, control=control)
         self._deliver_local(channel, message)
-        await self._redis.publish(self._prefix + channel, _encoder.encode(message))
+        if self.shared:
+            await self._redis.publish(self._prefix + channel, _encoder.encode(message))
 
     def _deliver_local(self, channel: str, message: BusMessage) -> None:
         members = self._local.get(channel)

@@ -62,3 +62,23 @@ async def test_a_burst_is_published_in_few_round_trips_and_arrives_in_order() ->
     finally:
         await sender.stop()
         await receiver.stop()
+
+
+async def test_a_bus_nobody_else_can_hear_delivers_here_and_sends_nothing_to_redis() -> None:
+    redis = _CountingRedis(server=fakeredis.FakeServer())
+    bus = HubBus(redis, "alone", shared=False)
+    inbox = _Inbox()
+    bus.join("room", inbox)
+    await bus.start()
+    try:
+        before = _CountingRedis.round_trips
+        bus.publish("room", b"frame")
+        await bus.signal("room", "rename:someone")
+        await asyncio.sleep(0.1)  # a publisher or listener, if one ran, would have by now
+        assert inbox.frames == [b"frame", b""]
+        assert _CountingRedis.round_trips == before
+        assert await redis.pubsub_numsub(bus._prefix + "room") == [
+            (f"{bus._prefix}room".encode(), 0)
+        ]
+    finally:
+        await bus.stop()
