@@ -288,6 +288,7 @@ class HubBus:
             except asyncio.CancelledError:
                 raise
             except REDIS_DOWN as exc:  # a dead Redis must never end the listener
+                self._forget_subscriptions()
                 if self.connected:
                     log.warning("hub bus: Redis subscription lost (%s); reconnecting", exc)
                 self.connected = False
@@ -295,14 +296,18 @@ class HubBus:
                 backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
                 self._wanted_changed.set()  # resubscribe everything on the new connection
             finally:
-                # Announcements may be missed from here on: forget what was marked unheard.
-                self._hearing = False
-                self._subscribed.clear()
-                self._unconfirmed.clear()
-                self._unheard.clear()
-                self._epoch += 1
+                self._forget_subscriptions()
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+    def _forget_subscriptions(self) -> None:
+        """The listener's connection is gone: its subscriptions with it, and announcements
+        may be missed from now on, so what was marked unheard is forgotten."""
+        self._hearing = False
+        self._subscribed.clear()
+        self._unconfirmed.clear()
+        self._unheard.clear()
+        self._epoch += 1
 
     async def _sync(self, pubsub: Any) -> None:
         wanted = set(self._local)
