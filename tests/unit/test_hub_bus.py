@@ -140,3 +140,28 @@ async def test_a_channel_only_this_instance_hears_is_not_published_until_another
     finally:
         await sender.stop()
         await receiver.stop()
+
+
+async def test_a_lost_subscription_forgets_which_channels_were_unheard() -> None:
+    server = fakeredis.FakeServer()
+    bus = HubBus(fakeredis.FakeAsyncRedis(server=server), "alone")
+    await bus.start()
+    try:
+        await _until(lambda: bus._hearing, "announcements never heard")
+
+        def probe() -> bool:
+            bus.publish("watch", b"frame")
+            return bus.unheard_skipped > 0
+
+        await _until(probe, "the channel was never marked unheard")
+        # Announcements cannot be heard while Redis is away: nothing stays marked.
+        server.connected = False
+        await _until(lambda: not bus.connected, "the listener never noticed")
+        assert "watch" not in bus._unheard and not bus._hearing
+        server.connected = True
+        await _until(lambda: bus._hearing, "the listener never came back")
+        skipped = bus.unheard_skipped
+        bus.publish("watch", b"frame")  # published again, to learn afresh
+        assert bus.unheard_skipped == skipped
+    finally:
+        await bus.stop()
