@@ -2,9 +2,11 @@
 watchers, and idle hub connections held per process with their memory; each against a
 server that decodes and re-encodes every bundle instead of splicing its bytes.
 
-Run: python bench/bench_hubs.py [--bundles N] [--connections N] [--json]
+Run: python bench/bench_hubs.py [--bundles N] [--connections N] [--redis-url URL] [--json]
 
-The server runs as a child process (embedded SQLite, in-process Redis) on a loopback port.
+The server runs as a child process (embedded SQLite, in-process Redis) on a loopback port;
+with --redis-url it uses that Redis (a disposable database: it flushes nothing but writes
+its keys there), so the hub bus publishes to a real Redis as a multi-instance server does.
 The player (websockets) runs in this process; the watchers run in a process of their own
 (_raw_watchers.py) that only counts `UserSentFrames` in the raw byte stream, so they read
 faster than the server sends and the relay, not the bench's clients, sets the rate. On a
@@ -234,7 +236,7 @@ async def hold_connections(server: ServerProcess, users: list[tuple[int, str]]) 
 async def run_variant(
     name: str, command: tuple[str, ...], args: argparse.Namespace
 ) -> dict[str, Any]:
-    server = ServerProcess(command=command, extra_env=SERVER_ENV)
+    server = ServerProcess(command=command, extra_env=SERVER_ENV, redis_url=args.redis_url)
     with server:
         checksum = import_map(server)
         users = await make_users(server.url, max(101, args.connections // 2))
@@ -251,6 +253,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundles", type=int, default=1000, help="bundles per round")
     parser.add_argument("--connections", type=int, default=1000, help="idle connections held")
+    parser.add_argument(
+        "--redis-url", help="a real Redis for the hub bus (default: the in-process stand-in)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if m.is_debug_build():
@@ -266,7 +271,8 @@ def main() -> int:
         print(json.dumps({"loadavg_before": load, "results": results}))
         return 0
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
-          f"{args.bundles} bundles of {len(bundle_message())} bytes per round")  # fmt: skip
+          f"{args.bundles} bundles of {len(bundle_message())} bytes per round; "
+          f"Redis: {args.redis_url or 'in-process stand-in'}")  # fmt: skip
     for result in results:
         print(f"\n{result['variant']}")
         for r in result["relay"]:

@@ -10,6 +10,21 @@ what it published itself. Why local delivery does not round-trip through Redis: 
 outage must not stop a player and a watcher on the same instance (reliability.md §2.1),
 and publishing goes through a bounded outbox so a slow or dead Redis never stalls the
 invoking connection. Realtime messages lost during an outage are not replayed.
+
+An instance publishes to Redis only where another instance may listen. Redis answers each
+PUBLISH with how many subscribers received it; a channel that reached none but this
+instance's own subscription is marked unheard and later messages for it are not published
+(a spectated player whose watchers are all on the player's instance costs no Redis traffic,
+and the instance does not hear its own frames back). An instance announces every channel
+it has subscribed to, once Redis confirmed the subscription, on `bus:hello`, which every
+instance hears; the announcement makes the channel heard again everywhere. A count taken
+while anything that changes its meaning happened (a subscription of this instance, an
+announcement, a lost connection) is not used, and an instance that cannot hear
+announcements (its subscription down) marks nothing unheard and forgets what it marked.
+
+A bus that is not `shared` (the embedded default's in-process Redis stand-in, which no other
+process can reach) delivers here only: publishing to it and hearing the message back cost
+more than the relay itself (bench/README.md, bench_hubs) and could reach nobody.
 """
 
 from __future__ import annotations
@@ -33,6 +48,10 @@ _OUTBOX_SIZE = 10_000
 # batch, not per message.
 _PUBLISH_BATCH = 256
 _POLL_SECONDS = 0.05
+_HELLO = "bus:hello"
+# Channels remembered as unheard, at most; past it the set starts over (which only costs a
+# publish per channel to learn it again).
+_UNHEARD_MAX = 100_000
 _MAX_BACKOFF_SECONDS = 5.0
 
 
@@ -61,8 +80,11 @@ _decoder = msgspec.msgpack.Decoder(BusMessage)
 class HubBus:
     """Per-process channel registry, Redis publisher and Redis listener."""
 
-    def __init__(self, redis: Any, instance_id: str | None = None) -> None:
+    def __init__(self, redis: Any, instance_id: str | None = None, *, shared: bool = True) -> None:
         self._redis = redis
+        # Whether other instances can hear this Redis; without them there is nothing to
+        # publish, listen for or signal beyond this process.
+        self.shared = shared
         self._prefix = channel_prefix(redis) + _PREFIX
         self.instance_id = instance_id or secrets.token_hex(8)
         self._local: dict[str, dict[str, Subscriber]] = {}
@@ -70,11 +92,29 @@ class HubBus:
         self._wanted_changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.dropped = 0  # messages not published (outbox full or Redis down)
+        self.unheard_skipped = 0  # messages not published: no other instance listened
+        # Channels no other instance listened on when last published to (see the module
+        # docstring); the listener connection's subscriptions, and per channel how many
+        # (un)subscribe commands Redis has not confirmed yet (Redis confirms them in order,
+        # so with none outstanding the subscription is exactly as sent); whether that
+        # connection hears announcements; and a counter bumped whenever what a publish
+        # count means may have changed while it was in flight.
+        self._unheard: set[str] = set()
+        self._subscribed: set[str] = set()
+        self._unconfirmed: dict[str, int] = {}
+        self._hearing = False
+        self._epoch = 0
+        # What every message this instance publishes starts with (a 4-field array, then the
+        # origin): what the listener hears back from itself is skipped before decoding.
+        self._own_head = b"\x94" + _encoder.encode(self.instance_id)
+        self._hello_channel = (self._prefix + _HELLO).encode()
         self.connected = False  # whether the listener currently holds a Redis subscription
         self._stopping = False
 
     async def start(self) -> None:
-        """Run the publisher and the listener."""
+        """Run the publisher and the listener (none when the bus is not shared)."""
+        if not self.shared:
+            return
         self._tasks = [
             asyncio.create_task(self._publish_loop(), name="hub-bus-publish"),
             asyncio.create_task(self._listen_loop(), name="hub-bus-listen"),
@@ -129,6 +169,11 @@ class HubBus:
         """Deliver here now and queue for the other instances; never blocks."""
         message = BusMessage(self.instance_id, frame, skip, control)
         self._deliver_local(channel, message)
+        if not self.shared:
+            return
+        if channel in self._unheard:
+            self.unheard_skipped += 1
+            return
         try:
             self._outbox.put_nowait((channel, _encoder.encode(message)))
         except asyncio.QueueFull:
@@ -151,7 +196,8 @@ class HubBus:
         Raises when Redis does."""
         message = BusMessage(self.instance_id, control=control)
         self._deliver_local(channel, message)
-        await self._redis.publish(self._prefix + channel, _encoder.encode(message))
+        if self.shared:
+            await self._redis.publish(self._prefix + channel, _encoder.encode(message))
 
     def _deliver_local(self, channel: str, message: BusMessage) -> None:
         members = self._local.get(channel)
@@ -180,15 +226,27 @@ class HubBus:
                 await self._drop_for(1.0)
 
     async def _publish_batch(self, batch: list[tuple[str, bytes]]) -> None:
-        """Publish what the outbox held, in order, in one round trip."""
+        """Publish what the outbox held, in order, in one round trip; then mark the channels
+        that reached no other instance unheard."""
+        epoch = self._epoch
         if len(batch) == 1:
             channel, data = batch[0]
-            await self._redis.publish(self._prefix + channel, data)
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for channel, data in batch:
-                pipe.publish(self._prefix + channel, data)
-            await pipe.execute()
+            counts = [await self._redis.publish(self._prefix + channel, data)]
+        else:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, data in batch:
+                    pipe.publish(self._prefix + channel, data)
+                counts = await pipe.execute()
+        if epoch != self._epoch or not self._hearing:
+            return  # the counts may predate a subscription or an announcement
+        for (channel, _), count in zip(batch, counts, strict=True):
+            if channel in self._unconfirmed:
+                continue  # whether this instance's own subscription counted is not known
+            # This instance's own subscription, when it has one, is one of the receivers.
+            if count <= (channel in self._subscribed):
+                if len(self._unheard) >= _UNHEARD_MAX:
+                    self._unheard.clear()
+                self._unheard.add(channel)
 
     async def _drop_for(self, seconds: float) -> None:
         # While Redis is failing, drop what queues up rather than deliver it late.
@@ -205,25 +263,32 @@ class HubBus:
         backoff = 0.2
         while not self._stopping:
             pubsub = self._redis.pubsub()
-            subscribed: set[str] = set()
+            confirmed: list[str] = []  # subscriptions confirmed, not announced yet
             try:
-                await pubsub.subscribe(
-                    self._prefix + "bus:hello"
-                )  # keeps the connection in subscribe mode
+                # Announcements; also keeps the connection in subscribe mode.
+                await pubsub.subscribe(self._hello_channel)
                 self.connected = True
                 backoff = 0.2
                 while not self._stopping:
                     if self._wanted_changed.is_set():
                         self._wanted_changed.clear()
-                        subscribed = await self._sync(pubsub, subscribed)
-                    message = await pubsub.get_message(
-                        ignore_subscribe_messages=True, timeout=_POLL_SECONDS
-                    )
-                    if message is not None and message.get("type") == "message":
-                        self._on_remote(message["channel"], message["data"])
+                        await self._sync(pubsub)
+                    message = await pubsub.get_message(timeout=_POLL_SECONDS)
+                    if message is not None and message["type"] == "unsubscribe":
+                        self._on_confirmed(message["channel"])
+                    elif message is not None and message["type"] == "subscribe":
+                        self._on_confirmed(message["channel"], confirmed)
+                        if len(confirmed) < _PUBLISH_BATCH:
+                            continue  # a burst of confirmations is announced at once
+                    if confirmed:
+                        await self._announce(confirmed)
+                        confirmed = []
+                    if message is not None and message["type"] == "message":
+                        self._on_message(message["channel"], message["data"])
             except asyncio.CancelledError:
                 raise
             except REDIS_DOWN as exc:  # a dead Redis must never end the listener
+                self._forget_subscriptions()
                 if self.connected:
                     log.warning("hub bus: Redis subscription lost (%s); reconnecting", exc)
                 self.connected = False
@@ -231,16 +296,74 @@ class HubBus:
                 backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
                 self._wanted_changed.set()  # resubscribe everything on the new connection
             finally:
+                self._forget_subscriptions()
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
 
-    async def _sync(self, pubsub: Any, subscribed: set[str]) -> set[str]:
-        wanted = {self._prefix + channel for channel in self._local}
-        if added := wanted - subscribed:
-            await pubsub.subscribe(*added)
-        if removed := subscribed - wanted:
-            await pubsub.unsubscribe(*removed)
-        return wanted
+    def _forget_subscriptions(self) -> None:
+        """The listener's connection is gone: its subscriptions with it, and announcements
+        may be missed from now on, so what was marked unheard is forgotten."""
+        self._hearing = False
+        self._subscribed.clear()
+        self._unconfirmed.clear()
+        self._unheard.clear()
+        self._epoch += 1
+
+    async def _sync(self, pubsub: Any) -> None:
+        wanted = set(self._local)
+        added = wanted - self._subscribed
+        removed = self._subscribed - wanted
+        if not added and not removed:
+            return
+        self._epoch += 1
+        self._subscribed = wanted
+        for channel in added | removed:
+            self._unconfirmed[channel] = self._unconfirmed.get(channel, 0) + 1
+        if added:
+            await pubsub.subscribe(*(self._prefix + channel for channel in added))
+        if removed:
+            await pubsub.unsubscribe(*(self._prefix + channel for channel in removed))
+
+    def _on_confirmed(self, raw_channel: bytes, confirmed: list[str] | None = None) -> None:
+        """Redis confirmed a subscribe (with `confirmed`, the list to announce it in) or an
+        unsubscribe of the listener's connection."""
+        self._epoch += 1
+        channel = raw_channel.decode().removeprefix(self._prefix)
+        if channel == _HELLO:
+            # Announcements are heard from now on; what was marked before may be stale.
+            self._hearing = True
+            self._unheard.clear()
+            return
+        left = self._unconfirmed.get(channel, 0) - 1
+        if left > 0:
+            self._unconfirmed[channel] = left
+        else:
+            self._unconfirmed.pop(channel, None)
+        if confirmed is not None and channel in self._subscribed:
+            confirmed.append(channel)
+
+    async def _announce(self, channels: list[str]) -> None:
+        """Tell every instance that this one listens on `channels` now."""
+        message = BusMessage(self.instance_id, control="\n".join(channels))
+        await self._redis.publish(self._hello_channel, _encoder.encode(message))
+
+    def _on_message(self, raw_channel: bytes, data: bytes) -> None:
+        if data.startswith(self._own_head):
+            return  # published here, and delivered here already
+        if raw_channel == self._hello_channel:
+            self._on_hello(data)
+        else:
+            self._on_remote(raw_channel, data)
+
+    def _on_hello(self, data: bytes) -> None:
+        try:
+            message = _decoder.decode(data)
+        except msgspec.DecodeError:
+            log.warning("hub bus: undecodable announcement")
+            return
+        self._epoch += 1
+        for channel in (message.control or "").split("\n"):
+            self._unheard.discard(channel)
 
     def _on_remote(self, raw_channel: bytes, data: bytes) -> None:
         try:

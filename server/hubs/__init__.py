@@ -48,7 +48,7 @@ class Realtime:
         realtime_rooms: RealtimeRooms,
         instance_id: str | None = None,
     ) -> None:
-        self.bus = HubBus(redis, instance_id)
+        self.bus = HubBus(redis, instance_id, shared=settings.redis_url is not None)
         self.replays = ReplayStore(
             replay_service.sink,
             idle_seconds=settings.replay_idle_seconds,

@@ -60,13 +60,16 @@ class PlayTokens(Protocol):
 class Play:
     """A user's current play as this instance holds it."""
 
-    __slots__ = ("connection_id", "refreshed_at", "state", "token")
+    __slots__ = ("connection_id", "refreshed_at", "state", "token", "watchers")
 
-    def __init__(self, connection_id: str, token: int | None, state: dict[str, Any]) -> None:
+    def __init__(
+        self, connection_id: str, user_id: int, token: int | None, state: dict[str, Any]
+    ) -> None:
         self.connection_id = connection_id
         self.token = token
         self.state = state
         self.refreshed_at = time.monotonic()
+        self.watchers = watch_group(user_id)  # named once: every frame bundle goes there
 
 
 class SpectatorHub:
@@ -109,7 +112,7 @@ class SpectatorHub:
             return HubFailure("Invalid state.")  # S-RT-6
         if token is not None and not await self._may_record(connection.user_id, token):
             return _BAD_TOKEN
-        play = Play(connection.id, token, state)
+        play = Play(connection.id, connection.user_id, token, state)
         self._plays[connection.user_id] = play
         encoded = codec.encode("SpectatorState", state)
         await self._store_state(connection.user_id, encoded)
@@ -147,16 +150,18 @@ class SpectatorHub:
             relay = codec.relay_frames(message, connection.user_id, validate=True)
         except CoreError:
             return HubFailure("Invalid frame data.")
-        if not _has_required_header(relay.bundle):
+        bundle = relay.bundle
+        if not _has_required_header(bundle):
             return HubFailure("Invalid frame data.")
         token = relay.score_token if v2 else play.token
         if token != play.token:
             return _BAD_TOKEN
         if token is not None:
-            self.replays.add(connection.user_id, token, relay.bundle)
-        self._bus.publish(watch_group(connection.user_id), relay.message)
-        if time.monotonic() - play.refreshed_at > _STATE_REFRESH_SECONDS:
-            play.refreshed_at = time.monotonic()
+            self.replays.add(connection.user_id, token, bundle)
+        self._bus.publish(play.watchers, relay.message)
+        now = time.monotonic()
+        if now - play.refreshed_at > _STATE_REFRESH_SECONDS:
+            play.refreshed_at = now
             await self._store_state(connection.user_id, codec.encode("SpectatorState", play.state))
         return None
 

@@ -146,6 +146,45 @@ async def test_watcher_on_another_instance(
         await watcher.wire.close()
 
 
+async def test_frames_reach_a_watcher_who_arrives_on_another_instance_mid_play(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    services: Services,
+    data_dir: Path,
+    private_redis: PrivateRedis,
+) -> None:
+    """While nobody on another instance watches, the player's instance stops publishing the
+    frames to Redis; a watcher arriving on another instance gets the next bundle."""
+    player_user = await sign_in(client, await signup(client))
+    watcher_user = await sign_in(client, await signup(client))
+    token = await play_token(client, services, player_user)
+    async with (
+        instance(data_dir, private_redis.url) as a,
+        instance(data_dir, private_redis.url) as b,
+    ):
+        bus = a.state.lifespan_state["services"].realtime.bus
+        player = await connect(a, "spectator", player_user)
+        await _subscribed(a)
+        await player.wire.send(begin(token, spectator_state(3, PLAYING), "b"))
+        await player.completion("b")
+        deadline = time.monotonic() + 10
+        while bus.unheard_skipped == 0:  # the frames stopped going to Redis
+            assert time.monotonic() < deadline, "frames nobody else hears were still published"
+            await player.wire.send(send_frames(token, frame_bundle(0.0)))
+            await asyncio.sleep(0.05)
+
+        watcher = await connect(b, "spectator", watcher_user)
+        await watcher.call("StartWatchingUser", ["int"], [player_user.id])
+        await watcher.call_to("UserBeganPlaying")
+        await _subscribed(b)
+        bundle = frame_bundle(1000.0)
+        await player.wire.send(send_frames(token, bundle))
+        relayed = await watcher.call_to("UserSentFrames")
+        assert bundle in relayed.raw
+        await watcher.wire.close()
+        await player.wire.close()
+
+
 def _end(token: int) -> bytes:
     from tests.hub_client import invocation
     from tests.integration.test_spectator_hub import PASSED, pack
