@@ -38,8 +38,9 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 
 _NEVER = {"hypothesis", "pytest", "_pytest", "moto", "websockets_test"}
 _ONLY_WITH_S3 = {"aiobotocore", "botocore", "aiohttp", "boto3"}
-# Loaded on first use, by the feature that needs it.
-_ON_FIRST_USE: set[str] = set()
+# Loaded on first use, by the feature that needs it: the upstream fetcher's HTTP client
+# (upstream is off by default; about 1.5 MiB).
+_ON_FIRST_USE = {"httpx", "httpcore"}
 # One backend's drivers, never loaded by a server on the other: pymysql (which imports
 # `cryptography` whenever it is installed, 8 MiB; PyJWT does too, so that one is not checked)
 # on the embedded default; sqlite3 (1 MiB) and the in-process Redis stand-in (fakeredis with
