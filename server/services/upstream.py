@@ -176,7 +176,7 @@ class Upstream:
             return await self._fetch_token()
 
     async def _with_retries(self, attempt_call: Any) -> Any:
-        import httpx  # loaded by now: every attempt goes through self._http
+        import httpx  # here too: the attempts use the client, made with it
 
         last: Exception | None = None
         for attempt in range(self._retries + 1):

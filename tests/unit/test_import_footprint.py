@@ -16,9 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 # Builds the app and starts it as `serve` does, then lists the top-level packages loaded. The
 # embedded default runs the whole lifespan (start-up and shut-down) on a SQLite file of its
 # own; with DATABASE_URL and REDIS_URL, nothing answers there, so the probe builds what the
-# lifespan builds (database, Redis client, services) without connecting.
+# lifespan builds (database, Redis client, services) without connecting. `cryptography` is
+# made unimportable, as in a production install (only the test extras install it, and PyJWT
+# and pymysql import it, and it bcrypt, whenever it is there).
 _PROBE = """
-import asyncio, json, sys
+import asyncio, importlib.abc, json, sys
+class NoCryptography(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "cryptography":
+            raise ModuleNotFoundError("not installed in production", name=name)
+sys.meta_path.insert(0, NoCryptography())
 from server.settings import load_settings
 from server.app import build_services, create_app, open_object_store
 from server.db import Database
@@ -39,11 +46,11 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 _NEVER = {"hypothesis", "pytest", "_pytest", "moto", "websockets_test"}
 _ONLY_WITH_S3 = {"aiobotocore", "botocore", "aiohttp", "boto3"}
 # Loaded on first use, by the feature that needs it: the upstream fetcher's HTTP client
-# (upstream is off by default; about 1.5 MiB).
-_ON_FIRST_USE = {"httpx", "httpcore"}
+# (upstream is off by default; about 1.5 MiB), bcrypt (the first sign-in or registration),
+# pycountry (the first country shown), pyotp (TOTP sessions) and smtplib (mail, with SMTP_HOST).
+_ON_FIRST_USE = {"httpx", "httpcore", "bcrypt", "pycountry", "pyotp", "smtplib"}
 # One backend's drivers, never loaded by a server on the other: pymysql (which imports
-# `cryptography` whenever it is installed, 8 MiB; PyJWT does too, so that one is not checked)
-# on the embedded default; sqlite3 (1 MiB) and the in-process Redis stand-in (fakeredis with
+# `cryptography` whenever it is installed, 8 MiB) on the embedded default; sqlite3 (1 MiB) and the in-process Redis stand-in (fakeredis with
 # Lua, 2.5 MiB) on MariaDB + Redis.
 _NOT_EMBEDDED = {"pymysql", "aiomysql"}
 _NOT_EXTERNAL = {"sqlite3", "_sqlite3", "aiosqlite", "fakeredis", "lupa"}
