@@ -202,7 +202,8 @@ def main() -> int:
     print(f"{'idle server':<22}{header}  target ({list(columns)[-1]})")
     for name, figures in judged.items():
         cells = "".join(
-            f" | {column[name]['rss']:>20.1f}{column[name]['anon']:>7.1f}{column[name]['file']:>7.1f}"
+            f" | {column[name]['rss']:>20.1f}{column[name]['anon']:>7.1f}"
+            f"{column[name]['file']:>7.1f}"
             for column in columns.values()
         )
         target = ""
