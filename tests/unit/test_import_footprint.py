@@ -26,10 +26,12 @@ class NoCryptography(importlib.abc.MetaPathFinder):
         if name.split(".")[0] == "cryptography":
             raise ModuleNotFoundError("not installed in production", name=name)
 sys.meta_path.insert(0, NoCryptography())
+from server.__main__ import _parser
 from server.settings import load_settings
 from server.app import build_services, create_app, open_object_store
 from server.db import Database
 from server.redis_store import open_redis
+_parser().parse_args(["serve"])  # `python -m server serve` builds every command's parser
 settings = load_settings()
 app = create_app(settings)
 open_object_store(settings)
