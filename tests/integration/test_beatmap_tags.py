@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +16,10 @@ from server.__main__ import main
 from server.models.tags import Tag
 from server.settings import Settings
 from tests.beatmap_data import fresh_id
-from tests.fake_upstream import FakeUpstream, ServedFake
+from tests.fake_upstream import FakeUpstream
 from tests.helpers import SignedIn, sign_in, signup
 from tests.integration.test_api_v1 import settings_env
 from tests.score_play import play, stored_map
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeUpstream]:
-    upstream = FakeUpstream()
-    served = ServedFake(upstream)
-    served.start()
-    try:
-        yield upstream
-    finally:
-        served.stop()
 
 
 async def listed(client: httpx.AsyncClient, viewer: SignedIn) -> dict[int, dict[str, Any]]:

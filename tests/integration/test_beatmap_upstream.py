@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,19 +18,8 @@ from server.settings import Settings
 from tests.beatmap_data import fresh_id, make_osz
 from tests.conformance.live_server import bind_loopback
 from tests.conftest import app_client, make_settings
-from tests.fake_upstream import FakeUpstream, ServedFake
+from tests.fake_upstream import FakeUpstream
 from tests.helpers import SignedIn
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeUpstream]:
-    upstream = FakeUpstream()
-    served = ServedFake(upstream)
-    served.start()
-    try:
-        yield upstream
-    finally:
-        served.stop()
 
 
 @pytest.fixture(autouse=True)

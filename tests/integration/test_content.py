@@ -3,30 +3,17 @@ UPSTREAM_CONTENT an upstream read-through cached in Redis (against the fake upst
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 
 from server.settings import Settings
 from tests.beatmap_data import store_set
 from tests.conftest import app_client
-from tests.fake_upstream import FakeUpstream, ServedFake
+from tests.fake_upstream import FakeUpstream
 from tests.helpers import SignedIn
 from tests.integration.test_beatmap_upstream import upstream_settings
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeUpstream]:
-    upstream = FakeUpstream()
-    served = ServedFake(upstream)
-    served.start()
-    try:
-        yield upstream
-    finally:
-        served.stop()
 
 
 async def test_empty_answers_without_upstream(

@@ -9,13 +9,12 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 
 from server.app import Services, create_app
@@ -28,7 +27,7 @@ from server.models.multiplayer import (
 from server.settings import Settings
 from tests.beatmap_data import fresh_id, store_set
 from tests.conftest import make_settings
-from tests.fake_upstream import FakeUpstream, ServedFake
+from tests.fake_upstream import FakeUpstream
 from tests.helpers import SignedIn, sign_in, signup
 from tests.integration.hubs import connect
 from tests.integration.test_beatmap_upstream import upstream_settings
@@ -46,17 +45,6 @@ async def _instance(settings: Settings) -> AsyncIterator[Starlette]:
     async with application.router.lifespan_context(application) as state:
         application.state.lifespan_state = state
         yield application
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeUpstream]:
-    upstream = FakeUpstream()
-    served = ServedFake(upstream)
-    served.start()
-    try:
-        yield upstream
-    finally:
-        served.stop()
 
 
 async def test_an_item_whose_beatmap_is_only_upstream_is_fetched_and_queued(
