@@ -1,8 +1,9 @@
 """Build and install the osu! server: the `server` package plus its Rust core.
 
 The core is a plain cdylib (no PyO3): setuptools-rust builds it with `Binding.NoBinding`
-and places it inside the package as `server/_rust_core*.so`, where `server/core.py` loads it
-with cffi in ABI mode. The C header travels with the package as the cffi `cdef`.
+and places it inside the package as `server/core/_rust_core*.so`, where `server/core` loads
+it with cffi in ABI mode. Its declarations travel as `server/core/_ffi.py`, generated from the
+C headers (server/core/cdef.py), so nothing parses C at run time.
 """
 
 import shutil
@@ -13,22 +14,16 @@ from setuptools.command.build_py import build_py
 from setuptools_rust import Binding, RustExtension
 
 ROOT = Path(__file__).parent
-HEADERS = ROOT / "rust_core" / "include"
 SQL = ROOT / "sql"
 LINT = ["ruff>=0.8", "mypy>=1.13", "types-cffi", "types-tqdm"]
 
 
-class BuildPyWithHeader(build_py):
-    """Ship what the server reads at run time inside the package: the C headers (the cffi cdef
-    that server/core reads) and the top-level `sql/` (named queries and migrations, found by
-    server/db as `server/sql`)."""
+class BuildPyWithSql(build_py):
+    """Ship what the server reads at run time inside the package: the top-level `sql/` (named
+    queries and migrations, found by server/db as `server/sql`)."""
 
     def run(self) -> None:
         super().run()
-        target = Path(self.build_lib) / "server" / "core" / "include"
-        target.mkdir(parents=True, exist_ok=True)
-        for header in HEADERS.glob("*.h"):
-            shutil.copyfile(header, target / header.name)
         sql_target = Path(self.build_lib) / "server" / "sql"
         if sql_target.exists():
             shutil.rmtree(sql_target)  # a file removed from sql/ must not linger in the wheel
@@ -60,7 +55,14 @@ setup(
     ],
     install_requires=[
         "starlette>=0.47",
-        "uvicorn[standard]>=0.30",
+        # uvicorn[standard] without watchfiles and PyYAML: `serve` never reloads nor reads a
+        # YAML log config, and `import uvicorn` loads watchfiles whenever it is installed
+        # (0.6 MiB of every idle server, issue 17).
+        "uvicorn>=0.30",
+        "uvloop>=0.15.1; sys_platform != 'win32' and sys_platform != 'cygwin'"
+        " and platform_python_implementation != 'PyPy'",
+        "httptools>=0.8.0",
+        "websockets>=13.0",
         "databases[aiomysql,aiosqlite]==0.9.0",
         "pypika>=0.48",
         "redis>=5.0",
@@ -108,6 +110,6 @@ setup(
         "dev": LINT,
     },
     entry_points={"console_scripts": ["osu-server=server.__main__:main"]},
-    cmdclass={"build_py": BuildPyWithHeader},
+    cmdclass={"build_py": BuildPyWithSql},
     zip_safe=False,
 )

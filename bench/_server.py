@@ -68,6 +68,8 @@ class ServerProcess:
     startup_timeout: float = 30.0
     # What runs the server: `python -m server serve` unless a bench needs a variant.
     command: tuple[str, ...] = ("-m", "server", "serve")
+    # The interpreter (and so the installed packages) that runs it: this venv's by default.
+    python: str = sys.executable
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -103,7 +105,7 @@ class ServerProcess:
     def cli(self, *args: str, timeout: float = 60.0) -> str:
         """Run `python -m server ARGS` against this server's configuration; its stdout."""
         done = subprocess.run(
-            [sys.executable, "-m", "server", *args],
+            [self.python, "-m", "server", *args],
             env=self.env(),
             cwd=self.data_dir,  # no stray ./.env from the caller's directory
             capture_output=True,
@@ -122,7 +124,7 @@ class ServerProcess:
         log = self.log_path.open("wb")
         self._process = subprocess.Popen(
             [
-                sys.executable,
+                self.python,
                 *self.command,
                 "--host",
                 "127.0.0.1",

@@ -548,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"installation error: {exc}", file=sys.stderr)
         return 2
     try:
-        import server.core  # noqa: F401  (the Rust core and its headers are packaged too)
+        import server.core  # noqa: F401  (the Rust core and its declarations are packaged too)
     except ImportError as exc:
         print(f"installation error: {exc}", file=sys.stderr)
         return 2

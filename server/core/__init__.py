@@ -2,7 +2,8 @@
 
 Every export returns a status code; `rustcall` turns a non-zero code into the matching
 `CoreError` subclass with the core's message, so callers only ever see Python exceptions.
-Heavy calls are made from worker threads (cffi releases the GIL during the call).
+Heavy calls are made from worker threads (cffi releases the GIL during the call). The
+declarations come from `_ffi.py`, generated from the C headers (server/core/cdef.py).
 """
 
 from __future__ import annotations
@@ -13,15 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cffi
+from server.core._ffi import ffi as ffi
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-_HEADER_DIRS = (
-    _PACKAGE_DIR / "include",  # installed wheel: copied in by setup.py
-    _PACKAGE_DIR.parents[1] / "rust_core" / "include",  # editable install / checkout
-)
-# One header per area; the plumbing header comes first because the others use its types.
-_HEADERS = ("rust_core.h", "rust_core_pp.h", "rust_core_msgpack.h")
 
 
 class ErrorCode(enum.IntEnum):
@@ -103,13 +98,6 @@ _EXCEPTIONS: dict[int, type[CoreError]] = {
 }
 
 
-def _read_cdef() -> str:
-    for directory in _HEADER_DIRS:
-        if (directory / _HEADERS[0]).is_file():
-            return "\n".join((directory / name).read_text() for name in _HEADERS)
-    raise ImportError("rust_core headers not found; reinstall with `pip install -e .`")
-
-
 def _find_library() -> Path:
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
         candidate = _PACKAGE_DIR / f"_rust_core{suffix}"
@@ -118,8 +106,6 @@ def _find_library() -> Path:
     raise ImportError("the Rust core is not built: run `pip install -e .` (needs a Rust toolchain)")
 
 
-ffi = cffi.FFI()
-ffi.cdef(_read_cdef())
 lib: Any = ffi.dlopen(str(_find_library()))
 
 

@@ -10,17 +10,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import databases
-import pymysql.err  # type: ignore[import-untyped]
-from pymysql.err import InterfaceError as PyMySQLInterfaceError
-from pymysql.err import OperationalError as PyMySQLOperationalError
 from sqlalchemy import text
 
 from server.db.sqlfile import NamedQuery, Operation, load_query_dir
@@ -56,10 +53,6 @@ def check_resources(sql_dir: Path = SQL_DIR) -> None:
 
 Row = dict[str, Any]
 
-# What a query raises when the database is unreachable or refuses it, on either dialect: for
-# a background loop that must outlive an outage (the metadata hub's daily challenge poll).
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, pymysql.err.Error, OSError)
-
 
 class DatabaseError(Exception):
     """A statement failed in the database. Driver exception classes and error numbers stay
@@ -82,29 +75,49 @@ class DatabaseUnavailable(DatabaseError):
     (reliability.md)."""
 
 
-# The driver's own classes for an unreachable database, for the few calls that are not
-# translated (connecting, the readiness ping), beside our DatabaseUnavailable.
-_UNAVAILABLE_DRIVER_ERRORS: tuple[type[Exception], ...] = (
-    PyMySQLOperationalError,
-    PyMySQLInterfaceError,
-    sqlite3.OperationalError,
-)
-DB_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
-    DatabaseUnavailable,
-    *_UNAVAILABLE_DRIVER_ERRORS,
-)
+# Every call of Database translates the driver's exceptions (connecting and the readiness
+# ping included), so these are the whole list for callers, on either dialect.
+DB_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (DatabaseUnavailable,)
+# What a query raises when the database is unreachable or refuses it: for a background loop
+# that must outlive an outage (the metadata hub's daily challenge poll).
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, OSError)
 
 
-_DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, pymysql.err.MySQLError)
+@dataclass(frozen=True, slots=True)
+class _DriverErrors:
+    """One driver's exception classes. Only the dialect in use imports its driver: the
+    embedded default never loads pymysql (nor `cryptography`, which pymysql imports whenever
+    it is installed), and a MariaDB server never loads sqlite3."""
+
+    every: tuple[type[Exception], ...]
+    unavailable: tuple[type[Exception], ...]
+    integrity: tuple[type[Exception], ...]  # SQLite's, whose extended code tells a duplicate
+
+
 _MYSQL_DUPLICATE = 1062
 _MYSQL_CONFLICTS = frozenset({1205, 1213})
 # sqlite3's extended result codes for a violated UNIQUE constraint or primary key.
 _SQLITE_DUPLICATES = frozenset({2067, 1555})
 
 
-def _translated(exc: Exception) -> DatabaseError:
+def _driver_errors(dialect: str) -> _DriverErrors:
+    """The exception classes of the dialect's driver (imported here, on first use)."""
+    if dialect == "mysql":
+        from pymysql.err import (  # type: ignore[import-untyped]
+            InterfaceError,
+            MySQLError,
+            OperationalError,
+        )
+
+        return _DriverErrors((MySQLError,), (OperationalError, InterfaceError), ())
+    import sqlite3
+
+    return _DriverErrors((sqlite3.Error,), (sqlite3.OperationalError,), (sqlite3.IntegrityError,))
+
+
+def _translated(exc: Exception, errors: _DriverErrors) -> DatabaseError:
     """Our error for a driver's exception."""
-    if isinstance(exc, sqlite3.IntegrityError):
+    if isinstance(exc, errors.integrity):
         if getattr(exc, "sqlite_errorcode", None) in _SQLITE_DUPLICATES:
             return DuplicateKey(str(exc))
         return DatabaseError(str(exc))
@@ -113,26 +126,21 @@ def _translated(exc: Exception) -> DatabaseError:
         return DuplicateKey(str(exc))
     if code in _MYSQL_CONFLICTS:
         return TransactionConflict(str(exc))
-    if isinstance(exc, _UNAVAILABLE_DRIVER_ERRORS):
+    if isinstance(exc, errors.unavailable):
         return DatabaseUnavailable(str(exc))
     return DatabaseError(str(exc))
 
 
 @asynccontextmanager
-async def _driver_errors_translated() -> AsyncIterator[None]:
+async def _driver_errors_translated(errors: _DriverErrors) -> AsyncIterator[None]:
     try:
         yield
-    except _DRIVER_ERRORS as exc:
-        raise _translated(exc) from exc
+    except errors.every as exc:
+        raise _translated(exc, errors) from exc
 
 
 def _parse_sqlite_datetime(raw: bytes) -> datetime:
     return datetime.fromisoformat(raw.decode())
-
-
-# SQLite keeps DATETIME columns as text; with PARSE_DECLTYPES the driver turns them back into
-# datetimes, so rows look the same on both dialects.
-sqlite3.register_converter("DATETIME", _parse_sqlite_datetime)
 
 
 def _read(
@@ -231,8 +239,17 @@ def _sqlite_datetime(value: datetime) -> str:
     return value.isoformat(" ", timespec="microseconds")
 
 
-# Explicit, because sqlite3's implicit datetime adapter is deprecated (Python 3.12).
-sqlite3.register_adapter(datetime, _sqlite_datetime)
+def _sqlite_options() -> dict[str, Any]:
+    """sqlite3's datetime conversions (process-wide, so registering again changes nothing)
+    and the connection option that turns them on."""
+    import sqlite3
+
+    # SQLite keeps DATETIME columns as text; with PARSE_DECLTYPES the driver turns them back
+    # into datetimes, so rows look the same on both dialects.
+    sqlite3.register_converter("DATETIME", _parse_sqlite_datetime)
+    # Explicit, because sqlite3's implicit datetime adapter is deprecated (Python 3.12).
+    sqlite3.register_adapter(datetime, _sqlite_datetime)
+    return {"detect_types": sqlite3.PARSE_DECLTYPES}
 
 
 class _Databases(databases.Database):
@@ -252,11 +269,18 @@ class Database:
         self._queries = {
             name: _Prepared(query, dialect) for name, query in load_query_dir(query_dir).items()
         }
-        options: dict[str, Any] = {"detect_types": sqlite3.PARSE_DECLTYPES}
+        self._errors = _driver_errors(dialect)
         if dialect == "mysql":
             # Recycle pooled connections before MariaDB's wait_timeout drops them
             # (aio-libs/aiomysql#132), and keep the pool small: one process, few workers.
-            options = {"pool_recycle": 1800, "min_size": 1, "max_size": 10, "charset": "utf8mb4"}
+            options: dict[str, Any] = {
+                "pool_recycle": 1800,
+                "min_size": 1,
+                "max_size": 10,
+                "charset": "utf8mb4",
+            }
+        else:
+            options = _sqlite_options()
         self._db = _Databases(url, **options)
 
     @property
@@ -266,13 +290,15 @@ class Database:
 
     async def connect(self) -> None:
         """Open the pool; SQLite also switches the file to WAL for concurrent readers."""
-        await self._db.connect()
-        if self.dialect == "sqlite":
-            await self._db.execute("PRAGMA journal_mode=WAL")
+        async with _driver_errors_translated(self._errors):
+            await self._db.connect()
+            if self.dialect == "sqlite":
+                await self._db.execute("PRAGMA journal_mode=WAL")
 
     async def ping(self) -> None:
-        """One round trip (`SELECT 1`); raises one of DB_UNAVAILABLE_ERRORS when unreachable."""
-        await self._db.fetch_one("SELECT 1")
+        """One round trip (`SELECT 1`); raises DatabaseUnavailable when unreachable."""
+        async with _driver_errors_translated(self._errors):
+            await self._db.fetch_one("SELECT 1")
 
     async def disconnect(self) -> None:
         """Close the pool."""
@@ -305,8 +331,8 @@ class Database:
                 return await self._on(connection, sql, args, fetch)
             async with connection:
                 return await self._on(connection, sql, args, fetch)
-        except _DRIVER_ERRORS as exc:
-            raise _translated(exc) from exc
+        except self._errors.every as exc:
+            raise _translated(exc, self._errors) from exc
 
     async def _on(self, connection: Any, sql: str, args: tuple[Any, ...], fetch: bool) -> _Result:
         raw = connection.raw_connection
@@ -364,22 +390,22 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """A transaction on this task's connection (no fan-out inside it: STYLE habit 5)."""
-        async with _driver_errors_translated(), self._db.transaction():
+        async with _driver_errors_translated(self._errors), self._db.transaction():
             yield
 
     async def execute_raw(self, statement: str, **params: Any) -> None:
         """Run one trusted DDL or bookkeeping statement (migrations only)."""
-        async with _driver_errors_translated():
+        async with _driver_errors_translated(self._errors):
             await self._db.execute(text(statement).bindparams(**params) if params else statement)
 
     async def fetch_raw(self, statement: str, **params: Any) -> list[Row]:
         """Run one trusted introspection query (migrations and schema checks only)."""
         clause = text(statement).bindparams(**params) if params else text(statement)
-        async with _driver_errors_translated():
+        async with _driver_errors_translated(self._errors):
             return [_row(r._mapping) for r in await self._db.fetch_all(clause)]
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
         """A dedicated connection for this task (used for MySQL's migration lock)."""
-        async with self._db.connection() as connection:
+        async with _driver_errors_translated(self._errors), self._db.connection() as connection:
             yield connection

@@ -4,7 +4,6 @@ and can catch a page mid-write."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 
@@ -18,6 +17,8 @@ def backup_sqlite(source: Path, destination: Path) -> int:
     """Copy `source` into a new file `destination` (a snapshot of one moment, including the
     write-ahead log); returns its page count. Readers and writers of `source` go on meanwhile:
     the copy is taken in steps, restarting when a writer changed a copied page."""
+    import sqlite3  # here: `serve` builds the CLI parser, which imports this module
+
     if destination.exists():
         raise FileExistsError(destination)
     with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src:

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import quote
 
-import httpx
 import msgspec
 
 from server.models.content import (
@@ -34,12 +33,9 @@ from server.repositories.beatmaps import BeatmapRepository
 from server.services.upstream import Upstream, UpstreamError
 
 log = logging.getLogger(__name__)
-# Upstream failing, or the Redis its token lives in.
-_UPSTREAM_DOWN: Final[tuple[type[BaseException], ...]] = (
-    UpstreamError,
-    httpx.HTTPError,
-    *REDIS_DOWN,
-)
+# Upstream failing (Upstream turns httpx's errors into UpstreamError), or the Redis its token
+# lives in.
+_UPSTREAM_DOWN: Final[tuple[type[BaseException], ...]] = (UpstreamError, *REDIS_DOWN)
 
 _CACHE_PREFIX: Final = "content:"
 _MISSING: Final = b"-"  # a cached upstream 404

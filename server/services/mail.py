@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import smtplib
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    import smtplib
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,8 @@ class Mailer:
         message["To"] = to
         message["Subject"] = subject
         message.set_content(body)
+        import smtplib  # only where mail really leaves: most servers never load it
+
         try:
             await asyncio.to_thread(self._deliver, message)
         except (smtplib.SMTPException, OSError) as exc:
@@ -49,6 +54,8 @@ class Mailer:
     def _deliver(self, message: EmailMessage) -> None:
         settings = self._settings
         assert settings.smtp_host is not None
+        import smtplib
+
         smtp: smtplib.SMTP
         if settings.smtp_security == "tls":
             smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=15)

@@ -2,7 +2,8 @@
 
 bcrypt runs in a small dedicated thread pool (S-AUTH-2): the event loop never blocks on it,
 and a login flood queues behind the pool instead of starving other requests. The pool size
-bounds how many CPU-bound hashes run at once.
+bounds how many CPU-bound hashes run at once. bcrypt itself is imported by the first hash or
+check, so an idle server does not hold it (issue 17).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import asyncio
 import hashlib
 import re
 from concurrent.futures import ThreadPoolExecutor
-
-import bcrypt
 
 _COST_RE = re.compile(rb"^\$2[abxy]\$(\d\d)\$")
 
@@ -29,8 +28,10 @@ class PasswordHasher:
         self._rounds = rounds
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
         # Checked against for unknown users, so "no such user" costs the same as a wrong
-        # password (S-AUTH-5).
-        self._dummy = bcrypt.hashpw(b"0" * 32, bcrypt.gensalt(rounds))
+        # password (S-AUTH-5). Any well-formed hash of the configured cost does: checkpw
+        # spends the cost before it compares. An all-zero salt and digest ("." in bcrypt's
+        # base64) needs no bcrypt call at start-up.
+        self._dummy = b"$2b$%02d$" % rounds + b"." * 53
 
     def close(self) -> None:
         """Stop the worker threads."""
@@ -38,6 +39,8 @@ class PasswordHasher:
 
     async def hash(self, password: str) -> str:
         """A new bcrypt hash of the password's MD5."""
+        import bcrypt
+
         md5 = password_md5(password).encode()
         loop = asyncio.get_running_loop()
         hashed = await loop.run_in_executor(
@@ -47,6 +50,8 @@ class PasswordHasher:
 
     async def verify(self, password: str, stored_hash: str | None) -> bool:
         """Whether the password matches; with no stored hash, spend the same time and fail."""
+        import bcrypt
+
         md5 = password_md5(password).encode()
         target = stored_hash.encode() if stored_hash else self._dummy
         if not _COST_RE.match(target):

@@ -15,7 +15,6 @@ from enum import Enum
 from typing import Any, Literal
 
 import msgspec
-import pyotp
 
 from server.redis_store import REDIS_DOWN
 from server.repositories.users import UserAccount
@@ -54,11 +53,15 @@ class Reissued(msgspec.Struct, frozen=True):
 
 def totp_uri(secret: str, username: str, issuer: str) -> str:
     """The otpauth:// URI an authenticator app enrols from."""
+    import pyotp  # on first use, as every caller of pyotp here: few accounts enrol TOTP
+
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
 
 
 def new_totp_secret() -> str:
     """A fresh base32 TOTP secret."""
+    import pyotp
+
     return pyotp.random_base32()
 
 
@@ -106,6 +109,8 @@ class SessionVerification:
             return VerifyFailed("Too many attempts. Try again in a few minutes.", method)
         if method == "totp":
             assert user.totp_secret is not None
+            import pyotp
+
             if not (key.isdigit() and pyotp.TOTP(user.totp_secret).verify(key, valid_window=1)):
                 return VerifyFailed("Incorrect verification code.", method)
             if not await self._first_use(user.id, key):

@@ -26,6 +26,9 @@ async def test_passwords_are_bcrypt_over_md5_and_read_osu_web_hashes() -> None:
         assert PasswordHasher(rounds=5).needs_rehash(stored)
         assert not await hasher.verify("hunter22", None)
         assert not await hasher.verify("hunter22", "not-a-bcrypt-hash")
+        # The unknown-user check (S-AUTH-5) is a well-formed hash at the configured cost.
+        assert not hasher.needs_rehash(hasher._dummy.decode())
+        assert not bcrypt.checkpw(password_md5("hunter22").encode(), hasher._dummy)
     finally:
         hasher.close()
 
