@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +44,28 @@ def wrk_refusal(
             "(the bench stays bounded)"
         )
     return None
+
+
+def http_scope(
+    method: str, path: str, query: bytes, headers: list[tuple[bytes, bytes]], state: dict[str, Any]
+) -> dict[str, Any]:
+    """The ASGI scope of one HTTP request as uvicorn would pass it, for driving an app in
+    process (the profiles): a new one per request, since the app may write into it."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "scheme": "http",
+        "method": method,
+        "root_path": "",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "headers": headers,
+        "state": state.copy(),
+    }
 
 
 def free_port() -> int:

@@ -40,7 +40,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from _server import ServerProcess, wrk_refusal  # noqa: E402
 from bench_api import WrkResult, median_result, run_wrk  # noqa: E402
-from bench_scores import Client, play_body, played_through  # noqa: E402
+from bench_scores import Client, full_combo, played_through  # noqa: E402
 
 from server.core.pp import Beatmap  # noqa: E402
 from tests.beatmap_data import make_osu  # noqa: E402
@@ -169,15 +169,6 @@ def main() -> int:
             board_item, submit_item = (item["id"] for item in room["playlist"])
             (board_sum, a, board_length), (submit_sum, b, submit_length) = maps
 
-            def body_for(attrs: object, total: int) -> dict[str, object]:
-                return play_body(
-                    attrs.n_circles + attrs.n_sliders + attrs.n_spinners,  # type: ignore[attr-defined]
-                    attrs.n_large_ticks,  # type: ignore[attr-defined]
-                    attrs.n_sliders,  # type: ignore[attr-defined]
-                    attrs.max_combo,  # type: ignore[attr-defined]
-                    total,
-                )
-
             issued = time.monotonic()
             tokens = [
                 playlist_token(client, bearer, room_id, board_item, ids[0], board_sum)
@@ -188,7 +179,7 @@ def main() -> int:
                 r = client.http.put(
                     f"/api/v2/rooms/{room_id}/playlist/{board_item}/scores/{token}",
                     headers={"Authorization": f"Bearer {bearer}"},
-                    json=body_for(a, 900_000 - i * 10),
+                    json=full_combo(a, 900_000 - i * 10),
                 )
                 r.raise_for_status()
             setup_seconds = time.monotonic() - started
@@ -209,7 +200,7 @@ def main() -> int:
                     assert len(shown["leaderboard"]) == 50
                     assert shown["user_score"]["position"] == args.participants
             results = {name: [] for name in [*reads, "solo submit", "playlist submit"]}
-            body = json.dumps(body_for(b, 800_000))
+            body = json.dumps(full_combo(b, 800_000))
             for round_number in range(args.rounds):
                 for name, path in reads.items():
                     results[name].append(run_wrk(server.url + path, args, viewer))

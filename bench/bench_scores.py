@@ -43,7 +43,7 @@ import msgspec  # noqa: E402
 from _server import LAZER_CLIENT_ID, LAZER_SECRET, ServerProcess, wrk_refusal  # noqa: E402
 from bench_api import WrkResult, median_result, run_wrk  # noqa: E402
 
-from server.core.pp import Beatmap  # noqa: E402
+from server.core.pp import Beatmap, DifficultyAttributes  # noqa: E402
 from tests.beatmap_data import make_osu  # noqa: E402
 from tests.helpers import lazer_multipart  # noqa: E402
 
@@ -71,6 +71,17 @@ def play_body(great: int, ticks: int, tails: int, combo: int, total: int) -> dic
         "pauses": [],
         "ranked": False,
     }
+
+
+def full_combo(attrs: DifficultyAttributes, total: int) -> dict[str, object]:
+    """`play_body` of a full-combo SS of the map whose difficulty attributes these are."""
+    return play_body(
+        attrs.n_circles + attrs.n_sliders + attrs.n_spinners,
+        attrs.n_large_ticks,
+        attrs.n_sliders,
+        attrs.max_combo,
+        total,
+    )
 
 
 class Client:
@@ -257,17 +268,11 @@ def main() -> int:
             bearers = [client.register(f"b{run_id}{i:03d}") for i in range(PLAYERS)]
             board_map, submit_map = ids
             (board_sum, a), (submit_sum, b) = checksums
-            objects = a.n_circles + a.n_sliders + a.n_spinners
             issued = time.monotonic()
             tokens = [client.token(bearer, board_map, board_sum) for bearer in bearers[:50]]
             played_through(issued, lengths[0])
             for i, (bearer, token) in enumerate(zip(bearers[:50], tokens, strict=True)):
-                client.submit(
-                    bearer,
-                    board_map,
-                    token,
-                    play_body(objects, a.n_large_ticks, a.n_sliders, a.max_combo, 900_000 - i),
-                )
+                client.submit(bearer, board_map, token, full_combo(a, 900_000 - i))
             viewer = bearers[0]
             auth = {"Authorization": f"Bearer {viewer}", "x-api-version": "20251101"}
             me = client.http.get("/api/v2/me", headers=auth).json()
@@ -284,13 +289,7 @@ def main() -> int:
                     return 1
                 if name == "leaderboard":
                     assert len(r.json()["scores"]) == 50
-            body = play_body(
-                b.n_circles + b.n_sliders + b.n_spinners,
-                b.n_large_ticks,
-                b.n_sliders,
-                b.max_combo,
-                800_000,
-            )
+            body = full_combo(b, 800_000)
             results: dict[str, list[WrkResult]] = {name: [] for name in [*reads, "submit"]}
             # Is submission bounded by the database or by the server's Python? CPU time of
             # both during the submission runs tells: a server process short of a full core

@@ -55,7 +55,7 @@ import aiomysql  # noqa: E402
 import pymysql  # noqa: E402
 from _server import ServerProcess, wrk_refusal  # noqa: E402
 from bench_api import WrkResult, run_wrk  # noqa: E402
-from bench_scores import Client, cpu_seconds, local_database_pid, play_body  # noqa: E402
+from bench_scores import Client, cpu_seconds, full_combo, local_database_pid  # noqa: E402
 
 from server.core.pp import Beatmap  # noqa: E402
 from tests.beatmap_data import make_osu  # noqa: E402
@@ -347,13 +347,7 @@ def main() -> int:
     checksum = hashlib.md5(data).hexdigest()
     with Beatmap.parse(data) as parsed:
         attrs = parsed.difficulty(0)
-    body = play_body(
-        attrs.n_circles + attrs.n_sliders + attrs.n_spinners,
-        attrs.n_large_ticks,
-        attrs.n_sliders,
-        attrs.max_combo,
-        800_000,
-    )
+    body = full_combo(attrs, 800_000)
     options = mysql_options(args.database_url)
     extra_env = {
         "BENCH_RECORD_FILE": str(record_file),

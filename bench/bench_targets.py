@@ -44,7 +44,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from _server import ServerProcess, wrk_refusal  # noqa: E402
 from bench_api import WrkResult, median_result, run_wrk  # noqa: E402
-from bench_scores import Client, play_body, played_through  # noqa: E402
+from bench_scores import Client, full_combo, played_through  # noqa: E402
 
 from server.core.pp import Beatmap  # noqa: E402
 from tests.beatmap_data import make_osu  # noqa: E402
@@ -118,12 +118,8 @@ def fill_board(server: ServerProcess, run_id: str, maps_dir: Path) -> tuple[str,
     issued = time.monotonic()
     tokens = [client.token(bearer, beatmap_id, checksum) for bearer in bearers[:BOARD_SIZE]]
     played_through(issued, length)
-    objects = attrs.n_circles + attrs.n_sliders + attrs.n_spinners
     for i, (bearer, token) in enumerate(zip(bearers[:BOARD_SIZE], tokens, strict=True)):
-        body = play_body(
-            objects, attrs.n_large_ticks, attrs.n_sliders, attrs.max_combo, 900_000 - i
-        )
-        client.submit(bearer, beatmap_id, token, body)
+        client.submit(bearer, beatmap_id, token, full_combo(attrs, 900_000 - i))
     viewer = bearers[1]
     me = client.http.get("/api/v2/me/", headers={"Authorization": f"Bearer {viewer}"})
     me.raise_for_status()

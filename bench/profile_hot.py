@@ -32,7 +32,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from _server import ServerProcess  # noqa: E402
+from _server import ServerProcess, http_scope  # noqa: E402
 from _trivial_app import app as trivial_app  # noqa: E402
 from bench_targets import fill_board  # noqa: E402
 
@@ -52,21 +52,7 @@ async def _drive(app: Any, state: dict[str, Any], path: str, headers: list[Any],
             statuses.append(message["status"])
 
     def scope() -> dict[str, Any]:
-        return {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": "1.1",
-            "server": ("127.0.0.1", 8000),
-            "client": ("127.0.0.1", 50000),
-            "scheme": "http",
-            "method": "GET",
-            "root_path": "",
-            "path": raw_path,
-            "raw_path": raw_path.encode(),
-            "query_string": query.encode(),
-            "headers": headers,
-            "state": state.copy(),
-        }
+        return http_scope("GET", raw_path, query.encode(), headers, state)
 
     for _ in range(50):  # warm caches
         await app(scope(), receive, send)

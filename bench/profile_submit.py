@@ -35,9 +35,9 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 import httpx  # noqa: E402
 import pymysql  # noqa: E402
-from _server import ServerProcess  # noqa: E402
+from _server import ServerProcess, http_scope  # noqa: E402
 from _trivial_app import app as trivial_app  # noqa: E402
-from bench_scores import play_body  # noqa: E402
+from bench_scores import full_combo  # noqa: E402
 from bench_submit import PLAYERS, insert_tokens, mysql_options, round_robin  # noqa: E402
 
 from server.core.pp import Beatmap  # noqa: E402
@@ -61,27 +61,14 @@ async def _put_all(
 
     start = time.process_time()
     for bearer, path in plan:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": "1.1",
-            "server": ("127.0.0.1", 8000),
-            "client": ("127.0.0.1", 50000),
-            "scheme": "http",
-            "method": "PUT",
-            "root_path": "",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "headers": [
-                (b"host", b"127.0.0.1:8000"),
-                (b"authorization", bearer),
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-api-version", b"20251101"),
-            ],
-            "state": state.copy(),
-        }
+        headers = [
+            (b"host", b"127.0.0.1:8000"),
+            (b"authorization", bearer),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-api-version", b"20251101"),
+        ]
+        scope = http_scope("PUT", path, b"", headers, state)
         await app(scope, receive, send)
     spent = time.process_time() - start
     bad = [s for s in statuses if s != 200]
@@ -115,13 +102,7 @@ async def run(args: argparse.Namespace, data: bytes, beatmap_id: int, options: A
     checksum = hashlib.md5(data).hexdigest()
     with Beatmap.parse(data) as parsed:
         attrs = parsed.difficulty(0)
-    body = play_body(
-        attrs.n_circles + attrs.n_sliders + attrs.n_spinners,
-        attrs.n_large_ticks,
-        attrs.n_sliders,
-        attrs.max_combo,
-        800_000,
-    )
+    body = full_combo(attrs, 800_000)
     raw_body = json.dumps(body).encode()
     async with app.router.lifespan_context(app) as state:
 
