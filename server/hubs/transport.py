@@ -34,6 +34,7 @@ from server.hubs.protocol import (
     BadArguments,
     Hub,
     HubFailure,
+    RawHandler,
     Returned,
     bind_arguments,
     binding_text,
@@ -86,6 +87,35 @@ def connection_token_valid(key: bytes, token: str, hub: str, user_id: int, now: 
 def _connection_mac(key: bytes, hub: str, user_id: int, body: str) -> str:
     digest = hmac.new(key, f"{hub}:{user_id}:{body}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+class _Shortcut:
+    """A raw method reached without parsing the envelope first (see `_dispatch_raw`)."""
+
+    __slots__ = ("prefix", "raw", "target")
+
+    def __init__(self, target: str, raw: RawHandler) -> None:
+        self.target = target
+        self.raw = raw
+        # How a non-blocking invocation of it begins, as lazer sends frame data:
+        # `[1, {}, nil, target, ...` (no headers, no invocation id).
+        self.prefix = b"\x96\x01\x80\xc0" + codec.encode("string", target)
+
+
+def _nonblocking_raw(hub: Hub) -> tuple[_Shortcut, ...]:
+    """A shortcut for each of the hub's raw methods."""
+    return tuple(
+        _Shortcut(target, method.raw)
+        for target, method in hub.methods.items()
+        if method.raw is not None
+    )
+
+
+def _shortcut(shortcuts: tuple[_Shortcut, ...], message: bytes) -> _Shortcut | None:
+    for shortcut in shortcuts:
+        if message.startswith(shortcut.prefix):
+            return shortcut
+    return None
 
 
 class Negotiation(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -301,6 +331,7 @@ class HubTransport:
     ) -> None:
         settings = self._settings
         splitter = codec.FrameSplitter(settings.hub_max_message_bytes)
+        shortcuts = _nonblocking_raw(hub)
         limit = _RateLimit(settings.hub_messages_per_second, settings.hub_message_burst)
         data = leftover
         try:
@@ -310,6 +341,10 @@ class HubTransport:
                         connection.close("Too many messages.", 1008)
                         return
                     metrics.hub_message(hub.name)
+                    shortcut = _shortcut(shortcuts, message)
+                    if shortcut is not None and not connection.superseded:
+                        await self._dispatch_raw(hub, connection, shortcut, message)
+                        continue
                     if not await self._dispatch(connection, hub, message):
                         return
                 try:
@@ -375,6 +410,24 @@ class HubTransport:
         else:
             connection.send(codec.encode_completion_error(ident, result))
         return True
+
+    async def _dispatch_raw(
+        self, hub: Hub, connection: HubConnection, shortcut: _Shortcut, message: bytes
+    ) -> None:
+        """A non-blocking invocation of a raw method (the spectator's frame relay): the
+        method reads the envelope itself, so it is not parsed twice, and nothing is answered.
+
+        Only a refusal needs the envelope: a message that does not parse closes the
+        connection (CoreError, 1002) as `_dispatch` would have before calling the method. A
+        method that succeeds has parsed it (the relay parses the same envelope).
+        """
+        try:
+            result = await shortcut.raw(connection, message)
+        except Exception:
+            log.exception("hub %s: %s failed", hub.name, shortcut.target)
+            result = HubFailure("")
+        if result is not None:
+            codec.parse_envelope(message)  # CoreError: unparseable, closes (1002)
 
     async def _write(self, websocket: WebSocket, connection: HubConnection) -> None:
         settings = self._settings

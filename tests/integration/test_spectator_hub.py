@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from server.app import Services
 from server.core import msgpack as codec
 from tests.helpers import SignedIn, sign_in, signup
-from tests.hub_client import HubClient, invocation
+from tests.hub_client import Closed, HubClient, invocation
 from tests.integration.hubs import connect, play_token
 
 PLAYING, PASSED, QUIT = 1, 3, 5
@@ -195,6 +195,30 @@ async def test_frames_need_the_players_own_token(
     assert (await player.call("StartWatchingUser", ["int"], [1])).error is None  # still open
     await thief.wire.close()
     await player.wire.close()
+
+
+@pytest.mark.parametrize("playing", [True, False])
+@pytest.mark.parametrize("tail", [b"\x91\x01", b"\x90\xc1"], ids=["stream_id", "trailing"])
+async def test_frame_data_with_a_bad_envelope_closes(
+    app: Starlette, client: httpx.AsyncClient, services: Services, playing: bool, tail: bytes
+) -> None:
+    """§2.7: frame data reaches the relay without a separate envelope parse, yet a message
+    whose envelope does not parse (stream ids, bytes after them) still closes with 1002,
+    whether a play is under way (the relay refuses it) or not (the token check does)."""
+    player_user, _ = await two_users(client)
+    token = await play_token(client, services, player_user)
+    player = await connect(app, "spectator", player_user)
+    if playing:
+        await player.wire.send(begin(token, spectator_state(1, PLAYING), "b"))
+        assert (await player.completion("b")).error is None
+    framed = invocation("SendFrameDataV2", b"\x92" + pack(token) + frame_bundle(0))
+    message = codec.FrameSplitter().feed(framed)[0]
+    await player.wire.send(codec.frame(message.removesuffix(b"\x90") + tail))
+    close = await player.close_message()
+    assert close.error is not None
+    with pytest.raises(Closed) as closed:
+        await player.next()
+    assert closed.value.code == 1002
 
 
 async def test_end_states_are_checked(
