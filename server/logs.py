@@ -51,6 +51,10 @@ _SECRET_QUERY = re.compile(rf"(?i)(^|&)({_NAMES})=[^&]*")
 # token (`id=<expiry>.<…>`), which authenticates the hub socket.
 _SECRET_IN_LINE = re.compile(rf"(?i)([?&])({_NAMES}|id(?==\d+\.))=[^&\s\"']*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Queries redact_query found nothing to redact in (see there).
+_PLAIN_QUERIES: set[str] = set()
+_PLAIN_QUERIES_MAX = 1024
+_PLAIN_QUERY_MAX_CHARS = 256
 
 # The access line's arguments, in order.
 ACCESS_FIELDS = (
@@ -69,10 +73,19 @@ _access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 def redact_query(query: str) -> str:
-    """A query string with secret parameters' values replaced."""
-    if "=" not in query:
+    """A query string with secret parameters' values replaced.
+
+    Queries found to hold no secret are remembered (short ones, a bounded number), so the
+    leaderboard query lazer repeats on every song-select move is scanned once, not on every
+    access line; a query that held a secret is never kept."""
+    if "=" not in query or query in _PLAIN_QUERIES:
         return query
-    return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}{m.group(2)}=[redacted]", query)
+    redacted = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}{m.group(2)}=[redacted]", query)
+    if redacted == query and len(query) <= _PLAIN_QUERY_MAX_CHARS:
+        if len(_PLAIN_QUERIES) >= _PLAIN_QUERIES_MAX:
+            _PLAIN_QUERIES.clear()
+        _PLAIN_QUERIES.add(query)
+    return redacted
 
 
 def clean(message: str) -> str:

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import metrics
-from server.api.params import BEARER_DIGEST, USER_ID, bearer_token
+from server.api.params import BEARER, USER_ID, bearer_token
 from server.db import DB_UNAVAILABLE_ERRORS
 from server.http import scope_client_ip
 from server.logs import ACCESS_FORMAT, ACCESS_LOGGER, access_sink, redact_query
@@ -315,10 +315,10 @@ def _rate_key(scope: Scope, services: Any, authorization: str) -> str:
             return f"v1key:{key}"
     token = bearer_token({"authorization": authorization})
     if token:
-        digest = services.tokens.rate_key(token)
-        if digest is not None:
-            scope[BEARER_DIGEST] = (token, digest)  # authentication reuses it
-            return f"token:{digest}"
+        bearer = services.tokens.rate_key(token)
+        if bearer is not None:
+            scope[BEARER] = bearer  # authentication reuses it
+            return f"token:{bearer.digest}"
     return f"ip:{scope_client_ip(scope, services.settings.trusted_proxy_hops)}"
 
 

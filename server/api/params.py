@@ -37,7 +37,7 @@ from server.http import ApiError, fail, services, unauthenticated
 from server.models.cursors import decode_cursor_string
 from server.models.rulesets import RULESET_IDS, RULESETS, known_rulesets
 from server.repositories.users import UserAccount
-from server.services.tokens import Session
+from server.services.tokens import Bearer, Session
 
 MAX_ID: Final = 2**63 - 1
 # At most 19 digits: 2**63-1 has 19, so a longer run cannot be an id.
@@ -269,9 +269,9 @@ async def users_from_lookup(request: Request) -> list[UserAccount]:
 
 ALL_ACCESS: Final = "*"
 ANY_SCOPE: Final = "any"
-# Scope key under which the API rate limiter leaves (token, SHA-256 digest) it computed, so
-# authentication does not hash the same token again.
-BEARER_DIGEST: Final = "osu.bearer_digest"
+# Scope key under which the API rate limiter leaves the bearer token it read, hashed and
+# looked up (services.tokens.Bearer), so authentication does not do it again.
+BEARER: Final = "osu.bearer"
 # Scope key under which authentication leaves the caller's user id for the access log.
 USER_ID: Final = "osu.user_id"
 
@@ -288,16 +288,16 @@ def bearer_token(headers: Mapping[str, str], query: Mapping[str, str] | None = N
 
 async def optional_session(request: Request) -> Session | None:
     """The caller's session when a valid bearer token came with the request."""
-    known: tuple[str, str] | None = request.scope.get(BEARER_DIGEST)
-    if known is not None:
+    bearer: Bearer | None = request.scope.get(BEARER)
+    if bearer is not None:
         # The edge read this request's bearer token (the first Authorization header, as
-        # Headers.get) and hashed it for the rate limit.
-        token, digest = known
+        # Headers.get) for the rate limit.
+        token = bearer.token
     else:
-        token, digest = bearer_token(request.headers), None
+        token = bearer_token(request.headers)
         if not token:
             return None
-    session = await services(request).tokens.authenticate(token, digest)
+    session = await services(request).tokens.authenticate(token, bearer)
     if session is not None:
         request.scope[USER_ID] = session.user_id
     return session

@@ -87,6 +87,17 @@ class _CachedToken(msgspec.Struct, frozen=True):
     verified: bool = True
 
 
+class Bearer(msgspec.Struct, frozen=True):
+    """A request's bearer token as the API rate limiter saw it: its digest, and what this
+    process's near cache held for it then (`seen`) with the cache's stamp at that moment,
+    so authentication does not hash or look it up a second time (see `authenticate`)."""
+
+    token: str
+    digest: str
+    seen: tuple[Session, int] | None = None
+    stamp: int = -1
+
+
 _cache_encoder = msgspec.json.Encoder()
 _cache_decoder = msgspec.json.Decoder(_CachedToken)
 
@@ -165,14 +176,24 @@ class TokenService:
             )
         return IssuedTokens("Bearer", self._access_seconds, access, refresh)
 
-    async def authenticate(self, token: str, digest: str | None = None) -> Session | None:
+    async def authenticate(self, token: str, bearer: Bearer | None = None) -> Session | None:
         """The session a bearer token stands for, or None when it is not valid now
-        (`digest`: the token's SHA-256 when the caller already has it)."""
-        digest = digest or token_sha256(token)
+        (`bearer`: what the rate limiter already found for this token)."""
+        digest = bearer.digest if bearer is not None else token_sha256(token)
         stamp = 0
         if self._local is not None:
             # Only a token that passed every check below was kept under its exact digest.
-            known: tuple[Session, int] | None = self._local.get(digest)
+            # The rate limiter's lookup stands while the region's stamp has not moved: every
+            # revocation, and every loss or return of the subscription, moves it.
+            known: tuple[Session, int] | None
+            if (
+                bearer is not None
+                and bearer.seen is not None
+                and bearer.stamp == self._local.stamp()
+            ):
+                known = bearer.seen
+            else:
+                known = self._local.get(digest)
             if known is not None:
                 return known[0] if known[1] > time.time() else None
             stamp = self._local.stamp()
@@ -219,13 +240,17 @@ class TokenService:
             self._local.put(digest, (session, cached.expires_at), stamp)
         return session
 
-    def rate_key(self, token: str) -> str | None:
-        """What the API rate limit counts a bearer token as: its digest when it is one of
+    def rate_key(self, token: str) -> Bearer | None:
+        """What the API rate limit counts a bearer token as (its `digest`) when it is one of
         ours (checked before, or its signature verifies), else None (count the IP), so
-        made-up tokens cannot each get an allowance of their own."""
+        made-up tokens cannot each get an allowance of their own. The answer carries the
+        near cache's entry for `authenticate` to reuse."""
         digest = token_sha256(token)
-        if self._local is not None and self._local.get(digest) is not None:
-            return digest
+        if self._local is not None:
+            stamp = self._local.stamp()
+            seen: tuple[Session, int] | None = self._local.get(digest)
+            if seen is not None:
+                return Bearer(token, digest, seen, stamp)
         try:
             jwt.decode(
                 token,
@@ -235,7 +260,7 @@ class TokenService:
             )
         except jwt.PyJWTError:
             return None
-        return digest
+        return Bearer(token, digest)
 
     async def revoke_family(self, family_id: str) -> None:
         """Revoke a sign-in family everywhere (storage first, then the cache)."""

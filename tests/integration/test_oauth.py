@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from typing import Any
 
 import httpx
 import jwt
@@ -335,3 +336,24 @@ async def test_checked_tokens_are_served_from_the_cache(
     assert (await _me(client, player.access_token)).status_code == 200  # the near cache
     services.near.region_drop("oauth-token", [digest])
     assert (await _me(client, player.access_token)).status_code == 401
+
+
+async def test_a_revocation_between_the_rate_limit_and_authentication_is_honoured(
+    client: httpx.AsyncClient, services: Any
+) -> None:
+    """S-TOK-1: the rate limiter's near-cache lookup is reused by authentication only while
+    no invalidation came between; a token revoked in that gap is refused."""
+    signed = await sign_in(client, await signup(client))
+    for _ in range(2):  # checked once, then answered from the near cache
+        assert (await _me(client, signed.access_token)).status_code == 200
+    tokens = services.tokens
+    bearer = tokens.rate_key(signed.access_token)
+    assert bearer is not None and bearer.seen is not None  # the near cache held it
+    session = await tokens.authenticate(signed.access_token, bearer)
+    assert session is not None and session.user_id == signed.id
+
+    bearer = tokens.rate_key(signed.access_token)
+    assert bearer is not None and bearer.seen is not None
+    await tokens.revoke_user(signed.id)  # lands while the request awaits its rate limit
+    assert await tokens.authenticate(signed.access_token, bearer) is None
+    assert (await _me(client, signed.access_token)).status_code == 401

@@ -48,6 +48,12 @@ def test_access_log_redacts_secrets() -> None:
     assert redact_query("u=2&k=apikey&m=0") == "u=2&k=[redacted]&m=0"
     assert redact_query("h=md5&access_token=abc") == "h=[redacted]&access_token=[redacted]"
     assert "secret" not in redact_query("p=secret&password=secret&token=secret")
+    # A query with nothing to redact is remembered; one with a secret never is, and is
+    # redacted every time.
+    assert redact_query("mode=osu&limit=50") == "mode=osu&limit=50"
+    assert redact_query("mode=osu&limit=50") == "mode=osu&limit=50"
+    for _ in range(2):
+        assert redact_query("mode=osu&access_token=abc") == "mode=osu&access_token=[redacted]"
 
 
 def _request(peer: str, forwarded: str | None) -> Request:
