@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -152,7 +152,7 @@ def _read(
     return _Result([_record(names, row) for row in rows], rowcount, lastrowid)
 
 
-def _record(names: list[str], values: tuple[Any, ...]) -> Row:
+def _record(names: Iterable[str], values: Iterable[Any]) -> Row:
     """A row's dict in one pass (stored times are UTC, so made explicit)."""
     row: Row = {}
     for name, value in zip(names, values, strict=True):
@@ -163,12 +163,8 @@ def _record(names: list[str], values: tuple[Any, ...]) -> Row:
 
 
 def _row(mapping: Mapping[str, Any]) -> Row:
-    """A plain dict of a record; stored times are UTC, so make that explicit."""
-    row = dict(mapping)
-    for key, value in row.items():
-        if isinstance(value, datetime) and value.tzinfo is None:
-            row[key] = value.replace(tzinfo=UTC)
-    return row
+    """A plain dict of a `databases` record (the migrations' introspection)."""
+    return _record(mapping.keys(), mapping.values())
 
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
